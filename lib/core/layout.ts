@@ -1,0 +1,75 @@
+/**
+ * The lake layout, shared by the writer, both sinks, the Glue table's partition projection and the
+ * local hunting command:
+ *
+ *   events/org=<org host>/dt=YYYY-MM-DD/hour=HH/<name>.parquet     (partitioned by `published`, UTC)
+ *   quarantine/org=<org host>/dt=YYYY-MM-DD/<name>.jsonl           (events that cannot be placed; by ingest day)
+ *
+ * Object names are derived from what a file holds (its window and page position), never from the
+ * time of writing, so a retried write replaces the same object instead of adding a duplicate.
+ */
+
+export const EVENTS_PREFIX = 'events';
+export const QUARANTINE_PREFIX = 'quarantine';
+/** The partition projection formats, used by the Glue table too. */
+export const DT_FORMAT = 'yyyy-MM-dd';
+export const HOUR_DIGITS = 2;
+
+export interface Partition {
+  readonly dt: string; // YYYY-MM-DD
+  readonly hour: string; // HH
+}
+
+const ORG_LABEL = /^[a-z0-9][a-z0-9.-]{0,252}$/;
+
+/** Validates an org label used in paths (a host name such as `acme.okta.com`, or an import label). */
+export function assertOrgLabel(org: string): string {
+  if (!ORG_LABEL.test(org)) {
+    throw new RangeError(`org label "${org}" is not allowed: use lower-case letters, digits, dots and dashes`);
+  }
+  return org;
+}
+
+/** The UTC partition of an instant. */
+export function partitionOf(epochMs: number): Partition {
+  const iso = new Date(epochMs).toISOString();
+  return { dt: iso.slice(0, 10), hour: iso.slice(11, 13) };
+}
+
+export function partitionPrefix(org: string, p?: Partial<Partition>): string {
+  let key = `${EVENTS_PREFIX}/org=${assertOrgLabel(org)}/`;
+  if (p?.dt) key += `dt=${p.dt}/`;
+  if (p?.dt && p.hour) key += `hour=${p.hour}/`;
+  return key;
+}
+
+export function eventObjectKey(org: string, p: Partition, name: string): string {
+  return `${partitionPrefix(org, p)}${name}.parquet`;
+}
+
+export function quarantineObjectKey(org: string, dt: string, name: string): string {
+  return `${QUARANTINE_PREFIX}/org=${assertOrgLabel(org)}/dt=${dt}/${name}.jsonl`;
+}
+
+/** Compact UTC stamp for object names: 20240131T235959.123Z. */
+export function stamp(iso: string): string {
+  return iso.replace(/[-:]/g, '');
+}
+
+/**
+ * The name of the file(s) one page of one window produces. The same window and page index always
+ * give the same name, so a re-run of that page overwrites rather than duplicates.
+ */
+export function pageObjectName(windowStart: string, windowEnd: string, pageIndex: number): string {
+  return `w${stamp(windowStart)}-${stamp(windowEnd)}-p${String(pageIndex).padStart(5, '0')}`;
+}
+
+/** Parses `.../org=x/dt=YYYY-MM-DD/hour=HH/...` back into its partition values. */
+export function parsePartitionKey(key: string): { org?: string; dt?: string; hour?: string } {
+  const out: { org?: string; dt?: string; hour?: string } = {};
+  for (const part of key.split('/')) {
+    const m = /^(org|dt|hour)=(.+)$/.exec(part);
+    if (m) out[m[1] as 'org' | 'dt' | 'hour'] = m[2];
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * The small interfaces (ports) the ingestion core talks to. The core never imports the AWS SDK:
+ * adapters in `lib/adapters/` implement these against S3, DynamoDB or the local file system, and
+ * tests pass in-memory fakes or emulator-bound adapters.
+ */
+
+/** Where lake objects go: an S3 bucket/prefix or a local folder, with the same key layout. */
+export interface LakeSink {
+  /** A human-readable location of the sink root, e.g. `s3://bucket/prefix` or `/path/to/lake`. */
+  readonly location: string;
+  /**
+   * Stores `body` under `key` (relative to the sink root, `/`-separated). Writing the same key again
+   * replaces the object: this is what makes a retried write idempotent.
+   */
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** Keys (relative to the sink root) under `prefix`, in any order. */
+  list(prefix: string): Promise<string[]>;
+  /** The object's bytes, or `undefined` when there is no such key. */
+  get(key: string): Promise<Uint8Array | undefined>;
+}
+
+/** Where a run is inside a window, so that a run that stops mid-window resumes at the same page. */
+export interface WindowProgress {
+  /** Inclusive start of the window (ISO-8601 UTC). */
+  readonly start: string;
+  /** Exclusive end of the window (ISO-8601 UTC). */
+  readonly end: string;
+  /** The `rel="next"` link to fetch next, or undefined when the first page has not been fetched. */
+  readonly nextUrl?: string;
+  /** Pages of this window already written (the index of the next page). */
+  readonly pagesWritten: number;
+  /** Events of this window already written. */
+  readonly eventsWritten: number;
+}
+
+/** The durable ingestion state of one org. */
+export interface IngestState {
+  readonly org: string;
+  /** Everything published before this instant (ISO-8601 UTC) is in the lake. Undefined before the first run. */
+  readonly watermark?: string;
+  /** The window being read, when a run stopped inside it. */
+  readonly window?: WindowProgress;
+  /** Totals over the life of the org, for operators. */
+  readonly totalEvents: number;
+  readonly totalQuarantined: number;
+  readonly updatedAt?: string;
+}
+
+/** Proof that this run holds the org's lease; checkpoints are refused without the current one. */
+export interface Lease {
+  readonly org: string;
+  readonly owner: string;
+  readonly expiresAt: number;
+  /** Version of the stored item as this lease last saw it (optimistic concurrency). */
+  readonly version: number;
+}
+
+export interface WatermarkStore {
+  /**
+   * Takes the org's lease for `ttlMs` if nobody else holds an unexpired one, and returns it with the
+   * stored state. Returns `undefined` (and changes nothing) when another run holds it.
+   */
+  acquire(org: string, owner: string, ttlMs: number, nowMs: number): Promise<{ lease: Lease; state: IngestState } | undefined>;
+  /**
+   * Stores `state` if `lease` is still the current one (same owner, same version), extends the lease,
+   * and returns the new lease. Throws `LeaseLostError` otherwise.
+   */
+  checkpoint(lease: Lease, state: IngestState, ttlMs: number, nowMs: number): Promise<Lease>;
+  /** Gives the lease up (keeps the state). Never throws for a lease already lost. */
+  release(lease: Lease): Promise<void>;
+}
+
+/** Structured progress and diagnostics. Implementations must never receive a credential. */
+export interface Reporter {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentReporter: Reporter = {
+  info: () => undefined,
+  warn: () => undefined,
+};
+
+/** Time, injectable so tests can move it. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
