@@ -91,3 +91,63 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** One page of `GET /api/v1/logs` as received: the body text is kept as is (it becomes `raw`). */
+export interface LogPage {
+  /** The URL fetched (carries no credential). */
+  readonly url: string;
+  /** The response body, a JSON array of LogEvent objects, byte for byte. */
+  readonly body: string;
+  /** The `rel="next"` link, already checked to point at the configured org. */
+  readonly nextUrl?: string;
+}
+
+/** Reads pages of the System Log (the Okta client implements it; tests may fake it). */
+export interface LogPageSource {
+  /** URL of the first page of a bounded query `[since, until)` in `published` order. */
+  boundedQueryUrl(since: string, until: string): string;
+  /** Fetches one page (retrying, pacing to the rate limit), refusing links to any other host. */
+  fetchPage(url: string, signal?: AbortSignal): Promise<LogPage>;
+}
+
+/** One Parquet object produced from a page: one per `dt/hour` partition the page touches. */
+export interface WrittenObject {
+  readonly key: string;
+  readonly body: Uint8Array;
+  readonly events: number;
+}
+
+export interface PageWriteInput {
+  /** Org label used in the partition path (the org's host name, or an import label). */
+  readonly org: string;
+  /** The page text: a JSON array (`array`) or one JSON object per line (`newline_delimited`). */
+  readonly body: string;
+  readonly format: 'array' | 'newline_delimited';
+  /** Object name (without extension) shared by every file the page produces: see `pageObjectName`. */
+  readonly name: string;
+  /** Events published at or after this instant (ISO-8601) belong to a later window and are not written. */
+  readonly until?: string;
+  /** The `ingested_at` value of every row. */
+  readonly ingestedAt: Date;
+}
+
+export interface PageWriteResult {
+  readonly objects: readonly WrittenObject[];
+  /** Events that could not be placed (no uuid, no valid `published`, not an object), verbatim as JSON lines. */
+  readonly quarantine?: WrittenObject;
+  readonly eventsWritten: number;
+  readonly eventsQuarantined: number;
+  /** Repeated uuids inside the page, written once. */
+  readonly duplicatesDropped: number;
+  /** Events at or after `until`: they are read again by the next window. */
+  readonly outsideWindow: number;
+  /** Smallest and largest `published` written (ISO-8601), when any. */
+  readonly minPublished?: string;
+  readonly maxPublished?: string;
+}
+
+/** Turns a page of events into Parquet objects laid out by partition (the DuckDB writer implements it). */
+export interface PageWriter {
+  writePage(input: PageWriteInput): Promise<PageWriteResult>;
+  close(): Promise<void>;
+}
