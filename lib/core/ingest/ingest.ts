@@ -1,0 +1,317 @@
+/**
+ * The ingestion run: reads closed windows of the System Log for one org, page by page, writes each
+ * page as Parquet into the lake, and checkpoints after every page, so a run that stops anywhere
+ * (time budget, crash, another run taking over) resumes at the same page and writes nothing twice.
+ *
+ * Windows are `[watermark, min(now - settleLag, watermark + maxWindow, until))`: bounded queries,
+ * in `published` order, with finite pages (see ../shared notes: late events are reconciled later).
+ * Each page's objects are named from its window and page index, so re-reading a page replaces the
+ * objects it wrote before instead of adding copies.
+ *
+ * While page n is being written, page n+1 is already being fetched.
+ */
+import { ConfigError, OktaLakeError } from '../errors';
+import { pageObjectName, quarantineObjectKey } from '../layout';
+import {
+  systemClock,
+  silentReporter,
+  type Clock,
+  type IngestState,
+  type LakeSink,
+  type Lease,
+  type LogPage,
+  type LogPageSource,
+  type PageWriter,
+  type PageWriteResult,
+  type Reporter,
+  type WatermarkStore,
+  type WindowProgress,
+} from '../ports';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Okta returns no events older than 90 days. */
+export const MAX_LOOKBACK_MS = 90 * DAY;
+
+export interface TimeBudget {
+  /** Milliseconds left before the run is cut off (the Lambda context's `getRemainingTimeInMillis`). */
+  remainingMs(): number;
+  /** Stop cleanly when less than this is left. @default 30_000 */
+  readonly marginMs?: number;
+}
+
+/** What the run has done so far; passed to `onProgress` after every page. */
+export interface IngestProgress {
+  readonly window: { readonly start: string; readonly end: string };
+  /** Everything published before this instant has been read (best known). */
+  readonly coveredUntil: string;
+  /** Where this run will stop when it catches up. */
+  readonly target: string;
+  /** Where this run started reading. */
+  readonly startedAt: string;
+  readonly pages: number;
+  readonly eventsWritten: number;
+  readonly eventsQuarantined: number;
+  readonly bytesWritten: number;
+}
+
+export interface IngestOptions {
+  /** Org label used in the lake path (the org's host name, see `parseOrg`). */
+  readonly org: string;
+  readonly source: LogPageSource;
+  readonly writer: PageWriter;
+  readonly sink: LakeSink;
+  readonly store: WatermarkStore;
+  /** Unique id of this run (the Lambda request id, or a random id on the CLI). */
+  readonly owner: string;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  /** @default silent */
+  readonly reporter?: Reporter;
+  /** Windows close this long before now, so that late events have time to arrive. @default 5 minutes */
+  readonly settleLagMs?: number;
+  /** Longest window read as one bounded query. @default 1 hour */
+  readonly maxWindowMs?: number;
+  /** Where a first run (no watermark yet) starts. @default 7 days; at most 90 days */
+  readonly initialLookbackMs?: number;
+  /** Lease duration, renewed at every checkpoint. @default 15 minutes */
+  readonly leaseTtlMs?: number;
+  /** Stop cleanly before the time runs out. @default no limit */
+  readonly timeBudget?: TimeBudget;
+  /** Start of the first window when the org has no watermark yet (ISO-8601). @default now - initialLookback */
+  readonly since?: string;
+  /** Do not read past this instant (ISO-8601). @default now - settleLag */
+  readonly until?: string;
+  /** Stops the run cleanly at the next page boundary (for SIGINT). */
+  readonly signal?: AbortSignal;
+  /** Called after every page checkpoint. */
+  readonly onProgress?: (progress: IngestProgress) => void;
+  /** Times a page the writer cannot parse is fetched again before it is quarantined whole. @default 2 */
+  readonly malformedPageRetries?: number;
+}
+
+export type IngestOutcome = 'caught-up' | 'time-budget' | 'lease-held' | 'stopped';
+
+export interface IngestResult {
+  readonly outcome: IngestOutcome;
+  readonly windows: number;
+  readonly pages: number;
+  readonly eventsWritten: number;
+  readonly eventsQuarantined: number;
+  /** Pages the writer could not parse at all even after refetching: kept whole in quarantine. */
+  readonly pagesQuarantined: number;
+  readonly duplicatesDropped: number;
+  readonly objectsWritten: number;
+  readonly bytesWritten: number;
+  /** The watermark after the run. */
+  readonly watermark?: string;
+  /** How far the watermark is behind now, after the run. */
+  readonly lagMs?: number;
+}
+
+/** A page could not be written or checkpointed; the run stopped there and will resume at that page. */
+export class IngestError extends OktaLakeError {}
+
+/** The writer's named error for a page that is not parseable JSON (duck-typed to keep ports small). */
+function isMalformedPage(error: unknown): boolean {
+  return error instanceof Error && error.name === 'MalformedPageError';
+}
+
+function validate(o: IngestOptions): Required<Pick<IngestOptions, 'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries'>> {
+  const settleLagMs = o.settleLagMs ?? 5 * MINUTE;
+  const maxWindowMs = o.maxWindowMs ?? HOUR;
+  const initialLookbackMs = o.initialLookbackMs ?? 7 * DAY;
+  const leaseTtlMs = o.leaseTtlMs ?? 15 * MINUTE;
+  const malformedPageRetries = o.malformedPageRetries ?? 2;
+  if (!(settleLagMs >= 0)) throw new ConfigError(`settleLagMs must be >= 0, got ${settleLagMs}`);
+  if (!(maxWindowMs >= 1000)) throw new ConfigError(`maxWindowMs must be at least 1000 ms, got ${maxWindowMs}`);
+  if (!(initialLookbackMs > 0 && initialLookbackMs <= MAX_LOOKBACK_MS)) {
+    throw new ConfigError(`initialLookbackMs must be more than 0 and at most 90 days (Okta keeps 90 days), got ${initialLookbackMs}`);
+  }
+  if (!(leaseTtlMs >= 10_000)) throw new ConfigError(`leaseTtlMs must be at least 10 s, got ${leaseTtlMs}`);
+  if (!(Number.isInteger(malformedPageRetries) && malformedPageRetries >= 0)) {
+    throw new ConfigError(`malformedPageRetries must be a whole number >= 0, got ${malformedPageRetries}`);
+  }
+  for (const [field, value] of [['since', o.since], ['until', o.until]] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) throw new ConfigError(`${field} must be an ISO-8601 instant, got "${value}"`);
+  }
+  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
+
+export async function runIngest(options: IngestOptions): Promise<IngestResult> {
+  const cfg = validate(options);
+  const { org, source, writer, sink, store, owner } = options;
+  const clock = options.clock ?? systemClock;
+  const reporter = options.reporter ?? silentReporter;
+  const marginMs = options.timeBudget?.marginMs ?? 30_000;
+
+  const totals = { windows: 0, pages: 0, eventsWritten: 0, eventsQuarantined: 0, pagesQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0 };
+
+  const acquired = await store.acquire(org, owner, cfg.leaseTtlMs, clock.now());
+  if (!acquired) {
+    reporter.info('another run holds the lease for this org; exiting without fetching', { org });
+    return { outcome: 'lease-held', ...totals };
+  }
+  let lease: Lease = acquired.lease;
+  let state: IngestState = acquired.state;
+
+  const startNow = clock.now();
+  const target = Math.min(startNow - cfg.settleLagMs, options.until ? Date.parse(options.until) : Number.POSITIVE_INFINITY);
+  const firstStart = state.watermark
+    ? Date.parse(state.watermark)
+    : Math.max(options.since ? Date.parse(options.since) : startNow - cfg.initialLookbackMs, startNow - MAX_LOOKBACK_MS);
+  if (state.watermark && options.since && Date.parse(options.since) < firstStart) {
+    reporter.warn('the org already has a watermark; --since applies only to a first run, continuing from the watermark', {
+      watermark: state.watermark,
+    });
+  }
+  const startedAt = state.window?.start ?? iso(firstStart);
+
+  const shouldStop = (): 'time-budget' | 'stopped' | undefined => {
+    if (options.signal?.aborted) return 'stopped';
+    if (options.timeBudget && options.timeBudget.remainingMs() < marginMs) return 'time-budget';
+    return undefined;
+  };
+
+  const nextWindow = (): WindowProgress | undefined => {
+    if (state.window) return state.window;
+    const start = state.watermark ? Date.parse(state.watermark) : firstStart;
+    const end = Math.min(target, start + cfg.maxWindowMs);
+    if (!(end > start)) return undefined;
+    return { start: iso(start), end: iso(end), pagesWritten: 0, eventsWritten: 0 };
+  };
+
+  let inflight: AbortController | undefined;
+  const fetchAhead = (url: string): { page: Promise<LogPage>; controller: AbortController } => {
+    const controller = new AbortController();
+    const page = source.fetchPage(url, controller.signal);
+    // Avoid an unhandled rejection if the run stops before awaiting it.
+    page.catch(() => undefined);
+    return { page, controller };
+  };
+
+  let outcome: IngestOutcome = 'caught-up';
+  try {
+    windows: for (;;) {
+      const stop = shouldStop();
+      if (stop) {
+        outcome = stop;
+        break;
+      }
+      const window = nextWindow();
+      if (!window) break;
+      totals.windows++;
+      let pageIndex = window.pagesWritten;
+      let windowEvents = window.eventsWritten;
+      let ahead = fetchAhead(window.nextUrl ?? source.boundedQueryUrl(window.start, window.end));
+      inflight = ahead.controller;
+
+      for (;;) {
+        const page = await ahead.page;
+        const nextUrl = page.nextUrl && !isEmptyPage(page.body) ? page.nextUrl : undefined;
+        // Fetch page n+1 while page n is written.
+        if (nextUrl && !shouldStop()) {
+          ahead = fetchAhead(nextUrl);
+          inflight = ahead.controller;
+        } else {
+          inflight = undefined;
+        }
+
+        const name = pageObjectName(window.start, window.end, pageIndex);
+        const written = isEmptyPage(page.body) ? undefined : await writePage(page, name, window.end);
+        pageIndex++;
+        totals.pages++;
+        windowEvents += written?.eventsWritten ?? 0;
+
+        if (nextUrl) {
+          state = { ...state, window: { ...window, nextUrl, pagesWritten: pageIndex, eventsWritten: windowEvents } };
+        } else {
+          state = { ...state, watermark: window.end, window: undefined };
+        }
+        state = {
+          ...state,
+          totalEvents: state.totalEvents + (written?.eventsWritten ?? 0),
+          totalQuarantined: state.totalQuarantined + (written?.eventsQuarantined ?? 0),
+          updatedAt: iso(clock.now()),
+        };
+        lease = await store.checkpoint(lease, state, cfg.leaseTtlMs, clock.now());
+        options.onProgress?.({
+          window: { start: window.start, end: window.end },
+          coveredUntil: nextUrl ? (written?.maxPublished ?? window.start) : window.end,
+          target: iso(target),
+          startedAt,
+          pages: totals.pages,
+          eventsWritten: totals.eventsWritten,
+          eventsQuarantined: totals.eventsQuarantined,
+          bytesWritten: totals.bytesWritten,
+        });
+
+        if (!nextUrl) continue windows;
+        const stopNow = shouldStop();
+        if (stopNow) {
+          outcome = stopNow;
+          break windows;
+        }
+      }
+    }
+  } finally {
+    inflight?.abort();
+    await store.release(lease).catch((error: unknown) => reporter.warn('could not release the lease', { error: String(error) }));
+  }
+
+  const watermark = state.watermark;
+  return {
+    outcome,
+    ...totals,
+    watermark,
+    lagMs: watermark ? clock.now() - Date.parse(watermark) : undefined,
+  };
+
+  /** Writes one page (refetching a page the writer cannot parse), stores its objects, updates totals. */
+  async function writePage(first: LogPage, name: string, until: string): Promise<PageWriteResult | undefined> {
+    let page = first;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await writer.writePage({ org, body: page.body, format: 'array', name, until, ingestedAt: new Date(clock.now()) });
+        const objects = result.quarantine ? [...result.objects, result.quarantine] : result.objects;
+        await Promise.all(
+          objects.map((o) =>
+            sink.put(o.key, o.body, o.key.endsWith('.parquet') ? 'application/vnd.apache.parquet' : 'application/x-ndjson'),
+          ),
+        );
+        totals.eventsWritten += result.eventsWritten;
+        totals.eventsQuarantined += result.eventsQuarantined;
+        totals.duplicatesDropped += result.duplicatesDropped;
+        totals.objectsWritten += objects.length;
+        totals.bytesWritten += objects.reduce((n, o) => n + o.body.byteLength, 0);
+        if (result.eventsQuarantined > 0) {
+          reporter.warn('events quarantined: they could not be placed in time or have no uuid', { count: result.eventsQuarantined, page: name });
+        }
+        return result;
+      } catch (error) {
+        if (!isMalformedPage(error)) {
+          throw new IngestError(`writing page ${name} of org ${org} failed; the next run resumes at this page`, { cause: error });
+        }
+        if (attempt < cfg.malformedPageRetries) {
+          reporter.warn('page is not valid JSON; fetching it again', { page: name, attempt: attempt + 1 });
+          page = await source.fetchPage(page.url);
+          continue;
+        }
+        // Keep the page whole, verbatim, where a person can find it; count it; go on.
+        const key = quarantineObjectKey(org, iso(clock.now()).slice(0, 10), `${name}.page`).replace(/\.jsonl$/, '.json');
+        const body = new TextEncoder().encode(page.body);
+        await sink.put(key, body, 'application/json');
+        totals.pagesQuarantined++;
+        totals.objectsWritten++;
+        totals.bytesWritten += body.byteLength;
+        reporter.warn('page could not be parsed after refetching; kept whole in quarantine', { key });
+        return undefined;
+      }
+    }
+  }
+}

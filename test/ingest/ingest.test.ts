@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
+import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import type { Clock } from '../../lib/core/ports';
+import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../support/fakes';
+
+const ORG = 'acme.okta.com';
+const HOUR = 3_600_000;
+
+function fixedClock(iso: string): Clock & { set(ms: number): void } {
+  let t = Date.parse(iso);
+  return { now: () => t, sleep: async (ms) => void (t += ms), set: (ms) => void (t = ms) };
+}
+
+function setup(eventCount = 100, pageSize = 7) {
+  // 100 events one minute apart from 10:00, so they span two hours.
+  const events = fakeEvents(eventCount, '2024-05-01T10:00:00.000Z', 60_000);
+  const source = new FakeSource(events, pageSize);
+  const writer = new FakeWriter();
+  const sink = new MemorySink();
+  const store = new MemoryWatermarkStore();
+  const clock = fixedClock('2024-05-01T14:00:00.000Z');
+  const base: IngestOptions = {
+    org: ORG,
+    source,
+    writer,
+    sink,
+    store,
+    owner: 'run-1',
+    clock,
+    since: '2024-05-01T09:30:00.000Z',
+    maxWindowMs: HOUR,
+    settleLagMs: 5 * 60_000,
+  };
+  return { events, source, writer, sink, store, clock, base };
+}
+
+describe('runIngest', () => {
+  it('reads closed windows until caught up and writes each event once', async () => {
+    // Prepare
+    const { events, sink, store, base } = setup();
+    // Act
+    const result = await runIngest(base);
+    // Assess
+    expect(result.outcome).toBe('caught-up');
+    expect(result.eventsWritten).toBe(events.length);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+    // Windows are [09:30,10:30) [10:30,11:30) ... up to now - settle lag = 13:55.
+    expect(result.watermark).toBe('2024-05-01T13:55:00.000Z');
+    expect(result.windows).toBe(5);
+    expect(store.peek(ORG)).toMatchObject({ watermark: '2024-05-01T13:55:00.000Z', totalEvents: events.length });
+    expect(store.peek(ORG)?.window).toBeUndefined();
+  });
+
+  it('a second run with nothing new reads nothing and writes nothing', async () => {
+    const { sink, source, base } = setup();
+    await runIngest(base);
+    const requests = source.requests.length;
+    const puts = sink.puts;
+    // Act
+    const again = await runIngest({ ...base, owner: 'run-2' });
+    // Assess
+    expect(again).toMatchObject({ outcome: 'caught-up', pages: 0, eventsWritten: 0 });
+    expect(source.requests.length).toBe(requests);
+    expect(sink.puts).toBe(puts);
+  });
+
+  it('stops on the time budget mid-window with a checkpoint, and the next run resumes at the same page', async () => {
+    // Prepare: the budget runs out after 3 pages.
+    const { events, sink, store, source, base } = setup();
+    let pages = 0;
+    const first = await runIngest({
+      ...base,
+      timeBudget: { remainingMs: () => (pages >= 3 ? 0 : 60_000), marginMs: 1_000 },
+      onProgress: () => void pages++,
+    });
+    expect(first.outcome).toBe('time-budget');
+    expect(first.pages).toBe(3);
+    const saved = store.peek(ORG);
+    expect(saved?.window).toMatchObject({ pagesWritten: 3, eventsWritten: 21 });
+    expect(saved?.window?.nextUrl).toContain('after=21');
+    const requestsBefore = source.requests.length;
+    // Act
+    const second = await runIngest({ ...base, owner: 'run-2' });
+    // Assess: resumed at the saved next link, not at the window start.
+    expect(source.requests[requestsBefore]).toBe(saved?.window?.nextUrl);
+    expect(second.outcome).toBe('caught-up');
+    expect(first.eventsWritten + second.eventsWritten).toBe(events.length);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('a crash between the S3 write and the checkpoint rewrites the same objects, never duplicates', async () => {
+    // Prepare: the 4th checkpoint fails as if the process died after writing the page.
+    const { events, sink, store, base } = setup();
+    let checkpoints = 0;
+    const crashing = Object.create(store) as MemoryWatermarkStore;
+    crashing.checkpoint = async (...args) => {
+      if (++checkpoints === 4) throw new Error('process killed');
+      return store.checkpoint(...args);
+    };
+    await expect(runIngest({ ...base, store: crashing })).rejects.toThrow('process killed');
+    const keysAfterCrash = new Set(sink.objects.keys());
+    // The lease of the dead run is still held; it expires.
+    const clock = base.clock as ReturnType<typeof fixedClock>;
+    clock.set(clock.now() + 16 * 60_000);
+    // Act
+    const resumed = await runIngest({ ...base, owner: 'run-2', until: '2024-05-01T13:55:00.000Z' });
+    // Assess
+    expect(resumed.outcome).toBe('caught-up');
+    for (const key of keysAfterCrash) expect(sink.objects.has(key)).toBe(true);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('exits without fetching while another run holds the lease', async () => {
+    const { source, store, base } = setup();
+    await store.acquire(ORG, 'someone-else', 60_000, base.clock!.now());
+    // Act
+    const result = await runIngest(base);
+    // Assess
+    expect(result.outcome).toBe('lease-held');
+    expect(source.requests).toHaveLength(0);
+  });
+
+  it('does not write events at or after the window end: the next window reads them', async () => {
+    // Prepare: a source that ignores `until` (as if Okta's bound were inclusive).
+    const { events, sink, base, source } = setup(30, 50);
+    const leaky = Object.create(source) as FakeSource;
+    leaky.fetchPage = async (url) => {
+      const u = new URL(url);
+      u.searchParams.set('until', '2099-01-01T00:00:00.000Z');
+      const page = await source.fetchPage(u.toString());
+      return { ...page, url };
+    };
+    // Act
+    const result = await runIngest({ ...base, source: leaky, maxWindowMs: 10 * 60_000 });
+    // Assess
+    expect(result.outcome).toBe('caught-up');
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('refetches a page that is not valid JSON, then keeps it whole in quarantine and goes on', async () => {
+    const { sink, source, base } = setup(10, 5);
+    // The first page of the first window is truncated three times: the fetch and both refetches.
+    const firstUrl = source.boundedQueryUrl('2024-05-01T09:30:00.000Z', '2024-05-01T10:30:00.000Z');
+    source.corrupt.set(firstUrl, 3);
+    // Act
+    const result = await runIngest(base);
+    // Assess
+    expect(result.pagesQuarantined).toBe(1);
+    const quarantined = [...sink.objects.keys()].filter((k) => k.startsWith('quarantine/'));
+    expect(quarantined).toHaveLength(1);
+    expect(new TextDecoder().decode(sink.objects.get(quarantined[0]))).toMatch(/^\[\{"uuid":"e000000"/);
+    expect(result.outcome).toBe('caught-up');
+    // The other page of that window and the rest were written.
+    expect(result.eventsWritten).toBe(5);
+  });
+
+  it('starts a first run at the lookback, never more than 90 days back', async () => {
+    const { source, base } = setup(1, 5);
+    // Act
+    await runIngest({ ...base, since: undefined, initialLookbackMs: 2 * HOUR, maxWindowMs: 3 * HOUR });
+    // Assess
+    expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T12:00:00.000Z');
+    await expect(runIngest({ ...base, initialLookbackMs: 91 * 24 * HOUR })).rejects.toThrow(/at most 90 days/);
+  });
+
+  it('stops cleanly when aborted, with the window checkpointed', async () => {
+    const { store, base } = setup();
+    const controller = new AbortController();
+    // Act
+    const result = await runIngest({ ...base, signal: controller.signal, onProgress: () => controller.abort() });
+    // Assess
+    expect(result).toMatchObject({ outcome: 'stopped', pages: 1 });
+    expect(store.peek(ORG)?.window?.pagesWritten).toBe(1);
+  });
+});
