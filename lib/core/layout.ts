@@ -73,3 +73,9 @@ export function parsePartitionKey(key: string): { org?: string; dt?: string; hou
   }
   return out;
 }
+
+/**
+ * The table name the queries in `athena-queries/` read: the Glue table in Athena, and the DuckDB view
+ * over a local lake in `okta-lake hunt`.
+ */
+export const TABLE_NAME = 'okta_system_log';
