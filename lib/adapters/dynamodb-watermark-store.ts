@@ -1,0 +1,262 @@
+/**
+ * The watermark store in a DynamoDB table: one item per org, keyed by `org` (S), no sort key.
+ *
+ * Item attributes:
+ *   org (S), version (N, incremented on every write), leaseOwner (S), leaseExpiresAt (N, epoch ms),
+ *   watermark (S), window (M: start S, end S, nextUrl S, pagesWritten N, eventsWritten N),
+ *   totalEvents (N), totalQuarantined (N), updatedAt (S)
+ *
+ * Every write is one conditional UpdateItem, so two runs racing for the same org are arbitrated by
+ * DynamoDB itself. The lease rules are those of `lib/core/lease.ts`, written as condition expressions.
+ */
+import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConfigError, LeaseLostError, StateStoreError } from '../core/errors';
+import { assertLeaseArgs, assertStateForLease } from '../core/lease';
+import type { IngestState, Lease, WatermarkStore, WindowProgress } from '../core/ports';
+
+/** Name of the table's partition key (type S); the CDK table definition uses it too. */
+export const WATERMARK_TABLE_KEY = 'org';
+
+export interface DynamoDbWatermarkStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+type Item = Record<string, AttributeValue>;
+
+/** Attribute names, always used through `#placeholders` so no reserved word can bite. */
+const NAMES = {
+  '#org': WATERMARK_TABLE_KEY,
+  '#version': 'version',
+  '#leaseOwner': 'leaseOwner',
+  '#leaseExpiresAt': 'leaseExpiresAt',
+  '#watermark': 'watermark',
+  '#window': 'window',
+  '#totalEvents': 'totalEvents',
+  '#totalQuarantined': 'totalQuarantined',
+  '#updatedAt': 'updatedAt',
+} as const;
+
+type NameKey = keyof typeof NAMES;
+
+/** Only the placeholders an expression uses may be sent (DynamoDB refuses unused ones). */
+function namesFor(...keys: NameKey[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) out[k] = NAMES[k];
+  return out;
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+function windowToAttribute(w: WindowProgress): AttributeValue {
+  const m: Item = { start: S(w.start), end: S(w.end), pagesWritten: N(w.pagesWritten), eventsWritten: N(w.eventsWritten) };
+  if (w.nextUrl !== undefined) m.nextUrl = S(w.nextUrl);
+  return { M: m };
+}
+
+class ItemReader {
+  constructor(
+    private readonly item: Item,
+    private readonly where: string,
+  ) {}
+
+  private fail(name: string, expected: string): never {
+    throw new StateStoreError(`${this.where}: attribute "${name}" is missing or not ${expected}`);
+  }
+
+  str(name: string): string {
+    const v = this.item[name];
+    if (v === undefined || v.S === undefined) this.fail(name, 'a string (S)');
+    return v.S;
+  }
+
+  optStr(name: string): string | undefined {
+    return this.item[name] === undefined ? undefined : this.str(name);
+  }
+
+  num(name: string): number {
+    const v = this.item[name];
+    if (v === undefined || v.N === undefined) this.fail(name, 'a number (N)');
+    const n = Number(v.N);
+    if (!Number.isSafeInteger(n)) this.fail(name, 'an integer number');
+    return n;
+  }
+
+  map(name: string): ItemReader | undefined {
+    const v = this.item[name];
+    if (v === undefined) return undefined;
+    if (v.M === undefined) this.fail(name, 'a map (M)');
+    return new ItemReader(v.M, `${this.where}, ${name}`);
+  }
+}
+
+function stateFromItem(item: Item, where: string): { state: IngestState; version: number } {
+  const r = new ItemReader(item, where);
+  const w = r.map('window');
+  let window: WindowProgress | undefined;
+  if (w !== undefined) {
+    const nextUrl = w.optStr('nextUrl');
+    window = {
+      start: w.str('start'),
+      end: w.str('end'),
+      ...(nextUrl !== undefined ? { nextUrl } : {}),
+      pagesWritten: w.num('pagesWritten'),
+      eventsWritten: w.num('eventsWritten'),
+    };
+  }
+  const watermark = r.optStr('watermark');
+  const updatedAt = r.optStr('updatedAt');
+  const state: IngestState = {
+    org: r.str(WATERMARK_TABLE_KEY),
+    ...(watermark !== undefined ? { watermark } : {}),
+    ...(window !== undefined ? { window } : {}),
+    totalEvents: r.num('totalEvents'),
+    totalQuarantined: r.num('totalQuarantined'),
+    ...(updatedAt !== undefined ? { updatedAt } : {}),
+  };
+  return { state, version: r.num('version') };
+}
+
+function isConditionalCheckFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+export class DynamoDbWatermarkStore implements WatermarkStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoDbWatermarkStoreOptions) {
+    if (typeof options.tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
+      throw new ConfigError(
+        `DynamoDB table name "${String(options.tableName)}" is not valid: use 3 to 255 letters, digits, "_", "-" and "."`,
+      );
+    }
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  async acquire(org: string, owner: string, ttlMs: number, nowMs: number): Promise<{ lease: Lease; state: IngestState } | undefined> {
+    assertLeaseArgs(org, owner, ttlMs, nowMs);
+    const expiresAt = nowMs + ttlMs;
+    let attributes: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [WATERMARK_TABLE_KEY]: S(org) },
+          UpdateExpression:
+            'SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt, #version = if_not_exists(#version, :zero) + :one, ' +
+            '#totalEvents = if_not_exists(#totalEvents, :zero), #totalQuarantined = if_not_exists(#totalQuarantined, :zero)',
+          ConditionExpression:
+            'attribute_not_exists(#org) OR attribute_not_exists(#leaseOwner) OR #leaseExpiresAt < :now OR #leaseOwner = :owner',
+          ExpressionAttributeNames: namesFor('#org', '#leaseOwner', '#leaseExpiresAt', '#version', '#totalEvents', '#totalQuarantined'),
+          ExpressionAttributeValues: { ':owner': S(owner), ':expiresAt': N(expiresAt), ':now': N(nowMs), ':zero': N(0), ':one': N(1) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      attributes = out.Attributes;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StateStoreError(`could not take the lease of org "${org}" in table ${this.tableName}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    if (attributes === undefined) {
+      throw new StateStoreError(`taking the lease of org "${org}" in table ${this.tableName} returned no item`);
+    }
+    const { state, version } = stateFromItem(attributes, `item of org "${org}" in table ${this.tableName}`);
+    return { lease: { org, owner, expiresAt, version }, state };
+  }
+
+  async checkpoint(lease: Lease, state: IngestState, ttlMs: number, nowMs: number): Promise<Lease> {
+    assertLeaseArgs(lease.org, lease.owner, ttlMs, nowMs);
+    assertStateForLease(lease, state);
+    const expiresAt = nowMs + ttlMs;
+    const set = [
+      '#version = #version + :one',
+      '#leaseExpiresAt = :expiresAt',
+      '#totalEvents = :totalEvents',
+      '#totalQuarantined = :totalQuarantined',
+      '#updatedAt = :updatedAt',
+    ];
+    const remove: string[] = [];
+    const values: Item = {
+      ':one': N(1),
+      ':v': N(lease.version),
+      ':owner': S(lease.owner),
+      ':expiresAt': N(expiresAt),
+      ':totalEvents': N(state.totalEvents),
+      ':totalQuarantined': N(state.totalQuarantined),
+      ':updatedAt': S(state.updatedAt ?? new Date(nowMs).toISOString()),
+    };
+    if (state.watermark !== undefined) {
+      set.push('#watermark = :watermark');
+      values[':watermark'] = S(state.watermark);
+    } else {
+      remove.push('#watermark');
+    }
+    if (state.window !== undefined) {
+      set.push('#window = :window');
+      values[':window'] = windowToAttribute(state.window);
+    } else {
+      remove.push('#window');
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [WATERMARK_TABLE_KEY]: S(lease.org) },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: '#version = :v AND #leaseOwner = :owner',
+          ExpressionAttributeNames: namesFor(
+            '#version',
+            '#leaseOwner',
+            '#leaseExpiresAt',
+            '#totalEvents',
+            '#totalQuarantined',
+            '#updatedAt',
+            '#watermark',
+            '#window',
+          ),
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        throw new LeaseLostError(
+          `lease of org "${lease.org}" held by "${lease.owner}" at version ${lease.version} is no longer current`,
+          { cause: err },
+        );
+      }
+      throw new StateStoreError(`could not checkpoint org "${lease.org}" in table ${this.tableName}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    return { org: lease.org, owner: lease.owner, expiresAt, version: lease.version + 1 };
+  }
+
+  async release(lease: Lease): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [WATERMARK_TABLE_KEY]: S(lease.org) },
+          UpdateExpression: 'SET #version = #version + :one REMOVE #leaseOwner, #leaseExpiresAt',
+          ConditionExpression: '#version = :v AND #leaseOwner = :owner',
+          ExpressionAttributeNames: namesFor('#version', '#leaseOwner', '#leaseExpiresAt'),
+          ExpressionAttributeValues: { ':one': N(1), ':v': N(lease.version), ':owner': S(lease.owner) },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return; // already lost: nothing of ours to give up
+      throw new StateStoreError(`could not release the lease of org "${lease.org}" in table ${this.tableName}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+  }
+}
