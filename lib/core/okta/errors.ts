@@ -1,0 +1,92 @@
+/**
+ * Named errors of the Okta client. None of them ever carries a credential (token, private key,
+ * client assertion, access token) in its message or its fields; URLs in messages are System Log
+ * URLs, which hold only `since`, `until`, `limit`, `sortOrder` and the opaque `after` cursor.
+ */
+import { ConfigError, OktaLakeError } from '../errors';
+
+/** The Okta org given in the configuration is not an allowed org URL or host name. */
+export class InvalidOrgError extends ConfigError {}
+
+/** A credential configuration (token, client id, private key, secret JSON) is missing or invalid. */
+export class CredentialsError extends ConfigError {}
+
+/** A System Log URL (a page to fetch or a `rel="next"` link) points outside the configured org. */
+export class ForeignLinkError extends OktaLakeError {
+  /** The offending URL's origin (or `undefined` when the URL could not be parsed). */
+  readonly origin?: string;
+  constructor(message: string, options?: { cause?: unknown; origin?: string }) {
+    super(message, options);
+    this.origin = options?.origin;
+  }
+}
+
+/** Okta refused the credential (HTTP 401/403), or the OAuth token endpoint refused the client. */
+export class OktaAuthError extends OktaLakeError {
+  /** HTTP status, when Okta answered. */
+  readonly status?: number;
+  /** Okta's `errorCode` (`E0000011`, ...) or the OAuth `error` (`invalid_client`, ...), when given. */
+  readonly errorCode?: string;
+  constructor(message: string, options?: { cause?: unknown; status?: number; errorCode?: string }) {
+    super(message, options);
+    this.status = options?.status;
+    this.errorCode = options?.errorCode;
+  }
+}
+
+/**
+ * The OAuth 2.0 token endpoint (`/oauth2/v1/token`) did not issue an access token. `error` and
+ * `errorDescription` are Okta's; the client assertion and the key are never included.
+ * `retryable` is true for network errors, timeouts, HTTP 429 and 5xx: the System Log client retries
+ * those within its attempt budget and reports them wrapped in an {@link OktaRequestError}.
+ */
+export class OAuthTokenError extends OktaAuthError {
+  readonly error?: string;
+  readonly errorDescription?: string;
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    options: { cause?: unknown; status?: number; error?: string; errorDescription?: string; retryable: boolean },
+  ) {
+    super(message, { cause: options.cause, status: options.status, errorCode: options.error });
+    this.error = options.error;
+    this.errorDescription = options.errorDescription;
+    this.retryable = options.retryable;
+  }
+}
+
+/** Okta rejected the query itself (HTTP 400), e.g. `E0000053` when `since` is more than 180 days back. */
+export class OktaBadRequestError extends OktaLakeError {
+  readonly status: number;
+  readonly url: string;
+  readonly errorCode?: string;
+  readonly errorSummary?: string;
+  readonly errorCauses: readonly string[];
+  constructor(
+    message: string,
+    options: { cause?: unknown; status: number; url: string; errorCode?: string; errorSummary?: string; errorCauses?: readonly string[] },
+  ) {
+    super(message, options);
+    this.status = options.status;
+    this.url = options.url;
+    this.errorCode = options.errorCode;
+    this.errorSummary = options.errorSummary;
+    this.errorCauses = options.errorCauses ?? [];
+  }
+}
+
+/**
+ * A System Log request failed: retries were exhausted (`attempts` made, `cause` is the last failure),
+ * or Okta answered with a status that retrying cannot fix (404, a redirect, an unexpected 4xx).
+ */
+export class OktaRequestError extends OktaLakeError {
+  readonly url: string;
+  readonly status?: number;
+  readonly attempts: number;
+  constructor(message: string, options: { cause?: unknown; url: string; status?: number; attempts: number }) {
+    super(message, options);
+    this.url = options.url;
+    this.status = options.status;
+    this.attempts = options.attempts;
+  }
+}
