@@ -1,0 +1,498 @@
+/**
+ * The Okta System Log client: fetches pages of `GET /api/v1/logs`, follows only links to the
+ * configured org, paces itself to a share of the org's rate limit, and retries what can be retried.
+ */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
+import { ConfigError } from '../errors';
+import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
+import { OAuthTokenError, ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaRequestError } from './errors';
+import { raceAbort, type CredentialProvider } from './credentials';
+import { findLink, parseLinkHeader } from './link';
+import type { OktaOrg } from './org';
+
+export const LOGS_PATH = '/api/v1/logs';
+
+/** Why a request was retried (keys of {@link OktaClientStats.retries}). */
+export type RetryCause =
+  /** HTTP 429: waited for the rate-limit reset. */
+  | 'rate-limited'
+  /** HTTP 5xx. */
+  | 'server-error'
+  /** Connection refused/reset, DNS or TLS failure, a body cut off by the connection. */
+  | 'network'
+  /** No complete answer within `requestTimeoutMs`. */
+  | 'timeout'
+  /** HTTP 200 whose body is not a complete JSON array, or not JSON. */
+  | 'incomplete-body'
+  /** HTTP 401 with OAuth: the access token was dropped and a new one fetched (once per page). */
+  | 'unauthorized'
+  /** The OAuth token endpoint failed in a retryable way (network, timeout, 429, 5xx). */
+  | 'token-endpoint';
+
+export const RETRY_CAUSES: readonly RetryCause[] = [
+  'rate-limited',
+  'server-error',
+  'network',
+  'timeout',
+  'incomplete-body',
+  'unauthorized',
+  'token-endpoint',
+];
+
+export interface OktaClientStats {
+  /** Requests sent to `/api/v1/logs` (token requests are not counted). */
+  readonly requests: number;
+  readonly retries: Readonly<Record<RetryCause, number>>;
+  /** Time spent waiting for rate-limit resets (pacing and 429s), in ms. */
+  readonly rateLimitWaitMs: number;
+}
+
+export interface OktaLogClientOptions {
+  readonly org: OktaOrg;
+  readonly credentials: CredentialProvider;
+  /** @default global fetch (undici) */
+  readonly fetch?: typeof fetch;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** Receives rate-limit waits and retries; never a credential. @default silentReporter */
+  readonly reporter?: Reporter;
+  /**
+   * The share (0 < share <= 1) of the org's `/api/v1/logs` rate limit this client may use. When the
+   * remaining requests of the current window fall to `limit * (1 - share)` or below, the client waits
+   * for the window's reset before the next request, leaving the rest for other integrations.
+   * @default 0.5 (Okta's default per-token/app share)
+   */
+  readonly rateLimitShare?: number;
+  /**
+   * Attempts per page before giving up with {@link OktaRequestError}. Every failed attempt counts 1,
+   * except an HTTP 429, which counts 1/2: rate limiting is expected and waiting for the reset fixes it,
+   * so with the default of 8 the client waits through up to 15 consecutive 429s.
+   * @default 8
+   */
+  readonly maxAttempts?: number;
+  /** Timeout of one request, response body included. @default 60_000 */
+  readonly requestTimeoutMs?: number;
+  /** Base of the capped exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^n)). @default 500 */
+  readonly backoffBaseMs?: number;
+  /** @default 30_000 */
+  readonly backoffCapMs?: number;
+  /** Random extra wait added after a rate-limit reset, in [0, rateLimitJitterMs). @default 1_000 */
+  readonly rateLimitJitterMs?: number;
+  /** Uniform random numbers in [0, 1), for jitter. @default Math.random */
+  readonly random?: () => number;
+  /** @default 'okta-lake' */
+  readonly userAgent?: string;
+  /** `limit` of bounded queries (1..1000). @default 1000 */
+  readonly pageSize?: number;
+}
+
+/** Longest single wait for a rate-limit reset: Okta's windows are one minute, so more means clock skew. */
+export const MAX_RESET_WAIT_MS = 60_000;
+
+interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+}
+
+/** One failed attempt that may be retried. */
+interface Failure {
+  readonly cause: RetryCause;
+  readonly error: unknown;
+  readonly description: string;
+  readonly status?: number;
+  /** Wait before retrying, when the failure dictates it (429 with a reset time). */
+  readonly waitMs?: number;
+}
+
+type AttemptResult = { readonly ok: true; readonly page: LogPage } | { readonly ok: false; readonly failure: Failure };
+
+function positiveNumber(name: string, value: number | undefined, fallback: number, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+  if (value === undefined) return fallback;
+  const min = opts.min ?? 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value)) || value < min || (opts.max !== undefined && value > opts.max)) {
+    const kind = opts.integer ? 'an integer' : 'a number';
+    const range = opts.max !== undefined ? `from ${min} to ${opts.max}` : `of at least ${min}`;
+    throw new ConfigError(`OktaLogClient option ${name} must be ${kind} ${range}`);
+  }
+  return value;
+}
+
+function headerInt(headers: Headers, name: string): number | undefined {
+  const v = headers.get(name);
+  if (v === null || !/^\s*\d+\s*$/.test(v)) return undefined;
+  return Number(v);
+}
+
+function isJsonArrayText(body: string): boolean {
+  let s = 0;
+  let e = body.length - 1;
+  while (s <= e && /\s/.test(body[s])) s++;
+  while (e >= s && /\s/.test(body[e])) e--;
+  return e > s && body[s] === '[' && body[e] === ']';
+}
+
+/** Okta's error JSON (`{errorCode, errorSummary, errorCauses:[{errorSummary}]}`), when the body is one. */
+function oktaErrorOf(text: string): { errorCode?: string; errorSummary?: string; errorCauses: string[] } {
+  try {
+    const j: unknown = JSON.parse(text);
+    if (typeof j !== 'object' || j === null) return { errorCauses: [] };
+    const o = j as Record<string, unknown>;
+    const causes = Array.isArray(o.errorCauses)
+      ? o.errorCauses.flatMap((c: unknown) =>
+          typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>).errorSummary === 'string'
+            ? [String((c as Record<string, unknown>).errorSummary)]
+            : [],
+        )
+      : [];
+    return {
+      errorCode: typeof o.errorCode === 'string' ? o.errorCode : undefined,
+      errorSummary: typeof o.errorSummary === 'string' ? o.errorSummary : undefined,
+      errorCauses: causes,
+    };
+  } catch {
+    return { errorCauses: [] };
+  }
+}
+
+function describeOktaError(status: number, e: { errorCode?: string; errorSummary?: string }): string {
+  const parts = [`HTTP ${status}`];
+  if (e.errorCode) parts.push(e.errorCode);
+  return e.errorSummary ? `${parts.join(' ')}: ${e.errorSummary}` : parts.join(' ');
+}
+
+/**
+ * Reads the Okta System Log. Implements {@link LogPageSource}.
+ *
+ * Safety: `fetchPage` refuses (before sending anything, so the credential never leaves for another
+ * host) any URL whose origin is not the org's or whose path is not `/api/v1/logs`, and refuses a
+ * `rel="next"` link to another origin. Redirects are not followed.
+ *
+ * Retries: 5xx, network errors, timeouts and incomplete 200 bodies are retried with capped exponential
+ * backoff and full jitter; 429 waits for `X-Rate-Limit-Reset` (plus jitter); 401/403 fail at once
+ * with {@link OktaAuthError} (with OAuth, a 401 first drops the access token and retries once); 400
+ * fails with {@link OktaBadRequestError}.
+ */
+export class OktaLogClient implements LogPageSource {
+  readonly org: OktaOrg;
+  readonly #credentials: CredentialProvider;
+  readonly #fetch: typeof fetch;
+  readonly #clock: Clock;
+  readonly #reporter: Reporter;
+  readonly #share: number;
+  readonly #maxAttempts: number;
+  readonly #timeoutMs: number;
+  readonly #backoffBaseMs: number;
+  readonly #backoffCapMs: number;
+  readonly #jitterMs: number;
+  readonly #random: () => number;
+  readonly #userAgent: string;
+  readonly #pageSize: number;
+  #rate?: RateLimitState;
+  #requests = 0;
+  #rateLimitWaitMs = 0;
+  readonly #retries: Record<RetryCause, number> = Object.fromEntries(RETRY_CAUSES.map((c) => [c, 0])) as Record<RetryCause, number>;
+
+  constructor(options: OktaLogClientOptions) {
+    if (!options || typeof options !== 'object') throw new ConfigError('OktaLogClient options are missing');
+    const { org, credentials } = options;
+    if (!org || typeof org.origin !== 'string' || typeof org.host !== 'string') {
+      throw new ConfigError('OktaLogClient option org is missing: build it with parseOrg()');
+    }
+    if (!credentials || typeof credentials.authorization !== 'function' || typeof credentials.invalidate !== 'function') {
+      throw new ConfigError('OktaLogClient option credentials is missing: use SswsToken, OAuthServiceApp or credentialsFromSecret()');
+    }
+    const share = options.rateLimitShare ?? 0.5;
+    if (typeof share !== 'number' || !(share > 0 && share <= 1)) {
+      throw new ConfigError('OktaLogClient option rateLimitShare must be a number greater than 0 and at most 1');
+    }
+    this.org = org;
+    this.#credentials = credentials;
+    this.#share = share;
+    this.#maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 8, { integer: true, min: 1, max: 100 });
+    this.#timeoutMs = positiveNumber('requestTimeoutMs', options.requestTimeoutMs, 60_000, { min: 1, max: 600_000 });
+    this.#backoffBaseMs = positiveNumber('backoffBaseMs', options.backoffBaseMs, 500, { min: 0 });
+    this.#backoffCapMs = positiveNumber('backoffCapMs', options.backoffCapMs, 30_000, { min: 0 });
+    if (this.#backoffCapMs < this.#backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
+    this.#jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
+    this.#pageSize = positiveNumber('pageSize', options.pageSize, 1000, { integer: true, min: 1, max: 1000 });
+    if (options.random !== undefined && typeof options.random !== 'function') throw new ConfigError('OktaLogClient option random must be a function');
+    this.#random = options.random ?? Math.random;
+    const ua = options.userAgent ?? 'okta-lake';
+    if (typeof ua !== 'string' || !/^[\x20-\x7e]+$/.test(ua)) throw new ConfigError('OktaLogClient option userAgent must be printable ASCII');
+    this.#userAgent = ua;
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new ConfigError('OktaLogClient option fetch must be a function');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#clock = options.clock ?? systemClock;
+    this.#reporter = options.reporter ?? silentReporter;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): OktaClientStats {
+    return { requests: this.#requests, retries: { ...this.#retries }, rateLimitWaitMs: this.#rateLimitWaitMs };
+  }
+
+  boundedQueryUrl(since: string, until: string): string {
+    const s = Date.parse(since);
+    const u = Date.parse(until);
+    if (Number.isNaN(s) || Number.isNaN(u)) throw new RangeError('boundedQueryUrl: since and until must be ISO-8601 instants');
+    if (!(s < u)) throw new RangeError('boundedQueryUrl: since must be before until');
+    const q = new URLSearchParams({
+      since: new Date(s).toISOString(),
+      until: new Date(u).toISOString(),
+      sortOrder: 'ASCENDING',
+      limit: String(this.#pageSize),
+    });
+    return `${this.org.origin}${LOGS_PATH}?${q.toString()}`;
+  }
+
+  async fetchPage(url: string, signal?: AbortSignal): Promise<LogPage> {
+    const target = this.#checkUrl(url, 'page URL');
+    let used = 0;
+    let backoffs = 0;
+    let attempts = 0;
+    let authRetried = false;
+    for (;;) {
+      signal?.throwIfAborted();
+      await this.#pace(signal);
+      attempts++;
+      const result = await this.#attempt(target, signal);
+      if (result.ok) return result.page;
+      const failure = result.failure;
+      if (failure.cause === 'unauthorized') {
+        if (authRetried) throw this.#authError(failure.status ?? 401, failure.error, true);
+        authRetried = true;
+        this.#credentials.invalidate();
+      }
+      used += failure.cause === 'rate-limited' ? 0.5 : 1;
+      if (used >= this.#maxAttempts) {
+        if (failure.cause === 'unauthorized') throw this.#authError(failure.status ?? 401, failure.error, false);
+        throw new OktaRequestError(`GET ${target} failed after ${attempts} attempt(s) (last: ${failure.description})`, {
+          cause: failure.error,
+          url: target,
+          status: failure.status,
+          attempts,
+        });
+      }
+      let waitMs = failure.waitMs;
+      if (waitMs === undefined) {
+        if (failure.cause === 'unauthorized') waitMs = 0;
+        else {
+          const ceiling = Math.min(this.#backoffCapMs, this.#backoffBaseMs * 2 ** backoffs);
+          backoffs++;
+          waitMs = Math.floor(this.#random() * ceiling);
+        }
+      }
+      this.#retries[failure.cause]++;
+      this.#reporter.warn('Okta request retry', {
+        cause: failure.cause,
+        detail: failure.description,
+        attempt: attempts,
+        delayMs: waitMs,
+        url: target,
+      });
+      if (failure.cause === 'rate-limited') await this.#rateLimitWait(waitMs, '429', signal);
+      else await this.#sleep(waitMs, signal);
+    }
+  }
+
+  /** Refuses anything but an absolute URL on the org's origin with path `/api/v1/logs`. */
+  #checkUrl(url: string, what: string): string {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (cause) {
+      throw new ForeignLinkError(`Refusing ${what}: not an absolute URL`, { cause });
+    }
+    if (parsed.origin !== this.org.origin) {
+      throw new ForeignLinkError(`Refusing ${what} on ${parsed.origin}: only ${this.org.origin} (the configured Okta org) is allowed`, {
+        origin: parsed.origin,
+      });
+    }
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new ForeignLinkError(`Refusing ${what} with user info in it`, { origin: parsed.origin });
+    }
+    if (parsed.pathname !== LOGS_PATH) {
+      throw new ForeignLinkError(`Refusing ${what} with path ${JSON.stringify(parsed.pathname.slice(0, 200))}: only ${LOGS_PATH} is allowed`, {
+        origin: parsed.origin,
+      });
+    }
+    parsed.hash = '';
+    return parsed.toString();
+  }
+
+  #authError(status: number, cause: unknown, afterNewToken: boolean): OktaAuthError {
+    const detail = cause instanceof Error ? cause.message : `HTTP ${status}`;
+    const errorCode = cause instanceof OktaAuthError ? cause.errorCode : undefined;
+    let hint: string;
+    if (status === 403) {
+      hint =
+        this.#credentials.kind === 'oauth'
+          ? 'Check that the service app has the okta.logs.read scope granted and an admin role that can read the System Log (e.g. Read-only Administrator).'
+          : 'Check that the admin who created the API token has an admin role that can read the System Log (e.g. Read-only Administrator).';
+    } else {
+      hint =
+        this.#credentials.kind === 'oauth'
+          ? `${afterNewToken ? 'A freshly issued access token was refused too. ' : ''}Check that the service app is active, has the okta.logs.read scope granted and an admin role that can read the System Log, and that the token is requested from this org.`
+          : 'Check that the API token is valid and not expired (tokens expire after 30 days unused or when revoked) and that the admin who created it is still active.';
+    }
+    return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode });
+  }
+
+  async #attempt(url: string, signal?: AbortSignal): Promise<AttemptResult> {
+    let authorization: string;
+    try {
+      authorization = await this.#credentials.authorization(signal);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof OAuthTokenError && error.retryable) {
+        return { ok: false, failure: { cause: 'token-endpoint', error, description: error.message, status: error.status } };
+      }
+      throw error;
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const transportFailure = (error: unknown, stage: string): AttemptResult => {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) {
+        return { ok: false, failure: { cause: 'timeout', error, description: `no complete answer within ${this.#timeoutMs} ms` } };
+      }
+      const inner = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      const msg = error instanceof Error ? error.message : String(error);
+      return { ok: false, failure: { cause: 'network', error, description: `${stage} failed: ${msg}${inner}` } };
+    };
+
+    this.#requests++;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        method: 'GET',
+        headers: { Accept: 'application/json', Authorization: authorization, 'User-Agent': this.#userAgent },
+        redirect: 'manual',
+        signal: combined,
+      });
+    } catch (error) {
+      return transportFailure(error, 'request');
+    }
+    this.#noteRateLimit(res.headers);
+    let body: string;
+    try {
+      body = await res.text();
+    } catch (error) {
+      return transportFailure(error, 'reading the response');
+    }
+    const status = res.status;
+
+    if (status === 200) {
+      const ct = res.headers.get('content-type') ?? '';
+      if (!/json/i.test(ct) || !isJsonArrayText(body)) {
+        const what = /json/i.test(ct) ? 'an incomplete JSON array' : `content type ${JSON.stringify(ct.slice(0, 100))}`;
+        return { ok: false, failure: { cause: 'incomplete-body', error: undefined, status, description: `HTTP 200 with ${what} (${body.length} chars)` } };
+      }
+      return { ok: true, page: this.#page(url, body, res.headers) };
+    }
+    if (status === 429) {
+      const reset = headerInt(res.headers, 'x-rate-limit-reset');
+      const waitMs = reset !== undefined ? this.#resetWait(reset * 1000) : undefined;
+      return { ok: false, failure: { cause: 'rate-limited', error: undefined, status, waitMs, description: 'HTTP 429 (rate limit)' } };
+    }
+    if (status >= 500) {
+      const e = oktaErrorOf(body);
+      return { ok: false, failure: { cause: 'server-error', error: undefined, status, description: describeOktaError(status, e) } };
+    }
+    const e = oktaErrorOf(body);
+    if (status === 401 || status === 403) {
+      const err = new OktaAuthError(describeOktaError(status, e), { status, errorCode: e.errorCode });
+      if (status === 401 && this.#credentials.kind === 'oauth') {
+        return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message } };
+      }
+      throw this.#authError(status, err, false);
+    }
+    if (status === 400) {
+      const causes = e.errorCauses.length > 0 ? ` (${e.errorCauses.join('; ')})` : '';
+      throw new OktaBadRequestError(`Okta rejected GET ${url}: ${describeOktaError(status, e)}${causes}`, {
+        status,
+        url,
+        errorCode: e.errorCode,
+        errorSummary: e.errorSummary,
+        errorCauses: e.errorCauses,
+      });
+    }
+    if (status >= 300 && status < 400) {
+      let where = 'elsewhere';
+      const location = res.headers.get('location');
+      if (location) {
+        try {
+          where = `to ${new URL(location, url).origin}`;
+        } catch {
+          where = 'to an invalid location';
+        }
+      }
+      throw new OktaRequestError(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, {
+        url,
+        status,
+        attempts: 1,
+      });
+    }
+    const hint = status === 404 ? ' (check the org URL)' : '';
+    throw new OktaRequestError(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, { url, status, attempts: 1 });
+  }
+
+  #page(url: string, body: string, headers: Headers): LogPage {
+    const links = parseLinkHeader(headers.get('link'), url);
+    let next = findLink(links, 'next');
+    if (next !== undefined) next = this.#checkUrl(next, 'rel="next" link');
+    const bounded = new URL(url).searchParams.has('until');
+    if (bounded && next !== undefined && /^\s*\[\s*\]\s*$/.test(body)) next = undefined;
+    return next === undefined ? { url, body } : { url, body, nextUrl: next };
+  }
+
+  #noteRateLimit(headers: Headers): void {
+    const limit = headerInt(headers, 'x-rate-limit-limit');
+    const remaining = headerInt(headers, 'x-rate-limit-remaining');
+    const reset = headerInt(headers, 'x-rate-limit-reset');
+    if (limit === undefined || remaining === undefined || reset === undefined || limit <= 0) return;
+    this.#rate = { limit, remaining, resetMs: reset * 1000 };
+  }
+
+  /** Wait until `resetMs` (capped at {@link MAX_RESET_WAIT_MS}) plus jitter. */
+  #resetWait(resetMs: number): number {
+    const until = Math.min(Math.max(0, resetMs - this.#clock.now()), MAX_RESET_WAIT_MS);
+    return Math.ceil(until + this.#random() * this.#jitterMs);
+  }
+
+  async #pace(signal?: AbortSignal): Promise<void> {
+    const rl = this.#rate;
+    if (!rl) return;
+    if (rl.remaining > rl.limit * (1 - this.#share)) return;
+    this.#rate = undefined;
+    if (this.#clock.now() >= rl.resetMs) return;
+    await this.#rateLimitWait(this.#resetWait(rl.resetMs), 'pacing', signal, rl);
+  }
+
+  async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState): Promise<void> {
+    this.#reporter.info('rate-limit wait', {
+      ms,
+      reason,
+      ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#share } : {}),
+    });
+    this.#rateLimitWaitMs += ms;
+    await this.#sleep(ms, signal);
+  }
+
+  async #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0) {
+      signal?.throwIfAborted();
+      return;
+    }
+    if (this.#clock === systemClock) {
+      // An abortable timer, so that an aborted run does not keep the process alive.
+      await sleepTimer(ms, undefined, signal ? { signal } : undefined).catch((e: unknown) => {
+        throw signal?.aborted ? signal.reason : e;
+      });
+      return;
+    }
+    signal?.throwIfAborted();
+    await raceAbort(this.#clock.sleep(ms), signal);
+  }
+}

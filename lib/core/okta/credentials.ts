@@ -1,0 +1,471 @@
+/**
+ * Credentials for the Okta API: an SSWS API token, or an OAuth 2.0 service app using the client
+ * credentials grant with a `private_key_jwt` client assertion (Okta's recommended way).
+ *
+ * Secrets live only in `#private` fields. `JSON.stringify`, `util.inspect` (console.log), `String()`
+ * and every error message show `[redacted]` in their place.
+ */
+import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { inspect } from 'node:util';
+import { systemClock, type Clock } from '../ports';
+import { CredentialsError, OAuthTokenError } from './errors';
+import type { OktaOrg } from './org';
+
+/** Gives the `Authorization` header value for Okta API requests. */
+export interface CredentialProvider {
+  readonly kind: 'ssws' | 'oauth';
+  /** The full `Authorization` header value (`SSWS <token>` or `Bearer <access token>`). */
+  authorization(signal?: AbortSignal): Promise<string>;
+  /** Drops any cached access token (called after Okta answered 401), so the next call gets a new one. */
+  invalidate(): void;
+}
+
+const REDACTED = '[redacted]';
+/** Printable ASCII without spaces: what may safely go into an HTTP header value or a form field. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+/** An Okta API token, sent as `Authorization: SSWS <token>`. */
+export class SswsToken implements CredentialProvider {
+  readonly kind = 'ssws' as const;
+  readonly #token: string;
+
+  constructor(token: string) {
+    if (typeof token !== 'string' || token.length === 0) throw new CredentialsError('SSWS API token is missing or empty');
+    if (!HEADER_SAFE.test(token)) {
+      throw new CredentialsError('SSWS API token contains white space or characters not allowed in an HTTP header');
+    }
+    this.#token = token;
+  }
+
+  authorization(): Promise<string> {
+    return Promise.resolve(`SSWS ${this.#token}`);
+  }
+
+  /** API tokens are not cached tokens: nothing to drop. */
+  invalidate(): void {}
+
+  toJSON(): Record<string, string> {
+    return { kind: this.kind, token: REDACTED };
+  }
+
+  toString(): string {
+    return `SswsToken { token: ${REDACTED} }`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** A private key as accepted by {@link OAuthServiceApp}: PEM text, a JWK (object or JSON text), or a KeyObject. */
+export type PrivateKeyInput = string | JsonWebKey | KeyObject;
+
+export interface OAuthServiceAppOptions {
+  readonly org: OktaOrg;
+  /** The service app's client id (`0oa...`). */
+  readonly clientId: string;
+  /** The private key whose public half is registered on the service app: PEM (PKCS#8 or PKCS#1/SEC1), a JWK (object or JSON text), or a KeyObject. RSA (2048 bits or more) or EC P-256/P-384/P-521. */
+  readonly privateKey: PrivateKeyInput;
+  /**
+   * `kid` header of the client assertion (the key id Okta shows for the registered public key).
+   * @default the JWK's `kid` when the key is a JWK that has one, otherwise no `kid` header
+   */
+  readonly keyId?: string;
+  /** @default ['okta.logs.read'] */
+  readonly scopes?: readonly string[];
+  /** @default global fetch */
+  readonly fetch?: typeof fetch;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Lifetime of the client assertion in seconds (`exp - iat`), at most 300.
+   * @default 300
+   */
+  readonly assertionLifetimeSec?: number;
+  /**
+   * Timeout of one token request.
+   * @default 30_000
+   */
+  readonly tokenRequestTimeoutMs?: number;
+}
+
+type SigningAlg = 'RS256' | 'ES256' | 'ES384' | 'ES512';
+const EC_ALGS: Readonly<Record<string, { alg: SigningAlg; hash: string }>> = {
+  prime256v1: { alg: 'ES256', hash: 'sha256' },
+  secp384r1: { alg: 'ES384', hash: 'sha384' },
+  secp521r1: { alg: 'ES512', hash: 'sha512' },
+};
+
+interface SigningKey {
+  readonly key: KeyObject;
+  readonly alg: SigningAlg;
+  readonly hash: string;
+  readonly jwkKid?: string;
+}
+
+function loadPrivateKey(input: PrivateKeyInput, field: string): SigningKey {
+  let key: KeyObject;
+  let jwkKid: string | undefined;
+  try {
+    if (typeof input === 'string') {
+      const text = input.trim();
+      if (text.startsWith('{')) {
+        let jwk: unknown;
+        try {
+          jwk = JSON.parse(text);
+        } catch {
+          // JSON.parse messages quote the input: never pass them on.
+          throw new CredentialsError(`${field} looks like a JWK but is not valid JSON`);
+        }
+        if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new CredentialsError(`${field} JSON is not a JWK object`);
+        jwkKid = typeof (jwk as JsonWebKey).kid === 'string' ? ((jwk as JsonWebKey).kid as string) : undefined;
+        key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      } else if (text.includes('-----BEGIN')) {
+        key = createPrivateKey({ key: text, format: 'pem' });
+      } else {
+        throw new CredentialsError(`${field} is neither a PEM private key nor a JWK`);
+      }
+    } else if (typeof input === 'object' && input !== null && 'asymmetricKeyType' in input && typeof (input as KeyObject).export === 'function') {
+      key = input as KeyObject;
+      if (key.type !== 'private') throw new CredentialsError(`${field} is a ${key.type} key, not a private key`);
+    } else if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+      const jwk = input as JsonWebKey;
+      jwkKid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
+      key = createPrivateKey({ key: jwk, format: 'jwk' });
+    } else {
+      throw new CredentialsError(`${field} must be a PEM string or a JWK`);
+    }
+  } catch (cause) {
+    if (cause instanceof CredentialsError) throw cause;
+    // node:crypto errors describe the decoder failure, never the key material.
+    throw new CredentialsError(`${field} could not be read as a private key (PEM or JWK with its private part)`, { cause });
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new CredentialsError(`${field} is an RSA key of ${bits} bits: Okta requires at least 2048`);
+    return { key, alg: 'RS256', hash: 'sha256', jwkKid };
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+    const ec = EC_ALGS[curve];
+    if (!ec) throw new CredentialsError(`${field} is an EC key on curve "${curve}": use P-256, P-384 or P-521`);
+    return { key, ...ec, jwkKid };
+  }
+  throw new CredentialsError(`${field} is a ${key.asymmetricKeyType ?? 'unknown'} key: use an RSA or EC (P-256) key`);
+}
+
+function b64url(data: string | Buffer): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** Waits for `promise`, or rejects with the signal's reason when the signal aborts first. */
+export function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+interface CachedToken {
+  readonly header: string;
+  /** Local time (ms) after which the token is not used any more: 60 s before Okta's expiry. */
+  readonly refreshAtMs: number;
+}
+
+/** Seconds before `expires_in` at which a cached access token is replaced. */
+export const TOKEN_REFRESH_MARGIN_SEC = 60;
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * An Okta OAuth 2.0 service app: gets access tokens from `${org.origin}/oauth2/v1/token` with the
+ * client credentials grant, authenticating with a `private_key_jwt` assertion signed by node:crypto
+ * (RS256 for RSA keys, ES256/384/512 for EC keys). The access token is cached until 60 s before it
+ * expires; concurrent callers share one token request; {@link invalidate} drops it.
+ */
+export class OAuthServiceApp implements CredentialProvider {
+  readonly kind = 'oauth' as const;
+  readonly clientId: string;
+  readonly keyId?: string;
+  readonly scopes: readonly string[];
+  readonly tokenEndpoint: string;
+  readonly #signing: SigningKey;
+  readonly #fetch: typeof fetch;
+  readonly #clock: Clock;
+  readonly #assertionLifetimeSec: number;
+  readonly #timeoutMs: number;
+  #cached?: CachedToken;
+  #pending?: Promise<CachedToken>;
+
+  constructor(options: OAuthServiceAppOptions) {
+    const { org, clientId, keyId } = options;
+    if (!org || typeof org.origin !== 'string') throw new CredentialsError('OAuthServiceApp: org is missing (use parseOrg)');
+    if (typeof clientId !== 'string' || clientId.length === 0) throw new CredentialsError('OAuth clientId is missing or empty');
+    if (!/^[A-Za-z0-9._~-]+$/.test(clientId)) throw new CredentialsError('OAuth clientId may contain only letters, digits and . _ ~ -');
+    if (keyId !== undefined && (typeof keyId !== 'string' || !HEADER_SAFE.test(keyId))) {
+      throw new CredentialsError('OAuth keyId must be a non-empty string of printable characters without spaces');
+    }
+    const scopes = options.scopes ?? ['okta.logs.read'];
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && HEADER_SAFE.test(s))) {
+      throw new CredentialsError('OAuth scopes must be a non-empty list of scope names without spaces (e.g. ["okta.logs.read"])');
+    }
+    const lifetime = options.assertionLifetimeSec ?? 300;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300) {
+      throw new CredentialsError('OAuth assertionLifetimeSec must be an integer from 1 to 300');
+    }
+    const timeoutMs = options.tokenRequestTimeoutMs ?? 30_000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CredentialsError('OAuth tokenRequestTimeoutMs must be a positive number');
+    if (options.privateKey === undefined || options.privateKey === null || options.privateKey === '') {
+      throw new CredentialsError('OAuth privateKey is missing');
+    }
+    this.#signing = loadPrivateKey(options.privateKey, 'OAuth privateKey');
+    this.clientId = clientId;
+    this.keyId = keyId ?? this.#signing.jwkKid;
+    this.scopes = Object.freeze([...scopes]);
+    this.tokenEndpoint = `${org.origin}/oauth2/v1/token`;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#clock = options.clock ?? systemClock;
+    this.#assertionLifetimeSec = lifetime;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The signing algorithm chosen from the key (`RS256` for RSA, `ES256` for P-256, ...). */
+  get algorithm(): SigningAlg {
+    return this.#signing.alg;
+  }
+
+  async authorization(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
+    const cached = this.#cached;
+    if (cached && this.#clock.now() < cached.refreshAtMs) return cached.header;
+    if (!this.#pending) {
+      const pending = this.#requestToken().then(
+        (token) => {
+          if (this.#pending === pending) this.#pending = undefined;
+          this.#cached = token;
+          return token;
+        },
+        (e: unknown) => {
+          if (this.#pending === pending) this.#pending = undefined;
+          throw e;
+        },
+      );
+      this.#pending = pending;
+    }
+    return (await raceAbort(this.#pending, signal)).header;
+  }
+
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  /** Builds and signs a fresh client assertion (a JWT). Exposed for tests of the token endpoint. */
+  createClientAssertion(): string {
+    const iat = Math.floor(this.#clock.now() / 1000);
+    const header: Record<string, string> = { alg: this.#signing.alg, typ: 'JWT' };
+    if (this.keyId) header.kid = this.keyId;
+    const payload = {
+      iss: this.clientId,
+      sub: this.clientId,
+      aud: this.tokenEndpoint,
+      iat,
+      exp: iat + this.#assertionLifetimeSec,
+      jti: randomUUID(),
+    };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+    const signature =
+      this.#signing.alg === 'RS256'
+        ? sign(this.#signing.hash, Buffer.from(input), this.#signing.key)
+        : sign(this.#signing.hash, Buffer.from(input), { key: this.#signing.key, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${b64url(signature)}`;
+  }
+
+  async #requestToken(): Promise<CachedToken> {
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: this.scopes.join(' '),
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: this.createClientAssertion(),
+    });
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const where = `the Okta token endpoint ${this.tokenEndpoint}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(this.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: form.toString(),
+        redirect: 'manual',
+        signal: timeout,
+      });
+      text = await res.text();
+    } catch (cause) {
+      const what = timeout.aborted ? `timed out after ${this.#timeoutMs} ms` : 'could not be reached';
+      // The cause is a network error or a timeout: it never holds the request body.
+      throw new OAuthTokenError(`${where} ${what}`, { cause, retryable: true });
+    }
+    let json: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const error = typeof json?.error === 'string' ? json.error : undefined;
+      const errorDescription = typeof json?.error_description === 'string' ? json.error_description : undefined;
+      const retryable = res.status === 429 || res.status >= 500;
+      const detail = error ? `: ${error}${errorDescription ? ` (${errorDescription})` : ''}` : '';
+      throw new OAuthTokenError(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, {
+        status: res.status,
+        error,
+        errorDescription,
+        retryable,
+      });
+    }
+    const accessToken = json?.access_token;
+    const expiresIn = json?.expires_in;
+    const tokenType = json?.token_type;
+    if (typeof accessToken !== 'string' || !HEADER_SAFE.test(accessToken) || typeof expiresIn !== 'number' || !(expiresIn > 0)) {
+      throw new OAuthTokenError(`${where} answered HTTP ${res.status} without a usable access_token and expires_in`, {
+        status: res.status,
+        retryable: false,
+      });
+    }
+    if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+      throw new OAuthTokenError(
+        `${where} issued a token of type ${JSON.stringify(String(tokenType))}; only Bearer tokens are supported (turn off "Require DPoP" on the service app)`,
+        { status: res.status, retryable: false },
+      );
+    }
+    const lifetimeMs = Math.max(0, expiresIn - TOKEN_REFRESH_MARGIN_SEC) * 1000;
+    return { header: `Bearer ${accessToken}`, refreshAtMs: this.#clock.now() + lifetimeMs };
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, clientId: this.clientId, keyId: this.keyId, scopes: this.scopes, privateKey: REDACTED, accessToken: REDACTED };
+  }
+
+  toString(): string {
+    const kid = this.keyId ? `, keyId: ${JSON.stringify(this.keyId)}` : '';
+    return `OAuthServiceApp { clientId: ${JSON.stringify(this.clientId)}${kid}, scopes: ${JSON.stringify(this.scopes)}, privateKey: ${REDACTED}, accessToken: ${REDACTED} }`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+function tokenErrorHint(error: string | undefined): string {
+  switch (error) {
+    case 'invalid_client':
+      return '. Check the client id, that the service app uses "Public key / Private key" client authentication, that the registered public key matches the private key (and the key id), and that the machine clock is right';
+    case 'invalid_scope':
+      return '. Grant the okta.logs.read scope to the service app (Okta API Scopes tab)';
+    case 'invalid_dpop_proof':
+      return '. The service app requires DPoP, which okta-lake does not support: turn off "Require DPoP"';
+    case 'unauthorized_client':
+      return '. Allow the Client Credentials grant on the service app';
+    default:
+      return '';
+  }
+}
+
+/** Dependencies for {@link credentialsFromSecret}. */
+export interface CredentialDeps {
+  readonly fetch?: typeof fetch;
+  readonly clock?: Clock;
+}
+
+const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
+  ssws: ['type', 'token'],
+  oauth: ['type', 'clientId', 'privateKey', 'keyId'],
+};
+
+/**
+ * Builds the credential provider from the Okta secret kept in AWS Secrets Manager (or a local file).
+ * The secret string is JSON in one of two shapes:
+ *
+ * ```json
+ * {"type": "ssws", "token": "00aBcD..."}
+ * ```
+ * an Okta API token (sent as `Authorization: SSWS <token>`), or
+ *
+ * ```json
+ * {"type": "oauth", "clientId": "0oa1b2c3d4", "privateKey": "-----BEGIN PRIVATE KEY-----\n...", "keyId": "optional-kid"}
+ * ```
+ * an OAuth 2.0 service app with the `okta.logs.read` scope granted, using `private_key_jwt`:
+ * `privateKey` is a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, or `BEGIN RSA/EC PRIVATE KEY`) or a
+ * private JWK given as a JSON object (`{"kty":"RSA","n":...,"d":...}`); `keyId` (optional) is the
+ * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent).
+ * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
+ *
+ * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value.
+ */
+export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: CredentialDeps = {}): CredentialProvider {
+  if (typeof secretString !== 'string' || secretString.trim() === '') throw new CredentialsError('Okta secret is empty');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    // No cause: JSON.parse error messages quote parts of the input, which is a secret.
+    throw new CredentialsError('Okta secret is not valid JSON: expected {"type":"ssws",...} or {"type":"oauth",...}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CredentialsError('Okta secret must be a JSON object: {"type":"ssws",...} or {"type":"oauth",...}');
+  }
+  const secret = parsed as Record<string, unknown>;
+  const type = secret.type;
+  if (type !== 'ssws' && type !== 'oauth') {
+    throw new CredentialsError('Okta secret field "type" must be "ssws" or "oauth"');
+  }
+  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k));
+  if (unknownFields.length > 0) {
+    const names = unknownFields.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ');
+    throw new CredentialsError(`Okta secret of type "${type}" has unknown field(s) ${names}; allowed: ${SECRET_FIELDS[type].join(', ')}`);
+  }
+  if (type === 'ssws') {
+    if (typeof secret.token !== 'string' || secret.token === '') {
+      throw new CredentialsError('Okta secret field "token" is missing or not a non-empty string');
+    }
+    return new SswsToken(secret.token);
+  }
+  if (typeof secret.clientId !== 'string' || secret.clientId === '') {
+    throw new CredentialsError('Okta secret field "clientId" is missing or not a non-empty string');
+  }
+  const key = secret.privateKey;
+  const keyIsObject = typeof key === 'object' && key !== null && !Array.isArray(key);
+  if (!(typeof key === 'string' && key.trim() !== '') && !keyIsObject) {
+    throw new CredentialsError('Okta secret field "privateKey" is missing or not a PEM string or JWK object');
+  }
+  if (secret.keyId !== undefined && (typeof secret.keyId !== 'string' || secret.keyId === '')) {
+    throw new CredentialsError('Okta secret field "keyId" must be a non-empty string when present');
+  }
+  try {
+    return new OAuthServiceApp({
+      org,
+      clientId: secret.clientId,
+      privateKey: key as PrivateKeyInput,
+      keyId: secret.keyId as string | undefined,
+      fetch: deps.fetch,
+      clock: deps.clock,
+    });
+  } catch (e) {
+    if (e instanceof CredentialsError) {
+      throw new CredentialsError(`Okta secret: ${e.message.replace(/^OAuth privateKey/, 'field "privateKey"')}`, { cause: e.cause });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,6 @@
+/** The Okta System Log client: org validation, credentials, the page source, and its errors. */
+export * from './errors';
+export * from './org';
+export * from './credentials';
+export * from './link';
+export * from './client';

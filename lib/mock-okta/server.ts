@@ -1,0 +1,593 @@
+/**
+ * A simulated Okta org on loopback: `GET /api/v1/logs` (bounded and polling queries, opaque `after`
+ * cursors in `Link` headers, Okta-style validation and errors, a per-minute rate-limit bucket with
+ * `X-Rate-Limit-*` headers) and `POST /oauth2/v1/token` (client credentials with `private_key_jwt`),
+ * with faults that tests inject deterministically. Used by the tests, the benchmark and
+ * `okta-lake mock-okta`.
+ */
+import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError } from '../core/errors';
+import { systemClock, type Clock } from '../core/ports';
+import { EventIndex, type EventKey, type MockEvent } from './events';
+import { AssertionError, toPublicKey, verifyClientAssertion, type MockOAuthClient } from './oauth';
+
+export const MOCK_LOGS_PATH = '/api/v1/logs';
+export const MOCK_TOKEN_PATH = '/oauth2/v1/token';
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const DAY_MS = 86_400_000;
+/** The origin used in `rel="next"` links when `foreignNextLink` is `true`. */
+export const DEFAULT_FOREIGN_ORIGIN = 'https://attacker.invalid';
+
+/** A fault the mock can inject into one `/api/v1/logs` request (after authentication and the rate-limit bucket). */
+export type MockFaultKind =
+  /** HTTP 5xx with Okta's error JSON (status 500 unless given). */
+  | '5xx'
+  /** The connection is destroyed before any response. */
+  | 'reset'
+  /** No response at all until the client gives up (closes the connection) or the server stops. */
+  | 'stall'
+  /** HTTP 200 with the first half of the page body, ended cleanly (as a broken proxy would). */
+  | 'truncated'
+  /** HTTP 429 with the bucket's `X-Rate-Limit-*` headers (unless `omitRateLimitHeaders`). */
+  | '429'
+  /** HTTP 403 E0000006. */
+  | 'forbidden';
+
+export interface MockFault {
+  readonly kind: MockFaultKind;
+  /** Status for `5xx`. @default 500 */
+  readonly status?: number;
+  /** For `429`: send no `X-Rate-Limit-*` headers. @default false */
+  readonly omitRateLimitHeaders?: boolean;
+}
+
+/**
+ * Counters of faults to inject into the next `/api/v1/logs` requests, live and mutable
+ * (`mock.faults.next5xx = 2`). When several are set, one fault per request is taken in this order:
+ * 429, 5xx, forbidden, reset, stall, truncated. Each injected fault decrements its counter.
+ */
+export interface MockFaultPlan {
+  next429: number;
+  next5xx: number;
+  nextForbidden: number;
+  nextResets: number;
+  nextStalls: number;
+  nextTruncated: number;
+  /** The next token requests answer HTTP 503. */
+  nextToken5xx: number;
+  /** `rel="next"` links point to this origin (`true`: {@link DEFAULT_FOREIGN_ORIGIN}) instead of the mock's. */
+  foreignNextLink: boolean | string;
+}
+
+/** What a fault hook sees about a `/api/v1/logs` request. */
+export interface MockRequestInfo {
+  /** 1-based number of this `/api/v1/logs` request. */
+  readonly n: number;
+  readonly url: URL;
+}
+
+export interface MockOktaOptions {
+  /** Events to serve (more can be added later with `add`). */
+  readonly events?: readonly MockEvent[];
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** Accept `Authorization: SSWS <apiToken>`. At least one of apiToken and oauthClients is required. */
+  readonly apiToken?: string;
+  /** Service apps whose `private_key_jwt` assertions the token endpoint accepts. */
+  readonly oauthClients?: readonly MockOAuthClient[];
+  /** Lifetime of issued access tokens. @default 3600 */
+  readonly accessTokenLifetimeSec?: number;
+  /** `/api/v1/logs` requests per window (the org's bucket). @default 120 */
+  readonly rateLimitPerMinute?: number;
+  /** Length of a rate-limit window, aligned to the epoch; shorter windows make tests fast. @default 60_000 */
+  readonly rateLimitWindowMs?: number;
+  /** Real time added before each page is sent. @default 0 */
+  readonly latencyMs?: number;
+  /** Time for visibility (`visibleAtMs`), rate-limit windows, token expiry and the 180-day rule. @default systemClock */
+  readonly clock?: Pick<Clock, 'now'>;
+  /** Initial fault plan. */
+  readonly faults?: Partial<MockFaultPlan>;
+  /** Per-request fault hook, asked before the fault plan; return a fault to inject one. */
+  readonly onLogRequest?: (info: MockRequestInfo) => MockFault | MockFaultKind | undefined;
+  /**
+   * When a bounded query's page carries `rel="next"`: `'exact'` when more events follow in the window
+   * (the last page has no next link), `'when-full'` whenever the page is full (so the last page can be
+   * an empty `[]` page).
+   * @default 'exact'
+   */
+  readonly boundedNext?: 'exact' | 'when-full';
+  /** Events published more than this many days before the clock are not returned (Okta: 90). @default no limit */
+  readonly retentionDays?: number;
+}
+
+export interface MockOktaStats {
+  /** Every HTTP request received. */
+  readonly requests: number;
+  readonly logRequests: number;
+  readonly tokenRequests: number;
+  readonly tokensIssued: number;
+  /** 401 answers (logs and token endpoint). */
+  readonly unauthorized: number;
+  /** 429 answers (bucket empty, or injected). */
+  readonly rateLimited: number;
+  readonly badRequests: number;
+  /** Log pages answered with HTTP 200 (truncated ones included). */
+  readonly pagesServed: number;
+  readonly eventsServed: number;
+  readonly faultsInjected: Readonly<Record<MockFaultKind | 'token5xx', number>>;
+}
+
+export interface MockOkta {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  readonly port: number;
+  /** A snapshot of the counters. */
+  readonly stats: MockOktaStats;
+  /** The live fault plan: set counters between requests to inject faults. */
+  readonly faults: MockFaultPlan;
+  /** Number of events held. */
+  readonly size: number;
+  add(events: readonly MockEvent[]): void;
+  /** Forgets every issued access token: the next Bearer request gets 401. */
+  revokeAccessTokens(): void;
+  stop(): Promise<void>;
+}
+
+interface Bucket {
+  windowStart: number;
+  used: number;
+}
+
+interface IssuedToken {
+  readonly expiresAtMs: number;
+  readonly scopes: readonly string[];
+}
+
+function oktaError(errorCode: string, errorSummary: string, causes: readonly string[] = []): string {
+  return JSON.stringify({
+    errorCode,
+    errorSummary,
+    errorLink: errorCode,
+    errorId: `oae${randomBytes(11).toString('base64url')}`,
+    errorCauses: causes.map((c) => ({ errorSummary: c })),
+  });
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+class BadRequest extends Error {
+  constructor(
+    readonly errorCode: string,
+    readonly summary: string,
+    readonly causes: readonly string[] = [],
+  ) {
+    super(summary);
+  }
+}
+
+function encodeCursor(k: EventKey): string {
+  return Buffer.from(JSON.stringify([k.publishedMs, k.uuid])).toString('base64url');
+}
+
+function decodeCursor(s: string): EventKey {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === 'string') return { publishedMs: v[0] as number, uuid: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new BadRequest('E0000001', 'Api validation failed: after', ['after: The after cursor is not valid.']);
+}
+
+function parseInstant(name: string, v: string): number {
+  const ms = ISO_INSTANT.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new BadRequest('E0000001', `Api validation failed: ${name}`, [`${name}: The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'until' and 'since' must be in ISO8601 format.`]);
+  }
+  return ms;
+}
+
+function validateOptions(o: MockOktaOptions): void {
+  const int = (name: string, v: number | undefined, min: number, max: number): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new ConfigError(`mock Okta option ${name} must be an integer from ${min} to ${max}`);
+  };
+  int('port', o.port, 0, 65535);
+  int('rateLimitPerMinute', o.rateLimitPerMinute, 1, 1_000_000);
+  int('rateLimitWindowMs', o.rateLimitWindowMs, 1, 3_600_000);
+  int('latencyMs', o.latencyMs, 0, 600_000);
+  int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
+  if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
+  if (o.apiToken === undefined && (o.oauthClients === undefined || o.oauthClients.length === 0)) {
+    throw new ConfigError('mock Okta needs apiToken and/or oauthClients: every request is authenticated as on Okta');
+  }
+  if (o.apiToken !== undefined && (typeof o.apiToken !== 'string' || !/^[\x21-\x7e]+$/.test(o.apiToken))) {
+    throw new ConfigError('mock Okta option apiToken must be a non-empty string of printable characters without spaces');
+  }
+  if (o.boundedNext !== undefined && o.boundedNext !== 'exact' && o.boundedNext !== 'when-full') {
+    throw new ConfigError('mock Okta option boundedNext must be "exact" or "when-full"');
+  }
+  if (o.faults?.foreignNextLink !== undefined && typeof o.faults.foreignNextLink === 'string') {
+    try {
+      new URL(o.faults.foreignNextLink);
+    } catch (cause) {
+      throw new ConfigError('mock Okta option faults.foreignNextLink must be true or an origin such as "http://127.0.0.1:9999"', { cause });
+    }
+  }
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(new BadRequest('invalid_request', 'request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Starts the mock Okta server on 127.0.0.1. */
+export async function startMockOkta(options: MockOktaOptions = {}): Promise<MockOkta> {
+  validateOptions(options);
+  const index = new EventIndex();
+  index.add(options.events ?? []);
+  const clock = options.clock ?? systemClock;
+  const limitPerWindow = options.rateLimitPerMinute ?? 120;
+  const windowMs = options.rateLimitWindowMs ?? 60_000;
+  const latencyMs = options.latencyMs ?? 0;
+  const tokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
+  const boundedNext = options.boundedNext ?? 'exact';
+  const apiToken = options.apiToken !== undefined ? Buffer.from(options.apiToken) : undefined;
+  const clients = new Map<string, { keys: readonly KeyObject[]; client: MockOAuthClient }>();
+  for (const c of options.oauthClients ?? []) {
+    if (typeof c.clientId !== 'string' || c.clientId === '') throw new ConfigError('mock Okta oauthClients[].clientId must be a non-empty string');
+    if (!Array.isArray(c.publicKeys) || c.publicKeys.length === 0) throw new ConfigError(`mock Okta oauth client ${c.clientId} needs at least one public key`);
+    let keys: KeyObject[];
+    try {
+      keys = c.publicKeys.map(toPublicKey);
+    } catch (cause) {
+      throw new ConfigError(`mock Okta oauth client ${c.clientId}: a public key cannot be read`, { cause });
+    }
+    clients.set(c.clientId, { keys, client: c });
+  }
+  const faults: MockFaultPlan = {
+    next429: 0,
+    next5xx: 0,
+    nextForbidden: 0,
+    nextResets: 0,
+    nextStalls: 0,
+    nextTruncated: 0,
+    nextToken5xx: 0,
+    foreignNextLink: false,
+    ...options.faults,
+  };
+  const counters = {
+    requests: 0,
+    logRequests: 0,
+    tokenRequests: 0,
+    tokensIssued: 0,
+    unauthorized: 0,
+    rateLimited: 0,
+    badRequests: 0,
+    pagesServed: 0,
+    eventsServed: 0,
+  };
+  const injected: Record<MockFaultKind | 'token5xx', number> = { '5xx': 0, reset: 0, stall: 0, truncated: 0, '429': 0, forbidden: 0, token5xx: 0 };
+  const tokens = new Map<string, IssuedToken>();
+  const usedJtis = new Set<string>();
+  const bucket: Bucket = { windowStart: 0, used: 0 };
+  let origin = '';
+
+  const currentBucket = (): Bucket => {
+    const start = Math.floor(clock.now() / windowMs) * windowMs;
+    if (start !== bucket.windowStart) {
+      bucket.windowStart = start;
+      bucket.used = 0;
+    }
+    return bucket;
+  };
+  const rateHeaders = (): Record<string, string> => {
+    const b = currentBucket();
+    return {
+      'X-Rate-Limit-Limit': String(limitPerWindow),
+      'X-Rate-Limit-Remaining': String(Math.max(0, limitPerWindow - b.used)),
+      'X-Rate-Limit-Reset': String(Math.ceil((b.windowStart + windowMs) / 1000)),
+    };
+  };
+
+  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}): void => {
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'Cache-Control': 'no-cache, no-store',
+      ...headers,
+    });
+    res.end(body);
+  };
+
+  const pickFault = (info: MockRequestInfo): MockFault | undefined => {
+    const hooked = options.onLogRequest?.(info);
+    if (hooked !== undefined) return typeof hooked === 'string' ? { kind: hooked } : hooked;
+    const plan: [keyof MockFaultPlan, MockFaultKind][] = [
+      ['next429', '429'],
+      ['next5xx', '5xx'],
+      ['nextForbidden', 'forbidden'],
+      ['nextResets', 'reset'],
+      ['nextStalls', 'stall'],
+      ['nextTruncated', 'truncated'],
+    ];
+    for (const [key, kind] of plan) {
+      const left = faults[key];
+      if (typeof left === 'number' && left > 0) {
+        (faults[key] as number) = left - 1;
+        return { kind };
+      }
+    }
+    return undefined;
+  };
+
+  const authenticate = (header: string | undefined): IssuedToken | 'ssws' | undefined => {
+    if (!header) return undefined;
+    if (header.startsWith('SSWS ') && apiToken) {
+      const given = Buffer.from(header.slice(5));
+      return given.length === apiToken.length && timingSafeEqual(given, apiToken) ? 'ssws' : undefined;
+    }
+    if (header.startsWith('Bearer ')) {
+      const t = tokens.get(header.slice(7));
+      if (t && t.expiresAtMs > clock.now()) return t;
+    }
+    return undefined;
+  };
+
+  const serveLogs = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'GET') {
+      send(res, 405, oktaError('E0000022', 'The endpoint does not support the provided HTTP method'), { Allow: 'GET' });
+      return;
+    }
+    const n = ++counters.logRequests;
+    const who = authenticate(req.headers.authorization);
+    if (!who) {
+      counters.unauthorized++;
+      send(res, 401, oktaError('E0000011', 'Invalid token provided'), rateHeaders());
+      return;
+    }
+    if (who !== 'ssws' && !who.scopes.includes('okta.logs.read')) {
+      send(res, 403, oktaError('E0000006', 'You do not have permission to perform the requested action'), rateHeaders());
+      return;
+    }
+    const b = currentBucket();
+    if (b.used >= limitPerWindow) {
+      counters.rateLimited++;
+      send(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), rateHeaders());
+      return;
+    }
+    b.used++;
+    const fault = pickFault({ n, url });
+    if (fault) injected[fault.kind]++;
+    switch (fault?.kind) {
+      case '429':
+        counters.rateLimited++;
+        send(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), fault.omitRateLimitHeaders ? {} : rateHeaders());
+        return;
+      case '5xx': {
+        const status = fault.status ?? 500;
+        send(res, status, oktaError('E0000009', 'Internal Server Error'), rateHeaders());
+        return;
+      }
+      case 'forbidden':
+        send(res, 403, oktaError('E0000006', 'You do not have permission to perform the requested action'), rateHeaders());
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'stall':
+        // Hold the request: the client's timeout closes the connection, or stop() does.
+        return;
+      default:
+        break;
+    }
+
+    let page: { body: string; links: string[]; count: number };
+    try {
+      page = buildPage(url);
+    } catch (e) {
+      if (!(e instanceof BadRequest)) throw e;
+      counters.badRequests++;
+      send(res, 400, oktaError(e.errorCode, e.summary, e.causes), rateHeaders());
+      return;
+    }
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (res.destroyed) return;
+    let body = page.body;
+    if (fault?.kind === 'truncated') {
+      body = body.slice(0, Math.floor(body.length / 2));
+      while (body.endsWith(']')) body = body.slice(0, -1);
+    }
+    counters.pagesServed++;
+    counters.eventsServed += page.count;
+    send(res, 200, body, { ...rateHeaders(), Link: page.links });
+  };
+
+  const buildPage = (url: URL): { body: string; links: string[]; count: number } => {
+    const q = url.searchParams;
+    for (const p of ['filter', 'q']) {
+      if (q.has(p)) throw new BadRequest('E0000001', `Api validation failed: ${p}`, [`${p}: not supported by the mock Okta server`]);
+    }
+    const now = clock.now();
+    const untilText = q.get('until');
+    const sinceText = q.get('since');
+    const untilMs = untilText !== null ? parseInstant('until', untilText) : undefined;
+    let sinceMs = sinceText !== null ? parseInstant('since', sinceText) : (untilMs ?? now) - 7 * DAY_MS;
+    if (untilMs !== undefined && sinceMs > untilMs) {
+      throw new BadRequest('E0000001', 'Api validation failed: since', ['since: The since parameter must be earlier than or equal to until.']);
+    }
+    if (sinceText !== null && sinceMs < now - 180 * DAY_MS) {
+      throw new BadRequest('E0000053', "Invalid date. 'since' must be later than 180 days ago.", [`since: ${sinceText} is more than 180 days ago`]);
+    }
+    const sortOrder = q.get('sortOrder');
+    if (sortOrder !== null && sortOrder !== 'ASCENDING') {
+      const why = sortOrder === 'DESCENDING' ? 'DESCENDING is not supported by the mock Okta server' : 'sortOrder must be ASCENDING or DESCENDING';
+      throw new BadRequest('E0000001', 'Api validation failed: sortOrder', [`sortOrder: ${why}`]);
+    }
+    const limitText = q.get('limit');
+    let limit = 100;
+    if (limitText !== null) {
+      if (!/^\d{1,4}$/.test(limitText) || Number(limitText) > 1000) {
+        throw new BadRequest('E0000001', 'Api validation failed: limit', ['limit: The limit must be an integer between 0 and 1000.']);
+      }
+      limit = Number(limitText);
+    }
+    const afterText = q.get('after');
+    const after = afterText !== null ? decodeCursor(afterText) : undefined;
+    if (options.retentionDays !== undefined) sinceMs = Math.max(sinceMs, now - options.retentionDays * DAY_MS);
+
+    const { events, more } = index.page({ sinceMs, untilMs, after, limit, nowMs: now });
+    const body = `[${events.map((e) => e.text).join(',')}]`;
+    const self = `${origin}${url.pathname}${url.search}`;
+    const links = [`<${self}>; rel="self"`];
+    const hasNext = untilMs === undefined ? true : boundedNext === 'exact' ? more : limit > 0 && events.length === limit;
+    if (hasNext) {
+      const last = events.length > 0 ? events[events.length - 1] : after;
+      const next = new URLSearchParams();
+      for (const p of ['since', 'until', 'limit', 'sortOrder']) {
+        const v = q.get(p);
+        if (v !== null) next.set(p, v);
+      }
+      if (last) next.set('after', encodeCursor(last));
+      const linkOrigin = faults.foreignNextLink === true ? DEFAULT_FOREIGN_ORIGIN : faults.foreignNextLink ? new URL(faults.foreignNextLink).origin : origin;
+      links.push(`<${linkOrigin}${MOCK_LOGS_PATH}?${next.toString()}>; rel="next"`);
+    }
+    return { body, links, count: events.length };
+  };
+
+  const tokenError = (res: ServerResponse, status: number, error: string, description: string): void => {
+    if (status === 401) counters.unauthorized++;
+    send(res, status, JSON.stringify({ error, error_description: description }));
+  };
+
+  const serveToken = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    counters.tokenRequests++;
+    if (req.method !== 'POST') {
+      send(res, 405, oktaError('E0000022', 'The endpoint does not support the provided HTTP method'), { Allow: 'POST' });
+      return;
+    }
+    const body = await readBody(req, 64 * 1024);
+    if (faults.nextToken5xx > 0) {
+      faults.nextToken5xx--;
+      injected.token5xx++;
+      send(res, 503, oktaError('E0000009', 'Internal Server Error'));
+      return;
+    }
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) {
+      tokenError(res, 400, 'invalid_request', 'The request must be application/x-www-form-urlencoded.');
+      return;
+    }
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') {
+      tokenError(res, 400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
+      return;
+    }
+    if (form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE || !form.get('client_assertion')) {
+      tokenError(res, 401, 'invalid_client', 'Client authentication failed: a private_key_jwt client_assertion is required.');
+      return;
+    }
+    let client: MockOAuthClient;
+    try {
+      client = verifyClientAssertion(form.get('client_assertion') ?? '', {
+        clients,
+        audience: `${origin}${MOCK_TOKEN_PATH}`,
+        nowMs: clock.now(),
+        usedJtis,
+      });
+    } catch (e) {
+      if (!(e instanceof AssertionError)) throw e;
+      tokenError(res, 401, 'invalid_client', e.message);
+      return;
+    }
+    const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    if (requested.length === 0) {
+      tokenError(res, 400, 'invalid_scope', "The authorization server resource does not have any configured default scopes, 'scope' must be provided.");
+      return;
+    }
+    const granted = client.grantedScopes ?? ['okta.logs.read'];
+    const refused = requested.filter((s) => !granted.includes(s));
+    if (refused.length > 0) {
+      tokenError(res, 400, 'invalid_scope', `The following scopes are not allowed: ${refused.join(' ')}`);
+      return;
+    }
+    const accessToken = randomBytes(32).toString('base64url');
+    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested });
+    counters.tokensIssued++;
+    send(res, 200, JSON.stringify({ token_type: 'Bearer', expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
+      Pragma: 'no-cache',
+    });
+  };
+
+  const server: Server = createServer((req, res) => {
+    counters.requests++;
+    const url = new URL(req.url ?? '/', origin);
+    const handle =
+      url.pathname === MOCK_LOGS_PATH
+        ? serveLogs(req, res, url)
+        : url.pathname === MOCK_TOKEN_PATH
+          ? serveToken(req, res)
+          : Promise.resolve(send(res, 404, oktaError('E0000007', `Not found: Resource not found: ${url.pathname} (path)`)));
+    handle.catch((e: unknown) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof BadRequest) {
+        send(res, 400, JSON.stringify({ error: e.errorCode, error_description: e.summary }));
+        return;
+      }
+      send(res, 500, oktaError('E0000009', 'Internal Server Error'));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+
+  return {
+    origin,
+    port,
+    faults,
+    get stats(): MockOktaStats {
+      return { ...counters, faultsInjected: { ...injected } };
+    },
+    get size(): number {
+      return index.size;
+    },
+    add(events: readonly MockEvent[]): void {
+      index.add(events);
+    },
+    revokeAccessTokens(): void {
+      tokens.clear();
+    },
+    stop(): Promise<void> {
+      stopped ??= new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

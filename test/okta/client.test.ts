@@ -1,0 +1,422 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lib/core/errors';
+import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
+import { SswsToken } from '../../lib/core/okta/credentials';
+import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaRequestError } from '../../lib/core/okta/errors';
+import { parseOrg } from '../../lib/core/okta/org';
+import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
+import { makeEvents, ManualClock, readAll, recordingReporter, startRecorder } from './helpers';
+
+const TOKEN = 'ssws-test-token-9f8e7d6c5b4a';
+const T0 = Date.parse('2024-05-01T00:00:00.000Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((s) => s()));
+});
+
+async function mock(options: Partial<MockOktaOptions> = {}): Promise<MockOkta> {
+  const m = await startMockOkta({ apiToken: TOKEN, clock: { now: () => T0 + 3_600_000 }, ...options });
+  stops.push(() => m.stop());
+  return m;
+}
+
+function client(m: MockOkta, options: Partial<OktaLogClientOptions> = {}): OktaLogClient {
+  return new OktaLogClient({
+    org: parseOrg(m.origin, { allowInsecureLoopback: true }),
+    credentials: new SswsToken(TOKEN),
+    backoffBaseMs: 1,
+    backoffCapMs: 5,
+    rateLimitJitterMs: 0,
+    requestTimeoutMs: 5_000,
+    ...options,
+  });
+}
+
+describe('OktaLogClient: pages', () => {
+  it('builds the bounded query URL on the org', () => {
+    // Prepare
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN) });
+    // Act
+    const url = c.boundedQueryUrl('2024-05-01T00:00:00Z', '2024-05-01T00:05:00.000Z');
+    // Assess
+    expect(url).toBe(
+      'https://acme.okta.com/api/v1/logs?since=2024-05-01T00%3A00%3A00.000Z&until=2024-05-01T00%3A05%3A00.000Z&sortOrder=ASCENDING&limit=1000',
+    );
+    expect(() => c.boundedQueryUrl('2024-05-02T00:00:00Z', '2024-05-01T00:00:00Z')).toThrow(/since must be before until/);
+    expect(() => c.boundedQueryUrl('yesterday', '2024-05-01T00:00:00Z')).toThrow(/ISO-8601/);
+  });
+
+  it('follows next links through several pages and gets every event of the window once, in order', async () => {
+    // Prepare: 250 events one second apart; the window holds events 10..239
+    const events = makeEvents(250, T0);
+    const m = await mock({ events: [...events].reverse() });
+    const c = client(m, { pageSize: 100 });
+    // Act
+    const { uuids, pages } = await readAll(c, c.boundedQueryUrl(iso(T0 + 10_000), iso(T0 + 240_000)));
+    // Assess
+    expect(uuids).toEqual(events.slice(10, 240).map((e) => e.uuid));
+    expect(pages).toBe(3);
+    expect(c.stats.requests).toBe(3);
+    expect(m.stats.eventsServed).toBe(230);
+  });
+
+  it('returns the body byte for byte and a next link on the org', async () => {
+    const events = makeEvents(3, T0);
+    const m = await mock({ events });
+    const c = client(m, { pageSize: 2 });
+    // Act
+    const first = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(first.body).toBe(`[${events[0].text},${events[1].text}]`);
+    expect(first.nextUrl?.startsWith(`${m.origin}/api/v1/logs?`)).toBe(true);
+    const second = await c.fetchPage(first.nextUrl ?? '');
+    expect(second.body).toBe(`[${events[2].text}]`);
+    expect(second.nextUrl).toBeUndefined();
+  });
+
+  it('treats an empty page of a bounded query as the last one, but keeps next for a polling query', async () => {
+    // Prepare: a fetch that answers [] with a next link (as Okta may at the end of a window)
+    const origin = 'https://acme.okta.com';
+    const fakeFetch: typeof fetch = async (input) =>
+      new Response('[]', {
+        status: 200,
+        headers: {
+          'Content-Type': 'application/json',
+          Link: `<${String(input)}>; rel="self", <${origin}/api/v1/logs?after=abc&limit=1000>; rel="next"`,
+        },
+      });
+    const c = new OktaLogClient({ org: parseOrg(origin), credentials: new SswsToken(TOKEN), fetch: fakeFetch });
+    // Act
+    const bounded = await c.fetchPage(c.boundedQueryUrl('2024-05-01T00:00:00Z', '2024-05-01T00:05:00Z'));
+    const polling = await c.fetchPage(`${origin}/api/v1/logs?since=2024-05-01T00%3A00%3A00Z&sortOrder=ASCENDING`);
+    // Assess
+    expect(bounded.nextUrl).toBeUndefined();
+    expect(polling.nextUrl).toBe(`${origin}/api/v1/logs?after=abc&limit=1000`);
+  });
+
+  it('keeps the next link of an empty polling page from the mock', async () => {
+    const m = await mock({ events: makeEvents(2, T0) });
+    const c = client(m);
+    // Act
+    const page = await c.fetchPage(`${m.origin}/api/v1/logs?since=${encodeURIComponent(iso(T0 + 5_000))}&sortOrder=ASCENDING`);
+    // Assess
+    expect(page.body).toBe('[]');
+    expect(page.nextUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs\?/);
+  });
+
+  it('reads rel="next" whatever the order and number of Link headers', async () => {
+    const origin = 'https://acme.okta.com';
+    const headers = new Headers({ 'Content-Type': 'application/json; charset=utf-8' });
+    headers.append('Link', `<${origin}/api/v1/logs?after=x%2Cy&limit=2>; rel="next"`);
+    headers.append('Link', `<${origin}/api/v1/logs?limit=2>; rel="self"`);
+    const c = new OktaLogClient({
+      org: parseOrg(origin),
+      credentials: new SswsToken(TOKEN),
+      fetch: async () => new Response('[{"uuid":"a"}]', { status: 200, headers }),
+    });
+    // Act
+    const page = await c.fetchPage(`${origin}/api/v1/logs?limit=2&since=2024-05-01T00%3A00%3A00Z&until=2024-05-01T00%3A01%3A00Z`);
+    // Assess
+    expect(page.nextUrl).toBe(`${origin}/api/v1/logs?after=x%2Cy&limit=2`);
+  });
+});
+
+describe('OktaLogClient: links to other hosts', () => {
+  it('refuses a next link to another origin, and the credential never reaches that server', async () => {
+    // Prepare
+    const foreign = await startRecorder();
+    stops.push(() => foreign.stop());
+    const m = await mock({ events: makeEvents(5, T0), faults: { foreignNextLink: foreign.origin } });
+    const c = client(m, { pageSize: 2 });
+    // Act: read the window the way the ingester does, following next links
+    const act = readAll(c, c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    await expect(act).rejects.toThrow(ForeignLinkError);
+    await expect(act).rejects.toThrow(/only http:\/\/127\.0\.0\.1:\d+ \(the configured Okta org\)/);
+    expect(foreign.received).toHaveLength(0);
+  });
+
+  it.each([
+    ['another loopback server', (_o: string, f: string) => `${f}/api/v1/logs?limit=2`],
+    ['the same server under another name', (o: string) => o.replace('127.0.0.1', 'localhost') + '/api/v1/logs'],
+    ['another path on the org', (o: string) => `${o}/api/v1/users`],
+    ['another scheme', (o: string) => o.replace('http:', 'https:') + '/api/v1/logs'],
+    ['user info', (o: string) => o.replace('http://', 'http://u:p@') + '/api/v1/logs'],
+    ['not a URL', () => '/api/v1/logs?limit=2'],
+  ])('refuses a page URL to %s before sending anything', async (_name, build) => {
+    // Prepare
+    const foreign = await startRecorder();
+    stops.push(() => foreign.stop());
+    const m = await mock();
+    const c = client(m);
+    // Act
+    const act = c.fetchPage(build(m.origin, foreign.origin));
+    // Assess
+    await expect(act).rejects.toThrow(ForeignLinkError);
+    expect(foreign.received).toHaveLength(0);
+    expect(m.stats.requests).toBe(0);
+    expect(c.stats.requests).toBe(0);
+  });
+});
+
+describe('OktaLogClient: retries', () => {
+  it('waits for the rate-limit reset after a 429 and then succeeds', async () => {
+    // Prepare: another integration has used up this minute's bucket
+    const clock = new ManualClock(T0 + 3_600_000 + 10_000);
+    const m = await mock({ events: makeEvents(3, T0), clock, rateLimitPerMinute: 3 });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${m.origin}/api/v1/logs?limit=1`, { headers: { Authorization: `SSWS ${TOKEN}` } });
+      await r.text();
+    }
+    const reporter = recordingReporter();
+    const c = client(m, { clock, reporter });
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(JSON.parse(page.body)).toHaveLength(3);
+    expect(m.stats.rateLimited).toBe(1);
+    expect(c.stats.retries['rate-limited']).toBe(1);
+    expect(c.stats.requests).toBe(2);
+    expect(c.stats.rateLimitWaitMs).toBe(50_000); // the window of T0+1h+10s resets at T0+1h+60s
+    expect(clock.now()).toBe(T0 + 3_600_000 + 60_000);
+    expect(reporter.lines).toContainEqual(expect.objectContaining({ message: 'rate-limit wait', fields: expect.objectContaining({ ms: 50_000, reason: '429' }) }));
+  });
+
+  it('backs off after a 429 without rate-limit headers', async () => {
+    const m = await mock({ events: makeEvents(1, T0), onLogRequest: ({ n }) => (n === 1 ? { kind: '429', omitRateLimitHeaders: true } : undefined) });
+    const c = client(m, { random: () => 0.5, backoffBaseMs: 4, backoffCapMs: 100 });
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(JSON.parse(page.body)).toHaveLength(1);
+    expect(c.stats.retries['rate-limited']).toBe(1);
+    expect(c.stats.rateLimitWaitMs).toBe(2); // full jitter: 0.5 * 4 ms
+  });
+
+  it('gives 429s twice the patience of other failures, then fails with OktaRequestError', async () => {
+    const clock = new ManualClock(T0 + 3_600_000);
+    const m = await mock({ clock, faults: { next429: 100 } });
+    const c = client(m, { clock, maxAttempts: 3 });
+    // Act
+    const err = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect((err as OktaRequestError).attempts).toBe(6);
+    expect((err as OktaRequestError).status).toBe(429);
+    expect((err as Error).message).toMatch(/failed after 6 attempt\(s\) \(last: HTTP 429/);
+    expect(m.stats.rateLimited).toBe(6);
+  });
+
+  it('retries HTTP 5xx with backoff and then succeeds', async () => {
+    const m = await mock({ events: makeEvents(2, T0), faults: { next5xx: 2 } });
+    const reporter = recordingReporter();
+    const c = client(m, { reporter });
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(JSON.parse(page.body)).toHaveLength(2);
+    expect(c.stats.retries['server-error']).toBe(2);
+    expect(c.stats.requests).toBe(3);
+    expect(m.stats.faultsInjected['5xx']).toBe(2);
+    expect(reporter.lines.filter((l) => l.message === 'Okta request retry')).toHaveLength(2);
+  });
+
+  it('gives up on persistent 5xx with OktaRequestError naming status and URL, never the token', async () => {
+    const m = await mock({ faults: { next5xx: 100 } });
+    const c = client(m, { maxAttempts: 3 });
+    const url = c.boundedQueryUrl(iso(T0), iso(T0 + 60_000));
+    // Act
+    const err = await c.fetchPage(url).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect((err as OktaRequestError).message).toContain(url);
+    expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000009/);
+    expect((err as OktaRequestError).message).not.toContain(TOKEN);
+    expect(m.stats.logRequests).toBe(3);
+  });
+
+  it('retries a connection reset', async () => {
+    const m = await mock({ events: makeEvents(2, T0), faults: { nextResets: 2 } });
+    const c = client(m);
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(JSON.parse(page.body)).toHaveLength(2);
+    expect(c.stats.retries.network).toBe(2);
+    expect(m.stats.faultsInjected.reset).toBe(2);
+  });
+
+  it('retries a stalled request after its timeout', async () => {
+    const m = await mock({ events: makeEvents(2, T0), faults: { nextStalls: 1 } });
+    const c = client(m, { requestTimeoutMs: 150 });
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(JSON.parse(page.body)).toHaveLength(2);
+    expect(c.stats.retries.timeout).toBe(1);
+  });
+
+  it('fails with OktaRequestError after maxAttempts stalled requests', async () => {
+    const m = await mock({ faults: { nextStalls: 3 } });
+    const c = client(m, { requestTimeoutMs: 150, maxAttempts: 3 });
+    // Act
+    const err = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect((err as OktaRequestError).attempts).toBe(3);
+    expect((err as Error).message).toMatch(/no complete answer within 150 ms/);
+    expect(c.stats.retries.timeout).toBe(2);
+    expect(m.stats.faultsInjected.stall).toBe(3);
+  });
+
+  it('stops at once when the caller aborts, without retrying', async () => {
+    const m = await mock({ faults: { nextStalls: 5 } });
+    const c = client(m, { requestTimeoutMs: 60_000 });
+    const controller = new AbortController();
+    // Act
+    const act = c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)), controller.signal);
+    setTimeout(() => controller.abort(new Error('run cancelled')), 50);
+    // Assess
+    await expect(act).rejects.toThrow('run cancelled');
+    expect(c.stats.requests).toBe(1);
+  });
+
+  it('retries a 200 whose body is cut in half', async () => {
+    const events = makeEvents(4, T0);
+    const m = await mock({ events, faults: { nextTruncated: 1 } });
+    const c = client(m);
+    // Act
+    const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(page.body).toBe(`[${events.map((e) => e.text).join(',')}]`);
+    expect(c.stats.retries['incomplete-body']).toBe(1);
+    expect(m.stats.faultsInjected.truncated).toBe(1);
+  });
+
+  it('retries a 200 that is not JSON', async () => {
+    let n = 0;
+    const c = new OktaLogClient({
+      org: parseOrg('acme.okta.com'),
+      credentials: new SswsToken(TOKEN),
+      backoffBaseMs: 1,
+      backoffCapMs: 1,
+      fetch: async () =>
+        ++n === 1
+          ? new Response('<html>maintenance</html>', { status: 200, headers: { 'Content-Type': 'text/html' } })
+          : new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    });
+    // Act
+    const page = await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess
+    expect(page.body).toBe('[]');
+    expect(c.stats.retries['incomplete-body']).toBe(1);
+  });
+});
+
+describe('OktaLogClient: errors that are not retried', () => {
+  it('fails at once with OktaAuthError on 401, after one request', async () => {
+    // Prepare
+    const m = await mock({ events: makeEvents(1, T0) });
+    const wrong = 'wrong-token-0123456789';
+    const c = client(m, { credentials: new SswsToken(wrong) });
+    // Act
+    const err = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaAuthError);
+    expect((err as OktaAuthError).status).toBe(401);
+    expect((err as OktaAuthError).errorCode).toBe('E0000011');
+    expect((err as Error).message).toMatch(/token is valid and not expired/);
+    expect((err as Error).message).toMatch(/admin who created it is still active/);
+    expect((err as Error).message).not.toContain(wrong);
+    expect(m.stats.logRequests).toBe(1);
+  });
+
+  it('fails at once with OktaAuthError on 403, naming the admin role to check', async () => {
+    const m = await mock({ faults: { nextForbidden: 1 } });
+    const c = client(m);
+    // Act
+    const err = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaAuthError);
+    expect((err as OktaAuthError).status).toBe(403);
+    expect((err as Error).message).toMatch(/admin role that can read the System Log/);
+    expect(m.stats.logRequests).toBe(1);
+  });
+
+  it('fails with OktaBadRequestError carrying errorSummary when since is older than 180 days', async () => {
+    const m = await mock();
+    const c = client(m);
+    const since = T0 + 3_600_000 - 181 * 86_400_000;
+    // Act
+    const err = await c.fetchPage(c.boundedQueryUrl(iso(since), iso(since + 60_000))).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaBadRequestError);
+    expect((err as OktaBadRequestError).errorCode).toBe('E0000053');
+    expect((err as OktaBadRequestError).errorSummary).toMatch(/180 days/);
+    expect((err as Error).message).toMatch(/HTTP 400 E0000053: Invalid date/);
+    expect(m.stats.logRequests).toBe(1);
+  });
+
+  it('does not follow redirects', async () => {
+    const c = new OktaLogClient({
+      org: parseOrg('acme.okta.com'),
+      credentials: new SswsToken(TOKEN),
+      fetch: async () => new Response(null, { status: 302, headers: { Location: 'https://evil.example/api/v1/logs' } }),
+    });
+    // Act / Assess
+    await expect(c.fetchPage('https://acme.okta.com/api/v1/logs')).rejects.toThrow(/redirect to https:\/\/evil\.example; redirects are not followed/);
+  });
+});
+
+describe('OktaLogClient: pacing', () => {
+  it.each([
+    [0.5, 2],
+    [1, 4],
+  ])('with share %d of a bucket of 4, waits for the reset instead of hitting 429 (at most %d requests a window)', async (share, perWindow) => {
+    // Prepare: 10 events, one per page
+    const clock = new ManualClock(T0 + 3_600_000);
+    const windows = new Map<number, number>();
+    const m = await mock({
+      events: makeEvents(10, T0),
+      clock,
+      rateLimitPerMinute: 4,
+      onLogRequest: () => {
+        const w = Math.floor(clock.now() / 60_000);
+        windows.set(w, (windows.get(w) ?? 0) + 1);
+        return undefined;
+      },
+    });
+    const reporter = recordingReporter();
+    const c = client(m, { clock, reporter, rateLimitShare: share, pageSize: 1 });
+    // Act
+    const { uuids } = await readAll(c, c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(uuids).toHaveLength(10);
+    expect(m.stats.rateLimited).toBe(0);
+    expect(Math.max(...windows.values())).toBe(perWindow);
+    expect(c.stats.rateLimitWaitMs).toBeGreaterThan(0);
+    expect(reporter.lines.some((l) => l.message === 'rate-limit wait' && l.fields?.reason === 'pacing')).toBe(true);
+  });
+});
+
+describe('OktaLogClient: options', () => {
+  const base = { org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN) };
+  it.each([
+    [{ rateLimitShare: 0 }, /rateLimitShare must be a number greater than 0 and at most 1/],
+    [{ rateLimitShare: 1.5 }, /rateLimitShare/],
+    [{ maxAttempts: 0 }, /maxAttempts must be an integer from 1 to 100/],
+    [{ maxAttempts: 2.5 }, /maxAttempts/],
+    [{ requestTimeoutMs: -1 }, /requestTimeoutMs must be a number from 1/],
+    [{ backoffBaseMs: Number.NaN }, /backoffBaseMs/],
+    [{ backoffBaseMs: 100, backoffCapMs: 10 }, /backoffCapMs must not be below backoffBaseMs/],
+    [{ pageSize: 1001 }, /pageSize must be an integer from 1 to 1000/],
+    [{ userAgent: 'bad\nagent' }, /userAgent must be printable ASCII/],
+    [{ org: undefined }, /option org is missing/],
+    [{ credentials: undefined }, /option credentials is missing/],
+  ])('rejects %j', (bad, message) => {
+    expect(() => new OktaLogClient({ ...base, ...(bad as Partial<OktaLogClientOptions>) } as OktaLogClientOptions)).toThrow(ConfigError);
+    expect(() => new OktaLogClient({ ...base, ...(bad as Partial<OktaLogClientOptions>) } as OktaLogClientOptions)).toThrow(message);
+  });
+});
