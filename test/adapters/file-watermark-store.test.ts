@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileWatermarkStore } from '../../lib/adapters/file-watermark-store';
 import { ConfigError, StateStoreError } from '../../lib/core/errors';
@@ -94,5 +96,47 @@ describe('FileWatermarkStore files', () => {
     await expect(store.acquire('../evil', 'run-a', 60_000, T0)).rejects.toThrow(/not allowed/);
     expect(() => new FileWatermarkStore({ dir: '' })).toThrow(ConfigError);
     expect(() => new FileWatermarkStore({ dir: root, lockTimeoutMs: 0 })).toThrow(/lockTimeoutMs/);
+  });
+});
+
+/** Starts the contender script in its own Node process; resolves `ready` once it waits for the go file. */
+function contender(args: string[]): { ready: Promise<void>; won: Promise<string[]> } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'file-store-race.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let signalReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (signalReady = r));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) signalReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const won = new Promise<string[]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      signalReady();
+      if (code !== 0) reject(new Error(`contender exited with ${code}: ${err}`));
+      else resolve(JSON.parse(out.slice('ready\n'.length)) as string[]);
+    });
+  });
+  return { ready, won };
+}
+
+describe('FileWatermarkStore across processes', () => {
+  it('grants each lease to exactly one of three processes racing for it', async () => {
+    // Prepare
+    const dir = join(root, 'race');
+    const goFile = join(root, 'race-go');
+    const orgs = 30;
+    const contenders = ['proc-a', 'proc-b', 'proc-c'].map((owner) => contender([dir, goFile, owner, String(orgs), String(T0)]));
+    await Promise.all(contenders.map((c) => c.ready));
+    // Act
+    await writeFile(goFile, 'go');
+    const won = await Promise.all(contenders.map((c) => c.won));
+    // Assess
+    const all = won.flat();
+    expect(all).toHaveLength(orgs);
+    expect(new Set(all).size).toBe(orgs);
   });
 });
