@@ -1,0 +1,197 @@
+/**
+ * `okta-lake ingest`: the same ingestion run as the Lambda, from a laptop, into a folder or S3.
+ * Credentials come from the environment or a file, never from the command line (which other users
+ * of the machine can read in the process list).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { runIngest, type IngestResult } from '../core/ingest/ingest';
+import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../core/okta/credentials';
+import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
+import { parseOrg, type OktaOrg } from '../core/okta/org';
+import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
+import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
+import { openLakeTarget } from './lake-target';
+import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
+
+export const INGEST_HELP = `Usage: okta-lake ingest --org <host or URL> --out <dir | s3://bucket/prefix> [options]
+
+Reads the Okta System Log in closed windows and writes it as Hive-partitioned Parquet.
+Resumable: the state (watermark, window, next link) is checkpointed after every page, so a
+rerun continues where the last one stopped, and re-reading never duplicates an event.
+
+Options:
+  --org <host|URL>        the Okta org, e.g. acme.okta.com (https only; http only for loopback)
+  --out <dir|s3://...>    the lake: a folder, or an S3 bucket and prefix
+  --since <ISO|7d>        where a FIRST run starts (default 7d, at most 90d); ignored once a watermark exists
+  --until <ISO|duration>  stop at this instant (default: now minus the settle lag)
+  --settle-lag <dur>      read only windows that closed this long ago (default 5m)
+  --max-window <dur>      longest bounded query (default 1h)
+  --rate-limit-share <x>  share of the org's rate limit this client may use, 0 to 1 (default 0.5)
+  --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
+  --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
+
+Credentials (environment only):
+  OKTA_API_TOKEN                        an SSWS API token, or
+  OKTA_CLIENT_ID, OKTA_PRIVATE_KEY_FILE an OAuth 2.0 service app with okta.logs.read (key: PEM or JWK file),
+  OKTA_KEY_ID                           optional: the key id registered on the service app
+
+Exit codes: 0 caught up, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
+4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
+
+/** Builds the credential provider from the environment (`OKTA_API_TOKEN`, or OAuth variables). */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv, org: OktaOrg): CredentialProvider {
+  const token = env.OKTA_API_TOKEN;
+  const clientId = env.OKTA_CLIENT_ID;
+  const keyFile = env.OKTA_PRIVATE_KEY_FILE;
+  if (token && (clientId || keyFile)) {
+    throw new UsageError('set either OKTA_API_TOKEN (SSWS) or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE (OAuth), not both');
+  }
+  if (token) return new SswsToken(token);
+  if (clientId && keyFile) {
+    let privateKey: string;
+    try {
+      privateKey = readFileSync(keyFile, 'utf8');
+    } catch (cause) {
+      throw new UsageError(`cannot read OKTA_PRIVATE_KEY_FILE (${keyFile})`, { cause });
+    }
+    return new OAuthServiceApp({ org, clientId, privateKey, keyId: env.OKTA_KEY_ID || undefined });
+  }
+  if (clientId || keyFile) throw new UsageError('OAuth needs both OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');
+  throw new UsageError('no Okta credential: set OKTA_API_TOKEN, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');
+}
+
+export interface IngestCommandResult {
+  readonly result: IngestResult;
+  readonly stats: OktaClientStats;
+  readonly elapsedMs: number;
+}
+
+export interface IngestCommandDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+  /** Aborted on SIGINT/SIGTERM by main. */
+  readonly signal?: AbortSignal;
+}
+
+export async function ingestCommand(argv: readonly string[], deps: IngestCommandDeps): Promise<number> {
+  const { values } = parse(argv, {
+    org: { type: 'string' },
+    out: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    'settle-lag': { type: 'string' },
+    'max-window': { type: 'string' },
+    'rate-limit-share': { type: 'string' },
+    state: { type: 'string' },
+    's3-endpoint': { type: 'string' },
+  });
+  if (values.help) {
+    deps.stdout.write(`${INGEST_HELP}\n`);
+    return EXIT.ok;
+  }
+  const now = Date.now();
+  const org = parseOrg(requireString(values, 'org'), { allowInsecureLoopback: true });
+  const out = requireString(values, 'out');
+  const since = optionalString(values, 'since');
+  const until = optionalString(values, 'until');
+  const settle = optionalString(values, 'settle-lag');
+  const maxWindow = optionalString(values, 'max-window');
+  const share = optionalString(values, 'rate-limit-share');
+  const credentials = credentialsFromEnv(deps.env, org);
+
+  const { stats, result, elapsedMs } = await runIngestToLake({
+    org,
+    credentials,
+    out,
+    stateDir: optionalString(values, 'state'),
+    s3Endpoint: optionalString(values, 's3-endpoint'),
+    since: since ? parseInstant(since, '--since', now) : undefined,
+    until: until ? parseInstant(until, '--until', now) : undefined,
+    settleLagMs: settle ? parseDuration(settle, '--settle-lag') : undefined,
+    maxWindowMs: maxWindow ? parseDuration(maxWindow, '--max-window') : undefined,
+    rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+    stderr: deps.stderr,
+    signal: deps.signal,
+  });
+  deps.stdout.write(`${summarise(org.host, out, result, stats, elapsedMs)}\n`);
+  switch (result.outcome) {
+    case 'caught-up':
+      return EXIT.ok;
+    case 'lease-held':
+      return EXIT.busy;
+    default:
+      return EXIT.partial;
+  }
+}
+
+export interface IngestToLakeOptions {
+  readonly org: OktaOrg;
+  readonly credentials: CredentialProvider;
+  readonly out: string;
+  readonly stateDir?: string;
+  readonly s3Endpoint?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly settleLagMs?: number;
+  readonly maxWindowMs?: number;
+  readonly rateLimitShare?: number;
+  readonly stderr: NodeJS.WriteStream;
+  readonly signal?: AbortSignal;
+}
+
+/** One ingest run into a folder or S3 with progress on stderr; used by `ingest` and the demo. */
+export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestCommandResult> {
+  const started = Date.now();
+  const progress = new ProgressPrinter(o.stderr);
+  const reporter = progress.reporter();
+  const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
+  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
+  const writer = await DuckDbParquetWriter.open({});
+  try {
+    const result = await runIngest({
+      org: o.org.host,
+      source: client,
+      writer,
+      sink: target.sink,
+      store: target.store,
+      owner: `cli-${randomUUID()}`,
+      reporter,
+      since: o.since,
+      until: o.until,
+      settleLagMs: o.settleLagMs,
+      maxWindowMs: o.maxWindowMs,
+      signal: o.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    return { result, stats: client.stats, elapsedMs: Date.now() - started };
+  } finally {
+    progress.done();
+    await writer.close();
+    target.close();
+  }
+}
+
+function summarise(org: string, out: string, r: IngestResult, stats: OktaClientStats, elapsedMs: number): string {
+  const retries = Object.entries(stats.retries)
+    .filter(([, n]) => n > 0)
+    .map(([cause, n]) => `${cause} ${n}`)
+    .join(', ');
+  const outcome: Record<IngestResult['outcome'], string> = {
+    'caught-up': 'caught up',
+    'time-budget': 'stopped on its time budget; run again to continue',
+    stopped: 'interrupted; run again to continue from the last page',
+    'lease-held': 'another run holds the lease for this org; nothing fetched',
+  };
+  return [
+    `ingest ${org} -> ${out}: ${outcome[r.outcome]}`,
+    `  events written     ${formatCount(r.eventsWritten)} in ${formatCount(r.pages)} pages, ${formatCount(r.windows)} windows`,
+    `  objects written    ${formatCount(r.objectsWritten)} (${formatBytes(r.bytesWritten)})`,
+    `  quarantined        ${formatCount(r.eventsQuarantined)} events, ${formatCount(r.pagesQuarantined)} whole pages`,
+    `  duplicates dropped ${formatCount(r.duplicatesDropped)}`,
+    `  watermark          ${r.watermark ?? '(none yet)'}${r.lagMs !== undefined ? ` (${formatDuration(r.lagMs)} behind now)` : ''}`,
+    `  requests           ${formatCount(stats.requests)}${retries ? `, retries: ${retries}` : ''}, rate-limit waits ${formatDuration(stats.rateLimitWaitMs)}`,
+    `  elapsed            ${formatDuration(elapsedMs)}`,
+  ].join('\n');
+}
