@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
-import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaRequestError } from '../../lib/core/okta/errors';
+import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
 import { makeEvents, ManualClock, readAll, recordingReporter, startRecorder } from './helpers';
@@ -234,6 +234,8 @@ describe('OktaLogClient: retries', () => {
     expect((err as OktaRequestError).message).toContain(url);
     expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000009/);
     expect((err as OktaRequestError).message).not.toContain(TOKEN);
+    expect((err as OktaRequestError).cause).toBeInstanceOf(OktaHttpError);
+    expect(((err as OktaRequestError).cause as OktaHttpError).status).toBe(500);
     expect(m.stats.logRequests).toBe(3);
   });
 
@@ -357,6 +359,26 @@ describe('OktaLogClient: errors that are not retried', () => {
     expect((err as OktaBadRequestError).errorSummary).toMatch(/180 days/);
     expect((err as Error).message).toMatch(/HTTP 400 E0000053: Invalid date/);
     expect(m.stats.logRequests).toBe(1);
+  });
+
+  it('fails at once on 404, saying to check the org, with the attempt count', async () => {
+    let n = 0;
+    const c = new OktaLogClient({
+      org: parseOrg('acme.okta.com'),
+      credentials: new SswsToken(TOKEN),
+      backoffBaseMs: 1,
+      backoffCapMs: 1,
+      fetch: async () =>
+        ++n === 1
+          ? Response.json({ errorCode: 'E0000009', errorSummary: 'Internal Server Error' }, { status: 502 })
+          : Response.json({ errorCode: 'E0000007', errorSummary: 'Not found: Resource not found: logs (path)' }, { status: 404 }),
+    });
+    // Act
+    const err = await c.fetchPage('https://acme.okta.com/api/v1/logs').catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect((err as OktaRequestError).attempts).toBe(2);
+    expect((err as Error).message).toMatch(/HTTP 404 E0000007: Not found.*\(check the org URL\)/);
   });
 
   it('does not follow redirects', async () => {

@@ -5,7 +5,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ConfigError } from '../errors';
 import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
-import { OAuthTokenError, ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaRequestError } from './errors';
+import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from './errors';
 import { raceAbort, type CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
@@ -256,7 +256,7 @@ export class OktaLogClient implements LogPageSource {
       signal?.throwIfAborted();
       await this.#pace(signal);
       attempts++;
-      const result = await this.#attempt(target, signal);
+      const result = await this.#attempt(target, attempts, signal);
       if (result.ok) return result.page;
       const failure = result.failure;
       if (failure.cause === 'unauthorized') {
@@ -339,7 +339,7 @@ export class OktaLogClient implements LogPageSource {
     return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode });
   }
 
-  async #attempt(url: string, signal?: AbortSignal): Promise<AttemptResult> {
+  async #attempt(url: string, attempt: number, signal?: AbortSignal): Promise<AttemptResult> {
     let authorization: string;
     try {
       authorization = await this.#credentials.authorization(signal);
@@ -387,18 +387,22 @@ export class OktaLogClient implements LogPageSource {
       const ct = res.headers.get('content-type') ?? '';
       if (!/json/i.test(ct) || !isJsonArrayText(body)) {
         const what = /json/i.test(ct) ? 'an incomplete JSON array' : `content type ${JSON.stringify(ct.slice(0, 100))}`;
-        return { ok: false, failure: { cause: 'incomplete-body', error: undefined, status, description: `HTTP 200 with ${what} (${body.length} chars)` } };
+        const description = `HTTP 200 with ${what} (${body.length} chars)`;
+        return { ok: false, failure: { cause: 'incomplete-body', error: new OktaHttpError(description, { status }), status, description } };
       }
       return { ok: true, page: this.#page(url, body, res.headers) };
     }
     if (status === 429) {
       const reset = headerInt(res.headers, 'x-rate-limit-reset');
       const waitMs = reset !== undefined ? this.#resetWait(reset * 1000) : undefined;
-      return { ok: false, failure: { cause: 'rate-limited', error: undefined, status, waitMs, description: 'HTTP 429 (rate limit)' } };
+      const e = oktaErrorOf(body);
+      const description = describeOktaError(status, e);
+      return { ok: false, failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, waitMs, description } };
     }
     if (status >= 500) {
       const e = oktaErrorOf(body);
-      return { ok: false, failure: { cause: 'server-error', error: undefined, status, description: describeOktaError(status, e) } };
+      const description = describeOktaError(status, e);
+      return { ok: false, failure: { cause: 'server-error', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, description } };
     }
     const e = oktaErrorOf(body);
     if (status === 401 || status === 403) {
@@ -431,11 +435,11 @@ export class OktaLogClient implements LogPageSource {
       throw new OktaRequestError(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, {
         url,
         status,
-        attempts: 1,
+        attempts: attempt,
       });
     }
     const hint = status === 404 ? ' (check the org URL)' : '';
-    throw new OktaRequestError(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, { url, status, attempts: 1 });
+    throw new OktaRequestError(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, { url, status, attempts: attempt });
   }
 
   #page(url: string, body: string, headers: Headers): LogPage {

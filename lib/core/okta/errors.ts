@@ -76,6 +76,20 @@ export class OktaBadRequestError extends OktaLakeError {
 }
 
 /**
+ * One HTTP answer that was not a usable page (a 5xx, a 429, an incomplete 200): the `cause` of an
+ * {@link OktaRequestError} when retries run out.
+ */
+export class OktaHttpError extends OktaLakeError {
+  readonly status: number;
+  readonly errorCode?: string;
+  constructor(message: string, options: { status: number; errorCode?: string }) {
+    super(message);
+    this.status = options.status;
+    this.errorCode = options.errorCode;
+  }
+}
+
+/**
  * A System Log request failed: retries were exhausted (`attempts` made, `cause` is the last failure),
  * or Okta answered with a status that retrying cannot fix (404, a redirect, an unexpected 4xx).
  */
