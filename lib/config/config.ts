@@ -1,0 +1,444 @@
+/**
+ * The deployment configuration of the okta-lake stack: what the user writes (in `cdk.json` context
+ * `oktaLake`, or in a JSON file named by context `oktaLakeConfig`), validated once by `parseConfig`
+ * into a fully-defaulted, typed `OktaLakeConfig` that `bin/app.ts` hands down as props.
+ *
+ * Every rule fails with a `ConfigError` whose message names the field (e.g. `orgs[1].host`) and what
+ * is allowed, so a bad configuration stops `cdk synth` with a message the user can act on.
+ */
+import { ConfigError } from '../core/errors';
+import { parseOrg } from '../core/okta/org';
+
+export type OktaAuthMode = 'ssws' | 'oauth';
+export type LambdaArchitectureName = 'arm64' | 'x86_64';
+export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+/**
+ * Where old lake objects go. `GLACIER_IR` (Glacier Instant Retrieval) stays directly queryable by
+ * Athena; `GLACIER` and `DEEP_ARCHIVE` objects must be restored before Athena can read them.
+ */
+export type ArchiveStorageClass = 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE';
+
+/** An existing Secrets Manager secret holding the org's Okta credential: give `name` or `arn`. */
+export interface SecretReference {
+  /** Secret name, e.g. `okta/acme`. */
+  readonly name?: string;
+  /** Full secret ARN (including the 6-character suffix Secrets Manager adds). */
+  readonly arn?: string;
+  /**
+   * ARN of the customer-managed KMS key that encrypts this secret, when it is not the account's
+   * `aws/secretsmanager` key: the ingestion function is then allowed to decrypt with it (through
+   * Secrets Manager only).
+   * @default - the secret uses the AWS managed key `aws/secretsmanager`
+   */
+  readonly kmsKeyArn?: string;
+}
+
+export interface OrgConfig {
+  /** The org's host name, e.g. `acme.okta.com`: no scheme, no path, lower case. Also its label in the lake. */
+  readonly host: string;
+  /** `ssws` (API token) or `oauth` (service app, private_key_jwt, scope `okta.logs.read`). */
+  readonly auth: OktaAuthMode;
+  /**
+   * The secret holding the credential.
+   * @default - the stack creates an empty secret named `okta-lake/<host>` for the user to fill in
+   */
+  readonly secret?: SecretReference;
+}
+
+export interface RetentionConfig {
+  /**
+   * Days after which lake objects move to S3 Standard-IA (at least 30), or `never`.
+   * @default 30
+   */
+  readonly infrequentAccessAfterDays: number | 'never';
+  /**
+   * Days after which lake objects move to `archiveStorageClass`, or `never`. At least 30 days after
+   * the Standard-IA transition when both are set.
+   * @default 90
+   */
+  readonly archiveAfterDays: number | 'never';
+  /** @default 'GLACIER_IR' */
+  readonly archiveStorageClass: ArchiveStorageClass;
+  /**
+   * Days after which lake objects expire (become non-current), or `never`.
+   * @default 'never'
+   */
+  readonly expireAfterDays: number | 'never';
+  /**
+   * Days after which non-current object versions (overwritten or expired) are deleted for good.
+   * @default 30
+   */
+  readonly noncurrentVersionExpireAfterDays: number;
+}
+
+export interface ObjectLockConfig {
+  /** `GOVERNANCE` (privileged users can lift it) or `COMPLIANCE` (nobody can, not even root). */
+  readonly mode: ObjectLockMode;
+  /** Default retention of every new object version, in days (1..36500). */
+  readonly days: number;
+}
+
+/** The validated configuration, every default applied. */
+export interface OktaLakeConfig {
+  /** One or more Okta orgs, hosts unique. */
+  readonly orgs: readonly OrgConfig[];
+  /**
+   * Minutes between two ingestion runs of an org (1..60).
+   * @default 5
+   */
+  readonly scheduleMinutes: number;
+  /**
+   * How long after `published` a window is considered closed, in minutes (1..60). Okta warns that
+   * some events are delayed; a window is read only once it is this old.
+   * @default 5
+   */
+  readonly settleLagMinutes: number;
+  /**
+   * How far back the very first run of an org starts, in days (1..90; Okta keeps 90 days).
+   * @default 7
+   */
+  readonly initialLookbackDays: number;
+  /**
+   * E-mail addresses subscribed to the operational alarms topic.
+   * @default []
+   */
+  readonly alertEmails: readonly string[];
+  readonly retention: RetentionConfig;
+  /**
+   * S3 Object Lock default retention of the lake bucket (tamper-evident). Object Lock can only be
+   * enabled when the bucket is created.
+   * @default - no Object Lock
+   */
+  readonly objectLock?: ObjectLockConfig;
+  /**
+   * Bytes a single Athena query of the okta-lake workgroup may scan before it is cancelled (at least
+   * 10,000,000, Athena's minimum).
+   * @default 10737418240 (10 GiB)
+   */
+  readonly athenaBytesScannedCutoffPerQuery: number;
+  /**
+   * Alarm when an org has written no event for this many hours (1..24).
+   * @default 6
+   */
+  readonly noEventsAlarmHours: number;
+  /**
+   * Alarm when an org's watermark lags the clock by more than this many minutes. Must exceed
+   * `settleLagMinutes + scheduleMinutes`, the normal lag.
+   * @default 60
+   */
+  readonly watermarkLagAlarmMinutes: number;
+  /** @default 'arm64' */
+  readonly lambdaArchitecture: LambdaArchitectureName;
+  /**
+   * Retention of the function's CloudWatch log group, in days (a value CloudWatch Logs accepts).
+   * @default 365
+   */
+  readonly logRetentionDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionConfig = {
+  infrequentAccessAfterDays: 30,
+  archiveAfterDays: 90,
+  archiveStorageClass: 'GLACIER_IR',
+  expireAfterDays: 'never',
+  noncurrentVersionExpireAfterDays: 30,
+};
+
+export const CONFIG_DEFAULTS = {
+  scheduleMinutes: 5,
+  settleLagMinutes: 5,
+  initialLookbackDays: 7,
+  alertEmails: [] as readonly string[],
+  retention: DEFAULT_RETENTION,
+  athenaBytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+  noEventsAlarmHours: 6,
+  watermarkLagAlarmMinutes: 60,
+  lambdaArchitecture: 'arm64' as LambdaArchitectureName,
+  logRetentionDays: 365,
+} as const;
+
+/** Athena refuses a smaller per-query cutoff. */
+export const ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const TOP_LEVEL_FIELDS = [
+  'orgs',
+  'scheduleMinutes',
+  'settleLagMinutes',
+  'initialLookbackDays',
+  'alertEmails',
+  'retention',
+  'objectLock',
+  'athenaBytesScannedCutoffPerQuery',
+  'noEventsAlarmHours',
+  'watermarkLagAlarmMinutes',
+  'lambdaArchitecture',
+  'logRetentionDays',
+] as const;
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+// Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+type Json = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function fail(field: string, allowed: string, value?: unknown, source?: string): never {
+  const got = value === undefined ? '' : ` (got ${describe(value)})`;
+  const where = source ? ` in ${source}` : '';
+  throw new ConfigError(`okta-lake config${where}: "${field}" ${allowed}${got}`);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+class Reader {
+  constructor(private readonly source?: string) {}
+
+  fail(field: string, allowed: string, value?: unknown): never {
+    return fail(field, allowed, value, this.source);
+  }
+
+  object(field: string, value: unknown, allowedKeys: readonly string[]): Json {
+    if (!isObject(value)) this.fail(field, 'must be an object', value);
+    for (const key of Object.keys(value)) {
+      if (!allowedKeys.includes(key)) {
+        const path = field ? `${field}.${key}` : key;
+        this.fail(path, `is not a known field; allowed: ${allowedKeys.join(', ')}`);
+      }
+    }
+    return value;
+  }
+
+  integer(field: string, value: unknown, min: number, max: number, fallback?: number): number {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(field, `must be a whole number from ${min} to ${max}`, value);
+    }
+    return value;
+  }
+
+  daysOrNever(field: string, value: unknown, min: number, fallback: number | 'never'): number | 'never' {
+    if (value === undefined) return fallback;
+    if (value === 'never') return 'never';
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 36_500) {
+      this.fail(field, `must be a whole number of days from ${min} to 36500, or "never"`, value);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback?: T): T {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      this.fail(field, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+    }
+    return value as T;
+  }
+}
+
+function parseHost(r: Reader, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) r.fail(field, 'must be the org host name, e.g. "acme.okta.com"', value);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.includes('/')) {
+    r.fail(field, 'must be a host name only, without "https://" or a path (e.g. "acme.okta.com")', value);
+  }
+  if (value !== value.toLowerCase()) r.fail(field, 'must be lower case (it is also the org label in the lake paths)', value);
+  if (value.includes(':')) r.fail(field, 'must not carry a port: Okta is always reached over HTTPS on 443', value);
+  const labels = value.split('.');
+  if (value.length > 253 || labels.length < 2 || !labels.every((l) => HOST_LABEL.test(l))) {
+    r.fail(field, 'must be a valid DNS host name: dot-separated labels of letters, digits and dashes', value);
+  }
+  // The function parses the org with the same rules: what passes here, it accepts.
+  let label: string;
+  try {
+    label = parseOrg(value).host;
+  } catch (cause) {
+    throw new ConfigError(`okta-lake config: "${field}" is not an Okta org host name the ingestion accepts (got "${value}")`, { cause });
+  }
+  if (label !== value) r.fail(field, `must be given as its lake label "${label}"`, value);
+  return value;
+}
+
+function parseSecret(r: Reader, field: string, value: unknown): SecretReference | undefined {
+  if (value === undefined) return undefined;
+  const o = r.object(field, value, ['name', 'arn', 'kmsKeyArn']);
+  const hasName = o.name !== undefined;
+  const hasArn = o.arn !== undefined;
+  if (hasName === hasArn) {
+    r.fail(field, 'must give exactly one of "name" or "arn" of an existing secret (or leave "secret" out to have the stack create one)');
+  }
+  const out: { name?: string; arn?: string; kmsKeyArn?: string } = {};
+  if (hasName) {
+    if (typeof o.name !== 'string' || !SECRET_NAME.test(o.name)) {
+      r.fail(`${field}.name`, 'must be a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)', o.name);
+    }
+    out.name = o.name;
+  } else {
+    if (typeof o.arn !== 'string' || !SECRET_ARN.test(o.arn)) {
+      r.fail(`${field}.arn`, 'must be a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>', o.arn);
+    }
+    out.arn = o.arn;
+  }
+  if (o.kmsKeyArn !== undefined) {
+    if (typeof o.kmsKeyArn !== 'string' || !KMS_KEY_ARN.test(o.kmsKeyArn)) {
+      r.fail(`${field}.kmsKeyArn`, 'must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>', o.kmsKeyArn);
+    }
+    out.kmsKeyArn = o.kmsKeyArn;
+  }
+  return out;
+}
+
+function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    r.fail('orgs', 'must be a non-empty array of { "host": "acme.okta.com", "auth": "ssws" | "oauth" }', value);
+  }
+  const seen = new Set<string>();
+  return value.map((item, i) => {
+    const field = `orgs[${i}]`;
+    const o = r.object(field, item, ['host', 'auth', 'secret']);
+    const host = parseHost(r, `${field}.host`, o.host);
+    if (seen.has(host)) r.fail(`${field}.host`, 'must be unique: this org is configured twice', host);
+    seen.add(host);
+    const auth = r.oneOf(`${field}.auth`, o.auth, ['ssws', 'oauth'] as const);
+    const secret = parseSecret(r, `${field}.secret`, o.secret);
+    return secret ? { host, auth, secret } : { host, auth };
+  });
+}
+
+function parseEmails(r: Reader, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) r.fail('alertEmails', 'must be an array of e-mail addresses', value);
+  const seen = new Set<string>();
+  return value.map((email, i) => {
+    if (typeof email !== 'string' || !EMAIL.test(email)) r.fail(`alertEmails[${i}]`, 'must be an e-mail address like "secops@example.com"', email);
+    if (seen.has(email.toLowerCase())) r.fail(`alertEmails[${i}]`, 'must be unique', email);
+    seen.add(email.toLowerCase());
+    return email;
+  });
+}
+
+function parseRetention(r: Reader, value: unknown): RetentionConfig {
+  if (value === undefined) return DEFAULT_RETENTION;
+  const o = r.object('retention', value, [
+    'infrequentAccessAfterDays',
+    'archiveAfterDays',
+    'archiveStorageClass',
+    'expireAfterDays',
+    'noncurrentVersionExpireAfterDays',
+  ]);
+  const d = DEFAULT_RETENTION;
+  // S3 lifecycle refuses a Standard-IA transition before 30 days.
+  const ia = r.daysOrNever('retention.infrequentAccessAfterDays', o.infrequentAccessAfterDays, 30, d.infrequentAccessAfterDays);
+  const archive = r.daysOrNever('retention.archiveAfterDays', o.archiveAfterDays, 1, d.archiveAfterDays);
+  const archiveStorageClass = r.oneOf(
+    'retention.archiveStorageClass',
+    o.archiveStorageClass,
+    ['GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const,
+    d.archiveStorageClass,
+  );
+  const expire = r.daysOrNever('retention.expireAfterDays', o.expireAfterDays, 1, d.expireAfterDays);
+  const noncurrent = r.integer(
+    'retention.noncurrentVersionExpireAfterDays',
+    o.noncurrentVersionExpireAfterDays,
+    1,
+    36_500,
+    d.noncurrentVersionExpireAfterDays,
+  );
+  if (ia !== 'never' && archive !== 'never' && archive < ia + 30) {
+    r.fail('retention.archiveAfterDays', `must be at least 30 days after retention.infrequentAccessAfterDays (${ia}): S3 keeps objects 30 days in Standard-IA`, archive);
+  }
+  const lastTransition = Math.max(ia === 'never' ? 0 : ia, archive === 'never' ? 0 : archive);
+  if (expire !== 'never' && expire <= lastTransition) {
+    r.fail('retention.expireAfterDays', `must be later than every storage-class transition (${lastTransition} days), or "never"`, expire);
+  }
+  return {
+    infrequentAccessAfterDays: ia,
+    archiveAfterDays: archive,
+    archiveStorageClass,
+    expireAfterDays: expire,
+    noncurrentVersionExpireAfterDays: noncurrent,
+  };
+}
+
+function parseObjectLock(r: Reader, value: unknown): ObjectLockConfig | undefined {
+  if (value === undefined) return undefined;
+  const o = r.object('objectLock', value, ['mode', 'days']);
+  const mode = r.oneOf('objectLock.mode', o.mode, ['GOVERNANCE', 'COMPLIANCE'] as const);
+  const days = r.integer('objectLock.days', o.days, 1, 36_500);
+  return { mode, days };
+}
+
+/**
+ * Validates a raw configuration (parsed JSON) and applies the defaults.
+ * @param source where the configuration came from, quoted in error messages (e.g. a file name)
+ * @throws ConfigError naming the first field that is not allowed
+ */
+export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
+  const r = new Reader(source);
+  const o = r.object('', input, TOP_LEVEL_FIELDS);
+  const d = CONFIG_DEFAULTS;
+  const orgs = parseOrgs(r, o.orgs);
+  const scheduleMinutes = r.integer('scheduleMinutes', o.scheduleMinutes, 1, 60, d.scheduleMinutes);
+  const settleLagMinutes = r.integer('settleLagMinutes', o.settleLagMinutes, 1, 60, d.settleLagMinutes);
+  const initialLookbackDays = r.integer('initialLookbackDays', o.initialLookbackDays, 1, 90, d.initialLookbackDays);
+  const alertEmails = parseEmails(r, o.alertEmails);
+  const retention = parseRetention(r, o.retention);
+  const objectLock = parseObjectLock(r, o.objectLock);
+  const athenaBytesScannedCutoffPerQuery = r.integer(
+    'athenaBytesScannedCutoffPerQuery',
+    o.athenaBytesScannedCutoffPerQuery,
+    ATHENA_MIN_BYTES_SCANNED_CUTOFF,
+    Number.MAX_SAFE_INTEGER,
+    d.athenaBytesScannedCutoffPerQuery,
+  );
+  const noEventsAlarmHours = r.integer('noEventsAlarmHours', o.noEventsAlarmHours, 1, 24, d.noEventsAlarmHours);
+  const watermarkLagAlarmMinutes = r.integer('watermarkLagAlarmMinutes', o.watermarkLagAlarmMinutes, 2, 10_080, d.watermarkLagAlarmMinutes);
+  const normalLag = settleLagMinutes + scheduleMinutes;
+  if (watermarkLagAlarmMinutes <= normalLag) {
+    r.fail(
+      'watermarkLagAlarmMinutes',
+      `must be more than settleLagMinutes + scheduleMinutes (${normalLag}), the lag of a healthy org`,
+      watermarkLagAlarmMinutes,
+    );
+  }
+  const lambdaArchitecture = r.oneOf('lambdaArchitecture', o.lambdaArchitecture, ['arm64', 'x86_64'] as const, d.lambdaArchitecture);
+  const logRetentionDays =
+    o.logRetentionDays === undefined
+      ? d.logRetentionDays
+      : (LOG_RETENTION_DAYS as readonly unknown[]).includes(o.logRetentionDays)
+        ? (o.logRetentionDays as number)
+        : r.fail('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}`, o.logRetentionDays);
+  if (objectLock && retention.expireAfterDays !== 'never' && retention.expireAfterDays < objectLock.days) {
+    r.fail(
+      'retention.expireAfterDays',
+      `must not be shorter than objectLock.days (${objectLock.days}): locked versions cannot be deleted before their retention ends`,
+      retention.expireAfterDays,
+    );
+  }
+  const config: OktaLakeConfig = {
+    orgs,
+    scheduleMinutes,
+    settleLagMinutes,
+    initialLookbackDays,
+    alertEmails,
+    retention,
+    athenaBytesScannedCutoffPerQuery,
+    noEventsAlarmHours,
+    watermarkLagAlarmMinutes,
+    lambdaArchitecture,
+    logRetentionDays,
+  };
+  return objectLock ? { ...config, objectLock } : config;
+}

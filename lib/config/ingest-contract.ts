@@ -1,0 +1,61 @@
+/**
+ * The contract between the stack and the ingestion function: the environment variables the stack
+ * sets and the handler reads, and the metrics the handler emits and the alarms watch. Both sides
+ * import these names from here, so they cannot drift apart.
+ *
+ * This module is bundled into the function: it must import nothing.
+ */
+import type { OktaAuthMode } from './config';
+
+/** Environment variables of the ingestion function. */
+export const INGEST_ENV = {
+  /** JSON array of `IngestOrgSetting`. */
+  orgs: 'OKTA_LAKE_ORGS',
+  /** The lake bucket name. */
+  bucket: 'OKTA_LAKE_BUCKET',
+  /** Key prefix of the lake inside the bucket ('' = bucket root, where `events/` and `quarantine/` live). */
+  prefix: 'OKTA_LAKE_PREFIX',
+  /** The watermark table name. */
+  table: 'OKTA_LAKE_TABLE',
+  /** ARN of the KMS key that encrypts the lake (objects are written with SSE-KMS under it). */
+  kmsKeyArn: 'OKTA_LAKE_KMS_KEY_ARN',
+  /** Settle lag in milliseconds. */
+  settleLagMs: 'OKTA_LAKE_SETTLE_LAG_MS',
+  /** Initial lookback in milliseconds. */
+  initialLookbackMs: 'OKTA_LAKE_INITIAL_LOOKBACK_MS',
+} as const;
+
+/** One org as the function sees it. */
+export interface IngestOrgSetting {
+  /**
+   * The org as `parseOrg` accepts it: its host name (`acme.okta.com`). The schedules send its label
+   * (`parseOrg(org).host`) as the event's `org`.
+   */
+  readonly org: string;
+  readonly auth: OktaAuthMode;
+  /** What to pass as `SecretId` to GetSecretValue: the secret's ARN or name. */
+  readonly secretId: string;
+}
+
+/** The event each schedule sends to the function. */
+export interface IngestEvent {
+  readonly org: string;
+}
+
+/** CloudWatch metrics of the ingestion function (Powertools Metrics, embedded metric format). */
+export const INGEST_METRICS = {
+  namespace: 'OktaLake',
+  /** Powertools adds it as the `service` dimension of every metric. */
+  service: 'okta-lake-ingest',
+  /** Every metric also carries the org's host as this dimension. */
+  orgDimension: 'org',
+  names: {
+    eventsWritten: 'EventsWritten',
+    eventsQuarantined: 'EventsQuarantined',
+    pages: 'Pages',
+    objectsWritten: 'ObjectsWritten',
+    bytesWritten: 'BytesWritten',
+    rateLimitWaitMs: 'RateLimitWaitMs',
+    watermarkLagSeconds: 'WatermarkLagSeconds',
+  },
+} as const;

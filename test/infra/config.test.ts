@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, DEFAULT_RETENTION, parseConfig } from '../../lib/config/config';
+import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, type ContextSource } from '../../lib/config/load';
+import { ConfigError } from '../../lib/core/errors';
+
+const ORG = { host: 'acme.okta.com', auth: 'ssws' };
+const context = (values: Record<string, unknown>): ContextSource => ({ tryGetContext: (key) => values[key] });
+
+describe('parseConfig', () => {
+  it('applies every default to a minimal configuration', () => {
+    // Prepare / Act
+    const config = parseConfig({ orgs: [ORG] });
+    // Assess
+    expect(config).toEqual({
+      orgs: [{ host: 'acme.okta.com', auth: 'ssws' }],
+      scheduleMinutes: 5,
+      settleLagMinutes: 5,
+      initialLookbackDays: 7,
+      alertEmails: [],
+      retention: DEFAULT_RETENTION,
+      athenaBytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+      noEventsAlarmHours: 6,
+      watermarkLagAlarmMinutes: 60,
+      lambdaArchitecture: 'arm64',
+      logRetentionDays: 365,
+    });
+    expect(config.objectLock).toBeUndefined();
+    expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');
+  });
+
+  it('keeps every valid field as given', () => {
+    const input = {
+      orgs: [
+        { host: 'acme.okta.com', auth: 'oauth', secret: { name: 'okta/acme', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' } },
+        { host: 'beta.oktapreview.com', auth: 'ssws', secret: { arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/beta-AbC123' } },
+      ],
+      scheduleMinutes: 10,
+      settleLagMinutes: 15,
+      initialLookbackDays: 90,
+      alertEmails: ['secops@example.com', 'oncall+okta@example.org'],
+      retention: { infrequentAccessAfterDays: 60, archiveAfterDays: 'never', archiveStorageClass: 'DEEP_ARCHIVE', expireAfterDays: 3650, noncurrentVersionExpireAfterDays: 7 },
+      objectLock: { mode: 'COMPLIANCE', days: 365 },
+      athenaBytesScannedCutoffPerQuery: 10_000_000,
+      noEventsAlarmHours: 24,
+      watermarkLagAlarmMinutes: 120,
+      lambdaArchitecture: 'x86_64',
+      logRetentionDays: 30,
+    };
+    expect(parseConfig(input)).toEqual(input);
+  });
+
+  // Each invalid configuration fails with a ConfigError whose message names the field.
+  const invalid: [string, Record<string, unknown>, RegExp][] = [
+    ['not an object', [] as unknown as Record<string, unknown>, /must be an object/],
+    ['unknown top-level field', { orgs: [ORG], scheduleMinute: 5 }, /"scheduleMinute" is not a known field/],
+    ['no orgs', {}, /"orgs" must be a non-empty array/],
+    ['empty orgs', { orgs: [] }, /"orgs" must be a non-empty array/],
+    ['org not an object', { orgs: ['acme.okta.com'] }, /"orgs\[0\]" must be an object/],
+    ['unknown org field', { orgs: [{ ...ORG, token: 'x' }] }, /"orgs\[0\].token" is not a known field/],
+    ['host with scheme', { orgs: [{ ...ORG, host: 'https://acme.okta.com' }] }, /"orgs\[0\].host" must be a host name only, without "https:\/\/"/],
+    ['host with path', { orgs: [{ ...ORG, host: 'acme.okta.com/admin' }] }, /"orgs\[0\].host" must be a host name only/],
+    ['host upper case', { orgs: [{ ...ORG, host: 'Acme.okta.com' }] }, /"orgs\[0\].host" must be lower case/],
+    ['host with port', { orgs: [{ ...ORG, host: 'acme.okta.com:8443' }] }, /"orgs\[0\].host" must not carry a port/],
+    ['host single label', { orgs: [{ ...ORG, host: 'localhost' }] }, /"orgs\[0\].host" must be a valid DNS host name/],
+    ['host bad label', { orgs: [{ ...ORG, host: 'acme-.okta.com' }] }, /"orgs\[0\].host" must be a valid DNS host name/],
+    ['host IP address', { orgs: [{ ...ORG, host: '10.0.0.1' }] }, /"orgs\[0\].host" is not an Okta org host name the ingestion accepts/],
+    ['host not a string', { orgs: [{ ...ORG, host: 42 }] }, /"orgs\[0\].host" must be the org host name/],
+    ['duplicate host', { orgs: [ORG, { ...ORG, auth: 'oauth' }] }, /"orgs\[1\].host" must be unique/],
+    ['bad auth', { orgs: [{ ...ORG, auth: 'basic' }] }, /"orgs\[0\].auth" must be one of "ssws", "oauth"/],
+    ['missing auth', { orgs: [{ host: 'acme.okta.com' }] }, /"orgs\[0\].auth" must be one of/],
+    ['secret with name and arn', { orgs: [{ ...ORG, secret: { name: 'a', arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a-AbC123' } }] }, /"orgs\[0\].secret" must give exactly one of "name" or "arn"/],
+    ['secret with neither', { orgs: [{ ...ORG, secret: {} }] }, /"orgs\[0\].secret" must give exactly one of/],
+    ['secret bad name', { orgs: [{ ...ORG, secret: { name: 'okta acme' } }] }, /"orgs\[0\].secret.name" must be a Secrets Manager secret name/],
+    ['secret bad arn', { orgs: [{ ...ORG, secret: { arn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/x' } }] }, /"orgs\[0\].secret.arn" must be a Secrets Manager secret ARN/],
+    ['secret bad key arn', { orgs: [{ ...ORG, secret: { name: 'a', kmsKeyArn: 'alias/okta' } }] }, /"orgs\[0\].secret.kmsKeyArn" must be a KMS key ARN/],
+    ['schedule zero', { orgs: [ORG], scheduleMinutes: 0 }, /"scheduleMinutes" must be a whole number from 1 to 60/],
+    ['schedule fraction', { orgs: [ORG], scheduleMinutes: 2.5 }, /"scheduleMinutes" must be a whole number from 1 to 60/],
+    ['schedule string', { orgs: [ORG], scheduleMinutes: '5' }, /"scheduleMinutes" must be a whole number/],
+    ['settle lag too long', { orgs: [ORG], settleLagMinutes: 61 }, /"settleLagMinutes" must be a whole number from 1 to 60/],
+    ['lookback too long', { orgs: [ORG], initialLookbackDays: 91 }, /"initialLookbackDays" must be a whole number from 1 to 90/],
+    ['lookback zero', { orgs: [ORG], initialLookbackDays: 0 }, /"initialLookbackDays" must be a whole number from 1 to 90/],
+    ['emails not an array', { orgs: [ORG], alertEmails: 'secops@example.com' }, /"alertEmails" must be an array of e-mail addresses/],
+    ['bad email', { orgs: [ORG], alertEmails: ['secops'] }, /"alertEmails\[0\]" must be an e-mail address/],
+    ['duplicate email', { orgs: [ORG], alertEmails: ['a@example.com', 'A@example.com'] }, /"alertEmails\[1\]" must be unique/],
+    ['retention unknown field', { orgs: [ORG], retention: { glacierDays: 90 } }, /"retention.glacierDays" is not a known field/],
+    ['IA before 30 days', { orgs: [ORG], retention: { infrequentAccessAfterDays: 10 } }, /"retention.infrequentAccessAfterDays" must be a whole number of days from 30 to 36500, or "never"/],
+    ['archive too soon after IA', { orgs: [ORG], retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 45 } }, /"retention.archiveAfterDays" must be at least 30 days after/],
+    ['bad archive class', { orgs: [ORG], retention: { archiveStorageClass: 'STANDARD' } }, /"retention.archiveStorageClass" must be one of "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"/],
+    ['expiry before transitions', { orgs: [ORG], retention: { expireAfterDays: 60 } }, /"retention.expireAfterDays" must be later than every storage-class transition \(90 days\)/],
+    ['expiry not a number', { orgs: [ORG], retention: { expireAfterDays: 'forever' } }, /"retention.expireAfterDays" must be a whole number of days/],
+    ['noncurrent zero', { orgs: [ORG], retention: { noncurrentVersionExpireAfterDays: 0 } }, /"retention.noncurrentVersionExpireAfterDays" must be a whole number from 1/],
+    ['object lock bad mode', { orgs: [ORG], objectLock: { mode: 'LEGAL_HOLD', days: 30 } }, /"objectLock.mode" must be one of "GOVERNANCE", "COMPLIANCE"/],
+    ['object lock no days', { orgs: [ORG], objectLock: { mode: 'GOVERNANCE' } }, /"objectLock.days" must be a whole number from 1 to 36500/],
+    ['expiry shorter than lock', { orgs: [ORG], objectLock: { mode: 'COMPLIANCE', days: 3650 }, retention: { expireAfterDays: 365 } }, /"retention.expireAfterDays" must not be shorter than objectLock.days \(3650\)/],
+    ['athena cutoff below minimum', { orgs: [ORG], athenaBytesScannedCutoffPerQuery: 1_000_000 }, /"athenaBytesScannedCutoffPerQuery" must be a whole number from 10000000/],
+    ['no-events hours above a day', { orgs: [ORG], noEventsAlarmHours: 25 }, /"noEventsAlarmHours" must be a whole number from 1 to 24/],
+    ['lag alarm below normal lag', { orgs: [ORG], watermarkLagAlarmMinutes: 10 }, /"watermarkLagAlarmMinutes" must be more than settleLagMinutes \+ scheduleMinutes \(10\)/],
+    ['bad architecture', { orgs: [ORG], lambdaArchitecture: 'x64' }, /"lambdaArchitecture" must be one of "arm64", "x86_64"/],
+    ['bad log retention', { orgs: [ORG], logRetentionDays: 100 }, /"logRetentionDays" must be one of 1, 3, 5/],
+  ];
+
+  it.each(invalid)('refuses %s', (_name, input, message) => {
+    // Act / Assess
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('names the source of the configuration in its messages', () => {
+    expect(() => parseConfig({ orgs: [] }, 'okta-lake.json')).toThrow(/okta-lake config in okta-lake.json: "orgs"/);
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'okta-lake-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the configuration object from context', () => {
+    const config = loadConfig(context({ [CONFIG_CONTEXT_KEY]: { orgs: [ORG], scheduleMinutes: 10 } }));
+    expect(config.orgs).toEqual([ORG]);
+    expect(config.scheduleMinutes).toBe(10);
+  });
+
+  it('parses a JSON string given with -c', () => {
+    const config = loadConfig(context({ [CONFIG_CONTEXT_KEY]: JSON.stringify({ orgs: [ORG] }) }));
+    expect(config.orgs[0].host).toBe('acme.okta.com');
+  });
+
+  it('reads a file named by context, relative to the working directory, over the context object', () => {
+    // Prepare
+    writeFileSync(join(dir, 'lake.json'), JSON.stringify({ orgs: [{ host: 'beta.okta.com', auth: 'oauth' }], alertEmails: ['a@example.com'] }));
+    // Act
+    const config = loadConfig(context({ [CONFIG_CONTEXT_KEY]: { orgs: [ORG], scheduleMinutes: 15 }, [CONFIG_FILE_CONTEXT_KEY]: 'lake.json' }), { cwd: dir });
+    // Assess: the file's fields replace the context's; the others stay.
+    expect(config.orgs).toEqual([{ host: 'beta.okta.com', auth: 'oauth' }]);
+    expect(config.alertEmails).toEqual(['a@example.com']);
+    expect(config.scheduleMinutes).toBe(15);
+  });
+
+  it('names the file when one of its fields is not allowed', () => {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ orgs: [{ host: 'acme.okta.com', auth: 'sso' }] }));
+    expect(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'bad.json' }), { cwd: dir })).toThrow(/bad\.json: "orgs\[0\]\.auth" must be one of/);
+  });
+
+  it('fails clearly without any configuration', () => {
+    expect(() => loadConfig(context({}))).toThrow(/none found. Set context "oktaLake" in cdk.json, or pass -c oktaLakeConfig=<file.json>/);
+  });
+
+  it('fails clearly on a missing file, without parsing anything else', () => {
+    expect(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'missing.json' }), { cwd: dir })).toThrow(/cannot read the file ".*missing\.json" named by context "oktaLakeConfig"/);
+  });
+
+  it('does not quote the text of a file that is not JSON', () => {
+    // Prepare: a token pasted by mistake must not end up in the error message.
+    writeFileSync(join(dir, 'broken.json'), '{"orgs": [ 00aSECRETTOKENVALUE ]');
+    // Act
+    let message = '';
+    try {
+      loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'broken.json' }), { cwd: dir });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // Assess
+    expect(message).toMatch(/broken\.json" is not valid JSON/);
+    expect(message).not.toContain('SECRETTOKENVALUE');
+  });
+
+  it('refuses a context value that is not an object', () => {
+    expect(() => loadConfig(context({ [CONFIG_CONTEXT_KEY]: '[1,2]' }))).toThrow(/context "oktaLake" must be a JSON object/);
+  });
+});
