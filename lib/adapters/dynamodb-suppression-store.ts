@@ -1,0 +1,147 @@
+/**
+ * `SuppressionStore` in a DynamoDB table: one item per alerted finding, keyed by `fingerprint` (S),
+ * expiring through DynamoDB TTL on `expiresAt` (N, epoch seconds).
+ *
+ * Item attributes:
+ *   fingerprint (S), expiresAt (N, epoch seconds), claimedBy (S, the run id), detectionId (S),
+ *   claimedAt (S, ISO-8601)
+ *
+ * A claim is one conditional PutItem per fingerprint, so two runs racing for a finding are arbitrated
+ * by DynamoDB. TTL deletes expired items late (hours, not seconds), so the condition checks the expiry
+ * itself: `attribute_not_exists(fingerprint) OR expiresAt <= :nowSeconds OR claimedBy = :runId`
+ * (the last clause lets a retried invocation, same run id, claim again what it claimed before).
+ * A release is a DeleteItem conditional on `claimedBy = :runId`.
+ */
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConfigError } from '../core/errors';
+import { SuppressionStoreError } from '../core/detect/errors';
+import { claimExpiresAt } from '../core/detect/memory-suppression-store';
+import type { SuppressionClaim, SuppressionStore } from '../core/detect/ports';
+
+/** Name of the table's partition key (type S); the CDK table definition uses it too. */
+export const SUPPRESSION_TABLE_KEY = 'fingerprint';
+/** Name of the TTL attribute (type N, epoch seconds); enable TTL on it in the CDK table definition. */
+export const SUPPRESSION_TTL_ATTRIBUTE = 'expiresAt';
+
+export interface DynamoDbSuppressionStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Conditional writes in flight at once. @default 8 */
+  readonly concurrency?: number;
+}
+
+const NAMES = {
+  '#fp': SUPPRESSION_TABLE_KEY,
+  '#exp': SUPPRESSION_TTL_ATTRIBUTE,
+  '#by': 'claimedBy',
+} as const;
+
+function isConditionalCheckFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; rejects with the first error after all settle. */
+async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && firstError === undefined) {
+      const i = next++;
+      try {
+        await task(items[i], i);
+      } catch (error) {
+        firstError ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== undefined) throw firstError.error;
+}
+
+export class DynamoDbSuppressionStore implements SuppressionStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly concurrency: number;
+
+  constructor(options: DynamoDbSuppressionStoreOptions) {
+    if (typeof options.tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
+      throw new ConfigError(
+        `DynamoDB table name "${String(options.tableName)}" is not valid: use 3 to 255 letters, digits, "_", "-" and "."`,
+      );
+    }
+    const concurrency = options.concurrency ?? 8;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+      throw new ConfigError(`DynamoDbSuppressionStore concurrency must be a whole number from 1 to 64, got ${concurrency}`);
+    }
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.concurrency = concurrency;
+  }
+
+  async claim(fingerprints: readonly string[], claim: SuppressionClaim): Promise<string[]> {
+    if (!(Number.isSafeInteger(claim.nowMs) && claim.nowMs > 0)) throw new ConfigError(`claim nowMs must be epoch milliseconds, got ${claim.nowMs}`);
+    if (!(Number.isSafeInteger(claim.windowMs) && claim.windowMs > 0)) throw new ConfigError(`claim windowMs must be more than 0, got ${claim.windowMs}`);
+    if (claim.runId.length === 0) throw new ConfigError('claim runId must not be empty');
+    const expiresAt = claimExpiresAt(claim.nowMs, claim.windowMs);
+    const nowSeconds = Math.floor(claim.nowMs / 1000);
+    const won = new Array<boolean>(fingerprints.length).fill(false);
+    try {
+      await forEachLimited(fingerprints, this.concurrency, async (fp, i) => {
+        try {
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: {
+                [SUPPRESSION_TABLE_KEY]: { S: fp },
+                [SUPPRESSION_TTL_ATTRIBUTE]: { N: String(expiresAt) },
+                claimedBy: { S: claim.runId },
+                detectionId: { S: claim.detectionId },
+                claimedAt: { S: new Date(claim.nowMs).toISOString() },
+              },
+              ConditionExpression: 'attribute_not_exists(#fp) OR #exp <= :now OR #by = :runId',
+              ExpressionAttributeNames: NAMES,
+              ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':runId': { S: claim.runId } },
+            }),
+          );
+          won[i] = true;
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+        }
+      });
+    } catch (error) {
+      throw new SuppressionStoreError(
+        `could not claim findings of detection "${claim.detectionId}" in table ${this.tableName}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    return fingerprints.filter((_, i) => won[i]);
+  }
+
+  async release(fingerprints: readonly string[], runId: string): Promise<void> {
+    try {
+      await forEachLimited(fingerprints, this.concurrency, async (fp) => {
+        try {
+          await this.client.send(
+            new DeleteItemCommand({
+              TableName: this.tableName,
+              Key: { [SUPPRESSION_TABLE_KEY]: { S: fp } },
+              ConditionExpression: '#by = :runId',
+              ExpressionAttributeNames: { '#by': NAMES['#by'] },
+              ExpressionAttributeValues: { ':runId': { S: runId } },
+            }),
+          );
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error; // another run's claim, or already gone
+        }
+      });
+    } catch (error) {
+      throw new SuppressionStoreError(`could not release suppression claims of run ${runId} in table ${this.tableName}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/** The detection runner: domain logic and ports (no AWS SDK here; adapters live in lib/adapters). */
+export * from './errors';
+export * from './ports';
+export * from './input';
+export * from './fingerprint';
+export * from './message';
+export * from './run';
+export * from './memory-suppression-store';

@@ -1,0 +1,86 @@
+/**
+ * Helpers for the detection runner tests: a fake clock whose sleep moves time instead of waiting,
+ * a time budget on that clock, the suppression table on dynalite, and Athena responses built from
+ * plain rows (header row first on the first page, NextToken paging) for aws-sdk-client-mock.
+ */
+import '../support/aws-env';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { GetQueryExecutionOutput, GetQueryResultsInput, GetQueryResultsOutput, QueryExecutionState } from '@aws-sdk/client-athena';
+import { SUPPRESSION_TABLE_KEY } from '../../lib/adapters/dynamodb-suppression-store';
+import type { Clock } from '../../lib/core/ports';
+
+export class FakeClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += ms;
+  }
+}
+
+/** A Lambda-like time budget on the fake clock: `totalMs` from the clock's current time. */
+export function budgetOn(clock: FakeClock, totalMs: number, marginMs: number): { remainingMs(): number; marginMs: number } {
+  const deadline = clock.now() + totalMs;
+  return { remainingMs: () => deadline - clock.now(), marginMs };
+}
+
+/** Creates the suppression table (partition key `fingerprint`, string) and waits until it is ACTIVE. */
+export async function createSuppressionTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: SUPPRESSION_TABLE_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: SUPPRESSION_TABLE_KEY, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  for (let i = 0; i < 200; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (out.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+export function execution(state: QueryExecutionState, extra: { reason?: string; errorMessage?: string; scanned?: number } = {}): GetQueryExecutionOutput {
+  return {
+    QueryExecution: {
+      Status: {
+        State: state,
+        ...(extra.reason !== undefined ? { StateChangeReason: extra.reason } : {}),
+        ...(extra.errorMessage !== undefined ? { AthenaError: { ErrorMessage: extra.errorMessage, ErrorCategory: 2 } } : {}),
+      },
+      ...(extra.scanned !== undefined ? { Statistics: { DataScannedInBytes: extra.scanned } } : {}),
+    },
+  };
+}
+
+/**
+ * A GetQueryResults fake over `rows` (null for SQL NULL), `pageSize` rows per page, the header row
+ * counting as the first row of the first page as Athena does; NextToken is `page-<n>`.
+ */
+export function athenaResults(
+  columns: readonly string[],
+  rows: readonly (readonly (string | null)[])[],
+  pageSize: number,
+): { respond: (input: GetQueryResultsInput) => GetQueryResultsOutput; tokensSeen: (string | undefined)[] } {
+  const all = [columns, ...rows];
+  const tokensSeen: (string | undefined)[] = [];
+  const respond = (input: GetQueryResultsInput): GetQueryResultsOutput => {
+    tokensSeen.push(input.NextToken);
+    const page = input.NextToken === undefined ? 0 : Number(input.NextToken.replace('page-', ''));
+    const slice = all.slice(page * pageSize, (page + 1) * pageSize);
+    const more = (page + 1) * pageSize < all.length;
+    return {
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: columns.map((c) => ({ Name: c, Label: c, Type: 'varchar' })) },
+        Rows: slice.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })),
+      },
+      ...(more ? { NextToken: `page-${page + 1}` } : {}),
+    };
+  };
+  return { respond, tokensSeen };
+}
