@@ -59,6 +59,8 @@ export function mockEventsFromTexts(texts: readonly string[]): MockEvent[] {
   });
 }
 
+const STRING_STOP = /["\\]/g;
+
 /**
  * Splits JSON text arriving in chunks into the exact texts of its elements: the elements of a
  * top-level array (`[ {...}, {...} ]`) or, when the text does not start with `[`, one JSON value per
@@ -99,9 +101,20 @@ export class JsonElementSplitter {
         continue;
       }
       if (this.#inString) {
-        if (this.#escape) this.#escape = false;
-        else if (c === 0x5c /* \ */) this.#escape = true;
-        else if (c === 0x22 /* " */) this.#inString = false;
+        if (this.#escape) {
+          this.#escape = false;
+          continue;
+        }
+        // Jump to the next quote or backslash: most of an event's text is inside strings.
+        STRING_STOP.lastIndex = i;
+        const found = STRING_STOP.exec(chunk);
+        if (!found) {
+          i = chunk.length - 1;
+          continue;
+        }
+        i = found.index;
+        if (chunk.charCodeAt(i) === 0x5c /* \ */) this.#escape = true;
+        else this.#inString = false;
         continue;
       }
       if (c === 0x22) this.#inString = true;

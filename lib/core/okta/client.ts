@@ -66,7 +66,8 @@ export interface OktaLogClientOptions {
   /**
    * Attempts per page before giving up with {@link OktaRequestError}. Every failed attempt counts 1,
    * except an HTTP 429, which counts 1/2: rate limiting is expected and waiting for the reset fixes it,
-   * so with the default of 8 the client waits through up to 15 consecutive 429s.
+   * so with the default of 8 the client waits through up to 15 consecutive 429s. The OAuth retry after
+   * a 401 (new access token) is an attempt too, so it needs `maxAttempts` of 2 or more.
    * @default 8
    */
   readonly maxAttempts?: number;
