@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertOrgLabel, quarantineObjectKey } from '../core/layout';
 import type { LakeSink, PageWriteResult, PageWriter } from '../core/ports';
-import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
+import { DuckDbParquetWriter, type QuarantineLine } from '../core/writer/parquet-writer';
 import { UsageError, optionalString, parse, requireString } from './args';
 import { openLakeTarget } from './lake-target';
 import { EXIT, formatBytes, formatCount } from './output';
@@ -73,18 +73,20 @@ export async function importText(text: string, org: string, writer: PageWriter, 
     return totals;
   }
   // One event per line: keep the lines that are not JSON verbatim, write the others.
+  // Quarantine lines have the writer's format (`QuarantineLine`), with reason `invalid_json`.
   const good: string[] = [];
   const bad: string[] = [];
-  for (const line of text.split('\n')) {
+  text.split('\n').forEach((line, index) => {
     const candidate = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (candidate.trim() === '') continue;
+    if (candidate.trim() === '') return;
     try {
       JSON.parse(candidate);
       good.push(candidate);
     } catch {
-      bad.push(line);
+      const entry: Omit<QuarantineLine, 'reason'> & { reason: 'invalid_json' } = { reason: 'invalid_json', index, raw: line };
+      bad.push(JSON.stringify(entry));
     }
-  }
+  });
   if (bad.length > 0) {
     await store(quarantineObjectKey(org, dt, `${name}-invalid-json`), new TextEncoder().encode(`${bad.join('\n')}\n`), 'application/x-ndjson');
     totals.eventsQuarantined += bad.length;

@@ -1,0 +1,154 @@
+/**
+ * The okta-lake CLI as a user runs it: `mock-okta` serving a file, `ingest` reading it into a folder,
+ * `import` of exported files, `--help` everywhere, and exit codes.
+ */
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CommandIo } from '../../lib/cli/main';
+import { EXIT } from '../../lib/cli/output';
+import { openDuckDb, type OpenDuckDb } from '../../lib/core/writer/duckdb';
+import { generateEvents } from '../../lib/demo/generate';
+
+function capture(env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): CommandIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  (stderr as unknown as PassThrough).on('data', (d: Buffer) => (err += d.toString()));
+  return { env, stdout, stderr, signal, out: () => out, err: () => err };
+}
+
+function listFiles(dir: string, suffix: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(suffix));
+}
+
+describe('okta-lake CLI', () => {
+  let work: string;
+  let duck: OpenDuckDb;
+  const TOKEN = 'cli-test-token';
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'okta-lake-cli-'));
+    duck = await openDuckDb({});
+  });
+  afterAll(() => {
+    duck?.connection.closeSync();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const lakeUuids = async (lake: string): Promise<{ n: number; d: number }> => {
+    const r = await duck.connection.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT uuid)::INTEGER FROM read_parquet('${lake}/events/**/*.parquet')`);
+    const [n, d] = r.getRows()[0] as [number, number];
+    return { n, d };
+  };
+
+  it.each(['ingest', 'import', 'mock-okta', 'demo'])('%s --help explains the command and exits 0', async (command) => {
+    const io = capture();
+    expect(await main([command, '--help'], io)).toBe(EXIT.ok);
+    expect(io.out()).toContain(`Usage: okta-lake ${command}`);
+  });
+
+  it('without a command prints the usage and exits 2; an unknown command exits 2', async () => {
+    const none = capture();
+    expect(await main([], none)).toBe(EXIT.usage);
+    expect(none.out()).toContain('Commands:');
+    const unknown = capture();
+    expect(await main(['frobnicate'], unknown)).toBe(EXIT.usage);
+    expect(unknown.err()).toContain('unknown command');
+  });
+
+  it('refuses a credential on the command line and a missing one in the environment', async () => {
+    const flag = capture();
+    expect(await main(['ingest', '--org', 'acme.okta.com', '--out', work, '--token', 'x'], flag)).toBe(EXIT.usage);
+    const missing = capture({});
+    expect(await main(['ingest', '--org', 'acme.okta.com', '--out', work], missing)).toBe(EXIT.usage);
+    expect(missing.err()).toMatch(/OKTA_API_TOKEN/);
+  });
+
+  it('refuses an org that is not https (other than loopback)', async () => {
+    const io = capture({ OKTA_API_TOKEN: TOKEN });
+    expect(await main(['ingest', '--org', 'http://acme.okta.com', '--out', work], io)).toBe(EXIT.usage);
+    expect(io.err()).toMatch(/not allowed/);
+    expect(io.err()).not.toContain(TOKEN);
+  });
+
+  it('mock-okta + ingest round trip: each uuid exactly once, and a rerun adds nothing', async () => {
+    // Prepare: 3,000 events in a JSON-lines file, served by `okta-lake mock-okta`.
+    const start = Date.now() - 5 * 3_600_000;
+    const events = generateEvents(3_000, { start: new Date(start), hours: 3, seed: 3 });
+    const file = join(work, 'events.jsonl');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    const stop = new AbortController();
+    const mockIo = capture({ OKTA_API_TOKEN: TOKEN }, stop.signal);
+    const serving = main(['mock-okta', '--events', file], mockIo);
+    await expect.poll(() => mockIo.out(), { timeout: 20_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    const origin = mockIo.out().trim();
+    const lake = join(work, 'lake');
+    try {
+      // Act
+      const io = capture({ OKTA_API_TOKEN: TOKEN });
+      const code = await main(['ingest', '--org', origin, '--out', lake, '--since', new Date(start - 60_000).toISOString()], io);
+      // Assess
+      expect(code, io.err()).toBe(EXIT.ok);
+      expect(io.out()).toContain('caught up');
+      expect(io.out()).toMatch(/events written\s+3,000/);
+      expect(await lakeUuids(lake)).toEqual({ n: 3_000, d: 3_000 });
+      const again = capture({ OKTA_API_TOKEN: TOKEN });
+      expect(await main(['ingest', '--org', origin, '--out', lake], again)).toBe(EXIT.ok);
+      expect(await lakeUuids(lake)).toEqual({ n: 3_000, d: 3_000 });
+      // A wrong token: Okta's 401 is exit code 3, and the token is never printed.
+      const wrong = capture({ OKTA_API_TOKEN: 'wrong-token-value' });
+      expect(await main(['ingest', '--org', origin, '--out', join(work, 'other'), '--since', '1h'], wrong)).toBe(EXIT.auth);
+      expect(wrong.err() + wrong.out()).not.toContain('wrong-token-value');
+    } finally {
+      stop.abort();
+      expect(await serving).toBe(EXIT.ok);
+    }
+  });
+
+  it('import writes every event once with raw byte for byte, and keeps malformed lines verbatim in quarantine', async () => {
+    // Prepare: JSON lines with a duplicate, an event without uuid, one with an impossible date, and a broken line.
+    const good = generateEvents(50, { seed: 5 }).map((e) => JSON.stringify(e));
+    const noUuid = '{"published":"2024-06-03T01:00:00.000Z","eventType":"user.session.start"}';
+    const badDate = '{"uuid":"bad-date","published":"2017-09-31T22:23:07.777Z","eventType":"x"}';
+    const broken = '{"uuid":"broken", "published": "2024-06-03T0';
+    const file = join(work, 'export.jsonl');
+    writeFileSync(file, [...good, good[0], noUuid, badDate, broken].join('\n') + '\n');
+    const lake = join(work, 'imported');
+    // Act
+    const io = capture();
+    const code = await main(['import', file, '--out', lake, '--org', 'acme.okta.com'], io);
+    // Assess
+    expect(code, io.err()).toBe(EXIT.ok);
+    expect(await lakeUuids(lake)).toEqual({ n: 50, d: 50 });
+    const raws = await duck.connection.runAndReadAll(`SELECT raw FROM read_parquet('${lake}/events/org=acme.okta.com/**/*.parquet')`);
+    expect(new Set(raws.getRows().map((r) => r[0]))).toEqual(new Set(good));
+    // Quarantine files are JSON lines of {reason, index, raw}: raw is the input text exactly.
+    const quarantined = listFiles(join(lake, 'quarantine'), '.jsonl')
+      .flatMap((f) => readFileSync(join(lake, 'quarantine', f), 'utf8').split('\n'))
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { reason: string; raw: string });
+    expect(quarantined.map((q) => q.raw).sort()).toEqual([noUuid, badDate, broken].sort());
+    expect(quarantined.map((q) => q.reason).sort()).toEqual(['invalid_json', 'invalid_published', 'missing_uuid']);
+    expect(io.out()).toMatch(/quarantined\s+3 events/);
+    expect(io.out()).toMatch(/duplicates dropped\s+1/);
+
+    // Importing the same file again replaces its objects: still each event once.
+    expect(await main(['import', file, '--out', lake, '--org', 'acme.okta.com'], capture())).toBe(EXIT.ok);
+    expect(await lakeUuids(lake)).toEqual({ n: 50, d: 50 });
+  });
+
+  it('import of a JSON array file (as the API returns it) keeps raw byte for byte', async () => {
+    const texts = generateEvents(20, { seed: 9 }).map((e) => JSON.stringify(e));
+    const file = join(work, 'export.json');
+    writeFileSync(file, `[${texts.join(',')}]`);
+    const lake = join(work, 'imported-array');
+    expect(await main(['import', file, '--out', lake], capture())).toBe(EXIT.ok);
+    const raws = await duck.connection.runAndReadAll(`SELECT raw FROM read_parquet('${lake}/events/org=imported/**/*.parquet')`);
+    expect(new Set(raws.getRows().map((r) => r[0]))).toEqual(new Set(texts));
+  });
+});
