@@ -94,8 +94,9 @@ export function parseQuery(file: string, sql: string): QueryDefinition {
   const id = need('id');
   if (!ID.test(id)) fail('id', `must be lower-case words joined by dashes, got "${id}"`);
   if (id !== basename(file, '.sql')) fail('id', `must equal the file name without .sql ("${basename(file, '.sql')}"), got "${id}"`);
-  const kind = need('kind');
-  if (kind !== 'detection' && kind !== 'hunt') fail('kind', `must be detection or hunt, got "${kind}"`);
+  const kindText = need('kind');
+  if (kindText !== 'detection' && kindText !== 'hunt') fail('kind', `must be detection or hunt, got "${kindText}"`);
+  const kind = kindText as QueryDefinition['kind'];
   const severity = need('severity');
   if (!(SEVERITIES as readonly string[]).includes(severity)) fail('severity', `must be one of ${SEVERITIES.join(', ')}, got "${severity}"`);
   const lookback = need('lookback');
@@ -130,7 +131,7 @@ export function parseQuery(file: string, sql: string): QueryDefinition {
   return {
     id,
     title: need('title'),
-    kind,
+    kind: kind as QueryDefinition['kind'],
     severity: severity as Severity,
     schedule,
     scheduleMinutes,
