@@ -1,0 +1,113 @@
+/**
+ * One place that opens DuckDB for okta-lake, configured for a Lambda function (one vCPU share,
+ * little memory, only `/tmp` writable, no internet) and for a laptop alike. The Parquet writer
+ * and the local hunting command both use it, so both see the same settings.
+ *
+ * - `threads` and `memory_limit` are small by default; raise them for local hunting.
+ * - DuckDB's home, spill (`temp_directory`) and extension directories all live under `tmpDir`,
+ *   so nothing is written to `~/.duckdb` (which does not exist or is read-only on Lambda).
+ * - Extensions are never installed or auto-loaded: `json`, `parquet` and `icu` are built into
+ *   the `@duckdb/node-api` binary, and nothing else is needed. No extension is downloaded.
+ * - The session time zone is UTC, so `TIMESTAMPTZ` values convert to UTC wall-clock
+ *   `TIMESTAMP`s, which is what the lake stores (see `parquet-writer.ts`).
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ConfigError, OktaLakeError } from '../errors';
+
+export interface DuckDbOptions {
+  /** Database file, or `:memory:` for an in-memory database. @default ':memory:' */
+  readonly path?: string;
+  /** Worker threads DuckDB may use. @default 1 */
+  readonly threads?: number;
+  /** DuckDB `memory_limit`, e.g. `'512MB'` or `'2GB'`. @default '512MB' */
+  readonly memoryLimit?: string;
+  /**
+   * Directory for DuckDB's home, spill files and extension directory (created when missing).
+   * @default join(os.tmpdir(), 'okta-lake-duckdb')
+   */
+  readonly tmpDir?: string;
+}
+
+/** An open DuckDB instance and one connection to it. `close()` releases both. */
+export interface OpenDuckDb {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+  /** The directory DuckDB uses for home, spill and extensions. */
+  readonly tmpDir: string;
+  close(): void;
+}
+
+/** DuckDB could not be opened or configured. */
+export class DuckDbOpenError extends OktaLakeError {}
+
+export const DEFAULT_DUCKDB_THREADS = 1;
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '512MB';
+export const defaultDuckDbTmpDir = (): string => join(tmpdir(), 'okta-lake-duckdb');
+
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+/** Validates `options` and returns the DuckDB configuration map `openDuckDb` uses. */
+export function duckDbConfig(options: DuckDbOptions = {}): { tmpDir: string; config: Record<string, string> } {
+  const threads = options.threads ?? DEFAULT_DUCKDB_THREADS;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ConfigError(`DuckDB threads must be an integer from 1 to 256, got ${threads}`);
+  }
+  const memoryLimit = options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT;
+  if (!MEMORY_LIMIT.test(memoryLimit)) {
+    throw new ConfigError(`DuckDB memoryLimit must look like '512MB' or '2GB', got '${memoryLimit}'`);
+  }
+  const tmpDir = options.tmpDir ?? defaultDuckDbTmpDir();
+  if (tmpDir.trim() === '' || tmpDir.includes('\0')) {
+    throw new ConfigError('DuckDB tmpDir must be a non-empty path');
+  }
+  return {
+    tmpDir,
+    config: {
+      threads: String(threads),
+      memory_limit: memoryLimit,
+      home_directory: join(tmpDir, 'home'),
+      temp_directory: join(tmpDir, 'spill'),
+      extension_directory: join(tmpDir, 'extensions'),
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
+    },
+  };
+}
+
+/**
+ * Opens DuckDB with okta-lake's settings (see the module comment) and one connection whose
+ * session time zone is UTC.
+ */
+export async function openDuckDb(options: DuckDbOptions = {}): Promise<OpenDuckDb> {
+  const { tmpDir, config } = duckDbConfig(options);
+  let instance: DuckDBInstance | undefined;
+  try {
+    for (const dir of [config.home_directory, config.temp_directory, config.extension_directory]) {
+      mkdirSync(dir, { recursive: true });
+    }
+    instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+    const connection = await instance.connect();
+    // ICU is built in but cannot be set through the creation options (it registers after them).
+    await connection.run("SET GLOBAL TimeZone = 'UTC'");
+    const opened = instance;
+    let closed = false;
+    return {
+      instance: opened,
+      connection,
+      tmpDir,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        connection.closeSync();
+        opened.closeSync();
+      },
+    };
+  } catch (error) {
+    instance?.closeSync();
+    throw new DuckDbOpenError(`could not open DuckDB (path ${options.path ?? ':memory:'}, tmpDir ${tmpDir})`, { cause: error });
+  }
+}

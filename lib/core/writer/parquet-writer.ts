@@ -1,0 +1,501 @@
+/**
+ * The Parquet writer: turns one page of Okta System Log events into one ZSTD Parquet object per
+ * `dt/hour` partition, with DuckDB doing all the JSON work (the page text is never parsed in JS).
+ *
+ * Pipeline of one `writePage` call (three DuckDB statements, all prepared once per writer):
+ *  1. stage: the page text is written to a temp file and read with `read_json_objects`, which
+ *     yields every element's JSON text byte for byte (that text is the `raw` column). A small
+ *     `json_transform` pulls out `uuid` and `published`; every element is classified
+ *     (write / duplicate / outside the window / quarantine) and stored in a temp table sorted
+ *     by `published` then page position.
+ *  2. summary: one query returns the counts per status and partition, the min/max `published`,
+ *     and the text of the quarantined elements.
+ *  3. one `COPY ... TO '<file>.parquet' (FORMAT parquet, COMPRESSION zstd)` per partition, where
+ *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns.
+ *
+ * Columns: exactly `LOG_EVENT_COLUMNS` (Okta's names, schema order, DuckDB types from
+ * `duckDbType`). Partition values (org, dt, hour) are in the object key only, not in the file.
+ *
+ * Conversions (what `json_transform` does, checked by the writer tests):
+ *  - numbers, booleans, objects or lists found where the schema says string (including map
+ *    values such as `debugData`) become their JSON text: `94107` -> `'94107'`, `true` ->
+ *    `'true'`, `{"a": 1}` -> `'{"a":1}'` (re-serialised compactly; `raw` keeps the original);
+ *    a non-integer or exponent number is rendered by DuckDB (`1e5` -> `'100000.0'`).
+ *  - strings where the schema says boolean/number are cast: `"true"` -> true, `"15169"` -> 15169
+ *    (DuckDB's casts: `'t'`, `'yes'`, `'1'` are true too); a float where an integer is expected is
+ *    rounded.
+ *  - a value that cannot be converted (`"abc"` as a number, a string where a struct or list is
+ *    expected, an integer out of range) is NULL in its typed column; the event is still written
+ *    and `raw` has the original. `null` lists stay NULL (`target: null`), `[]` stays empty.
+ *  - fields the schema does not know are not in the typed columns; they are in `raw`.
+ *
+ * Time: `published` must look like an ISO-8601 date-time (`YYYY-MM-DDThh:mm:ss`, optional
+ * fraction of up to 9 digits, optional `Z` or `±hh[:mm]` offset; no offset means UTC) and be a
+ * real instant (`2017-09-31` is not). It is stored as a Parquet `TIMESTAMP(isAdjustedToUTC=false,
+ * MICROS)` holding the UTC wall-clock time: DuckDB `TIMESTAMP`, not `TIMESTAMPTZ`. Athena
+ * (Trino) maps a Hive/Glue `timestamp` column to that Parquet type as is, with no session time
+ * zone shift; a `TIMESTAMPTZ` column is written with isAdjustedToUTC=true, which Trino's Hive
+ * connector reads as an instant and Athena's `timestamp` column type does not declare.
+ *
+ * Quarantine: an element that is not a JSON object, has no uuid (missing, empty or not a string)
+ * or whose `published` cannot be placed in time is not written to Parquet; nor is an element
+ * DuckDB's JSON parser refuses although the page is valid JSON (a `\ud800`-style escape of a lone
+ * surrogate). It goes to one JSON Lines object per page (`quarantineObjectKey(org, <UTC day of
+ * ingestedAt>, name)`), one line per element, in page order:
+ *   {"reason":"not_an_object|missing_uuid|invalid_published|invalid_unicode","index":<0-based
+ *    position in the page>,"raw":"<the element's exact text, as a JSON string>"}
+ * `JSON.parse(line).raw` gives the element back byte for byte, even a pretty-printed element with
+ * newlines inside, and the reason says why it is there.
+ *
+ * Within a page, events are deduplicated by uuid (the first in page order is kept), then events
+ * with `published >= until` are left out (`outsideWindow`). Rows in a file are sorted by
+ * `published`, then page position, which gives Athena tight min/max statistics per row group.
+ *
+ * Calls are serialised: a second `writePage` call waits until the first has finished (one DuckDB
+ * connection, one staging table). Use several writers for parallelism.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBPreparedStatement } from '@duckdb/node-api';
+import { OktaLakeError } from '../errors';
+import { assertOrgLabel, eventObjectKey, quarantineObjectKey } from '../layout';
+import type { PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
+import { EVENT_COLUMNS, LOG_EVENT_COLUMNS, META_COLUMNS, duckDbType, type FieldType } from '../schema';
+import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from './duckdb';
+import { arrayElementSpans, hasLoneSurrogateEscape, lineElementSpans, type Span } from './json-text';
+
+/** The page text is not a JSON array (or JSON lines) at all: truncated, malformed, or empty. */
+export class MalformedPageError extends OktaLakeError {}
+
+/** The `PageWriteInput` is not usable (bad org, name, `until` or `ingestedAt`). */
+export class InvalidPageInputError extends OktaLakeError {}
+
+/** DuckDB failed while staging or writing a page for a reason other than the page's JSON. */
+export class ParquetWriteError extends OktaLakeError {}
+
+/** Why an element went to quarantine. */
+export type QuarantineReason = 'not_an_object' | 'missing_uuid' | 'invalid_published' | 'invalid_unicode';
+
+/** One line of a quarantine object (JSON Lines). */
+export interface QuarantineLine {
+  readonly reason: QuarantineReason;
+  /** 0-based position of the element in the page. */
+  readonly index: number;
+  /** The element's JSON text exactly as it was in the page. */
+  readonly raw: string;
+}
+
+export interface DuckDbParquetWriterOptions extends DuckDbOptions {
+  /** ZSTD level of the Parquet column chunks (1 fastest .. 22 smallest). @default 3 */
+  readonly compressionLevel?: number;
+}
+
+/** The column that identifies an event and the one that places it in time (see schema.ts). */
+const ID_COLUMN = 'uuid';
+const TIME_COLUMN = 'published';
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+function containsTimestamp(type: FieldType): boolean {
+  if (typeof type === 'string') return type === 'timestamp';
+  switch (type.kind) {
+    case 'struct':
+      return type.fields.some((f) => containsTimestamp(f.type));
+    case 'list':
+      return containsTimestamp(type.element);
+    case 'map':
+      return false;
+  }
+}
+
+/**
+ * The `json_transform` structure of a schema type. Scalars use the schema's DuckDB type, except
+ * timestamps: `TIMESTAMPTZ` honours a UTC offset (a plain `TIMESTAMP` cast drops it), and the
+ * column is cast back to the schema's type in the UTC session.
+ */
+export function jsonTransformStructure(type: FieldType): unknown {
+  if (typeof type === 'string') return type === 'timestamp' ? 'TIMESTAMPTZ' : duckDbType(type);
+  switch (type.kind) {
+    case 'struct':
+      return Object.fromEntries(type.fields.map((f) => [f.name, jsonTransformStructure(f.type)]));
+    case 'list':
+      return [jsonTransformStructure(type.element)];
+    case 'map':
+      return duckDbType(type);
+  }
+}
+
+function checkSchema(): void {
+  const id = EVENT_COLUMNS.find((c) => c.name === ID_COLUMN);
+  const time = EVENT_COLUMNS.find((c) => c.name === TIME_COLUMN);
+  if (id?.type !== 'string' || time?.type !== 'timestamp') {
+    throw new ParquetWriteError(`schema.ts must define ${ID_COLUMN} as string and ${TIME_COLUMN} as timestamp`);
+  }
+  const meta = META_COLUMNS.map((c) => `${c.name}:${String(c.type)}`).join(',');
+  if (meta !== 'raw:string,ingested_at:timestamp') {
+    throw new ParquetWriteError(`the writer fills META_COLUMNS raw:string,ingested_at:timestamp; schema.ts has ${meta}`);
+  }
+}
+
+/** An ISO-8601 date-time as `published` may carry it; the cast then rejects impossible dates. */
+const PUBLISHED_PATTERN = String.raw`\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?`;
+
+const STAGE_TABLE = 'okta_lake_page';
+
+const CREATE_STAGE = `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} (pos BIGINT, raw VARCHAR, uuid VARCHAR, ts TIMESTAMP,
+  problem VARCHAR, status VARCHAR, dt VARCHAR, hour VARCHAR)`;
+
+function buildSql(): { stage: (format: PageWriteInput['format']) => string; summary: string; copy: (level: number) => string } {
+  checkSchema();
+  const keyStructure = JSON.stringify({ [ID_COLUMN]: 'JSON', [TIME_COLUMN]: 'VARCHAR' });
+  const typed = EVENT_COLUMNS.filter((c) => c.name !== ID_COLUMN && c.name !== TIME_COLUMN);
+  const structure = JSON.stringify(Object.fromEntries(typed.map((c) => [c.name, jsonTransformStructure(c.type)])));
+  const id = quoteIdent(ID_COLUMN);
+  const time = quoteIdent(TIME_COLUMN);
+
+  // $1 page file, $2 until (epoch µs, or NULL when there is no window end).
+  const stage = (format: PageWriteInput['format']): string => `
+INSERT INTO ${STAGE_TABLE}
+WITH src AS (
+  SELECT ordinality - 1 AS pos, json::VARCHAR AS raw, json_transform(json, ${quoteLiteral(keyStructure)}) AS k
+  FROM read_json_objects($1, format = ${quoteLiteral(format)}) WITH ORDINALITY
+), parsed AS (
+  SELECT pos, raw, starts_with(raw, '{') AS is_object,
+    CASE WHEN starts_with(k.${id}, '"') AND k.${id} <> '""' THEN k.${id} ->> '$' END AS uuid,
+    CASE WHEN regexp_full_match(k.${time}, ${quoteLiteral(PUBLISHED_PATTERN)})
+      THEN try_cast(upper(k.${time}) AS TIMESTAMPTZ)::TIMESTAMP END AS ts
+  FROM src
+), classified AS (
+  SELECT pos, raw, uuid, ts,
+    CASE WHEN NOT is_object THEN 'not_an_object'
+         WHEN uuid IS NULL THEN 'missing_uuid'
+         WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published' END AS problem
+  FROM parsed
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY problem IS NULL, uuid ORDER BY pos) AS copy_no FROM classified
+)
+SELECT pos, raw, uuid, ts, problem,
+  CASE WHEN problem IS NOT NULL THEN 'quarantine'
+       WHEN copy_no > 1 THEN 'duplicate'
+       WHEN ts >= make_timestamp($2::BIGINT) THEN 'outside'
+       ELSE 'write' END AS status,
+  strftime(ts, '%Y-%m-%d') AS dt, strftime(ts, '%H') AS hour
+FROM ranked
+ORDER BY ts, pos`;
+
+  const iso = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  const summary = `
+SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${iso('max(ts)')} AS max_ts,
+  NULL::INTEGER AS pos, NULL::VARCHAR AS problem, NULL::VARCHAR AS raw
+FROM ${STAGE_TABLE} WHERE status <> 'quarantine' GROUP BY status, dt, hour
+UNION ALL
+SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, raw FROM ${STAGE_TABLE} WHERE status = 'quarantine'
+ORDER BY status, dt, hour, pos`;
+
+  const select = LOG_EVENT_COLUMNS.map((c) => {
+    const name = quoteIdent(c.name);
+    if (c.name === ID_COLUMN) return `uuid AS ${name}`;
+    if (c.name === TIME_COLUMN) return `ts AS ${name}`;
+    if (c.name === 'raw') return `raw AS ${name}`;
+    if (c.name === 'ingested_at') return `make_timestamp($3::BIGINT) AS ${name}`;
+    return containsTimestamp(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
+  }).join(',\n  ');
+  // $1 dt, $2 hour, $3 ingested_at (epoch µs), $4 output file.
+  const copy = (level: number): string => `
+COPY (
+  SELECT ${select}
+  FROM (SELECT uuid, ts, raw, json_transform(raw, ${quoteLiteral(structure)}) AS t
+        FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)
+) TO $4 (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level})`;
+
+  return { stage, summary, copy };
+}
+
+/**
+ * Statements that only read the page file are prepared once. The summary and the COPY read the
+ * staging table and are planned at every call: DuckDB folds a prepared plan with the table
+ * statistics it saw when preparing (an empty table), which would make them return nothing.
+ */
+interface Statements {
+  readonly clear: DuckDBPreparedStatement;
+  readonly stage: Map<PageWriteInput['format'], DuckDBPreparedStatement>;
+  readonly summarySql: string;
+  readonly copySql: string;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const DEFAULT_COMPRESSION_LEVEL = 3;
+
+const msToMicros = (ms: number): bigint => BigInt(ms) * 1000n;
+const trimMicros = (iso: string): string => iso.replace(/^(.*\.\d{3})000Z$/, '$1Z');
+
+/** Writes pages of Okta events as Parquet with DuckDB. See the module comment for the contract. */
+export class DuckDbParquetWriter implements PageWriter {
+  private queue: Promise<unknown> = Promise.resolve();
+  private calls = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly db: OpenDuckDb,
+    private readonly workDir: string,
+    private readonly statements: Statements,
+  ) {}
+
+  /** Opens DuckDB (see `openDuckDb`) and a private working folder under its `tmpDir`. */
+  static async open(options: DuckDbParquetWriterOptions = {}): Promise<DuckDbParquetWriter> {
+    const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    if (!Number.isInteger(level) || level < 1 || level > 22) {
+      throw new InvalidPageInputError(`compressionLevel must be an integer from 1 to 22, got ${level}`);
+    }
+    const sql = buildSql();
+    const db = await openDuckDb(options);
+    const workDir = join(db.tmpDir, `writer-${process.pid}-${randomUUID()}`);
+    try {
+      mkdirSync(workDir, { recursive: true });
+      const c = db.connection;
+      await c.run(CREATE_STAGE);
+      const statements: Statements = {
+        clear: await c.prepare(`DELETE FROM ${STAGE_TABLE}`),
+        stage: new Map([
+          ['array', await c.prepare(sql.stage('array'))],
+          ['newline_delimited', await c.prepare(sql.stage('newline_delimited'))],
+        ]),
+        summarySql: sql.summary,
+        copySql: sql.copy(level),
+      };
+      return new DuckDbParquetWriter(db, workDir, statements);
+    } catch (error) {
+      db.close();
+      await rm(workDir, { recursive: true, force: true });
+      throw new ParquetWriteError('could not prepare the Parquet writer', { cause: error });
+    }
+  }
+
+  writePage(input: PageWriteInput): Promise<PageWriteResult> {
+    if (this.closed) return Promise.reject(new ParquetWriteError('writePage called after close()'));
+    const run = this.queue.then(() => this.write(input));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    const { clear, stage } = this.statements;
+    for (const s of [clear, ...stage.values()]) s.destroySync();
+    this.db.close();
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+
+  private async write(input: PageWriteInput): Promise<PageWriteResult> {
+    const { org, name, format } = validate(input);
+    const untilMicros = input.until === undefined ? null : msToMicros(Date.parse(input.until));
+    const ingestedMs = input.ingestedAt.getTime();
+    if (format === 'array' && !/\S/.test(input.body)) {
+      throw new MalformedPageError(`page ${name} is empty: expected a JSON array`);
+    }
+
+    const call = ++this.calls;
+    const pageFile = join(this.workDir, `page-${call}.json`);
+    const outFiles: string[] = [];
+    try {
+      const setAside = await this.stage(input.body, format, name, pageFile, untilMicros);
+      const summary = await this.summarise(name, setAside);
+
+      const objects: WrittenObject[] = [];
+      for (const [i, p] of summary.partitions.entries()) {
+        const outFile = join(this.workDir, `page-${call}-${i}.parquet`);
+        outFiles.push(outFile);
+        try {
+          await this.db.connection.run(this.statements.copySql, [p.dt, p.hour, msToMicros(ingestedMs), outFile]);
+          const body = await readFile(outFile);
+          objects.push({ key: eventObjectKey(org, { dt: p.dt, hour: p.hour }, name), body, events: p.events });
+        } catch (error) {
+          throw new ParquetWriteError(`could not write partition dt=${p.dt}/hour=${p.hour} of page ${name}`, { cause: error });
+        }
+      }
+
+      const { quarantine } = summary;
+      const ingestDt = new Date(ingestedMs).toISOString().slice(0, 10);
+      return {
+        objects,
+        quarantine:
+          quarantine.length === 0
+            ? undefined
+            : {
+                key: quarantineObjectKey(org, ingestDt, name),
+                body: Buffer.from(quarantine.map((q) => JSON.stringify(q)).join('\n') + '\n', 'utf8'),
+                events: quarantine.length,
+              },
+        eventsWritten: objects.reduce((n, o) => n + o.events, 0),
+        eventsQuarantined: quarantine.length,
+        duplicatesDropped: summary.duplicates,
+        outsideWindow: summary.outside,
+        ...(summary.minPublished === undefined ? {} : { minPublished: summary.minPublished, maxPublished: summary.maxPublished }),
+      };
+    } finally {
+      await Promise.all([pageFile, ...outFiles].map((f) => rm(f, { force: true })));
+    }
+  }
+
+  /**
+   * Loads the page into the staging table. Returns the elements set aside because DuckDB cannot
+   * read them (by page position, with their exact text); throws `MalformedPageError` when the page
+   * is not JSON.
+   */
+  private async stage(
+    body: string,
+    format: PageWriteInput['format'],
+    name: string,
+    pageFile: string,
+    untilMicros: bigint | null,
+  ): Promise<Map<number, string>> {
+    const stage = this.statements.stage.get(format) as DuckDBPreparedStatement;
+    const load = async (text: string): Promise<void> => {
+      await writeFile(pageFile, text, 'utf8');
+      try {
+        await this.statements.clear.run();
+      } catch (error) {
+        throw new ParquetWriteError('could not clear the staging table', { cause: error });
+      }
+      stage.bind([pageFile, untilMicros]);
+      await stage.run();
+    };
+    try {
+      await load(body);
+      return new Map();
+    } catch (error) {
+      if (error instanceof ParquetWriteError) throw error;
+      const retry = withoutUnreadableElements(body, format);
+      if (!retry) {
+        throw new MalformedPageError(`page ${name} is not valid JSON (${format}): ${firstLine(error)}`, { cause: error });
+      }
+      try {
+        await load(retry.body);
+      } catch (again) {
+        if (again instanceof ParquetWriteError) throw again;
+        throw new MalformedPageError(`page ${name} could not be read (${format}): ${firstLine(again)}`, { cause: again });
+      }
+      return retry.setAside;
+    }
+  }
+
+  private async summarise(name: string, setAside: ReadonlyMap<number, string>): Promise<PageSummary> {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = (await this.db.connection.runAndReadAll(this.statements.summarySql)).getRowObjectsJS();
+    } catch (error) {
+      throw new ParquetWriteError(`could not summarise page ${name}`, { cause: error });
+    }
+    const out: PageSummary = { partitions: [], quarantine: [], duplicates: 0, outside: 0 };
+    for (const row of rows) {
+      const n = Number(row.n);
+      switch (row.status) {
+        case 'duplicate':
+          out.duplicates += n;
+          break;
+        case 'outside':
+          out.outside += n;
+          break;
+        case 'quarantine': {
+          const index = Number(row.pos);
+          const original = setAside.get(index);
+          out.quarantine.push(
+            original === undefined
+              ? { reason: row.problem as QuarantineReason, index, raw: String(row.raw) }
+              : { reason: 'invalid_unicode', index, raw: original },
+          );
+          break;
+        }
+        case 'write':
+          out.partitions.push({ dt: String(row.dt), hour: String(row.hour), events: n });
+          // Partitions come in (dt, hour) order: the first min and the last max are the extremes.
+          out.minPublished ??= trimMicros(String(row.min_ts));
+          out.maxPublished = trimMicros(String(row.max_ts));
+          break;
+        default:
+          throw new ParquetWriteError(`unexpected staging status ${String(row.status)} in page ${name}`);
+      }
+    }
+    out.quarantine.sort((a, b) => a.index - b.index);
+    return out;
+  }
+}
+
+interface PageSummary {
+  partitions: { dt: string; hour: string; events: number }[];
+  quarantine: QuarantineLine[];
+  duplicates: number;
+  outside: number;
+  minPublished?: string;
+  maxPublished?: string;
+}
+
+/**
+ * When DuckDB refuses a page, checks whether the page is valid JSON whose only problem is
+ * elements DuckDB cannot read (lone surrogate escapes). If so, returns the page with those
+ * elements replaced by `null` (so every other element keeps its position) and their texts.
+ */
+function withoutUnreadableElements(
+  body: string,
+  format: PageWriteInput['format'],
+): { body: string; setAside: Map<number, string> } | undefined {
+  let spans: Span[] | undefined;
+  try {
+    if (format === 'array') {
+      JSON.parse(body);
+      spans = arrayElementSpans(body);
+    } else {
+      spans = lineElementSpans(body);
+      for (const s of spans) JSON.parse(body.slice(s.start, s.end));
+    }
+  } catch {
+    return undefined;
+  }
+  if (!spans) return undefined;
+  const setAside = new Map<number, string>();
+  let patched = '';
+  let from = 0;
+  spans.forEach((s, index) => {
+    const text = body.slice(s.start, s.end);
+    if (!hasLoneSurrogateEscape(text)) return;
+    setAside.set(index, text);
+    patched += body.slice(from, s.start) + 'null';
+    from = s.end;
+  });
+  if (setAside.size === 0) return undefined;
+  return { body: patched + body.slice(from), setAside };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 300);
+}
+
+function validate(input: PageWriteInput): { org: string; name: string; format: PageWriteInput['format'] } {
+  let org: string;
+  try {
+    org = assertOrgLabel(input.org);
+  } catch (error) {
+    throw new InvalidPageInputError(`invalid org label "${input.org}"`, { cause: error });
+  }
+  if (!NAME_PATTERN.test(input.name)) {
+    throw new InvalidPageInputError(
+      `invalid object name "${input.name}": use 1-200 letters, digits, dots, dashes or underscores, starting with a letter or digit`,
+    );
+  }
+  if (input.format !== 'array' && input.format !== 'newline_delimited') {
+    throw new InvalidPageInputError(`invalid page format "${String(input.format)}": use 'array' or 'newline_delimited'`);
+  }
+  if (input.until !== undefined && !Number.isFinite(Date.parse(input.until))) {
+    throw new InvalidPageInputError(`invalid until "${input.until}": expected an ISO-8601 instant`);
+  }
+  if (!(input.ingestedAt instanceof Date) || !Number.isFinite(input.ingestedAt.getTime())) {
+    throw new InvalidPageInputError('invalid ingestedAt: expected a valid Date');
+  }
+  return { org, name: input.name, format: input.format };
+}

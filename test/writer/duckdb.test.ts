@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lib/core/errors';
+import { duckDbConfig, openDuckDb } from '../../lib/core/writer/duckdb';
+
+const dir = mkdtempSync(join(tmpdir(), 'okta-lake-duckdb-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function settings(options: Parameters<typeof openDuckDb>[0]): Promise<Record<string, string>> {
+  const db = await openDuckDb(options);
+  try {
+    const reader = await db.connection.runAndReadAll(
+      `SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit', 'home_directory',
+        'temp_directory', 'extension_directory', 'autoload_known_extensions', 'autoinstall_known_extensions',
+        'allow_community_extensions', 'TimeZone')`,
+    );
+    return Object.fromEntries(reader.getRows().map(([k, v]) => [String(k), String(v)]));
+  } finally {
+    db.close();
+  }
+}
+
+describe('openDuckDb', () => {
+  it('defaults to one thread, 512 MB, no extension autoload/autoinstall, UTC, directories under tmpDir', async () => {
+    // Prepare
+    const tmpDir = join(dir, 'defaults');
+    // Act
+    const s = await settings({ tmpDir });
+    // Assess
+    expect(s).toEqual({
+      threads: '1',
+      memory_limit: '488.2 MiB',
+      home_directory: join(tmpDir, 'home'),
+      temp_directory: join(tmpDir, 'spill'),
+      extension_directory: join(tmpDir, 'extensions'),
+      autoload_known_extensions: 'false',
+      autoinstall_known_extensions: 'false',
+      allow_community_extensions: 'false',
+      TimeZone: 'UTC',
+    });
+  });
+
+  it('applies threads and memoryLimit for local hunting', async () => {
+    // Act
+    const s = await settings({ tmpDir: join(dir, 'custom'), threads: 2, memoryLimit: '1GB' });
+    // Assess
+    expect(s.threads).toBe('2');
+    expect(s.memory_limit).toBe('953.6 MiB');
+  });
+
+  it('uses os.tmpdir()/okta-lake-duckdb when no tmpDir is given', () => {
+    expect(duckDbConfig().tmpDir).toBe(join(tmpdir(), 'okta-lake-duckdb'));
+  });
+
+  it('reads JSON and writes Parquet with the built-in extensions, and gives every connection UTC', async () => {
+    // Prepare
+    const db = await openDuckDb({ tmpDir: join(dir, 'builtin') });
+    const file = join(dir, 'builtin', 'x.parquet');
+    try {
+      // Act
+      await db.connection.run(
+        `COPY (SELECT json_extract_string('{"a":"b"}', '$.a') AS a, '2024-01-01T10:00:00+02:00'::TIMESTAMPTZ::TIMESTAMP AS t)
+         TO '${file}' (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      const other = await db.instance.connect();
+      const rows = (await other.runAndReadAll(`SELECT a, t::VARCHAR AS t, current_setting('TimeZone') AS tz FROM '${file}'`)).getRowObjectsJson();
+      other.closeSync();
+      // Assess
+      expect(rows).toEqual([{ a: 'b', t: '2024-01-01 08:00:00', tz: 'UTC' }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it.each([
+    [{ threads: 0 }, /threads must be an integer from 1 to 256, got 0/],
+    [{ threads: 1.5 }, /threads must be an integer/],
+    [{ memoryLimit: 'lots' }, /memoryLimit must look like '512MB' or '2GB', got 'lots'/],
+    [{ tmpDir: ' ' }, /tmpDir must be a non-empty path/],
+  ])('rejects %j with a ConfigError', (options, message) => {
+    expect(() => duckDbConfig(options)).toThrow(ConfigError);
+    expect(() => duckDbConfig(options)).toThrow(message);
+  });
+});
