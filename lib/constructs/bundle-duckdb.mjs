@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// Puts DuckDB's Node packages, with the native binding for the Lambda's CPU, next to the bundled
+// ingestion function, whatever OS and CPU the deployer runs:
+//
+//   node bundle-duckdb.mjs --project <dir with package-lock.json> --out <asset dir> --cpu arm64|x64
+//
+// `@duckdb/node-api` and `@duckdb/node-bindings` (JavaScript only) and `detect-libc` are copied from the
+// project's node_modules. The native package `@duckdb/node-bindings-linux-<cpu>` is copied from there
+// too when npm installed it (a Linux host of that CPU); otherwise it is fetched once, at the version
+// and integrity pinned in package-lock.json, into node_modules/.cache/okta-lake/ and reused.
+//
+// Plain JavaScript run by `node` so that the NodejsFunction `afterBundling` hook works the same from
+// bash and from cmd.exe. Types for the exports: bundle-duckdb.d.mts.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CACHE_DIR = join('node_modules', '.cache', 'okta-lake');
+const CPUS = ['arm64', 'x64'];
+
+export class DuckDbBundlingError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'DuckDbBundlingError';
+  }
+}
+
+export function bindingPackageName(cpu) {
+  if (!CPUS.includes(cpu)) throw new DuckDbBundlingError(`cpu must be one of ${CPUS.join(', ')} (got "${cpu}")`);
+  return `@duckdb/node-bindings-linux-${cpu}`;
+}
+
+function readJson(path) {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function lockEntry(lock, name) {
+  const entry = lock.packages?.[`node_modules/${name}`];
+  if (!entry?.version) throw new DuckDbBundlingError(`package-lock.json has no entry for ${name}: run npm install`);
+  return entry;
+}
+
+/** Versions (and the binding's lock entry) pinned by the project's package-lock.json. */
+export function lockedDuckDbPackages(projectRoot, cpu) {
+  const lock = readJson(join(projectRoot, 'package-lock.json'));
+  const binding = bindingPackageName(cpu);
+  return {
+    api: { name: '@duckdb/node-api', version: lockEntry(lock, '@duckdb/node-api').version },
+    bindings: { name: '@duckdb/node-bindings', version: lockEntry(lock, '@duckdb/node-bindings').version },
+    detectLibc: { name: 'detect-libc', version: lockEntry(lock, 'detect-libc').version },
+    binding: { name: binding, ...lockEntry(lock, binding) },
+  };
+}
+
+function installedVersion(dir) {
+  const manifest = join(dir, 'package.json');
+  return existsSync(manifest) ? readJson(manifest).version : undefined;
+}
+
+function requireInstalled(projectRoot, { name, version }) {
+  const dir = join(projectRoot, 'node_modules', name);
+  const found = installedVersion(dir);
+  if (found !== version) {
+    throw new DuckDbBundlingError(`${name}@${version} is not installed in ${join(projectRoot, 'node_modules')} (found ${found ?? 'none'}): run npm ci`);
+  }
+  return dir;
+}
+
+function bindingIsComplete(dir, version) {
+  return installedVersion(dir) === version && existsSync(join(dir, 'duckdb.node'));
+}
+
+/** The cache folder holding one fetched binding version. */
+export function bindingCacheDir(projectRoot, cpu, version) {
+  return join(projectRoot, CACHE_DIR, `duckdb-${version}-linux-${cpu}`);
+}
+
+/**
+ * Where each package comes from. `fetch` is true when the binding is neither installed nor cached.
+ */
+export function resolveDuckDbSources(projectRoot, cpu) {
+  const pinned = lockedDuckDbPackages(projectRoot, cpu);
+  const sources = {
+    [pinned.api.name]: requireInstalled(projectRoot, pinned.api),
+    [pinned.bindings.name]: requireInstalled(projectRoot, pinned.bindings),
+    [pinned.detectLibc.name]: requireInstalled(projectRoot, pinned.detectLibc),
+  };
+  const local = join(projectRoot, 'node_modules', pinned.binding.name);
+  const cacheRoot = bindingCacheDir(projectRoot, cpu, pinned.binding.version);
+  const cached = join(cacheRoot, 'node_modules', pinned.binding.name);
+  if (bindingIsComplete(local, pinned.binding.version)) {
+    return { sources: { ...sources, [pinned.binding.name]: local }, fetch: false, pinned, cacheRoot };
+  }
+  return { sources: { ...sources, [pinned.binding.name]: cached }, fetch: !bindingIsComplete(cached, pinned.binding.version), pinned, cacheRoot };
+}
+
+/** The npm invocation that installs exactly the pinned binding (version and integrity) into `dir`. */
+export function npmFetchCommand(cpu) {
+  return ['ci', '--os=linux', `--cpu=${cpu}`, '--libc=glibc', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+}
+
+function defaultRunNpm(args, cwd) {
+  // Under `npx cdk`, npm_execpath is npm's own CLI script: running it with node works on every OS.
+  const npmCli = process.env.npm_execpath;
+  const result =
+    npmCli && /npm-cli\.js$/.test(npmCli)
+      ? spawnSync(process.execPath, [npmCli, ...args], { cwd, stdio: ['ignore', 'inherit', 'inherit'] })
+      : spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+  if (result.error) throw new DuckDbBundlingError(`could not run npm: ${result.error.message}`, { cause: result.error });
+  if (result.status !== 0) throw new DuckDbBundlingError(`npm ${args.join(' ')} failed with exit code ${result.status}`);
+}
+
+/** Fetches the pinned binding into its cache folder (atomically: a failed fetch leaves no cache). */
+export function fetchBinding(projectRoot, cpu, pinned, cacheRoot, runNpm = defaultRunNpm) {
+  const { name, version, integrity, os, cpu: cpus, libc, license } = pinned.binding;
+  const parent = dirname(cacheRoot);
+  mkdirSync(parent, { recursive: true });
+  const work = mkdtempSync(join(parent, '.fetch-'));
+  try {
+    // An optional dependency: npm checks a direct one against the host's platform (EBADPLATFORM),
+    // but selects optional ones by --os/--cpu/--libc, which name the Lambda's platform.
+    const manifest = { name: 'okta-lake-duckdb-binding', version: '0.0.0', private: true, optionalDependencies: { [name]: version } };
+    writeFileSync(join(work, 'package.json'), JSON.stringify(manifest, null, 2));
+    const lock = {
+      name: manifest.name,
+      version: manifest.version,
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: manifest.name, version: manifest.version, optionalDependencies: manifest.optionalDependencies },
+        [`node_modules/${name}`]: { version, integrity, os, cpu: cpus, libc, license, optional: true },
+      },
+    };
+    writeFileSync(join(work, 'package-lock.json'), JSON.stringify(lock, null, 2));
+    runNpm(npmFetchCommand(cpu), work);
+    if (!bindingIsComplete(join(work, 'node_modules', name), version)) {
+      throw new DuckDbBundlingError(`npm did not install ${name}@${version} with its duckdb.node`);
+    }
+    rmSync(cacheRoot, { recursive: true, force: true });
+    renameSync(work, cacheRoot);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error instanceof DuckDbBundlingError
+      ? error
+      : new DuckDbBundlingError(`could not fetch ${name}@${version}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Copies the packages into `<outDir>/node_modules/`, fetching the binding first when needed. */
+export function prepareDuckDbAsset({ projectRoot, outDir, cpu, runNpm }) {
+  const root = resolve(projectRoot);
+  let resolved = resolveDuckDbSources(root, cpu);
+  if (resolved.fetch) {
+    fetchBinding(root, cpu, resolved.pinned, resolved.cacheRoot, runNpm);
+    resolved = resolveDuckDbSources(root, cpu);
+  }
+  for (const [name, source] of Object.entries(resolved.sources)) {
+    const target = join(outDir, 'node_modules', name);
+    rmSync(target, { recursive: true, force: true });
+    cpSync(source, target, { recursive: true, dereference: true });
+  }
+  return resolved;
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i];
+    if (!['--project', '--out', '--cpu'].includes(flag) || argv[i + 1] === undefined) {
+      throw new DuckDbBundlingError(`usage: bundle-duckdb.mjs --project <dir> --out <dir> --cpu arm64|x64 (bad argument "${flag}")`);
+    }
+    args[flag.slice(2)] = argv[i + 1];
+  }
+  if (!args.project || !args.out || !args.cpu) throw new DuckDbBundlingError('usage: bundle-duckdb.mjs --project <dir> --out <dir> --cpu arm64|x64');
+  return args;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    prepareDuckDbAsset({ projectRoot: args.project, outDir: args.out, cpu: args.cpu });
+  } catch (error) {
+    process.stderr.write(`okta-lake: bundling DuckDB into the Lambda asset failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

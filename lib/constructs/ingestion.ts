@@ -1,0 +1,304 @@
+/**
+ * Ingestion: the watermark table, the credential secrets, the ingestion function (with DuckDB's
+ * native binding for its CPU), its least-privilege role, and one EventBridge Scheduler schedule per
+ * org with retries and a dead-letter queue.
+ *
+ * IAM here is written statement by statement: CDK's grant helpers (`grantReadWrite`, `key.grant*`)
+ * emit wildcard actions (`s3:DeleteObject*`, `kms:GenerateDataKey*`) that this project does not allow.
+ */
+import { Arn, ArnFormat, Aws, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LambdaArchitectureName, OrgConfig } from '../config/config';
+import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
+import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
+import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
+
+/** The repository root (where package-lock.json is), found from this file. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const INGEST_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts');
+export const DUCKDB_BUNDLER_SCRIPT = join(PROJECT_ROOT, 'lib', 'constructs', 'bundle-duckdb.mjs');
+
+/** The lake key prefixes the function may write under (relative to the bucket root). */
+export const WRITABLE_PREFIXES = [EVENTS_PREFIX, QUARANTINE_PREFIX] as const;
+
+/** Name of the secret the stack creates for an org that names none. */
+export const createdSecretName = (host: string): string => `okta-lake/${host}`;
+
+const CPU_OF: Record<LambdaArchitectureName, 'arm64' | 'x64'> = { arm64: 'arm64', x86_64: 'x64' };
+
+export interface IngestionProps {
+  readonly orgs: readonly OrgConfig[];
+  readonly bucket: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly scheduleMinutes: number;
+  readonly settleLagMinutes: number;
+  readonly initialLookbackDays: number;
+  readonly architecture: LambdaArchitectureName;
+  readonly logRetentionDays: number;
+  /**
+   * Memory of the function, in MB. A 1,000-event page is about 2.4 MB of JSON; DuckDB turns it into
+   * Parquet in memory, and more memory also buys CPU.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+  /**
+   * Scheduler retries of a failed delivery to the function (0..185).
+   * @default 3
+   */
+  readonly scheduleRetryAttempts?: number;
+}
+
+interface OrgSecret {
+  readonly org: OrgConfig;
+  /** What the function passes as SecretId. */
+  readonly secretId: string;
+  /** The ARN (or ARN pattern) IAM allows GetSecretValue on. */
+  readonly resourceArn: string;
+  readonly created?: secretsmanager.CfnSecret;
+}
+
+export class Ingestion extends Construct {
+  readonly table: dynamodb.Table;
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedulerRole: iam.Role;
+  /** One per org, in configuration order. */
+  readonly schedules: readonly scheduler.CfnSchedule[];
+  /** The secrets the stack created (for orgs that named none), by org host. */
+  readonly createdSecrets: ReadonlyMap<string, secretsmanager.CfnSecret>;
+  /** SecretId the function uses, by org host. */
+  readonly secretIds: ReadonlyMap<string, string>;
+
+  constructor(scope: Construct, id: string, props: IngestionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.table = new dynamodb.Table(this, 'Watermarks', {
+      partitionKey: { name: WATERMARK_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const secrets = props.orgs.map((org, i) => this.orgSecret(org, i, props.key));
+    this.createdSecrets = new Map(secrets.filter((s) => s.created).map((s) => [s.org.host, s.created!]));
+    this.secretIds = new Map(secrets.map((s) => [s.org.host, s.secretId]));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'okta-lake ingestion: reads its Okta credentials, writes the lake and its watermarks',
+      inlinePolicies: { ingestion: new iam.PolicyDocument({ statements: this.ingestionStatements(props, secrets) }) },
+    });
+    // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
+    const bucketLogicalId = stack.getLogicalId(props.bucket.node.defaultChild as CfnElement);
+    for (const prefix of WRITABLE_PREFIXES) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}/*]`,
+        reason: `Objects are named by partition and page at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with only s3:GetObject and s3:PutObject.`,
+      });
+    }
+    const cpu = CPU_OF[props.architecture];
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: 'okta-lake: copies the Okta System Log of one org into the lake',
+      entry: INGEST_HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.minutes(5),
+      // One run per org at a time at most: a slow run cannot pile up behind itself (the lease would
+      // refuse the extra runs anyway; this keeps them from starting).
+      reservedConcurrentExecutions: props.orgs.length,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // A run that did not happen is made up by the next scheduled one: no async retries, no backlog.
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(Math.max(60, props.scheduleMinutes * 60)),
+      environment: {
+        [INGEST_ENV.orgs]: stack.toJsonString(
+          secrets.map((s): IngestOrgSetting => ({ org: s.org.host, auth: s.org.auth, secretId: s.secretId })),
+        ),
+        [INGEST_ENV.bucket]: props.bucket.bucketName,
+        [INGEST_ENV.prefix]: '',
+        [INGEST_ENV.table]: this.table.tableName,
+        [INGEST_ENV.kmsKeyArn]: props.key.keyArn,
+        [INGEST_ENV.settleLagMs]: String(props.settleLagMinutes * 60_000),
+        [INGEST_ENV.initialLookbackMs]: String(props.initialLookbackDays * 86_400_000),
+        POWERTOOLS_SERVICE_NAME: INGEST_METRICS.service,
+        POWERTOOLS_METRICS_NAMESPACE: INGEST_METRICS.namespace,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        keepNames: true,
+        sourceMap: false,
+        // DuckDB is a native addon: it is copied next to the bundle (for the Lambda's CPU) instead.
+        // Everything else, the AWS SDK included, is bundled at the versions the tests ran.
+        externalModules: ['@duckdb/*'],
+        banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `node "${DUCKDB_BUNDLER_SCRIPT}" --project "${inputDir}" --out "${outputDir}" --cpu ${cpu}`,
+          ],
+        },
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime the ingestion bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the ingestion schedules; a dead-letter queue of a dead-letter queue would only move the messages the DLQ alarm already reports.',
+    });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'okta-lake: lets the ingestion schedules invoke the function and dead-letter failed deliveries',
+      inlinePolicies: {
+        invoke: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+          ],
+        }),
+      },
+    });
+
+    const rate = props.scheduleMinutes === 1 ? 'rate(1 minute)' : `rate(${props.scheduleMinutes} minutes)`;
+    this.schedules = props.orgs.map(
+      (org, i) =>
+        new scheduler.CfnSchedule(this, `Schedule${i}`, {
+          description: `okta-lake: ingest the System Log of ${org.host}`,
+          scheduleExpression: rate,
+          flexibleTimeWindow: { mode: 'OFF' },
+          state: 'ENABLED',
+          target: {
+            arn: this.function.functionArn,
+            roleArn: this.schedulerRole.roleArn,
+            input: JSON.stringify({ org: org.host } satisfies IngestEvent),
+            retryPolicy: {
+              maximumRetryAttempts: props.scheduleRetryAttempts ?? 3,
+              maximumEventAgeInSeconds: Math.max(60, props.scheduleMinutes * 60),
+            },
+            deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+          },
+        }),
+    );
+  }
+
+  private orgSecret(org: OrgConfig, index: number, key: kms.IKey): OrgSecret {
+    const ref = org.secret;
+    if (ref?.arn) return { org, secretId: ref.arn, resourceArn: ref.arn };
+    if (ref?.name) {
+      const arn = Arn.format(
+        { service: 'secretsmanager', resource: 'secret', resourceName: `${ref.name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+        Stack.of(this),
+      );
+      return { org, secretId: ref.name, resourceArn: arn };
+    }
+    // No value: the user puts the credential in after deploying (docs/deploy.md). An empty secret
+    // has no version, so the function reports "not filled in yet" instead of using a placeholder.
+    const created = new secretsmanager.CfnSecret(this, `OktaCredential${index}`, {
+      name: createdSecretName(org.host),
+      description: `okta-lake: Okta ${org.auth === 'ssws' ? 'API token' : 'OAuth service app'} credential for ${org.host}`,
+      kmsKeyId: key.keyArn,
+    });
+    created.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(created).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The secret holds an Okta credential that only Okta can issue (an API token or a service-app key); it is rotated in Okta and put here by the operator, so Secrets Manager rotation cannot apply.',
+    });
+    return { org, secretId: created.ref, resourceArn: created.ref, created };
+  }
+
+  private ingestionStatements(props: IngestionProps, secrets: readonly OrgSecret[]): iam.PolicyStatement[] {
+    const objectArns = WRITABLE_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'LakeObjects',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: objectArns,
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListLakePrefixes',
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': WRITABLE_PREFIXES.map((p) => `${p}/*`) } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'Watermarks',
+        // The watermark store does every read and write as one conditional UpdateItem.
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'OktaCredentials',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: secrets.map((s) => s.resourceArn),
+      }),
+      new iam.PolicyStatement({
+        sid: 'LakeKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+      }),
+    ];
+    const secretKeys = [...new Set(secrets.map((s) => s.org.secret?.kmsKeyArn).filter((k): k is string => k !== undefined))];
+    if (secretKeys.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'CredentialSecretKeys',
+          actions: ['kms:Decrypt'],
+          resources: secretKeys,
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+        }),
+      );
+    }
+    return statements;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Operations: who hears about it when ingestion breaks. An SNS topic (encrypted with its own key,
+ * TLS only) with the configured e-mail subscriptions; alarms on function errors and throttles,
+ * dead-lettered schedule deliveries, and per org on watermark lag and on hours without events; and a
+ * CloudWatch dashboard.
+ */
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INGEST_METRICS } from '../config/ingest-contract';
+import { createScopedKey } from './scoped-key';
+
+export interface OperationsProps {
+  readonly function: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Org hosts: one lag alarm and one no-events alarm each. */
+  readonly orgs: readonly string[];
+  readonly alertEmails: readonly string[];
+  readonly scheduleMinutes: number;
+  readonly noEventsAlarmHours: number;
+  readonly watermarkLagAlarmMinutes: number;
+  /** @default 'okta-lake' */
+  readonly dashboardName?: string;
+}
+
+export interface OrgAlarms {
+  readonly watermarkLag: cloudwatch.Alarm;
+  readonly noEvents: cloudwatch.Alarm;
+}
+
+/** A metric the ingestion handler emits for one org. */
+export function orgMetric(
+  name: (typeof INGEST_METRICS.names)[keyof typeof INGEST_METRICS.names],
+  org: string,
+  statistic: string,
+  period: Duration,
+  label?: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: INGEST_METRICS.namespace,
+    metricName: name,
+    dimensionsMap: { service: INGEST_METRICS.service, [INGEST_METRICS.orgDimension]: org },
+    statistic,
+    period,
+    ...(label ? { label } : {}),
+  });
+}
+
+export class Operations extends Construct {
+  readonly topic: sns.Topic;
+  readonly key: kms.Key;
+  readonly errorsAlarm: cloudwatch.Alarm;
+  readonly throttlesAlarm: cloudwatch.Alarm;
+  readonly deadLettersAlarm: cloudwatch.Alarm;
+  readonly orgAlarms: ReadonlyMap<string, OrgAlarms>;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+
+    // CloudWatch alarms cannot publish to a topic under the AWS managed aws/sns key: the topic gets
+    // its own key, which only SNS (for this account) and CloudWatch may use.
+    this.key = createScopedKey(this, 'TopicKey', {
+      description: 'okta-lake: encrypts the operational alarms topic',
+      viaServices: ['sns'],
+      servicePrincipals: [{ service: 'cloudwatch.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'] }],
+    });
+    this.topic = new sns.Topic(this, 'Alarms', {
+      displayName: 'okta-lake alarms',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        },
+      }),
+    );
+    for (const email of props.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+
+    const schedule = Duration.minutes(props.scheduleMinutes);
+    const period = Duration.minutes(Math.max(5, props.scheduleMinutes));
+
+    this.errorsAlarm = this.alarm('IngestErrors', {
+      alarmDescription: 'okta-lake: the ingestion function failed in 2 of the last 3 periods (see its logs).',
+      metric: props.function.metricErrors({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.throttlesAlarm = this.alarm('IngestThrottles', {
+      alarmDescription: 'okta-lake: ingestion runs were throttled (reserved concurrency reached: runs are slower than the schedule).',
+      metric: props.function.metricThrottles({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLettersAlarm = this.alarm('ScheduleDeadLetters', {
+      alarmDescription: 'okta-lake: the scheduler could not deliver ingestion runs to the function; they are in the dead-letter queue.',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // A healthy org reports its lag every run; three schedule periods without a report also alarm.
+    const lagPeriod = Duration.minutes(Math.max(15, props.scheduleMinutes * 3));
+    const noEventsPeriod = Duration.hours(props.noEventsAlarmHours);
+    const orgAlarms = new Map<string, OrgAlarms>();
+    props.orgs.forEach((org, i) => {
+      orgAlarms.set(org, {
+        watermarkLag: this.alarm(`WatermarkLag${i}`, {
+          alarmDescription: `okta-lake: ${org} is more than ${props.watermarkLagAlarmMinutes} minutes behind, or reported no lag for ${lagPeriod.toMinutes()} minutes.`,
+          metric: orgMetric(INGEST_METRICS.names.watermarkLagSeconds, org, 'Maximum', lagPeriod),
+          threshold: props.watermarkLagAlarmMinutes * 60,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+        noEvents: this.alarm(`NoEvents${i}`, {
+          alarmDescription: `okta-lake: no event of ${org} was written in the last ${props.noEventsAlarmHours} hours.`,
+          metric: orgMetric(INGEST_METRICS.names.eventsWritten, org, 'Sum', noEventsPeriod),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      });
+    });
+    this.orgAlarms = orgAlarms;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'okta-lake',
+      defaultInterval: Duration.days(1),
+    });
+    const perOrg = (name: (typeof INGEST_METRICS.names)[keyof typeof INGEST_METRICS.names], statistic: string) =>
+      props.orgs.map((org) => orgMetric(name, org, statistic, schedule, org));
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        width: 24,
+        alarms: [this.errorsAlarm, this.throttlesAlarm, this.deadLettersAlarm, ...[...orgAlarms.values()].flatMap((a) => [a.watermarkLag, a.noEvents])],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Events written', left: perOrg(INGEST_METRICS.names.eventsWritten, 'Sum'), width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Watermark lag (s)', left: perOrg(INGEST_METRICS.names.watermarkLagSeconds, 'Maximum'), width: 12 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Pages', left: perOrg(INGEST_METRICS.names.pages, 'Sum'), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Rate-limit waits (ms)', left: perOrg(INGEST_METRICS.names.rateLimitWaitMs, 'Sum'), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Events quarantined', left: perOrg(INGEST_METRICS.names.eventsQuarantined, 'Sum'), width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Ingestion function',
+        left: [props.function.metricInvocations({ period }), props.function.metricErrors({ period }), props.function.metricThrottles({ period })],
+        right: [props.function.metricDuration({ period, statistic: 'Maximum' })],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-lettered schedule deliveries',
+        left: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })],
+        width: 12,
+      }),
+    );
+  }
+
+  private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    const action = new actions.SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    return alarm;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The okta-lake stack: wires the constructs together from the validated configuration. It holds no
+ * logic of its own beyond handing each construct what the previous one made.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { OktaLakeConfig } from '../config/config';
+import { Catalog } from '../constructs/catalog';
+import { Ingestion } from '../constructs/ingestion';
+import { LakeStorage } from '../constructs/lake-storage';
+import { Operations } from '../constructs/operations';
+
+export interface OktaLakeStackProps extends StackProps {
+  readonly config: OktaLakeConfig;
+}
+
+export class OktaLakeStack extends Stack {
+  readonly storage: LakeStorage;
+  readonly catalog: Catalog;
+  readonly ingestion: Ingestion;
+  readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props: OktaLakeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const hosts = config.orgs.map((o) => o.host);
+
+    this.storage = new LakeStorage(this, 'Lake', { retention: config.retention, objectLock: config.objectLock });
+
+    this.catalog = new Catalog(this, 'Catalog', {
+      bucket: this.storage.bucket,
+      athenaResultsBucket: this.storage.athenaResultsBucket,
+      key: this.storage.key,
+      orgs: hosts,
+      bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffPerQuery,
+    });
+
+    this.ingestion = new Ingestion(this, 'Ingestion', {
+      orgs: config.orgs,
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      scheduleMinutes: config.scheduleMinutes,
+      settleLagMinutes: config.settleLagMinutes,
+      initialLookbackDays: config.initialLookbackDays,
+      architecture: config.lambdaArchitecture,
+      logRetentionDays: config.logRetentionDays,
+    });
+
+    this.operations = new Operations(this, 'Operations', {
+      function: this.ingestion.function,
+      deadLetterQueue: this.ingestion.deadLetterQueue,
+      orgs: hosts,
+      alertEmails: config.alertEmails,
+      scheduleMinutes: config.scheduleMinutes,
+      noEventsAlarmHours: config.noEventsAlarmHours,
+      watermarkLagAlarmMinutes: config.watermarkLagAlarmMinutes,
+      dashboardName: this.stackName,
+    });
+
+    new CfnOutput(this, 'LakeBucket', { value: this.storage.bucket.bucketName, description: 'Bucket holding events/ (Parquet) and quarantine/' });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName, description: 'Athena workgroup to query the lake with' });
+    new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
+    new CfnOutput(this, 'IngestFunction', { value: this.ingestion.function.functionName });
+    new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn });
+    config.orgs.forEach((org, i) => {
+      new CfnOutput(this, `CredentialSecret${i}`, {
+        value: this.ingestion.secretIds.get(org.host)!,
+        description: `Secret holding the Okta credential of ${org.host} (${org.auth})`,
+      });
+    });
+  }
+}

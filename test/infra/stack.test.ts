@@ -1,0 +1,601 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
+import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
+import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
+import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
+import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
+import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType } from '../../lib/core/schema';
+import { allPolicyStatements, asList, flatten, onlyResourceOfType, resourcesOfType, synth, type CfnTemplate, type Synthesized } from './support';
+
+const BETA_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const GAMMA_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/gamma-AbC123';
+
+/** Three orgs, one per way of naming the credential; every optional feature on. */
+const FULL = {
+  orgs: [
+    { host: 'acme.okta.com', auth: 'ssws' },
+    { host: 'beta.okta.com', auth: 'oauth', secret: { name: 'okta/beta', kmsKeyArn: BETA_KEY } },
+    { host: 'gamma.oktapreview.com', auth: 'ssws', secret: { arn: GAMMA_SECRET } },
+  ],
+  scheduleMinutes: 1,
+  settleLagMinutes: 3,
+  initialLookbackDays: 30,
+  alertEmails: ['secops@example.com', 'oncall@example.org'],
+  retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 14 },
+  objectLock: { mode: 'GOVERNANCE', days: 30 },
+  athenaBytesScannedCutoffPerQuery: 1_000_000_000,
+  noEventsAlarmHours: 3,
+  watermarkLagAlarmMinutes: 45,
+  lambdaArchitecture: 'x86_64',
+  logRetentionDays: 90,
+};
+/** One org, every default. */
+const MINIMAL = { orgs: [{ host: 'acme.okta.com', auth: 'oauth' }] };
+
+let full: Synthesized;
+let minimal: Synthesized;
+
+beforeAll(() => {
+  full = synth(FULL);
+  minimal = synth(MINIMAL);
+});
+
+/** For `it.each`: the table is built before `beforeAll` runs, so it names the stacks. */
+const both = ['full', 'minimal'] as const;
+const get = (name: (typeof both)[number]): Synthesized => (name === 'full' ? full : minimal);
+
+function logicalIdOf(s: Synthesized, construct: IConstruct): string {
+  const child = construct.node.defaultChild ?? construct;
+  return s.stack.getLogicalId(child as Parameters<typeof s.stack.getLogicalId>[0]);
+}
+
+function props(t: CfnTemplate, id: string): Record<string, unknown> {
+  const r = t.Resources[id];
+  if (!r) throw new Error(`no resource ${id}`);
+  return r.Properties ?? {};
+}
+
+describe('lake storage', () => {
+  it.each(both)('encrypts the data bucket with the stack key and a bucket key, versions it and blocks public access (%s)', (name) => {
+    const s = get(name);
+    const bucket = logicalIdOf(s, s.stack.storage.bucket);
+    const key = logicalIdOf(s, s.stack.storage.key);
+    const p = props(s.json, bucket);
+    expect(p.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] } } },
+      ],
+    });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(p.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logicalIdOf(s, s.stack.storage.accessLogsBucket) }, LogFilePrefix: 'lake/' });
+    expect(s.json.Resources[bucket].DeletionPolicy).toBe('Retain');
+  });
+
+  it.each(both)('refuses plain HTTP and old TLS on every bucket (%s)', (name) => {
+    const s = get(name);
+    const buckets = resourcesOfType(s.json, 'AWS::S3::Bucket').map(([id]) => id);
+    expect(buckets).toHaveLength(3);
+    for (const id of buckets) {
+      s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('applies the configured lifecycle to the lake', () => {
+    const p = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
+    expect(p.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'lake-retention',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          ExpirationInDays: 400,
+          NoncurrentVersionExpiration: { NoncurrentDays: 14 },
+          Transitions: [
+            { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+            { StorageClass: 'GLACIER', TransitionInDays: 120 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('keeps lake objects forever by default, moving them to Standard-IA and Glacier Instant Retrieval', () => {
+    const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(p.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'lake-retention',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          ExpiredObjectDeleteMarker: true,
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          Transitions: [
+            { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+            { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('turns Object Lock on only when asked', () => {
+    const withLock = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
+    expect(withLock.ObjectLockEnabled).toBe(true);
+    expect(withLock.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } });
+    const without = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(without.ObjectLockEnabled).toBeUndefined();
+    expect(without.ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it('expires Athena query results and encrypts them with the stack key', () => {
+    const s = minimal;
+    const p = props(s.json, logicalIdOf(s, s.stack.storage.athenaResultsBucket));
+    expect(p.LifecycleConfiguration).toEqual({
+      Rules: [expect.objectContaining({ Id: 'expire-query-results', Status: 'Enabled', ExpirationInDays: 30 })],
+    });
+    expect(p.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        expect.objectContaining({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.storage.key), 'Arn'] } } }),
+      ],
+    });
+  });
+
+  it('keeps server access logs in an S3-encrypted, TLS-only bucket that expires them', () => {
+    const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.accessLogsBucket));
+    expect(p.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(p.LifecycleConfiguration).toEqual({ Rules: [expect.objectContaining({ ExpirationInDays: 365 })] });
+  });
+
+  it.each(both)('rotates every KMS key and scopes its use to this account through named services (%s)', (name) => {
+    const s = get(name);
+    const keys = resourcesOfType(s.json, 'AWS::KMS::Key');
+    expect(keys).toHaveLength(2);
+    for (const [, key] of keys) {
+      const p = key.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: { Sid: string; Action: string[]; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] } };
+      expect(p.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe('Retain');
+      const admin = p.KeyPolicy.Statement.find((st) => st.Sid === 'KeyAdministrationByAccount')!;
+      for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) expect(admin.Action).not.toContain(action);
+      const use = p.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!;
+      expect(use.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
+      for (const st of p.KeyPolicy.Statement) {
+        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0']).toContain(st.Sid);
+      }
+    }
+    const lakeKey = props(s.json, logicalIdOf(s, s.stack.storage.key)) as { KeyPolicy: { Statement: { Sid: string; Condition?: Record<string, Record<string, unknown>> }[] } };
+    const via = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!.Condition!.StringEquals['kms:ViaService'] as unknown[];
+    expect(via.map((v) => flatten(v))).toEqual(['s3.<AWS::Region>.amazonaws.com', 'dynamodb.<AWS::Region>.amazonaws.com', 'secretsmanager.<AWS::Region>.amazonaws.com']);
+    const grants = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'GrantsForServiceResources')!;
+    expect(grants.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+});
+
+describe('catalog', () => {
+  it('generates the Glue columns from the schema definition, in order', () => {
+    const [, table] = onlyResourceOfType(minimal.json, 'AWS::Glue::Table');
+    const sd = (table.Properties as { TableInput: { StorageDescriptor: { Columns: { Name: string; Type: string }[] } } }).TableInput.StorageDescriptor;
+    const expected = [...EVENT_COLUMNS, ...META_COLUMNS].map((f) => ({ Name: f.name, Type: glueType(f.type) }));
+    expect(sd.Columns.map(({ Name, Type }) => ({ Name, Type }))).toEqual(expected);
+    expect(sd.Columns.map((c) => c.Name)).toContain('raw');
+  });
+
+  it('reads Parquet with the Hive Parquet SerDe and formats', () => {
+    minimal.template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        TableType: 'EXTERNAL_TABLE',
+        PartitionKeys: PARTITION_KEYS.map((k) => ({ Name: k, Type: 'string' })),
+        StorageDescriptor: {
+          InputFormat: PARQUET_INPUT_FORMAT,
+          OutputFormat: PARQUET_OUTPUT_FORMAT,
+          SerdeInfo: { SerializationLibrary: PARQUET_SERDE },
+          Location: { 'Fn::Join': ['', ['s3://', { Ref: logicalIdOf(minimal, minimal.stack.storage.bucket) }, `/${EVENTS_PREFIX}/`]] },
+        },
+      },
+    });
+    expect(PARQUET_SERDE).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+  });
+
+  it('projects partitions exactly as the writer lays them out', () => {
+    // Prepare
+    const s = full;
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    const [, table] = onlyResourceOfType(s.json, 'AWS::Glue::Table');
+    const params = (table.Properties as { TableInput: { Parameters: Record<string, unknown> } }).TableInput.Parameters;
+    // Act: place an event the way the writer does, and the way the projection template does.
+    const template = flatten(params['storage.location.template'], { [bucketId]: 'lake-bucket' });
+    const projected = template.replace('${org}', 'beta.okta.com').replace('${dt}', '2024-03-11').replace('${hour}', '07');
+    const written = eventObjectKey('beta.okta.com', { dt: '2024-03-11', hour: '07' }, 'w1-p00000');
+    // Assess
+    expect(`${projected}/`).toBe(`s3://lake-bucket/${partitionPrefix('beta.okta.com', { dt: '2024-03-11', hour: '07' })}`);
+    expect(`s3://lake-bucket/${written}`.startsWith(`${projected}/`)).toBe(true);
+    expect(params).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.org.type': 'enum',
+      'projection.org.values': 'acme.okta.com,beta.okta.com,gamma.oktapreview.com',
+      'projection.dt.type': 'date',
+      'projection.dt.format': DT_FORMAT,
+      'projection.dt.range': '2020-01-01,NOW',
+      'projection.dt.interval': '1',
+      'projection.dt.interval.unit': 'DAYS',
+      'projection.hour.type': 'integer',
+      'projection.hour.range': '0,23',
+      'projection.hour.digits': String(HOUR_DIGITS),
+      classification: 'parquet',
+    });
+    // The projection's date format and digits produce exactly what partitionOf produces.
+    expect(DT_FORMAT).toBe('yyyy-MM-dd');
+    expect('2024-03-11').toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('sets up the Athena workgroup: engine 3, enforced, encrypted results, the bytes-scanned cutoff', () => {
+    const s = full;
+    const [, wg] = onlyResourceOfType(s.json, 'AWS::Athena::WorkGroup');
+    const c = (wg.Properties as { WorkGroupConfiguration: Record<string, unknown> }).WorkGroupConfiguration as {
+      ResultConfiguration: { OutputLocation: unknown; EncryptionConfiguration: Record<string, unknown> };
+    } & Record<string, unknown>;
+    expect(c.EnforceWorkGroupConfiguration).toBe(true);
+    expect(c.EngineVersion).toEqual({ SelectedEngineVersion: ATHENA_ENGINE_V3 });
+    expect(c.BytesScannedCutoffPerQuery).toBe(1_000_000_000);
+    expect(c.ResultConfiguration.EncryptionConfiguration).toEqual({
+      EncryptionOption: 'SSE_KMS',
+      KmsKey: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.storage.key), 'Arn'] },
+    });
+    expect(flatten(c.ResultConfiguration.OutputLocation)).toBe(`s3://<${logicalIdOf(s, s.stack.storage.athenaResultsBucket)}>/results/`);
+    const [, minimalWg] = onlyResourceOfType(minimal.json, 'AWS::Athena::WorkGroup');
+    expect((minimalWg.Properties as { WorkGroupConfiguration: { BytesScannedCutoffPerQuery: number } }).WorkGroupConfiguration.BytesScannedCutoffPerQuery).toBe(10 * 1024 ** 3);
+  });
+});
+
+describe('ingestion', () => {
+  it.each(both)('keeps watermarks in an on-demand, recoverable, deletion-protected, KMS-encrypted table (%s)', (name) => {
+    const s = get(name);
+    const [id, table] = onlyResourceOfType(s.json, 'AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: WATERMARK_TABLE_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: WATERMARK_TABLE_KEY, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.storage.key), 'Arn'] } },
+    });
+    expect(s.json.Resources[id].DeletionPolicy).toBe('Retain');
+  });
+
+  it('runs the function on Node.js 22 with the configured CPU, memory, timeout and one run per org at most', () => {
+    full.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Architectures: ['x86_64'],
+      MemorySize: 1024,
+      Timeout: 300,
+      ReservedConcurrentExecutions: 3,
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+    minimal.template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'], ReservedConcurrentExecutions: 1 });
+    full.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    minimal.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+  });
+
+  it('hands the function its orgs, lake, table, key and timing through its environment', () => {
+    const s = full;
+    const [, fn] = onlyResourceOfType(s.json, 'AWS::Lambda::Function');
+    const env = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const created = logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!);
+    expect(JSON.parse(flatten(env[INGEST_ENV.orgs], { [created]: 'CREATED-SECRET-ARN' }))).toEqual([
+      { org: 'acme.okta.com', auth: 'ssws', secretId: 'CREATED-SECRET-ARN' },
+      { org: 'beta.okta.com', auth: 'oauth', secretId: 'okta/beta' },
+      { org: 'gamma.oktapreview.com', auth: 'ssws', secretId: GAMMA_SECRET },
+    ]);
+    expect(env[INGEST_ENV.bucket]).toEqual({ Ref: logicalIdOf(s, s.stack.storage.bucket) });
+    expect(env[INGEST_ENV.prefix]).toBe('');
+    expect(env[INGEST_ENV.table]).toEqual({ Ref: logicalIdOf(s, s.stack.ingestion.table) });
+    expect(env[INGEST_ENV.kmsKeyArn]).toEqual({ 'Fn::GetAtt': [logicalIdOf(s, s.stack.storage.key), 'Arn'] });
+    expect(env[INGEST_ENV.settleLagMs]).toBe(String(3 * 60_000));
+    expect(env[INGEST_ENV.initialLookbackMs]).toBe(String(30 * 86_400_000));
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe(INGEST_METRICS.service);
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(INGEST_METRICS.namespace);
+  });
+
+  it('creates an empty, KMS-encrypted, retained secret only for orgs that name none', () => {
+    const secrets = resourcesOfType(full.json, 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const [, secret] = secrets[0];
+    expect(secret.Properties).toMatchObject({
+      Name: createdSecretName('acme.okta.com'),
+      Description: expect.stringContaining('acme.okta.com'),
+      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(full, full.stack.storage.key), 'Arn'] },
+    });
+    // No value at all: the operator puts the credential in (docs/deploy.md).
+    expect(secret.Properties).not.toHaveProperty('SecretString');
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(createdSecretName('acme.okta.com')).toBe('okta-lake/acme.okta.com');
+  });
+
+  it('keeps the function logs for the configured time', () => {
+    full.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    minimal.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    const [, fn] = onlyResourceOfType(full.json, 'AWS::Lambda::Function');
+    const [logGroupId] = onlyResourceOfType(full.json, 'AWS::Logs::LogGroup');
+    expect((fn.Properties as { LoggingConfig: { LogGroup: unknown } }).LoggingConfig.LogGroup).toEqual({ Ref: logGroupId });
+  });
+
+  it.each(both)('schedules each org once, at the configured rate, with retries and a dead-letter queue (%s)', (name) => {
+    const s = get(name);
+    const schedules = resourcesOfType(s.json, 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(s.config.orgs.length);
+    const fnId = logicalIdOf(s, s.stack.ingestion.function);
+    const dlqId = logicalIdOf(s, s.stack.ingestion.deadLetterQueue);
+    const roleId = logicalIdOf(s, s.stack.ingestion.schedulerRole);
+    const inputs = schedules.map(([, sch]) => {
+      const p = sch.Properties as {
+        ScheduleExpression: string;
+        FlexibleTimeWindow: unknown;
+        State: string;
+        Target: { Arn: unknown; RoleArn: unknown; Input: string; RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number }; DeadLetterConfig: { Arn: unknown } };
+      };
+      expect(p.ScheduleExpression).toBe(s.config.scheduleMinutes === 1 ? 'rate(1 minute)' : `rate(${s.config.scheduleMinutes} minutes)`);
+      expect(p.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(p.State).toBe('ENABLED');
+      expect(p.Target.Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+      expect(p.Target.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      expect(p.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } });
+      expect(p.Target.RetryPolicy.MaximumRetryAttempts).toBe(3);
+      expect(p.Target.RetryPolicy.MaximumEventAgeInSeconds).toBe(Math.max(60, s.config.scheduleMinutes * 60));
+      return JSON.parse(p.Target.Input) as unknown;
+    });
+    expect(inputs).toEqual(s.config.orgs.map((o) => ({ org: o.host })));
+  });
+
+  it('encrypts the dead-letter queue and refuses plain HTTP on it', () => {
+    const s = minimal;
+    const dlqId = logicalIdOf(s, s.stack.ingestion.deadLetterQueue);
+    expect(props(s.json, dlqId)).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlqId }],
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  type Stmt = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+  function roleStatements(s: Synthesized, roleId: string): Stmt[] {
+    const p = props(s.json, roleId) as { Policies?: { PolicyDocument: { Statement: Stmt[] } }[]; ManagedPolicyArns?: unknown };
+    expect(p.ManagedPolicyArns).toBeUndefined();
+    // No separate AWS::IAM::Policy may add to the role behind our back.
+    for (const [, pol] of resourcesOfType(s.json, 'AWS::IAM::Policy')) expect((pol.Properties as { Roles: unknown[] }).Roles).not.toContainEqual({ Ref: roleId });
+    return (p.Policies ?? []).flatMap((d) => d.PolicyDocument.Statement);
+  }
+  const byAction = (stmts: Stmt[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    for (const st of stmts) {
+      expect(st.Effect).toBe('Allow');
+      for (const a of asList(st.Action)) m.set(a, [...(m.get(a) ?? []), ...(Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map((r) => flatten(r))]);
+    }
+    return m;
+  };
+
+  /** AWS SDK commands the function's adapters send, as the IAM actions they need. */
+  function actionsTheCodeNeeds(): Set<string> {
+    const files = ['lib/adapters/s3-sink.ts', 'lib/adapters/dynamodb-watermark-store.ts', 'lambdas/ingest/handler.ts'];
+    const needed = new Set<string>();
+    const services: Record<string, string> = { 'client-s3': 's3', 'client-dynamodb': 'dynamodb', 'client-secrets-manager': 'secretsmanager' };
+    const s3Special: Record<string, string> = { ListObjectsV2: 'ListBucket' };
+    for (const file of files) {
+      const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
+      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
+        const service = services[m[2]];
+        if (!service) throw new Error(`${file} uses @aws-sdk/${m[2]}, which this test does not map to IAM`);
+        for (const name of m[1].matchAll(/\b([A-Z]\w*)Command\b/g)) {
+          const op = name[1];
+          needed.add(`${service}:${service === 's3' ? (s3Special[op] ?? op) : op}`);
+        }
+      }
+    }
+    return needed;
+  }
+
+  it('lets the ingestion role do exactly what its code does, on its own resources only', () => {
+    const s = full;
+    const roleId = logicalIdOf(s, s.stack.ingestion.role);
+    const bucket = `<${logicalIdOf(s, s.stack.storage.bucket)}.Arn>`;
+    const stmts = roleStatements(s, roleId);
+    const actions = byAction(stmts);
+    const needed = actionsTheCodeNeeds();
+    expect(needed).toEqual(new Set(['s3:PutObject', 's3:ListBucket', 's3:GetObject', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue']));
+    const granted = new Set([...actions.keys()].filter((a) => !a.startsWith('logs:') && !a.startsWith('kms:')));
+    expect(granted).toEqual(needed);
+
+    expect(actions.get('s3:PutObject')).toEqual([`${bucket}/${EVENTS_PREFIX}/*`, `${bucket}/${QUARANTINE_PREFIX}/*`]);
+    expect(actions.get('s3:GetObject')).toEqual([`${bucket}/${EVENTS_PREFIX}/*`, `${bucket}/${QUARANTINE_PREFIX}/*`]);
+    expect(actions.get('s3:ListBucket')).toEqual([bucket]);
+    const list = stmts.find((st) => asList(st.Action).includes('s3:ListBucket'))!;
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`, `${QUARANTINE_PREFIX}/*`] } });
+    expect(actions.get('dynamodb:UpdateItem')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.table)}.Arn>`]);
+    expect(actions.get('secretsmanager:GetSecretValue')?.sort()).toEqual(
+      [
+        `<${logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!)}>`,
+        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:okta/beta-??????',
+        GAMMA_SECRET,
+      ].sort(),
+    );
+    const lakeKey = `<${logicalIdOf(s, s.stack.storage.key)}.Arn>`;
+    expect(actions.get('kms:GenerateDataKey')).toEqual([lakeKey]);
+    expect(actions.get('kms:Decrypt')?.sort()).toEqual([lakeKey, BETA_KEY].sort());
+    const secretKey = stmts.find((st) => JSON.stringify(st.Resource).includes(BETA_KEY))!;
+    expect(asList(secretKey.Action)).toEqual(['kms:Decrypt']);
+    expect(flatten(secretKey.Condition!.StringEquals['kms:ViaService'])).toBe('secretsmanager.<AWS::Region>.amazonaws.com');
+    const [logGroupId] = onlyResourceOfType(s.json, 'AWS::Logs::LogGroup');
+    expect(actions.get('logs:CreateLogStream')).toEqual([`<${logGroupId}.Arn>`]);
+    expect(actions.get('logs:PutLogEvents')).toEqual([`<${logGroupId}.Arn>`]);
+    expect([...actions.keys()].filter((a) => a.startsWith('logs:'))).toHaveLength(2);
+  });
+
+  it('lets the schedules invoke only the function and dead-letter only to their queue', () => {
+    const s = minimal;
+    const roleId = logicalIdOf(s, s.stack.ingestion.schedulerRole);
+    const actions = byAction(roleStatements(s, roleId));
+    expect([...actions.keys()].sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    expect(actions.get('lambda:InvokeFunction')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.function)}.Arn>`]);
+    expect(actions.get('sqs:SendMessage')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.deadLetterQueue)}.Arn>`]);
+    s.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+      },
+    });
+  });
+
+  it.each(both)('has no wildcard action in any policy: roles, bucket, queue, topic and key policies (%s)', (name) => {
+    const s = get(name);
+    const statements = allPolicyStatements(s.json);
+    // The walker must see every kind of policy, or this test would pass on nothing.
+    const holders = new Set(statements.map((f) => s.json.Resources[f.where.split('.')[0]].Type));
+    expect(holders).toEqual(new Set(['AWS::IAM::Role', 'AWS::S3::BucketPolicy', 'AWS::KMS::Key', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy']));
+    const offenders = statements
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .flatMap(({ where, statement }) => [...asList(statement.Action), ...asList(statement.NotAction)].filter((a) => a.includes('*')).map((a) => `${where}: ${a}`));
+    expect(offenders).toEqual([]);
+    for (const { statement } of statements) expect(statement.NotAction).toBeUndefined();
+    for (const [, p] of resourcesOfType(s.json, 'AWS::Lambda::Permission')) expect(String((p.Properties as { Action: string }).Action)).not.toContain('*');
+  });
+
+  it.each(both)('contains no helper functions or custom resources beyond the ingestion function (%s)', (name) => {
+    const s = get(name);
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(1);
+    const custom = Object.values(s.json.Resources).filter((r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
+    expect(custom).toEqual([]);
+    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(2);
+  });
+});
+
+describe('operations', () => {
+  it('encrypts the alarm topic with its own key, refuses plain HTTP and lets only this account’s alarms publish', () => {
+    const s = full;
+    const topicId = logicalIdOf(s, s.stack.operations.topic);
+    expect(props(s.json, topicId).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(s, s.stack.operations.key), 'Arn'] });
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+        ]),
+      },
+    });
+    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: { Principal: unknown; Action: string[] }[] };
+    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }));
+  });
+
+  it('subscribes every alert address by e-mail', () => {
+    const subs = resourcesOfType(full.json, 'AWS::SNS::Subscription').map(([, r]) => r.Properties as { Protocol: string; Endpoint: string });
+    expect(subs.map((x) => [x.Protocol, x.Endpoint])).toEqual([
+      ['email', 'secops@example.com'],
+      ['email', 'oncall@example.org'],
+    ]);
+    expect(resourcesOfType(minimal.json, 'AWS::SNS::Subscription')).toHaveLength(0);
+  });
+
+  it('alarms on function errors, throttles and dead letters, notifying the topic on alarm and recovery', () => {
+    const s = minimal;
+    const topic = { Ref: logicalIdOf(s, s.stack.operations.topic) };
+    const fnRef = { Ref: logicalIdOf(s, s.stack.ingestion.function) };
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: fnRef }], Statistic: 'Sum',
+      Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching', AlarmActions: [topic], OKActions: [topic],
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: fnRef }], Threshold: 1, AlarmActions: [topic] });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.ingestion.deadLetterQueue), 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, AlarmActions: [topic],
+    });
+  });
+
+  it('alarms per org on watermark lag and on hours without events, treating silence as breaching', () => {
+    const s = full;
+    const topic = { Ref: logicalIdOf(s, s.stack.operations.topic) };
+    for (const org of s.config.orgs.map((o) => o.host)) {
+      const dims = [{ Name: 'org', Value: org }, { Name: 'service', Value: INGEST_METRICS.service }];
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: INGEST_METRICS.namespace, MetricName: INGEST_METRICS.names.watermarkLagSeconds, Dimensions: dims, Statistic: 'Maximum',
+        Threshold: 45 * 60, ComparisonOperator: 'GreaterThanThreshold', Period: 900, TreatMissingData: 'breaching', AlarmActions: [topic],
+      });
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: INGEST_METRICS.namespace, MetricName: INGEST_METRICS.names.eventsWritten, Dimensions: dims, Statistic: 'Sum',
+        Threshold: 1, ComparisonOperator: 'LessThanThreshold', Period: 3 * 3600, EvaluationPeriods: 1, TreatMissingData: 'breaching', AlarmActions: [topic],
+      });
+    }
+    expect(resourcesOfType(s.json, 'AWS::CloudWatch::Alarm')).toHaveLength(3 + 2 * s.config.orgs.length);
+  });
+
+  it('draws a dashboard of the ingestion', () => {
+    const [, dashboard] = onlyResourceOfType(minimal.json, 'AWS::CloudWatch::Dashboard');
+    const body = flatten((dashboard.Properties as { DashboardBody: unknown }).DashboardBody);
+    for (const name of Object.values(INGEST_METRICS.names).filter((n) => !['ObjectsWritten', 'BytesWritten'].includes(n))) expect(body).toContain(`"${name}"`);
+    expect(body).toContain('"Errors"');
+  });
+});
+
+describe('cdk-nag', () => {
+  it.each(both)('finds nothing unacknowledged in the AwsSolutions pack, errors or warnings (%s)', (name) => {
+    const s = get(name);
+    const report = new AwsSolutionsChecks().validateScope(s.app);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('acknowledges each finding on the one construct it concerns, with a written reason', () => {
+    const acks: { path: string; id: string; reason: string }[] = [];
+    const visit = (c: IConstruct): void => {
+      for (const entry of c.node.metadata) {
+        if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
+          for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acks.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
+        }
+      }
+      c.node.children.forEach(visit);
+    };
+    visit(full.app);
+    expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
+      [
+        'OktaLake/Ingestion/Function AwsSolutions-L1',
+        'OktaLake/Ingestion/OktaCredential0 AwsSolutions-SMG4',
+        `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
+        `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/quarantine/*]`,
+        'OktaLake/Ingestion/ScheduleDeadLetters AwsSolutions-SQS3',
+      ].sort(),
+    );
+    for (const a of acks) expect(a.reason.length).toBeGreaterThan(60);
+  });
+});
+
+describe('outputs', () => {
+  it('tells the operator where the lake, the workgroup and each org’s secret are', () => {
+    const outputs = full.json.Outputs ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['AlarmTopic', 'AthenaWorkGroup', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
+    );
+    expect(outputs.CredentialSecret1.Value).toBe('okta/beta');
+  });
+});
