@@ -17,13 +17,7 @@ export interface Network {
   readonly prefixes: readonly string[];
 }
 
-export interface Place {
-  readonly city: string;
-  readonly state: string;
-  readonly country: string;
-  readonly postalCodes: readonly string[];
-  readonly lat: number;
-  readonly lon: number;
+export interface Place extends Location {
   /** Offset of local (standard) time from UTC, in hours. */
   readonly utcOffsetHours: number;
   /** Share of the org's people who live here. */
@@ -123,15 +117,26 @@ export const PLACES: readonly Place[] = [
   },
 ];
 
-/** Where attackers connect from. Addresses are RFC 5737 documentation addresses. */
-export interface AttackerOrigin {
-  readonly place: Omit<Place, 'share' | 'office' | 'officeNetwork' | 'homeNetworks' | 'mobileNetworks' | 'utcOffsetHours'>;
+export interface Location {
+  readonly city: string;
+  readonly state: string;
+  readonly country: string;
+  readonly postalCodes: readonly string[];
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** A place outside the org that requests come from: an attacker, or Okta's own support staff. */
+export interface ExternalOrigin {
+  readonly place: Location;
   readonly network: Network;
+  /** First three octets of the addresses. */
   readonly ipPrefix: string;
   readonly isProxy: boolean;
 }
 
-export const ATTACKER_ORIGINS: readonly AttackerOrigin[] = [
+/** Where attackers connect from. Addresses are RFC 5737 documentation addresses. */
+export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin] = [
   {
     place: { city: 'Amsterdam', state: 'North Holland', country: 'Netherlands', postalCodes: ['1012'], lat: 52.374, lon: 4.8897 },
     network: net(9009, 'm247 europe srl', 'm247 ltd', 'm247.com', []),
@@ -147,7 +152,7 @@ export const ATTACKER_ORIGINS: readonly AttackerOrigin[] = [
 ];
 
 /** Where Okta's own support engineers connect from when a customer grants them access. */
-export const SUPPORT_ORIGIN: AttackerOrigin = {
+export const SUPPORT_ORIGIN: ExternalOrigin = {
   place: { city: 'San Jose', state: 'California', country: 'United States', postalCodes: ['95131'], lat: 37.3382, lon: -121.8863 },
   network: LUMEN,
   ipPrefix: '8.43.84',

@@ -345,34 +345,31 @@ function* traffic(org: SimOrg, rng: Rng, startMs: number, endMs: number, budget:
 
   let next = 0; // index into `scheduled`
   let carry = 0;
+  let perEpisode = EVENTS_PER_EPISODE;
   for (let s = 0; s < slices; s++) {
     const from = sliceStart(s);
     const to = sliceEnd(s);
     const weights = zoneWeights(s);
+    const pickUser = (): SimUser => pickIn(zones[pickIndex(weights, rng.next())] as Zone, rng.next());
     const pSystem = systemWeight / (systemWeight + (userWeights[s] as number) + 1e-9);
     const target = Math.max(0, (allocation[s] as number) - carry);
     const before = accepted;
-    let cursor = from;
-    let stalls = 0;
-    while (accepted - before < target && accepted < budget && cursor < to) {
-      const batch = Math.max(1, Math.ceil((target - (accepted - before)) / EVENTS_PER_EPISODE));
-      const times: number[] = [];
-      for (let i = 0; i < batch; i++) times.push(rng.range(cursor, to));
-      times.sort((a, b) => a - b);
-      for (const t of times) {
-        if (accepted - before >= target || accepted >= budget) break;
-        const got = accepted;
-        if (rng.next() < pSystem) sim.systemWork(t);
-        else {
-          const user = pickIn(zones[pickIndex(weights, rng.next())] as Zone, rng.next());
-          if (stalls > 50) sim.tokenRefresh(user, t);
-          else sim.episode(user, t);
-        }
-        if (accepted === got) stalls++;
-      }
-      cursor = times[times.length - 1] as number;
-      if (cursor >= to - 1 && accepted - before < target && accepted < budget) cursor = from + (to - from) / 2;
+    // Episode starts spread evenly over the whole slice; how many is estimated from the events an
+    // episode has been producing so far.
+    const episodes = Math.round(target / perEpisode);
+    const times: number[] = [];
+    for (let i = 0; i < episodes; i++) times.push(rng.range(from, to));
+    times.sort((a, b) => a - b);
+    for (const t of times) {
+      if (accepted >= budget) break;
+      if (rng.next() < pSystem) sim.systemWork(t);
+      else sim.episode(pickUser(), t);
     }
+    const produced = accepted - before;
+    if (episodes > 0) perEpisode = Math.max(1, 0.8 * perEpisode + (0.2 * produced) / episodes);
+    // A shortfall is made up with background token refreshes: they depend on no session state, so
+    // their times may fall anywhere in the slice.
+    while (accepted - before < target && accepted < budget) sim.tokenRefresh(pickUser(), rng.range(from, to));
     carry = Math.max(0, accepted - before - target);
 
     // Everything before the end of this slice is final: later episodes start at or after `to`.

@@ -6,7 +6,6 @@
 
 import {
   APPS,
-  ATTACKER_ORIGINS,
   COMPUTER_AGENTS,
   FACTORS,
   FIRST_NAMES,
@@ -15,9 +14,8 @@ import {
   OKTA_NODES,
   PHONE_AGENTS,
   PLACES,
-  SUPPORT_ORIGIN,
   type AppSpec,
-  type AttackerOrigin,
+  type ExternalOrigin,
   type ComputerPlatform,
   type FactorName,
   type Network,
@@ -163,7 +161,7 @@ function ipv6(rng: Rng): string {
 }
 
 /** A request source outside the org's usual places: an attacker or an Okta support engineer. */
-export function externalNetPoint(rng: Rng, origin: AttackerOrigin, key: string): NetPoint {
+export function externalNetPoint(rng: Rng, origin: ExternalOrigin, key: string): NetPoint {
   const ip = `${origin.ipPrefix}.${rng.int(2, 250)}`;
   const geo = frozenGeo(origin.place, rng.pick(origin.place.postalCodes), rng, 0.01);
   return netPoint(key, ip, geo, frozenSecurity(origin.network, origin.isProxy), 'null');
@@ -384,5 +382,3 @@ export function buildOrg(rng: Rng, options: BuildOrgOptions): SimOrg {
     nodes: OKTA_NODES,
   });
 }
-
-export { ATTACKER_ORIGINS, SUPPORT_ORIGIN };

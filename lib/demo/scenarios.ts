@@ -4,9 +4,9 @@
  * changes the background traffic of the same seed.
  */
 
-import { COMPUTER_AGENTS } from './catalog';
+import { ATTACKER_ORIGINS, COMPUTER_AGENTS, SUPPORT_ORIGIN } from './catalog';
 import type { JsonValue, OktaActor, OktaAuthenticationContext, OktaClient, OktaEvent } from './event';
-import { agentOf, ATTACKER_ORIGINS, externalNetPoint, SUPPORT_ORIGIN, type Agent, type NetPoint, type SimOrg, type SimUser } from './org';
+import { agentOf, externalNetPoint, type Agent, type NetPoint, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
 import {
   activityWeight,
@@ -129,7 +129,8 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   /** Someone for whom `t` is a working hour, not used by another scenario. */
   const pickUser = (t: number, accept: (u: SimUser) => boolean = () => true): SimUser => {
     const candidates = org.users.filter((u) => !used.has(u) && accept(u));
-    const pool = (candidates.length > 0 ? candidates : org.users.filter((u) => !u.isAdmin || org.users.length === u.index + 1)).slice();
+    // Small orgs run out of unused people: then anyone who is not an admin will do.
+    const pool = candidates.length > 0 ? candidates : org.users.filter((u) => !u.isAdmin);
     pool.sort((a, b) => activityWeight(b, t) - activityWeight(a, t) || a.index - b.index);
     const user = rng.pick(pool.slice(0, Math.min(8, pool.length)));
     used.add(user);
@@ -146,7 +147,7 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   if (options.attacks.includes('support-impersonation')) {
     const t = at(0.1);
     const engineer = supportEngineer(rng, 'Kelvin', 'Marsh');
-    const net = externalNetPoint(rng, ATTACKER_ORIGINS[0] as (typeof ATTACKER_ORIGINS)[number], 'attacker:impersonation');
+    const net = externalNetPoint(rng, ATTACKER_ORIGINS[0], 'attacker:impersonation');
     const agent = agentOf(COMPUTER_AGENTS.windows[0] as (typeof COMPUTER_AGENTS.windows)[number], 'Computer', 'attacker:impersonation');
     const events = recorder.record(() => impersonationSession(sim, engineer, admin, net, agent, t, Math.min(45 * MINUTE, span * 0.05), true));
     planted.push({
@@ -388,7 +389,7 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   if (options.attacks.includes('mfa-push-bombing')) {
     const t = at(0.75);
     const victim = pickUser(t, pushUser);
-    const origin = ATTACKER_ORIGINS[1] as (typeof ATTACKER_ORIGINS)[number];
+    const origin = ATTACKER_ORIGINS[1];
     const net = externalNetPoint(rng, origin, 'attacker:push');
     const agent = agentOf(COMPUTER_AGENTS.windows[1] as (typeof COMPUTER_AGENTS.windows)[number], 'Computer', 'attacker:push');
     let session: Session | undefined;
@@ -487,7 +488,7 @@ function impersonationSession(
   };
   sim.emit(t, spec('initiate', '/api/internal/support/impersonation/initiate'), false);
   // Requests made inside the session run as the admin; Okta names the engineer in originalPrincipal.
-  const asAdmin: Session = { ...sim.newSession(admin, t, net, agent, rng.hex(64), sessionId) };
+  const asAdmin = sim.newSession(admin, t, net, agent, rng.hex(64), sessionId);
   const originalPrincipal: { [key: string]: JsonValue } = {
     id: engineer.id,
     type: engineer.type,

@@ -480,6 +480,32 @@ export class OrgSim {
     );
   }
 
+  /** The authorization code an OIDC app receives for the signed-in person (actor: the person). */
+  authorizationCode(session: Session, t: number, app: AppInstance): void {
+    const rng = this.rng;
+    const req = this.req(`/oauth2/${app.authServerId}/v1/authorize`, `client_id=${app.id}&response_type=code&scope=openid%20profile%20email&state=${rng.base62(12)}`);
+    this.emit(
+      t,
+      this.userSpec(session, req, {
+        eventType: 'app.oauth2.as.authorize.code',
+        legacyEventType: null,
+        displayMessage: 'OAuth2 authorization code request',
+        outcome: SUCCESS,
+        target: [
+          {
+            id: rng.base62(24),
+            type: 'code',
+            alternateId: 'Authorization Code',
+            displayName: 'Authorization Code',
+            detailEntry: { expires: new Date(t + 5 * MINUTE).toISOString(), subject: session.user.id, hash: rng.base62(22) },
+          },
+        ],
+        client: this.client(session.net, session.agent, app.id),
+        debug: { grantedScopes: 'openid, profile, email', responseType: 'code', responseMode: 'query', clientId: app.id },
+      }),
+    );
+  }
+
   /** OAuth 2.0 token grants by an OIDC client (actor: the client app). */
   tokenGrant(
     user: SimUser,
@@ -661,6 +687,8 @@ export class OrgSim {
     if (app.spec.stepUp) return this.stepUp(session, at, app);
     if (app.spec.signOnMode === 'OPENID_CONNECT') {
       this.sso(session, at, app);
+      at += rng.int(5, 60);
+      this.authorizationCode(session, at, app);
       at += rng.int(150, 900);
       this.tokenGrant(user, session.net, session.agent, at, app, 'id_token', 'authorization_code', session.auth);
       at += rng.int(2, 40);
@@ -999,7 +1027,7 @@ export class OrgSim {
       const { session, t: t0 } = this.ensureSession(user, start, 'laptop');
       const app = user.apps.find((a) => a.spec.stepUp) ?? rng.pick(user.apps);
       end = this.stepUp(session, t0 + rng.int(5, 60) * SECOND, app);
-    } else if (r < 96.5) end = this.signIn(user, start, 'laptop', { wrongPassword: true }).t;
+    } else if (r < 95.6) end = this.signIn(user, start, 'laptop', { wrongPassword: true }).t;
     else if (r < 97.3 && user.factor === 'OKTA_VERIFY_PUSH') end = this.signIn(user, start, 'laptop', { denyFirstPush: true }).t;
     else if (r < 97.8) end = this.updateProfile(user, start);
     else if (r < 98.1) end = this.changeOwnPassword(user, start).t;
