@@ -190,6 +190,7 @@ export class OrgSim {
       this.requests.set(ipChain, request);
     }
     let debugContext: OktaEvent['debugContext'] = spec.debugData === undefined ? {} : { debugData: spec.debugData };
+    let securityContext = spec.securityContext;
     if (messy && ipChain.length > 0) {
       const r = rng.next();
       if (r < 0.002 && client) client = { ...client, ipAddress: 'null' };
@@ -200,6 +201,7 @@ export class OrgSim {
       } else if (r < 0.01) request = { ipChain: NO_IPS };
       else if (r < 0.013) debugContext = {};
       else if (r < 0.0135) debugContext = null;
+      else if (r < 0.02) securityContext = NO_SECURITY;
     }
     return {
       actor: spec.actor,
@@ -210,7 +212,7 @@ export class OrgSim {
       eventType: spec.eventType,
       outcome: spec.outcome,
       published: new Date(t).toISOString(),
-      securityContext: spec.securityContext,
+      securityContext,
       severity: spec.severity ?? 'INFO',
       debugContext,
       legacyEventType: spec.legacyEventType,
@@ -598,8 +600,9 @@ export class OrgSim {
       this.password(session, at, false, authn);
       at += rng.int(20, 300);
       const req = this.req('/idp/idx/challenge/answer');
-      this.emit(at, {
-        ...this.userSpec(session, req, {
+      this.emit(
+        at,
+        this.userSpec(session, req, {
           eventType: 'user.session.start',
           legacyEventType: 'core.user_auth.login_failed',
           displayMessage: 'User login to Okta',
@@ -608,7 +611,7 @@ export class OrgSim {
           target: null,
           authenticationContext: NO_SESSION,
         }),
-      });
+      );
       at += rng.int(5, 30) * SECOND;
     }
     const fastPass = user.factor === 'SIGNED_NONCE';

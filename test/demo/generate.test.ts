@@ -144,6 +144,7 @@ describe('generateOrgDay: shape of the day', () => {
     expect(share((e) => e.debugContext === null)).toBeLessThan(0.01);
     expect(share((e) => e.authenticationContext?.externalSessionId === 'unknown')).toBeGreaterThan(0);
     expect(share((e) => e.request?.ipChain[0]?.version === 'V6')).toBeGreaterThan(0);
+    expect(share((e) => e.actor.type === 'User' && e.securityContext?.asNumber === null)).toBeGreaterThan(0);
     expect(share((e) => e.device !== null)).toBeGreaterThan(0);
     expect(share((e) => e.device !== null)).toBeLessThan(0.2);
   });
