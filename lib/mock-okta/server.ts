@@ -84,7 +84,7 @@ export interface MockOktaOptions {
   readonly rateLimitPerMinute?: number;
   /** Length of a rate-limit window, aligned to the epoch; shorter windows make tests fast. @default 60_000 */
   readonly rateLimitWindowMs?: number;
-  /** Real time added before each page is sent. @default 0 */
+  /** Response time of each page: the page is sent this long after its request arrived (at the earliest). @default 0 */
   readonly latencyMs?: number;
   /** Time for visibility (`visibleAtMs`), rate-limit windows, token expiry and the 180-day rule. @default systemClock */
   readonly clock?: Pick<Clock, 'now'>;
@@ -352,6 +352,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   };
 
   const serveLogs = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const receivedAt = performance.now();
     if (req.method !== 'GET') {
       send(res, 405, oktaError('E0000022', 'The endpoint does not support the provided HTTP method'), { Allow: 'GET' });
       return;
@@ -408,7 +409,10 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       send(res, 400, oktaError(e.errorCode, e.summary, e.causes), rateHeaders());
       return;
     }
-    if (latencyMs > 0) await sleep(latencyMs);
+    // The page takes `latencyMs` in all from the request's arrival, its preparation included (as a
+    // server's response time does), so a benchmark's latency is the figure it names.
+    const wait = latencyMs - (performance.now() - receivedAt);
+    if (wait > 0) await sleep(wait);
     if (res.destroyed) return;
     let body = page.body;
     if (fault?.kind === 'truncated') {
