@@ -1,0 +1,258 @@
+/**
+ * The ingestion function as deployed: synth bundles it (esbuild + DuckDB's Linux binding), and the
+ * asset folder is loaded in a fresh Node process with nothing of the project around it, then invoked
+ * against the mock Okta, s3rver, dynalite and a loopback Secrets Manager.
+ */
+import '../support/aws-env';
+import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createS3Client } from '../../lib/adapters/s3-sink';
+import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
+import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
+import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { fixtureEvents } from '../../lib/core/fixtures';
+import { startMockOkta, mockEventsFromObjects, type MockOkta } from '../../lib/mock-okta';
+import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
+import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
+import { onlyResourceOfType, synth, type Synthesized } from './support';
+
+const s3Endpoint = inject('s3Endpoint');
+const dynamodbEndpoint = inject('dynamodbEndpoint');
+const canRunHere = process.platform === 'linux' && process.arch === 'x64';
+
+const TOKEN = '00aLambdaAssetTestToken-never-logged-0123456789';
+const SECRET_ID = 'okta-lake/asset-test';
+const MISSING_SECRET_ID = 'okta-lake/not-filled-in';
+const EVENTS = 2_500;
+
+/** Speaks just enough of the Secrets Manager JSON protocol (GetSecretValue) on loopback. */
+function startSecretsManager(secrets: Record<string, string>): Promise<{ server: Server; endpoint: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
+      requests.push(`${target} ${body.SecretId ?? ''}`);
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(payload));
+      };
+      if (target !== 'secretsmanager.GetSecretValue') return send(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
+      const value = body.SecretId === undefined ? undefined : secrets[body.SecretId];
+      if (value === undefined) {
+        return send(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" });
+      }
+      return send(200, {
+        ARN: `arn:aws:secretsmanager:${TEST_REGION}:123456789012:secret:${body.SecretId}-AbCdEf`,
+        Name: body.SecretId,
+        SecretString: value,
+        VersionId: '11111111-2222-3333-4444-555555555555',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Math.floor(Date.now() / 1000),
+      });
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    resolve({ server, endpoint: `http://127.0.0.1:${port}`, requests });
+  }));
+}
+
+interface ChildRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runChild(args: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+function assetDirOf(s: Synthesized, outdir: string): string {
+  const manifest = JSON.parse(readFileSync(join(outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string; packaging?: string } }>;
+  };
+  const zips = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
+  if (zips.length !== 1) throw new Error(`expected one zip asset, found ${zips.length}`);
+  return join(outdir, zips[0].source.path);
+}
+
+describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'okta-lake-asset-'));
+  const duckTmp = mkdtempSync(join(tmpdir(), 'okta-lake-asset-tmp-'));
+  const bucket = `okta-lake-asset-${Date.now().toString(36)}`;
+  const s3 = createS3Client({ endpoint: s3Endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  const ddb = createTestDynamoDbClient(dynamodbEndpoint);
+  const table = uniqueTableName('asset-watermarks');
+  let okta: MockOkta;
+  let secrets: Awaited<ReturnType<typeof startSecretsManager>>;
+  let synthesized: Synthesized;
+  let assetDir: string;
+  let orgLabel: string;
+  let lastPublished: string;
+  let run: ChildRun;
+  let results: { kind: 'INVOKE-RESULT' | 'INVOKE-ERROR'; value: Record<string, unknown> }[];
+
+  beforeAll(async () => {
+    // Prepare: the asset exactly as `cdk synth` bundles it for x86_64 (this machine's CPU).
+    synthesized = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], lambdaArchitecture: 'x86_64' }, { bundle: true, outdir });
+    assetDir = assetDirOf(synthesized, outdir);
+
+    // The lake bucket, and the watermark table with the key schema the template declares.
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const [, tableResource] = onlyResourceOfType(synthesized.json, 'AWS::DynamoDB::Table');
+    const tp = tableResource.Properties as { KeySchema: { AttributeName: string; KeyType: 'HASH' }[]; AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[] };
+    await ddb.send(new CreateTableCommand({ TableName: table, KeySchema: tp.KeySchema, AttributeDefinitions: tp.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
+
+    // 2,500 events over the last ~100 minutes: three pages, two one-hour windows.
+    const now = Date.now();
+    const events = fixtureEvents(EVENTS, { start: now - 100 * 60_000, spacingMs: 2_000, seed: 7 });
+    lastPublished = String(events[events.length - 1].published);
+    okta = await startMockOkta({ events: mockEventsFromObjects(events), apiToken: TOKEN });
+    orgLabel = `127.0.0.1-${okta.port}`;
+    secrets = await startSecretsManager({ [SECRET_ID]: JSON.stringify({ type: 'ssws', token: TOKEN }) });
+
+    // Act: the environment the stack sets, with the endpoints pointing at the local emulators.
+    const fnEnv = (onlyResourceOfType(synthesized.json, 'AWS::Lambda::Function')[1].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      TMPDIR: duckTmp,
+      AWS_REGION: TEST_REGION,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_S3: s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      OKTA_LAKE_ALLOW_INSECURE_LOOPBACK: 'true',
+      [INGEST_ENV.orgs]: JSON.stringify([
+        { org: okta.origin, auth: 'ssws', secretId: SECRET_ID },
+        { org: 'second.okta.com', auth: 'ssws', secretId: MISSING_SECRET_ID },
+      ]),
+      [INGEST_ENV.bucket]: bucket,
+      [INGEST_ENV.prefix]: String(fnEnv[INGEST_ENV.prefix]),
+      [INGEST_ENV.table]: table,
+      [INGEST_ENV.kmsKeyArn]: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+      [INGEST_ENV.settleLagMs]: '60000',
+      [INGEST_ENV.initialLookbackMs]: String(2 * 3_600_000),
+      POWERTOOLS_SERVICE_NAME: String(fnEnv.POWERTOOLS_SERVICE_NAME),
+      POWERTOOLS_METRICS_NAMESPACE: String(fnEnv.POWERTOOLS_METRICS_NAMESPACE),
+    };
+    const invocations = [{ org: orgLabel }, { org: orgLabel }, { org: 'second.okta.com' }];
+    // Asynchronously: the mock Okta and the Secrets Manager stand-in live in this process.
+    run = await runChild([join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify(invocations), '120000'], assetDir, env, 180_000);
+    results = String(run.stdout)
+      .split('\n')
+      .filter((l) => /^INVOKE-(RESULT|ERROR) /.test(l))
+      .map((l) => ({ kind: l.slice(0, l.indexOf(' ')) as 'INVOKE-RESULT' | 'INVOKE-ERROR', value: JSON.parse(l.slice(l.indexOf(' ') + 1)) as Record<string, unknown> }));
+  }, 240_000);
+
+  afterAll(async () => {
+    await okta?.stop();
+    await new Promise((r) => secrets?.server.close(r));
+    await deleteTable(ddb, table).catch(() => undefined);
+    s3.destroy();
+    ddb.destroy();
+    rmSync(outdir, { recursive: true, force: true });
+    rmSync(duckTmp, { recursive: true, force: true });
+  });
+
+  it('is a standalone folder: the bundle and DuckDB’s packages for Linux x64, nothing else', () => {
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toMatch(/Cannot find (module|package)|ERR_MODULE_NOT_FOUND|duckdb native binding/i);
+    const nodeModules = readdirNames(join(assetDir, 'node_modules'));
+    expect(nodeModules).toEqual(['@duckdb', 'detect-libc']);
+    expect(readdirNames(join(assetDir, 'node_modules', '@duckdb'))).toEqual(['node-api', 'node-bindings', 'node-bindings-linux-x64']);
+  });
+
+  it('writes the org’s events as Parquet under its partitions and reports them', async () => {
+    expect(results.map((r) => r.kind)).toEqual(['INVOKE-RESULT', 'INVOKE-RESULT', 'INVOKE-ERROR']);
+    const first = results[0].value;
+    // Two one-hour windows of ~1,200 and ~1,300 events: two pages each.
+    expect(first).toMatchObject({ org: orgLabel, outcome: 'caught-up', windows: 2, eventsWritten: EVENTS, eventsQuarantined: 0, pages: 4 });
+    // Files landed under events/org=<label>/dt=.../hour=.../ and hold every event once.
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `events/org=${orgLabel}/` }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    expect(keys.length).toBe(first.objectsWritten);
+    for (const key of keys) expect(key).toMatch(new RegExp(`^events/org=${orgLabel.replace(/\./g, '\\.')}/dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/[^/]+\\.parquet$`));
+    const files: string[] = [];
+    for (const [i, key] of keys.entries()) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const path = join(duckTmp, `f${i}.parquet`);
+      writeFileSync(path, await got.Body!.transformToByteArray());
+      files.push(path);
+    }
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT uuid)::INTEGER FROM read_parquet([${files.map((f) => `'${f}'`).join(',')}])`);
+    expect(reader.getRows()).toEqual([[EVENTS, EVENTS]]);
+    connection.closeSync();
+  });
+
+  it('advances the watermark in the table', async () => {
+    const item = await ddb.send(new GetItemCommand({ TableName: table, Key: { [WATERMARK_TABLE_KEY]: { S: orgLabel } } }));
+    const watermark = item.Item?.watermark?.S;
+    expect(watermark).toBeDefined();
+    expect(Date.parse(watermark!)).toBeGreaterThan(Date.parse(lastPublished));
+    expect(item.Item?.totalEvents?.N).toBe(String(EVENTS));
+    // The second (warm) run moved it on to its own closed windows.
+    expect(results[1].value.watermark).toBe(watermark);
+    expect(Date.parse(String(results[0].value.watermark))).toBeGreaterThan(Date.parse(lastPublished));
+  });
+
+  it('finds nothing new on the next, warm invocation', () => {
+    expect(results[1].value).toMatchObject({ org: orgLabel, outcome: 'caught-up', eventsWritten: 0 });
+    // The credential was read once for both runs of the org.
+    expect(secrets.requests.filter((r) => r.endsWith(SECRET_ID))).toEqual([`secretsmanager.GetSecretValue ${SECRET_ID}`]);
+  });
+
+  it('says so when an org’s secret has not been filled in', () => {
+    expect(results[2].value.name).toBe('CredentialSecretError');
+    expect(results[2].value.message).toMatch(/secret "okta-lake\/not-filled-in" of second\.okta\.com has no value yet/);
+  });
+
+  it('emits its metrics in the embedded metric format', () => {
+    const emf = String(run.stdout)
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } });
+    const first = emf.find((m) => m[INGEST_METRICS.names.eventsWritten] === EVENTS);
+    expect(first).toBeDefined();
+    expect(first!._aws.CloudWatchMetrics[0].Namespace).toBe(INGEST_METRICS.namespace);
+    expect(first!._aws.CloudWatchMetrics[0].Dimensions[0].sort()).toEqual(['org', 'service']);
+    expect(first).toMatchObject({ service: INGEST_METRICS.service, org: orgLabel, [INGEST_METRICS.names.pages]: 4 });
+    expect(first![INGEST_METRICS.names.watermarkLagSeconds]).toEqual(expect.any(Number));
+  });
+
+  it('never writes the credential to its output', () => {
+    expect(String(run.stdout)).not.toContain(TOKEN);
+    expect(String(run.stderr)).not.toContain(TOKEN);
+    expect(String(run.stdout)).toContain('ingestion run finished');
+  });
+});
+
+function readdirNames(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
