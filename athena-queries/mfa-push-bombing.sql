@@ -68,78 +68,86 @@ numbered AS (
 ),
 pushes AS (
   SELECT org, session_id, actor_id, kind, push_no,
+    min(actor_login) AS actor_login,
+    min(src_ip) AS src_ip,
     min(published) AS push_at,
     max(denied) AS denied,
     max(approved) AS approved
   FROM numbered
   GROUP BY org, session_id, actor_id, kind, push_no
 ),
+-- Every push opens a 10-minute window: what it holds is counted with a RANGE frame, so the table
+-- is read once (a self-join would read it again in Athena, which bills each read).
 windows AS (
-  SELECT a.org, a.session_id, a.actor_id, a.push_at AS window_start,
-    count_if(b.kind = 'sent') AS sent,
-    count_if(b.kind = 'answer') AS answered,
-    count_if(b.kind = 'answer' AND b.denied = 1) AS denials
-  FROM pushes a
-  JOIN pushes b
-    ON b.org = a.org
-    AND b.session_id = a.session_id
-    AND b.actor_id = a.actor_id
-    AND b.push_at >= a.push_at
-    AND b.push_at < a.push_at + INTERVAL '10' MINUTE
-  GROUP BY a.org, a.session_id, a.actor_id, a.kind, a.push_at
+  SELECT
+    *,
+    sum(CASE WHEN kind = 'sent' THEN 1 ELSE 0 END) OVER (
+      PARTITION BY org, session_id, actor_id ORDER BY push_at
+      RANGE BETWEEN CURRENT ROW AND INTERVAL '10' MINUTE FOLLOWING
+    ) AS sent_in_window,
+    sum(CASE WHEN kind = 'answer' THEN 1 ELSE 0 END) OVER (
+      PARTITION BY org, session_id, actor_id ORDER BY push_at
+      RANGE BETWEEN CURRENT ROW AND INTERVAL '10' MINUTE FOLLOWING
+    ) AS answered_in_window,
+    sum(CASE WHEN kind = 'answer' AND denied = 1 THEN 1 ELSE 0 END) OVER (
+      PARTITION BY org, session_id, actor_id ORDER BY push_at
+      RANGE BETWEEN CURRENT ROW AND INTERVAL '10' MINUTE FOLLOWING
+    ) AS denied_in_window
+  FROM pushes
+),
+qualified AS (
+  SELECT
+    *,
+    CASE WHEN denied_in_window >= 1 AND (sent_in_window >= 3 OR answered_in_window >= 3) THEN 1 ELSE 0 END AS opens_burst
+  FROM windows
 ),
 bursts AS (
-  SELECT org, session_id, actor_id,
-    min(window_start) AS burst_start,
-    max(CASE WHEN sent >= answered THEN sent ELSE answered END) AS pushes,
-    max(denials) AS denials
-  FROM windows
-  WHERE denials >= 1 AND (sent >= 3 OR answered >= 3)
-  GROUP BY org, session_id, actor_id
+  SELECT
+    *,
+    min(CASE WHEN opens_burst = 1 THEN push_at END) OVER (PARTITION BY org, session_id, actor_id) AS burst_start
+  FROM qualified
 ),
-extent AS (
-  SELECT b.org, b.session_id, b.actor_id,
-    min(CASE WHEN p.kind = 'answer' AND p.denied = 1 THEN p.push_at END) AS first_denial_at,
-    max(p.push_at) AS last_push_at
-  FROM bursts b
-  JOIN pushes p
-    ON p.org = b.org AND p.session_id = b.session_id AND p.actor_id = b.actor_id
-    AND p.push_at >= b.burst_start
-  GROUP BY b.org, b.session_id, b.actor_id
+denials AS (
+  SELECT
+    *,
+    min(CASE WHEN kind = 'answer' AND denied = 1 AND push_at >= burst_start THEN push_at END)
+      OVER (PARTITION BY org, session_id, actor_id) AS first_denial_at
+  FROM bursts
+  WHERE burst_start IS NOT NULL
 ),
-approvals AS (
-  SELECT e.org, e.session_id, e.actor_id, min(p.push_at) AS approved_at
-  FROM extent e
-  JOIN pushes p
-    ON p.org = e.org AND p.session_id = e.session_id AND p.actor_id = e.actor_id
-    AND p.kind = 'answer' AND p.approved = 1
-    AND p.push_at > e.first_denial_at
-  GROUP BY e.org, e.session_id, e.actor_id
-),
-who AS (
-  SELECT org, session_id, actor_id,
+findings AS (
+  SELECT
+    org,
+    session_id,
+    actor_id,
     min(actor_login) AS actor_login,
-    array_join(array_sort(array_agg(DISTINCT src_ip) FILTER (WHERE src_ip IS NOT NULL)), ', ') AS src_ips
-  FROM push_events
+    min(burst_start) AS burst_start,
+    max(CASE WHEN push_at >= burst_start THEN push_at END) AS burst_end,
+    max(CASE
+      WHEN opens_burst = 0 THEN 0
+      WHEN sent_in_window >= answered_in_window THEN sent_in_window
+      ELSE answered_in_window
+    END) AS pushes,
+    max(CASE WHEN opens_burst = 1 THEN denied_in_window ELSE 0 END) AS denials,
+    min(CASE WHEN kind = 'answer' AND approved = 1 AND push_at > first_denial_at THEN push_at END) AS approved_at,
+    array_join(array_sort(array_agg(DISTINCT src_ip) FILTER (WHERE src_ip IS NOT NULL AND push_at >= burst_start)), ', ') AS src_ips
+  FROM denials
   GROUP BY org, session_id, actor_id
 )
 SELECT
-  b.org,
-  b.session_id,
-  b.actor_id,
-  w.actor_login,
-  CASE WHEN a.approved_at IS NULL THEN 'high' ELSE 'critical' END AS severity,
-  b.burst_start,
-  e.last_push_at AS burst_end,
-  b.pushes,
-  b.denials,
-  a.approved_at,
-  w.src_ips,
-  CAST(b.pushes AS varchar) || ' Okta Verify pushes within 10 minutes to ' || coalesce(w.actor_login, b.actor_id)
-    || ', ' || CAST(b.denials AS varchar) || ' denied'
-    || CASE WHEN a.approved_at IS NULL THEN '' ELSE ', then approved: the attacker is probably signed in' END AS summary
-FROM bursts b
-JOIN extent e ON e.org = b.org AND e.session_id = b.session_id AND e.actor_id = b.actor_id
-JOIN who w ON w.org = b.org AND w.session_id = b.session_id AND w.actor_id = b.actor_id
-LEFT JOIN approvals a ON a.org = b.org AND a.session_id = b.session_id AND a.actor_id = b.actor_id
-ORDER BY b.burst_start
+  org,
+  session_id,
+  actor_id,
+  actor_login,
+  CASE WHEN approved_at IS NULL THEN 'high' ELSE 'critical' END AS severity,
+  burst_start,
+  burst_end,
+  pushes,
+  denials,
+  approved_at,
+  src_ips,
+  CAST(pushes AS varchar) || ' Okta Verify pushes within 10 minutes to ' || coalesce(actor_login, actor_id)
+    || ', ' || CAST(denials AS varchar) || ' denied'
+    || CASE WHEN approved_at IS NULL THEN '' ELSE ', then approved: the attacker is probably signed in' END AS summary
+FROM findings
+ORDER BY burst_start

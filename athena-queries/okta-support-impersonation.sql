@@ -32,31 +32,27 @@ WITH impersonation AS (
     AND published <= current_timestamp
     AND eventType IN ('user.session.impersonation.grant', 'user.session.impersonation.initiate')
 ),
-initiations AS (
-  SELECT *
+-- The last grant at or before each event, by a running maximum (one read of the table).
+checked AS (
+  SELECT
+    *,
+    max(CASE WHEN event_type = 'user.session.impersonation.grant' THEN published END)
+      OVER (PARTITION BY org ORDER BY published) AS last_grant_at
   FROM impersonation
-  WHERE event_type = 'user.session.impersonation.initiate'
-    AND published >= current_timestamp - INTERVAL '2' HOUR
-),
-grants AS (
-  SELECT org, published
-  FROM impersonation
-  WHERE event_type = 'user.session.impersonation.grant'
 )
 SELECT
-  i.org,
-  i.published AS initiated_at,
-  i.actor_id,
-  i.actor_login,
-  i.target_user.alternateId AS impersonated_user,
-  i.src_ip,
-  'Okta support impersonation by ' || coalesce(i.actor_login, 'unknown actor')
-    || ' of ' || coalesce(i.target_user.alternateId, 'an unknown user')
+  org,
+  published AS initiated_at,
+  actor_id,
+  actor_login,
+  target_user.alternateId AS impersonated_user,
+  src_ip,
+  last_grant_at,
+  'Okta support impersonation by ' || coalesce(actor_login, 'unknown actor')
+    || ' of ' || coalesce(target_user.alternateId, 'an unknown user')
     || ' with no support access granted in the 8 hours before' AS summary
-FROM initiations i
-LEFT JOIN grants g
-  ON g.org = i.org
-  AND g.published <= i.published
-  AND g.published >= i.published - INTERVAL '8' HOUR
-WHERE g.published IS NULL
-ORDER BY i.published
+FROM checked
+WHERE event_type = 'user.session.impersonation.initiate'
+  AND published >= current_timestamp - INTERVAL '2' HOUR
+  AND (last_grant_at IS NULL OR last_grant_at < published - INTERVAL '8' HOUR)
+ORDER BY published

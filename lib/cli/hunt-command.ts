@@ -7,9 +7,9 @@
  * to know whether anything fired use `--format json` and count the findings.
  */
 import { resolve } from 'node:path';
-import { effectiveSeverity, executeQuery, openLake, runDetections, type DetectionResult, type FindingValue } from '../core/hunt';
-import { defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
-import { UsageError, optionalString, parse, parseInstant } from './args';
+import { effectiveSeverity, executeQuery, openLake, replaySchedule, runDetections, type DetectionResult, type FindingValue } from '../core/hunt';
+import { SEVERITIES, defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
+import { UsageError, optionalString, parse, parseInstant, parseNumber } from './args';
 import { EXIT, formatCount, table } from './output';
 
 export const HUNT_HELP = `Usage: okta-lake hunt --lake <dir> (--all | --detection <id> | --list) [options]
@@ -25,6 +25,10 @@ Options:
   --format <f>             table (default), json or csv
   --now <ISO|duration>     the instant the queries' lookback counts back from (default: now),
                            e.g. 2024-05-01T12:00:00Z, or 2d for two days ago
+  --since <ISO|duration>   replay the schedule: run each scheduled detection every period of its
+                           schedule from --since to --now, and report each finding once, with the
+                           run that found it first (run_at); what the deployment would have alerted
+  --step <minutes>         with --since: minutes between replayed runs (default: each schedule)
   --param <name=value>     a hunt's parameter, e.g. --param user=jane.doe@example.com (repeatable)
   --queries <dir>          another folder of query files (default: the installed athena-queries/)
 
@@ -50,29 +54,37 @@ const truncate = (text: string, width: number): string => {
   return oneLine.length <= width ? oneLine : `${oneLine.slice(0, width - 1)}…`;
 };
 
-/** The table format: per query a heading with severity, title and count, then the aligned rows. */
+/**
+ * The table format: each query that found something, most severe first, with a heading (severity,
+ * title, id, count) and its rows aligned, cells cut to terminal-friendly widths; then one line
+ * naming the queries that found nothing, and a total.
+ */
 export function formatTable(results: readonly DetectionResult[]): string {
   const blocks: string[] = [];
-  let fired = 0;
+  const quiet: string[] = [];
+  const rank = (r: DetectionResult): number => SEVERITIES.indexOf(r.severity);
+  const ordered = [...results].sort((a, b) => rank(b) - rank(a) || a.id.localeCompare(b.id));
   let findings = 0;
-  for (const r of results) {
+  for (const r of ordered) {
     const n = r.findings.length;
-    if (n > 0) fired++;
     findings += n;
-    const heading = `[${r.severity.toUpperCase()}] ${r.title} (${r.id}): ${n === 0 ? 'no findings' : `${formatCount(n)} finding${n === 1 ? '' : 's'}`}`;
     if (n === 0) {
-      blocks.push(heading);
+      quiet.push(r.id);
       continue;
     }
     const rows = [
       [...r.columns],
-      ...r.findings.map((row) => r.columns.map((c) => {
-        const value = row[c];
-        return typeof value === 'number' ? value : truncate(cellText(value), c === 'summary' ? SUMMARY_WIDTH : CELL_WIDTH);
-      })),
+      ...r.findings.map((row) =>
+        r.columns.map((c) => {
+          const value = row[c];
+          return typeof value === 'number' ? value : truncate(cellText(value), c === 'summary' ? SUMMARY_WIDTH : CELL_WIDTH);
+        }),
+      ),
     ];
-    blocks.push(`${heading}\n${indent(table(rows))}`);
+    blocks.push(`[${r.severity.toUpperCase()}] ${r.title} (${r.id}): ${formatCount(n)} finding${n === 1 ? '' : 's'}\n${indent(table(rows))}`);
   }
+  if (quiet.length > 0) blocks.push(`No findings: ${quiet.join(', ')}`);
+  const fired = results.length - quiet.length;
   const total = `${formatCount(fired)} of ${formatCount(results.length)} quer${results.length === 1 ? 'y' : 'ies'} found something, ${formatCount(findings)} finding${findings === 1 ? '' : 's'} in all`;
   return `${blocks.join('\n\n')}\n\n${total}\n`;
 }
@@ -148,17 +160,28 @@ export interface HuntAllOptions {
   readonly print?: NodeJS.WritableStream;
   /** @default 'table' */
   readonly format?: HuntFormat;
+  /**
+   * Replay the schedule from this instant to `now` instead of one run at `now` (see
+   * `replaySchedule`). @default undefined (one run)
+   */
+  readonly since?: Date;
+  /** Minutes between replayed runs. @default each detection's schedule */
+  readonly stepMinutes?: number;
 }
 
 /**
- * Runs every scheduled detection on the lake at `lakeDir` (what `okta-lake hunt --all` does),
- * optionally prints the findings, and returns them. Used by the demo.
+ * Runs every scheduled detection on the lake at `lakeDir` (what `okta-lake hunt --all` does), once
+ * at `now` or, with `since`, replayed over the period; optionally prints the findings; returns
+ * them. Used by the demo.
  */
 export async function huntAll(lakeDir: string, options: HuntAllOptions = {}): Promise<DetectionResult[]> {
   const queries = loadQueries(options.queriesDir ?? defaultQueriesDir()).filter((q) => q.kind === 'detection' && q.schedule !== undefined);
   const lake = await openLake(lakeDir);
   try {
-    const results = await runDetections(lake, queries, { now: options.now });
+    const now = options.now ?? new Date();
+    const results = options.since
+      ? await replaySchedule(lake, queries, { from: options.since, to: now, stepMinutes: options.stepMinutes })
+      : await runDetections(lake, queries, { now });
     options.print?.write(formatResults(results, options.format ?? 'table'));
     return results;
   } finally {
@@ -179,6 +202,8 @@ export async function huntCommand(
     now: { type: 'string' },
     param: { type: 'string', multiple: true },
     queries: { type: 'string' },
+    since: { type: 'string' },
+    step: { type: 'string' },
   });
   if (values.help) {
     io.stdout.write(`${HUNT_HELP}\n`);
@@ -201,6 +226,12 @@ export async function huntCommand(
   const nowText = optionalString(values, 'now');
   const now = nowText ? new Date(parseInstant(nowText, '--now', Date.now())) : new Date();
   const params = parseParams((values as Record<string, unknown>).param);
+  const sinceText = optionalString(values, 'since');
+  const since = sinceText ? new Date(parseInstant(sinceText, '--since', Date.now())) : undefined;
+  if (since && since.getTime() >= now.getTime()) throw new UsageError('--since must be before --now');
+  const stepText = optionalString(values, 'step');
+  if (stepText && !since) throw new UsageError('--step is for replaying with --since');
+  const stepMinutes = stepText ? parseNumber(stepText, '--step', 1, 24 * 60, true) : undefined;
 
   let selected: QueryDefinition[];
   if (all) {
@@ -211,6 +242,7 @@ export async function huntCommand(
     if (!query) {
       throw new UsageError(`unknown query "${detection}"; known: ${queries.map((q) => q.id).join(', ')}`);
     }
+    if (since && query.scheduleMinutes === undefined) throw new UsageError(`--since replays scheduled detections; ${query.id} is not scheduled`);
     for (const name of query.parameters) {
       if (!(name in params)) throw new UsageError(`${query.id} needs --param ${name}=<value>`);
     }
@@ -225,7 +257,9 @@ export async function huntCommand(
   const lake = await openLake(lakeDir);
   try {
     let results: DetectionResult[];
-    if (all) {
+    if (since) {
+      results = await replaySchedule(lake, selected, { from: since, to: now, stepMinutes });
+    } else if (all) {
       results = await runDetections(lake, selected, { now });
     } else {
       const query = selected[0];

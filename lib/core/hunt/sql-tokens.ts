@@ -82,12 +82,13 @@ export function stringValue(token: Token): string {
 
 /**
  * Words that may stand before `(` without being a function call: clauses, operators and the
- * special forms both engines share (`CAST(x AS t)`, `EXISTS (...)`, `x IN (...)`, `OVER (...)`,
- * `FILTER (WHERE ...)`).
+ * special forms both engines share (`CAST(x AS t)`, `EXISTS (...)`, `x IN (...)`, `OVER (...)`).
+ * `FILTER (WHERE ...)` after an aggregate is recognised by its `WHERE`; `filter(array, x -> ...)`
+ * is the function.
  */
 export const PAREN_KEYWORDS: ReadonlySet<string> = new Set([
   'select', 'from', 'where', 'and', 'or', 'not', 'in', 'exists', 'on', 'join', 'using', 'as', 'over',
-  'filter', 'when', 'then', 'else', 'case', 'by', 'with', 'values', 'union', 'all', 'distinct', 'having',
+  'when', 'then', 'else', 'case', 'by', 'with', 'values', 'union', 'all', 'distinct', 'having',
   'is', 'between', 'like', 'return', 'cast', 'try_cast', 'any', 'some', 'lateral', 'intersect', 'except',
 ]);
 
@@ -114,6 +115,7 @@ export function functionCalls(sql: string): FunctionCall[] {
     const name = t.text.toLowerCase();
     if (k > 0 && code[k - 1].t.text === '.') continue;
     if (PAREN_KEYWORDS.has(name) && name !== 'cast' && name !== 'try_cast') continue;
+    if (name === 'filter' && code[k + 2]?.t.text.toLowerCase() === 'where') continue;
     calls.push({ name, start: t.start, args: splitArguments(all, code[k + 1].index) });
   }
   return calls;
@@ -159,8 +161,9 @@ export function replaceWord(sql: string, word: string, replacement: string): str
 
 /**
  * Dotted references in `sql` that start with one of `roots` (case-insensitive): `actor.alternateId`
- * gives `['actor', 'alternateId']`, a bare `target` gives `['target']`. A word after `.` is never a
- * root, so `x.type` inside a lambda over `target` is not reported as a column.
+ * gives `['actor', 'alternateId']`, a bare `target` gives `['target']`, `l.actor.id` (an alias)
+ * gives `['actor', 'id']`. Fields of other things are not roots, so `x.type` inside a lambda over
+ * `target` is not reported as a column.
  */
 export function dottedReferences(sql: string, roots: ReadonlySet<string>): string[][] {
   const code = codeTokens(sql);
@@ -169,7 +172,17 @@ export function dottedReferences(sql: string, roots: ReadonlySet<string>): strin
     const t = code[k];
     if (t.kind !== 'word' && t.kind !== 'quoted') continue;
     const name = unquote(t);
-    if (!roots.has(name.toLowerCase()) || (k > 0 && code[k - 1].text === '.')) continue;
+    if (!roots.has(name.toLowerCase())) continue;
+    // `AS severity` names an output column; `INTERVAL '1' HOUR` is a unit.
+    const previous = code[k - 1];
+    if (previous?.kind === 'word' && previous.text.toLowerCase() === 'as') continue;
+    if (previous?.kind === 'string' && code[k - 2]?.text.toLowerCase() === 'interval') continue;
+    // After a dot, a root is a column only when qualified by an alias (`l.actor`), not when it is a
+    // field of a root (`client.device` is consumed with its root below).
+    if (k > 0 && code[k - 1].text === '.') {
+      const qualifier = code[k - 2];
+      if (!qualifier || qualifier.kind !== 'word' || roots.has(qualifier.text.toLowerCase())) continue;
+    }
     const path = [name];
     let j = k + 1;
     while (j + 1 < code.length && code[j].text === '.' && (code[j + 1].kind === 'word' || code[j + 1].kind === 'quoted')) {
@@ -186,4 +199,59 @@ export function dottedReferences(sql: string, roots: ReadonlySet<string>): strin
 
 function unquote(t: Token): string {
   return t.kind === 'quoted' ? t.text.slice(1, -1).replace(/""/g, '"') : t.text;
+}
+
+/**
+ * How many times the query reads `table` once its `WITH` queries are expanded where they are used,
+ * as Trino (Athena) executes them: a named query referenced three times is read three times.
+ * References are table names after `FROM` or `JOIN` (the style of athena-queries/).
+ */
+export function tableScans(sql: string, table: string): number {
+  const code = codeTokens(sql);
+  const lower = (t: Token | undefined): string => (t?.kind === 'word' || t?.kind === 'quoted' ? unquote(t).toLowerCase() : (t?.text ?? ''));
+  const bodies = new Map<string, Token[]>();
+  let i = 0;
+  if (lower(code[0]) === 'with') {
+    i = 1;
+    for (;;) {
+      const name = lower(code[i]);
+      let j = i + 1;
+      if (lower(code[j]) !== 'as') break;
+      j++;
+      if (lower(code[j]) === 'not') j++;
+      if (lower(code[j]) === 'materialized') j++;
+      if (code[j]?.text !== '(') break;
+      let depth = 0;
+      let end = j;
+      for (; end < code.length; end++) {
+        if (code[end].text === '(') depth++;
+        if (code[end].text === ')' && --depth === 0) break;
+      }
+      bodies.set(name, code.slice(j + 1, end));
+      i = end + 1;
+      if (code[i]?.text !== ',') break;
+      i++;
+    }
+  }
+  const memo = new Map<string, number>();
+  const target = table.toLowerCase();
+  const count = (tokens: readonly Token[], seen: ReadonlySet<string>): number => {
+    let n = 0;
+    tokens.forEach((t, k) => {
+      const before = lower(tokens[k - 1]);
+      if (before !== 'from' && before !== 'join') return;
+      const name = lower(t);
+      if (name === target) n++;
+      else if (bodies.has(name) && !seen.has(name)) n += scansOf(name, seen);
+    });
+    return n;
+  };
+  const scansOf = (name: string, seen: ReadonlySet<string>): number => {
+    const cached = memo.get(name);
+    if (cached !== undefined) return cached;
+    const n = count(bodies.get(name) ?? [], new Set([...seen, name]));
+    memo.set(name, n);
+    return n;
+  };
+  return count(code.slice(i), new Set());
 }
