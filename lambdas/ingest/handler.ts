@@ -76,11 +76,15 @@ function getRuntime(): Runtime {
   return runtime;
 }
 
+/** One DuckDB writer per container, opened on first use; a failed open is retried next time. */
 function getWriter(): Promise<DuckDbParquetWriter> {
-  writer ??= DuckDbParquetWriter.open({});
-  writer.catch(() => {
-    writer = undefined;
-  });
+  if (!writer) {
+    const opening = DuckDbParquetWriter.open({});
+    opening.catch(() => {
+      if (writer === opening) writer = undefined;
+    });
+    writer = opening;
+  }
   return writer;
 }
 
@@ -145,10 +149,11 @@ function recordMetrics(org: string, result: IngestResult, rateLimitWaitMs: numbe
 
 export async function handler(event: IngestEvent, context: Context): Promise<IngestSummary> {
   logger.addContext(context);
-  const rt = getRuntime();
-  const org = orgOf(rt, event);
-  logger.appendKeys({ org: org.org.host });
+  let org: IngestOrg | undefined;
   try {
+    const rt = getRuntime();
+    org = orgOf(rt, event);
+    logger.appendKeys({ org: org.org.host });
     const source = await getSource(rt, org);
     const waitedBefore = source.stats.rateLimitWaitMs;
     const result = await runIngest({
@@ -169,7 +174,7 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     return summary;
   } catch (error) {
     // A refused credential may have been replaced in the secret: read it again next time.
-    if (error instanceof OktaAuthError || error instanceof ConfigError || error instanceof CredentialSecretError) sources.delete(org.org.host);
+    if (org && (error instanceof OktaAuthError || error instanceof ConfigError || error instanceof CredentialSecretError)) sources.delete(org.org.host);
     // Messages of this project's errors never carry a credential (see lib/core/okta/errors.ts).
     logger.error('ingestion run failed', error instanceof Error ? error : String(error));
     throw error;

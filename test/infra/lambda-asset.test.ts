@@ -160,7 +160,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
       POWERTOOLS_SERVICE_NAME: String(fnEnv.POWERTOOLS_SERVICE_NAME),
       POWERTOOLS_METRICS_NAMESPACE: String(fnEnv.POWERTOOLS_METRICS_NAMESPACE),
     };
-    const invocations = [{ org: orgLabel }, { org: orgLabel }, { org: 'second.okta.com' }];
+    const invocations = [{ org: orgLabel }, { org: orgLabel }, { org: 'second.okta.com' }, { org: 'unknown.okta.com' }];
     // Asynchronously: the mock Okta and the Secrets Manager stand-in live in this process.
     run = await runChild([join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify(invocations), '120000'], assetDir, env, 180_000);
     results = String(run.stdout)
@@ -188,7 +188,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
   });
 
   it('writes the org’s events as Parquet under its partitions and reports them', async () => {
-    expect(results.map((r) => r.kind)).toEqual(['INVOKE-RESULT', 'INVOKE-RESULT', 'INVOKE-ERROR']);
+    expect(results.map((r) => r.kind)).toEqual(['INVOKE-RESULT', 'INVOKE-RESULT', 'INVOKE-ERROR', 'INVOKE-ERROR']);
     const first = results[0].value;
     // Two one-hour windows of ~1,200 and ~1,300 events: two pages each.
     expect(first).toMatchObject({ org: orgLabel, outcome: 'caught-up', windows: 2, eventsWritten: EVENTS, eventsQuarantined: 0, pages: 4 });
@@ -231,6 +231,11 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
   it('says so when an org’s secret has not been filled in', () => {
     expect(results[2].value.name).toBe('CredentialSecretError');
     expect(results[2].value.message).toMatch(/secret "okta-lake\/not-filled-in" of second\.okta\.com has no value yet/);
+  });
+
+  it('refuses an event for an org it is not configured for', () => {
+    expect(results[3].value.name).toBe('ConfigError');
+    expect(results[3].value.message).toBe(`org "unknown.okta.com" is not configured here; configured: ${orgLabel}, second.okta.com`);
   });
 
   it('emits its metrics in the embedded metric format', () => {
