@@ -53,7 +53,11 @@ export interface IngestionProps {
    * @default 1024
    */
   readonly memorySize?: number;
-  /** @default Duration.minutes(5) */
+  /**
+   * Timeout of one run. Never longer than the schedule, so that runs of an org do not overlap (an
+   * overlapping run would be throttled by the reserved concurrency, or refused by the lease).
+   * @default Duration.minutes(min(5, scheduleMinutes))
+   */
   readonly timeout?: Duration;
   /**
    * Scheduler retries of a failed delivery to the function (0..185).
@@ -131,7 +135,7 @@ export class Ingestion extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.minutes(5),
+      timeout: props.timeout ?? Duration.minutes(Math.min(5, props.scheduleMinutes)),
       // One run per org at a time at most: a slow run cannot pile up behind itself (the lease would
       // refuse the extra runs anyway; this keeps them from starting).
       reservedConcurrentExecutions: props.orgs.length,

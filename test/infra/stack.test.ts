@@ -283,11 +283,12 @@ describe('ingestion', () => {
       Handler: 'index.handler',
       Architectures: ['x86_64'],
       MemorySize: 1024,
-      Timeout: 300,
+      // Never longer than the schedule (1 minute here): runs of an org do not overlap.
+      Timeout: 60,
       ReservedConcurrentExecutions: 3,
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
     });
-    minimal.template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'], ReservedConcurrentExecutions: 1 });
+    minimal.template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'], ReservedConcurrentExecutions: 1, Timeout: 300 });
     full.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
     minimal.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
   });
