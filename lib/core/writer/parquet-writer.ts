@@ -60,8 +60,8 @@
  * connection, one staging table). Use several writers for parallelism.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { OktaLakeError } from '../errors';
@@ -314,7 +314,7 @@ export class DuckDbParquetWriter implements PageWriter {
         outFiles.push(outFile);
         try {
           await this.db.connection.run(this.statements.copySql, [p.dt, p.hour, msToMicros(ingestedMs), outFile]);
-          const body = await readFile(outFile);
+          const body = readFileSync(outFile);
           objects.push({ key: eventObjectKey(org, { dt: p.dt, hour: p.hour }, name), body, events: p.events });
         } catch (error) {
           throw new ParquetWriteError(`could not write partition dt=${p.dt}/hour=${p.hour} of page ${name}`, { cause: error });
@@ -340,7 +340,7 @@ export class DuckDbParquetWriter implements PageWriter {
         ...(summary.minPublished === undefined ? {} : { minPublished: summary.minPublished, maxPublished: summary.maxPublished }),
       };
     } finally {
-      await Promise.all([pageFile, ...outFiles].map((f) => rm(f, { force: true })));
+      for (const f of [pageFile, ...outFiles]) rmSync(f, { force: true });
     }
   }
 
@@ -359,7 +359,9 @@ export class DuckDbParquetWriter implements PageWriter {
     const stage = this.statements.stage.get(format) as DuckDBPreparedStatement;
     const load = async (text: string): Promise<void> => {
       try {
-        await writeFile(pageFile, text, 'utf8');
+        // Synchronous: one write of a few MB to local disk. The promise API writes in 512 KB
+        // chunks through the thread pool and measured slower (about 4 ms against 2 ms a page).
+        writeFileSync(pageFile, text, 'utf8');
       } catch (error) {
         throw new ParquetWriteError(`could not write page ${name} to ${pageFile}`, { cause: error });
       }
