@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,11 +29,12 @@ describe('openDuckDb', () => {
     // Act
     const s = await settings({ tmpDir });
     // Assess
-    expect(s).toEqual({
+    expect(s.temp_directory.startsWith(join(tmpDir, 'spill', `${process.pid}-`))).toBe(true);
+    expect({ ...s, temp_directory: undefined }).toEqual({
       threads: '1',
       memory_limit: '488.2 MiB',
       home_directory: join(tmpDir, 'home'),
-      temp_directory: join(tmpDir, 'spill'),
+      temp_directory: undefined,
       extension_directory: join(tmpDir, 'extensions'),
       autoload_known_extensions: 'false',
       autoinstall_known_extensions: 'false',
@@ -48,6 +49,28 @@ describe('openDuckDb', () => {
     // Assess
     expect(s.threads).toBe('2');
     expect(s.memory_limit).toBe('953.6 MiB');
+  });
+
+  it('gives every instance its own spill folder and removes it on close', async () => {
+    // Prepare
+    const tmpDir = join(dir, 'spill');
+    const a = await openDuckDb({ tmpDir });
+    const b = await openDuckDb({ tmpDir });
+    const spillOf = async (db: typeof a): Promise<string> =>
+      String((await db.connection.runAndReadAll(`SELECT current_setting('temp_directory')`)).getRows()[0][0]);
+    const [spillA, spillB] = [await spillOf(a), await spillOf(b)];
+    // Act: a sort larger than the memory limit forces DuckDB to spill
+    await a.connection.run(`SET memory_limit = '64MB'`);
+    await a.connection.run(
+      `COPY (SELECT range AS i, repeat('x', 100) || range AS s FROM range(1000000) ORDER BY s DESC) TO '${join(tmpDir, 'sorted.csv')}'`,
+    );
+    const spilled = existsSync(spillA);
+    a.close();
+    b.close();
+    // Assess
+    expect(spillA).not.toBe(spillB);
+    expect(spilled).toBe(true);
+    expect(existsSync(spillA)).toBe(false);
   });
 
   it('uses os.tmpdir()/okta-lake-duckdb when no tmpDir is given', () => {

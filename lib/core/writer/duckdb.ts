@@ -5,15 +5,18 @@
  *
  * - `threads` and `memory_limit` are small by default; raise them for local hunting.
  * - DuckDB's home, spill (`temp_directory`) and extension directories all live under `tmpDir`,
- *   so nothing is written to `~/.duckdb` (which does not exist or is read-only on Lambda).
+ *   so nothing is written to `~/.duckdb` (which does not exist or is read-only on Lambda). Each
+ *   instance spills into its own folder (`spill/<pid>-<uuid>`, removed on close), so processes
+ *   sharing `tmpDir` never touch each other's spill files.
  * - Extensions are never installed or auto-loaded: `json`, `parquet` and `icu` are built into
  *   the `@duckdb/node-api` binary, and nothing else is needed. No extension is downloaded.
  * - The session time zone is UTC, so `TIMESTAMPTZ` values convert to UTC wall-clock
  *   `TIMESTAMP`s, which is what the lake stores (see `parquet-writer.ts`).
  */
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError, OktaLakeError } from '../errors';
 
@@ -69,7 +72,7 @@ export function duckDbConfig(options: DuckDbOptions = {}): { tmpDir: string; con
       threads: String(threads),
       memory_limit: memoryLimit,
       home_directory: join(tmpDir, 'home'),
-      temp_directory: join(tmpDir, 'spill'),
+      temp_directory: join(tmpDir, 'spill', `${process.pid}-${randomUUID()}`),
       extension_directory: join(tmpDir, 'extensions'),
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -86,7 +89,8 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<OpenDuckD
   const { tmpDir, config } = duckDbConfig(options);
   let instance: DuckDBInstance | undefined;
   try {
-    for (const dir of [config.home_directory, config.temp_directory, config.extension_directory]) {
+    // The spill folder itself is created by DuckDB only when it needs to spill.
+    for (const dir of [config.home_directory, dirname(config.temp_directory), config.extension_directory]) {
       mkdirSync(dir, { recursive: true });
     }
     instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
@@ -104,6 +108,7 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<OpenDuckD
         closed = true;
         connection.closeSync();
         opened.closeSync();
+        rmSync(config.temp_directory, { recursive: true, force: true });
       },
     };
   } catch (error) {
