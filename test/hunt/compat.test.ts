@@ -174,6 +174,8 @@ describe('portability rules', () => {
     ['SELECT current_date FROM t', [/"current_date" is not allowed/]],
     ['SELECT list_filter(l, lambda x: x > 1) FROM t', [/list_filter/, /"lambda" is not allowed/]],
     ['SELECT 1; SELECT 2', [/";" is not allowed/]],
+    ["SELECT filter(t.target, t -> t.type = 'User') FROM okta_system_log t", [/lambda parameter "t" is also a table, alias/]],
+    ["SELECT filter(target, x -> x.type = 'User') AS users FROM okta_system_log t", []],
   ])('%s', (sql, expected) => {
     const problems = portabilityProblems(sql);
     if (expected.length === 0) expect(problems).toEqual([]);

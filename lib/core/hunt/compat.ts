@@ -184,7 +184,30 @@ export function portabilityProblems(sql: string): string[] {
       problems.push(`"${text.toUpperCase()} BY ALL" is not allowed: it means different things in DuckDB and Trino`);
     }
   });
+  problems.push(...lambdaProblems(code));
   return problems;
+}
+
+/**
+ * DuckDB resolves `t.type` inside `t -> t.type = 'User'` to a table or alias `t` when there is
+ * one (silently wrong), Trino to the lambda parameter: a lambda parameter must not be a name the
+ * query also uses for a table, an alias or a WITH query.
+ */
+function lambdaProblems(code: readonly Token[]): string[] {
+  const lower = (t: Token | undefined): string => (t?.kind === 'word' ? t.text.toLowerCase() : '');
+  const params = new Set(code.filter((t, k) => t.kind === 'word' && code[k + 1]?.text === '->').map((t) => t.text.toLowerCase()));
+  if (params.size === 0) return [];
+  const names = new Set<string>();
+  code.forEach((t, k) => {
+    const word = lower(t);
+    if (word === 'as' && code[k + 1]?.kind === 'word') names.add(lower(code[k + 1]));
+    if (word === 'from' || word === 'join') {
+      names.add(lower(code[k + 1]));
+      const alias = lower(code[k + 2]) === 'as' ? code[k + 3] : code[k + 2];
+      if (alias?.kind === 'word') names.add(lower(alias));
+    }
+  });
+  return [...params].filter((p) => names.has(p)).map((p) => `lambda parameter "${p}" is also a table, alias or WITH query name: DuckDB would read ${p}.field from that table`);
 }
 
 function dateFormatProblems(args: readonly string[]): string[] {

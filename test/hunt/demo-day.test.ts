@@ -1,0 +1,89 @@
+/**
+ * The scheduled detections on a simulated org's day (lib/demo/generate.ts: benign traffic, near
+ * misses and the seed's three planted attacks), written by the project's writer and hunted as the
+ * deployment would have run them (the schedule replayed over the day): every planted attack is
+ * found, and every finding belongs to a planted attack. The same lake gives the cost figures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectionCost, type DetectionCostReport } from '../../bench/detection-cost';
+import { huntAll } from '../../lib/cli/hunt-command';
+import type { DetectionResult, FindingValue } from '../../lib/core/hunt';
+import { generateOrgDay, type GeneratedOrg, type OktaEvent } from '../../lib/demo/generate';
+import { HOUR, TestLake, type OktaEventJson } from '../detections/support';
+
+const START = Date.parse('2024-06-03T00:00:00.000Z');
+const ORG = 'acme.okta.com';
+
+/** The detection that must find each planted attack. */
+const FOUND_BY: Record<string, string> = {
+  'support-impersonation': 'okta-support-impersonation',
+  'support-password-reset': 'okta-support-password-mfa-reset',
+  'mfa-push-bombing': 'mfa-push-bombing',
+};
+
+/** Values that identify a planted attack's events: uuids, people, sessions, addresses. */
+function identifiers(events: readonly OktaEvent[]): Set<string> {
+  const ids = new Set<string>();
+  for (const e of events) {
+    ids.add(e.uuid);
+    if (e.actor.alternateId !== 'system@okta.com') ids.add(e.actor.alternateId).add(e.actor.id);
+    for (const t of e.target ?? []) if (t.type === 'User') ids.add(t.alternateId).add(t.id);
+    const session = e.authenticationContext?.externalSessionId;
+    if (session && session !== 'unknown') ids.add(session);
+    if (e.client?.ipAddress && e.client.ipAddress !== 'null') ids.add(e.client.ipAddress);
+  }
+  return ids;
+}
+
+const values = (row: Record<string, FindingValue>): string[] =>
+  Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
+
+describe('scheduled detections on a simulated day', () => {
+  let org: GeneratedOrg;
+  let lake: TestLake;
+  let results: DetectionResult[];
+  let cost: DetectionCostReport;
+
+  beforeAll(async () => {
+    // Prepare
+    org = generateOrgDay({ seed: 42, start: new Date(START), hours: 24, events: 4_000 });
+    lake = await TestLake.create();
+    for (let i = 0; i < org.events.length; i += 1000) {
+      await lake.add(ORG, org.events.slice(i, i + 1000) as unknown as OktaEventJson[]);
+    }
+    // Act
+    results = await huntAll(lake.dir, { since: new Date(START), now: new Date(START + 24 * HOUR), stepMinutes: 60 });
+    cost = await detectionCost(lake.dir, { day: '2024-06-03' });
+  }, 300_000);
+
+  afterAll(async () => {
+    await lake?.close();
+  });
+
+  it('plants the three attacks of the seed', () => {
+    expect(org.planted.map((p) => p.kind).sort()).toEqual(Object.keys(FOUND_BY).sort());
+  });
+
+  it('finds every planted attack with its detection', () => {
+    const byUuid = new Map(org.events.map((e) => [e.uuid, e]));
+    for (const attack of org.planted) {
+      const ids = identifiers(attack.uuids.map((u) => byUuid.get(u) as OktaEvent));
+      const result = results.find((r) => r.id === FOUND_BY[attack.kind]);
+      expect(result?.findings.some((row) => values(row).some((v) => ids.has(v))), `${attack.kind} found by ${FOUND_BY[attack.kind]}`).toBe(true);
+    }
+  });
+
+  it('reports nothing that does not belong to a planted attack (benign traffic and near misses stay quiet)', () => {
+    const byUuid = new Map(org.events.map((e) => [e.uuid, e]));
+    const planted = identifiers(org.planted.flatMap((p) => p.uuids.map((u) => byUuid.get(u) as OktaEvent)));
+    const unrelated = results.flatMap((r) => r.findings.filter((row) => !values(row).some((v) => planted.has(v))).map((row) => ({ id: r.id, row })));
+    expect(unrelated).toEqual([]);
+  });
+
+  it('reads at most 3% of the day’s JSON bytes per run for every scheduled detection', () => {
+    expect(cost.events).toBe(org.events.length);
+    const over = cost.detections.filter((d) => !d.withinGoal).map((d) => `${d.id}: ${(100 * d.shareOfJson).toFixed(2)}%`);
+    expect(over).toEqual([]);
+    expect(cost.detections.length).toBe(results.length);
+  });
+});
