@@ -7,6 +7,7 @@ import { ConfigError, OktaLakeError } from '../core/errors';
 import { OktaAuthError } from '../core/okta/errors';
 import { UsageError } from './args';
 import { demoCommand } from './demo-command';
+import { huntCommand } from './hunt-command';
 import { importCommand } from './import-command';
 import { ingestCommand } from './ingest-command';
 import { mockOktaCommand } from './mock-okta-command';
@@ -40,6 +41,7 @@ export interface CommandIo {
 const COMMANDS: Record<string, Command> = {
   ingest: (argv, io) => ingestCommand(argv, io),
   import: (argv, io) => importCommand(argv, io),
+  hunt: (argv, io) => huntCommand(argv, io),
   'mock-okta': (argv, io) => mockOktaCommand(argv, io),
   demo: (argv, io) => demoCommand(argv, io),
 };
