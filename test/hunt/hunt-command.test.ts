@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/cli/args';
 import { HUNT_HELP, huntAll, huntCommand } from '../../lib/cli/hunt-command';
+import { main } from '../../lib/cli/main';
 import { loadQueries } from '../../lib/core/queries';
 import { SCENARIOS } from '../detections/scenarios';
 import { MINUTE, PLACES, TestLake, oktaEvent, person } from '../detections/support';
@@ -150,6 +151,16 @@ describe('okta-lake hunt', () => {
   ])('refuses %j with a usage error', async (argv, message) => {
     await expect(hunt(...argv)).rejects.toThrow(UsageError);
     await expect(hunt(...argv)).rejects.toThrow(message);
+  });
+
+  it('exits 0 through okta-lake main whether or not anything fired, and 2 on a usage error', async () => {
+    const io = () => ({ env: {}, stdout: new Capture(), stderr: new Capture() as unknown as NodeJS.WriteStream });
+    const now = ['--now', new Date(NOW).toISOString()];
+    expect(await main(['hunt', '--lake', lake.dir, '--all', ...now], io())).toBe(0);
+    expect(await main(['hunt', '--lake', lake.dir, '--detection', 'admin-role-granted', ...now], io())).toBe(0);
+    const usage = io();
+    expect(await main(['hunt', '--lake', lake.dir, '--detection', 'no-such-query'], usage)).toBe(2);
+    expect((usage.stderr as unknown as Capture).text).toContain('unknown query "no-such-query"');
   });
 
   it('needs --lake', async () => {
