@@ -10,7 +10,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS } from '../core/layout';
+import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, TABLE_NAME } from '../core/layout';
 import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType, type PartitionKey } from '../core/schema';
 
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
@@ -74,7 +74,7 @@ export interface CatalogProps {
   readonly bytesScannedCutoffPerQuery: number;
   /** @default 'okta_lake' */
   readonly databaseName?: string;
-  /** @default 'events' */
+  /** @default 'okta_system_log' (TABLE_NAME: the name the athena-queries read) */
   readonly tableName?: string;
   /** @default 'okta-lake' */
   readonly workGroupName?: string;
@@ -96,7 +96,7 @@ export class Catalog extends Construct {
   constructor(scope: Construct, id: string, props: CatalogProps) {
     super(scope, id);
     this.databaseName = props.databaseName ?? 'okta_lake';
-    this.tableName = props.tableName ?? 'events';
+    this.tableName = props.tableName ?? TABLE_NAME;
     this.workGroupName = props.workGroupName ?? 'okta-lake';
     const location = `s3://${props.bucket.bucketName}`;
 
