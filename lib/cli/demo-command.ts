@@ -9,11 +9,14 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SswsToken } from '../core/okta/credentials';
 import { parseOrg } from '../core/okta/org';
-import { generateOrgDay, type GeneratedOrg } from '../demo/generate';
+import { generateOrgDay, type GeneratedOrg, type PlantedAttack } from '../demo/generate';
 import { mockEventsFromTexts, startMockOkta } from '../mock-okta';
+import { loadQueries } from '../core/queries';
+import { openLake, runQuery } from '../core/hunt';
 import { UsageError, optionalString, parse, parseNumber } from './args';
+import { huntAll } from './hunt-command';
 import { runIngestToLake } from './ingest-command';
-import { EXIT, formatBytes, formatCount, formatDuration } from './output';
+import { EXIT, formatBytes, formatCount, formatDuration, table } from './output';
 
 export const DEMO_HELP = `Usage: okta-lake demo [--out <dir>] [--events <n>] [--seed <n>]
 
@@ -61,6 +64,24 @@ function walk(dir: string): { files: number; bytes: number; parquet: number } {
     }
   }
   return totals;
+}
+
+/** Events per hour and the most frequent event types, read back from the lake with the hunting queries. */
+async function printLakeSummary(dir: string, now: Date, say: (text: string) => void): Promise<void> {
+  const queries = new Map(loadQueries().map((q) => [q.id, q]));
+  const lake = await openLake(dir);
+  try {
+    const perHour = await runQuery(lake, queries.get('events-per-hour')!, { now });
+    const max = Math.max(1, ...perHour.map((r) => Number(r.events)));
+    say('\nevents per hour (UTC), read back from the lake (athena-queries/events-per-hour.sql):');
+    say(table([['dt', 'hour', 'events', ''], ...perHour.map((r) => [String(r.dt), String(r.hour), Number(r.events), '#'.repeat(Math.round((40 * Number(r.events)) / max))])]));
+    const types = await runQuery(lake, queries.get('event-type-overview')!, { now });
+    say(`\nevent types (${types.length}; the 12 most frequent and the 8 rarest, athena-queries/event-type-overview.sql):`);
+    const shown = types.length > 20 ? [...types.slice(0, 12), ...types.slice(-8)] : types;
+    say(table([['event type', 'events'], ...shown.map((r) => [String(r.event_type), Number(r.events)])]));
+  } finally {
+    lake.close();
+  }
 }
 
 export async function demoCommand(
@@ -118,7 +139,28 @@ export async function demoCommand(
       io.stderr.write(`demo: expected ${org.events.length} events in the lake, wrote ${result.eventsWritten}\n`);
       return EXIT.failure;
     }
-    return EXIT.ok;
+    const now = new Date(end + 10 * MINUTE);
+    await printLakeSummary(out, now, say);
+
+    // The scheduled detections, replayed hour by hour over the simulated day as they would have run.
+    say(`\ndetections: every scheduled query of athena-queries/, run through DuckDB each hour of the day (the same SQL Athena runs)`);
+    const t1 = Date.now();
+    const results = await huntAll(out, { now, since: new Date(start), stepMinutes: 60, print: io.stdout, format: 'table' });
+    const fired = results.filter((r) => r.findings.length > 0);
+    // Which planted attack each finding belongs to: a finding names the attack's actor, victim or session.
+    const findings = results.flatMap((r) => r.findings.map((row) => ({ id: r.id, row })));
+    const belongs = (row: Record<string, unknown>, p: PlantedAttack) =>
+      Object.values(row).some((v) => typeof v === 'string' && [p.actor, p.target, p.sessionId].some((x) => x !== undefined && v.includes(x)));
+    const unmatched = findings.filter((f) => !org.planted.some((p) => belongs(f.row, p)));
+    const missed = org.planted.filter((p) => !findings.some((f) => belongs(f.row, p)));
+    say(`\n${fired.length} detections fired with ${findings.length} findings in ${formatDuration(Date.now() - t1)}.`);
+    for (const p of org.planted) {
+      const by = [...new Set(findings.filter((f) => belongs(f.row, p)).map((f) => f.id))];
+      say(`  planted ${p.kind}: ${by.length > 0 ? `found by ${by.join(', ')}` : 'NOT FOUND'}`);
+    }
+    say(unmatched.length === 0 ? '  nothing else fired: no finding from the benign traffic.' : `  ${unmatched.length} findings match no planted attack: ${[...new Set(unmatched.map((f) => f.id))].join(', ')}`);
+    say(`hunt yourself: npx okta-lake hunt --lake ${relative(process.cwd(), out) || '.'} --all --since 24h   (or --detection <id>, --format json|csv)`);
+    return missed.length === 0 && unmatched.length === 0 ? EXIT.ok : EXIT.failure;
   } finally {
     await mock.stop();
   }

@@ -152,3 +152,25 @@ describe('okta-lake CLI', () => {
     expect(new Set(raws.getRows().map((r) => r[0]))).toEqual(new Set(texts));
   });
 });
+
+describe('okta-lake demo', () => {
+  it('simulates a small day, ingests it through the mock Okta, and finds exactly the planted attacks', async () => {
+    // Prepare
+    const out = mkdtempSync(join(tmpdir(), 'okta-lake-demo-'));
+    const lake = join(out, 'lake');
+    const io = capture();
+    try {
+      // Act
+      const code = await main(['demo', '--out', lake, '--events', '2000', '--seed', '7'], io);
+      // Assess
+      expect(code, io.err()).toBe(EXIT.ok);
+      expect(io.out()).toMatch(/planted support-impersonation: found by .*okta-support-impersonation/);
+      expect(io.out()).toMatch(/planted support-password-reset: found by .*okta-support-password-mfa-reset/);
+      expect(io.out()).toMatch(/planted mfa-push-bombing: found by .*mfa-push-bombing/);
+      expect(io.out()).toContain('nothing else fired');
+      expect(io.out()).toMatch(/events per hour/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
