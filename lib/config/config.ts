@@ -7,7 +7,9 @@
  * is allowed, so a bad configuration stops `cdk synth` with a message the user can act on.
  */
 import { ConfigError } from '../core/errors';
+import { MAX_FINDINGS_IN_MESSAGE_LIMIT, MAX_SUPPRESSION_WINDOW_MS } from '../core/detect/input';
 import { parseOrg } from '../core/okta/org';
+import { SEVERITIES, type Severity } from '../core/queries';
 
 export type OktaAuthMode = 'ssws' | 'oauth';
 export type LambdaArchitectureName = 'arm64' | 'x86_64';
@@ -78,6 +80,43 @@ export interface ObjectLockConfig {
   readonly days: number;
 }
 
+/**
+ * The scheduled detections (`athena-queries/*.sql` with a schedule): the runner function, its
+ * schedules, the findings topic and the suppression table. Every query file becomes an Athena named
+ * query whatever this says.
+ */
+export interface DetectionsConfig {
+  /**
+   * Deploy the detection runner. `false` keeps only the named queries (the console's saved queries):
+   * no function, schedules, findings topic or suppression table.
+   * @default true
+   */
+  readonly enabled: boolean;
+  /**
+   * A finding that was e-mailed is not e-mailed again for this many hours (1..8760). The runner
+   * raises it to a detection's lookback when that is longer, so a finding still inside the lookback
+   * is never repeated.
+   * @default 24
+   */
+  readonly suppressionWindowHours: number;
+  /**
+   * Findings listed in one e-mail (1..200); the rest are counted.
+   * @default 20
+   */
+  readonly maxFindingsInMessage: number;
+  /**
+   * E-mail addresses subscribed to the findings topic.
+   * @default - the top-level `alertEmails`
+   */
+  readonly emails: readonly string[];
+  /**
+   * Lowest severity e-mailed (`info`, `low`, `medium`, `high`, `critical`): a subscription filter
+   * policy on the `severity` message attribute. Every finding is still published to the topic.
+   * @default 'info' (everything)
+   */
+  readonly minimumSeverity: Severity;
+}
+
 /** The validated configuration, every default applied. */
 export interface OktaLakeConfig {
   /** One or more Okta orgs, hosts unique. */
@@ -134,6 +173,7 @@ export interface OktaLakeConfig {
    * @default 365
    */
   readonly logRetentionDays: number;
+  readonly detections: DetectionsConfig;
 }
 
 export const DEFAULT_RETENTION: RetentionConfig = {
@@ -157,6 +197,17 @@ export const CONFIG_DEFAULTS = {
   logRetentionDays: 365,
 } as const;
 
+/** Defaults of `detections` (its `emails` default to the top-level `alertEmails`). */
+export const DETECTIONS_DEFAULTS = {
+  enabled: true,
+  suppressionWindowHours: 24,
+  maxFindingsInMessage: 20,
+  minimumSeverity: 'info' as Severity,
+} as const;
+
+/** Longest suppression window the runner accepts, in hours (365 days). */
+export const MAX_SUPPRESSION_WINDOW_HOURS = MAX_SUPPRESSION_WINDOW_MS / 3_600_000;
+
 /** Athena refuses a smaller per-query cutoff. */
 export const ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
@@ -178,6 +229,7 @@ const TOP_LEVEL_FIELDS = [
   'watermarkLagAlarmMinutes',
   'lambdaArchitecture',
   'logRetentionDays',
+  'detections',
 ] as const;
 
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -317,13 +369,13 @@ function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
   });
 }
 
-function parseEmails(r: Reader, value: unknown): string[] {
+function parseEmails(r: Reader, value: unknown, field = 'alertEmails'): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) r.fail('alertEmails', 'must be an array of e-mail addresses', value);
+  if (!Array.isArray(value)) r.fail(field, 'must be an array of e-mail addresses', value);
   const seen = new Set<string>();
   return value.map((email, i) => {
-    if (typeof email !== 'string' || !EMAIL.test(email)) r.fail(`alertEmails[${i}]`, 'must be an e-mail address like "secops@example.com"', email);
-    if (seen.has(email.toLowerCase())) r.fail(`alertEmails[${i}]`, 'must be unique', email);
+    if (typeof email !== 'string' || !EMAIL.test(email)) r.fail(`${field}[${i}]`, 'must be an e-mail address like "secops@example.com"', email);
+    if (seen.has(email.toLowerCase())) r.fail(`${field}[${i}]`, 'must be unique', email);
     seen.add(email.toLowerCase());
     return email;
   });
@@ -380,6 +432,20 @@ function parseObjectLock(r: Reader, value: unknown): ObjectLockConfig | undefine
   return { mode, days };
 }
 
+function parseDetections(r: Reader, value: unknown, alertEmails: readonly string[]): DetectionsConfig {
+  const d = DETECTIONS_DEFAULTS;
+  if (value === undefined) return { ...d, emails: alertEmails };
+  const o = r.object('detections', value, ['enabled', 'suppressionWindowHours', 'maxFindingsInMessage', 'emails', 'minimumSeverity']);
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean') r.fail('detections.enabled', 'must be true or false', o.enabled);
+  return {
+    enabled: (o.enabled as boolean | undefined) ?? d.enabled,
+    suppressionWindowHours: r.integer('detections.suppressionWindowHours', o.suppressionWindowHours, 1, MAX_SUPPRESSION_WINDOW_HOURS, d.suppressionWindowHours),
+    maxFindingsInMessage: r.integer('detections.maxFindingsInMessage', o.maxFindingsInMessage, 1, MAX_FINDINGS_IN_MESSAGE_LIMIT, d.maxFindingsInMessage),
+    emails: o.emails === undefined ? alertEmails : parseEmails(r, o.emails, 'detections.emails'),
+    minimumSeverity: r.oneOf('detections.minimumSeverity', o.minimumSeverity, SEVERITIES, d.minimumSeverity),
+  };
+}
+
 /**
  * Validates a raw configuration (parsed JSON) and applies the defaults.
  * @param source where the configuration came from, quoted in error messages (e.g. a file name)
@@ -427,6 +493,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
       retention.expireAfterDays,
     );
   }
+  const detections = parseDetections(r, o.detections, alertEmails);
   const config: OktaLakeConfig = {
     orgs,
     scheduleMinutes,
@@ -439,6 +506,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
     watermarkLagAlarmMinutes,
     lambdaArchitecture,
     logRetentionDays,
+    detections,
   };
   return objectLock ? { ...config, objectLock } : config;
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, DEFAULT_RETENTION, parseConfig } from '../../lib/config/config';
+import { CONFIG_DEFAULTS, DEFAULT_RETENTION, DETECTIONS_DEFAULTS, MAX_SUPPRESSION_WINDOW_HOURS, parseConfig } from '../../lib/config/config';
+import { MAX_FINDINGS_IN_MESSAGE_LIMIT } from '../../lib/core/detect/input';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, type ContextSource } from '../../lib/config/load';
 import { ConfigError } from '../../lib/core/errors';
 
@@ -26,6 +27,7 @@ describe('parseConfig', () => {
       watermarkLagAlarmMinutes: 60,
       lambdaArchitecture: 'arm64',
       logRetentionDays: 365,
+      detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, emails: [], minimumSeverity: 'info' },
     });
     expect(config.objectLock).toBeUndefined();
     expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');
@@ -48,6 +50,7 @@ describe('parseConfig', () => {
       watermarkLagAlarmMinutes: 120,
       lambdaArchitecture: 'x86_64',
       logRetentionDays: 30,
+      detections: { enabled: false, suppressionWindowHours: 72, maxFindingsInMessage: 50, emails: ['analysts@example.com'], minimumSeverity: 'high' },
     };
     expect(parseConfig(input)).toEqual(input);
   });
@@ -100,12 +103,46 @@ describe('parseConfig', () => {
     ['lag alarm below normal lag', { orgs: [ORG], watermarkLagAlarmMinutes: 10 }, /"watermarkLagAlarmMinutes" must be more than settleLagMinutes \+ scheduleMinutes \(10\)/],
     ['bad architecture', { orgs: [ORG], lambdaArchitecture: 'x64' }, /"lambdaArchitecture" must be one of "arm64", "x86_64"/],
     ['bad log retention', { orgs: [ORG], logRetentionDays: 100 }, /"logRetentionDays" must be one of 1, 3, 5/],
+    ['detections not an object', { orgs: [ORG], detections: true }, /"detections" must be an object/],
+    ['detections unknown field', { orgs: [ORG], detections: { schedule: 'rate(5 minutes)' } }, /"detections.schedule" is not a known field; allowed: enabled, suppressionWindowHours/],
+    ['detections enabled not a boolean', { orgs: [ORG], detections: { enabled: 'yes' } }, /"detections.enabled" must be true or false \(got "yes"\)/],
+    ['suppression window zero', { orgs: [ORG], detections: { suppressionWindowHours: 0 } }, /"detections.suppressionWindowHours" must be a whole number from 1 to 8760/],
+    ['suppression window over a year', { orgs: [ORG], detections: { suppressionWindowHours: 8761 } }, /"detections.suppressionWindowHours" must be a whole number from 1 to 8760/],
+    ['suppression window fraction', { orgs: [ORG], detections: { suppressionWindowHours: 1.5 } }, /"detections.suppressionWindowHours" must be a whole number/],
+    ['findings per message zero', { orgs: [ORG], detections: { maxFindingsInMessage: 0 } }, /"detections.maxFindingsInMessage" must be a whole number from 1 to 200/],
+    ['findings per message too many', { orgs: [ORG], detections: { maxFindingsInMessage: 201 } }, /"detections.maxFindingsInMessage" must be a whole number from 1 to 200/],
+    ['detection emails not an array', { orgs: [ORG], detections: { emails: 'soc@example.com' } }, /"detections.emails" must be an array of e-mail addresses/],
+    ['bad detection email', { orgs: [ORG], detections: { emails: ['soc@example.com', 'soc'] } }, /"detections.emails\[1\]" must be an e-mail address/],
+    ['duplicate detection email', { orgs: [ORG], detections: { emails: ['soc@example.com', 'SOC@example.com'] } }, /"detections.emails\[1\]" must be unique/],
+    ['bad minimum severity', { orgs: [ORG], detections: { minimumSeverity: 'warning' } }, /"detections.minimumSeverity" must be one of "info", "low", "medium", "high", "critical"/],
   ];
 
   it.each(invalid)('refuses %s', (_name, input, message) => {
     // Act / Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('sends findings to the alert addresses unless detections name their own', () => {
+    // Prepare
+    const alertEmails = ['oncall@example.com'];
+    // Act
+    const inherited = parseConfig({ orgs: [ORG], alertEmails, detections: { suppressionWindowHours: 48 } });
+    const own = parseConfig({ orgs: [ORG], alertEmails, detections: { emails: ['soc@example.com'] } });
+    const none = parseConfig({ orgs: [ORG], alertEmails, detections: { emails: [] } });
+    // Assess
+    expect(inherited.detections).toEqual({ ...DETECTIONS_DEFAULTS, suppressionWindowHours: 48, emails: alertEmails });
+    expect(own.detections.emails).toEqual(['soc@example.com']);
+    expect(own.alertEmails).toEqual(alertEmails);
+    expect(none.detections.emails).toEqual([]);
+  });
+
+  it('bounds the detection settings by what the runner accepts', () => {
+    // The runner refuses a window over 365 days and more than 200 findings per message.
+    expect(MAX_SUPPRESSION_WINDOW_HOURS).toBe(365 * 24);
+    expect(MAX_FINDINGS_IN_MESSAGE_LIMIT).toBe(200);
+    const edge = parseConfig({ orgs: [ORG], detections: { suppressionWindowHours: MAX_SUPPRESSION_WINDOW_HOURS, maxFindingsInMessage: MAX_FINDINGS_IN_MESSAGE_LIMIT } });
+    expect(edge.detections).toMatchObject({ suppressionWindowHours: 8760, maxFindingsInMessage: 200 });
   });
 
   it('names the source of the configuration in its messages', () => {
