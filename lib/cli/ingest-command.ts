@@ -12,6 +12,7 @@ import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
 import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
 import { openLakeTarget } from './lake-target';
+import { SWEEP_FLAGS, reconcileExitCode, runReconcileOnLake, summariseReconcile, sweepFlags } from './reconcile-command';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
 export const INGEST_HELP = `Usage: okta-lake ingest --org <host or URL> --out <dir | s3://bucket/prefix> [options]
@@ -30,6 +31,8 @@ Options:
   --rate-limit-share <x>  share of the org's rate limit this client may use, 0 to 1 (default 0.5)
   --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
   --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
+  --reconcile             after catching up, sweep for late events (see \`okta-lake reconcile --help\`)
+  --offsets, --span, --max-backlog   options of that sweep (defaults 1h,24h / 1h / 24h)
 
 Credentials (environment only):
   OKTA_API_TOKEN                        an SSWS API token, or
@@ -86,6 +89,8 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     'rate-limit-share': { type: 'string' },
     state: { type: 'string' },
     's3-endpoint': { type: 'string' },
+    reconcile: { type: 'boolean' },
+    ...SWEEP_FLAGS,
   });
   if (values.help) {
     deps.stdout.write(`${INGEST_HELP}\n`);
@@ -100,6 +105,10 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
   const maxWindow = optionalString(values, 'max-window');
   const share = optionalString(values, 'rate-limit-share');
   const credentials = credentialsFromEnv(deps.env, org);
+  const sweep = values.reconcile === true ? sweepFlags(values) : undefined;
+  if (!sweep && ['offsets', 'span', 'max-backlog'].some((f) => values[f] !== undefined)) {
+    throw new UsageError('--offsets, --span and --max-backlog apply to the sweep: add --reconcile');
+  }
 
   const { stats, result, elapsedMs } = await runIngestToLake({
     org,
@@ -116,6 +125,22 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     signal: deps.signal,
   });
   deps.stdout.write(`${summarise(org.host, out, result, stats, elapsedMs)}\n`);
+  if (sweep && result.outcome === 'caught-up' && result.watermark !== undefined) {
+    const swept = await runReconcileOnLake({
+      org,
+      credentials,
+      out,
+      stateDir: optionalString(values, 'state'),
+      s3Endpoint: optionalString(values, 's3-endpoint'),
+      watermark: result.watermark,
+      ...sweep,
+      rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+      stderr: deps.stderr,
+      signal: deps.signal,
+    });
+    deps.stdout.write(`${summariseReconcile(org.host, out, swept.result, swept.elapsedMs)}\n`);
+    return reconcileExitCode(swept.result);
+  }
   switch (result.outcome) {
     case 'caught-up':
       return EXIT.ok;

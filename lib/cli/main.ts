@@ -11,6 +11,7 @@ import { huntCommand } from './hunt-command';
 import { importCommand } from './import-command';
 import { ingestCommand } from './ingest-command';
 import { mockOktaCommand } from './mock-okta-command';
+import { reconcileCommand } from './reconcile-command';
 import { EXIT } from './output';
 
 export const MAIN_HELP = `Usage: okta-lake <command> [options]
@@ -19,6 +20,7 @@ Keep the Okta System Log as Hive-partitioned Parquet, and hunt in it.
 
 Commands:
   ingest      read an Okta org's System Log into a lake (a folder or S3), resumably
+  reconcile   re-read closed windows and add the events Okta recorded late
   import      write exported events (JSON array or JSON lines) into a lake
   hunt        run the athena-queries/ detections and hunts on a local lake with DuckDB
   mock-okta   serve events with Okta's /api/v1/logs semantics on loopback (for tests and demos)
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, Command> = {
   import: (argv, io) => importCommand(argv, io),
   hunt: (argv, io) => huntCommand(argv, io),
   'mock-okta': (argv, io) => mockOktaCommand(argv, io),
+  reconcile: (argv, io) => reconcileCommand(argv, io),
   demo: (argv, io) => demoCommand(argv, io),
 };
 

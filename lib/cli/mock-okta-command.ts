@@ -24,6 +24,7 @@ Options:
   --fail-resets <n>        reset the connection of the next n log requests
   --fail-stalls <n>        never answer the next n log requests
   --fail-truncated <n>     send half a page for the next n log requests
+  --fail-malformed <n>     send the next n pages whole but as invalid JSON (a trailing comma)
   --foreign-next-link      point rel="next" links at another host (a client must refuse them)
 
 Authentication: requests must carry "SSWS $OKTA_API_TOKEN". When OKTA_API_TOKEN is not set, a
@@ -46,6 +47,7 @@ export async function mockOktaCommand(
     'fail-resets': { type: 'string' },
     'fail-stalls': { type: 'string' },
     'fail-truncated': { type: 'string' },
+    'fail-malformed': { type: 'string' },
     'foreign-next-link': { type: 'boolean' },
   });
   if (values.help) {
@@ -66,6 +68,7 @@ export async function mockOktaCommand(
     nextResets: count('fail-resets'),
     nextStalls: count('fail-stalls'),
     nextTruncated: count('fail-truncated'),
+    nextMalformed: count('fail-malformed'),
     foreignNextLink: values['foreign-next-link'] === true,
   };
 

@@ -31,6 +31,12 @@ export type MockFaultKind =
   | 'stall'
   /** HTTP 200 with the first half of the page body, ended cleanly (as a broken proxy would). */
   | 'truncated'
+  /**
+   * HTTP 200 with the whole page, still a `[...]` array from end to end, that is not valid JSON: a
+   * comma before the closing bracket (`[{...},{...},]`, `[,]` for an empty page), as a careless
+   * serialiser writes it. The client passes it on (it looks complete); the writer refuses it.
+   */
+  | 'malformed'
   /** HTTP 429 with the bucket's `X-Rate-Limit-*` headers (unless `omitRateLimitHeaders`). */
   | '429'
   /** HTTP 403 E0000006. */
@@ -47,7 +53,7 @@ export interface MockFault {
 /**
  * Counters of faults to inject into the next `/api/v1/logs` requests, live and mutable
  * (`mock.faults.next5xx = 2`). When several are set, one fault per request is taken in this order:
- * 429, 5xx, forbidden, reset, stall, truncated. Each injected fault decrements its counter.
+ * 429, 5xx, forbidden, reset, stall, truncated, malformed. Each injected fault decrements its counter.
  */
 export interface MockFaultPlan {
   next429: number;
@@ -56,6 +62,8 @@ export interface MockFaultPlan {
   nextResets: number;
   nextStalls: number;
   nextTruncated: number;
+  /** The next pages are served whole but as malformed JSON (see the `malformed` fault kind). @default 0 */
+  nextMalformed: number;
   /** The next token requests answer HTTP 503. */
   nextToken5xx: number;
   /** `rel="next"` links point to this origin (`true`: {@link DEFAULT_FOREIGN_ORIGIN}) instead of the mock's. */
@@ -114,7 +122,7 @@ export interface MockOktaStats {
   /** 429 answers (bucket empty, or injected). */
   readonly rateLimited: number;
   readonly badRequests: number;
-  /** Log pages answered with HTTP 200 (truncated ones included). */
+  /** Log pages answered with HTTP 200 (truncated and malformed ones included). */
   readonly pagesServed: number;
   readonly eventsServed: number;
   readonly faultsInjected: Readonly<Record<MockFaultKind | 'token5xx', number>>;
@@ -267,6 +275,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     nextResets: 0,
     nextStalls: 0,
     nextTruncated: 0,
+    nextMalformed: 0,
     nextToken5xx: 0,
     foreignNextLink: false,
     ...options.faults,
@@ -282,7 +291,16 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     pagesServed: 0,
     eventsServed: 0,
   };
-  const injected: Record<MockFaultKind | 'token5xx', number> = { '5xx': 0, reset: 0, stall: 0, truncated: 0, '429': 0, forbidden: 0, token5xx: 0 };
+  const injected: Record<MockFaultKind | 'token5xx', number> = {
+    '5xx': 0,
+    reset: 0,
+    stall: 0,
+    truncated: 0,
+    malformed: 0,
+    '429': 0,
+    forbidden: 0,
+    token5xx: 0,
+  };
   const tokens = new Map<string, IssuedToken>();
   const usedJtis = new Set<string>();
   const bucket: Bucket = { windowStart: 0, used: 0 };
@@ -327,6 +345,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       ['nextResets', 'reset'],
       ['nextStalls', 'stall'],
       ['nextTruncated', 'truncated'],
+      ['nextMalformed', 'malformed'],
     ];
     for (const [key, kind] of plan) {
       const left = faults[key];
@@ -418,6 +437,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     if (fault?.kind === 'truncated') {
       body = body.slice(0, Math.floor(body.length / 2));
       while (body.endsWith(']')) body = body.slice(0, -1);
+    } else if (fault?.kind === 'malformed') {
+      body = `${body.slice(0, -1)},]`;
     }
     counters.pagesServed++;
     counters.eventsServed += page.count;

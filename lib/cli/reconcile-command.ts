@@ -1,0 +1,203 @@
+/**
+ * `okta-lake reconcile`: the reconciliation sweep from a laptop, into the same lake and state as
+ * `okta-lake ingest` (also run by `okta-lake ingest --reconcile` after the ingestion).
+ */
+import { randomUUID } from 'node:crypto';
+import { SinkLakeIndex } from '../core/ingest/lake-index';
+import { reconcile, type ReconcileResult } from '../core/ingest/reconcile';
+import type { CredentialProvider } from '../core/okta/credentials';
+import { OktaLogClient } from '../core/okta/client';
+import { parseOrg, type OktaOrg } from '../core/okta/org';
+import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
+import { UsageError, optionalString, parse, parseDuration, parseNumber, requireString } from './args';
+import { credentialsFromEnv } from './ingest-command';
+import { openLakeTarget } from './lake-target';
+import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
+
+export const RECONCILE_HELP = `Usage: okta-lake reconcile --org <host or URL> --out <dir | s3://bucket/prefix> [options]
+
+Re-reads windows some time after they closed (by default 1 hour and 24 hours behind the
+watermark that \`okta-lake ingest\` left), compares them with the uuids the lake holds for those
+partitions, and writes only the events Okta recorded late, as new objects. Each offset keeps its
+own progress beside the watermark, so every window is swept once per offset however often this
+runs. \`okta-lake ingest --reconcile\` runs the same sweep after ingesting.
+
+Options:
+  --org <host|URL>        the Okta org, e.g. acme.okta.com (https only; http only for loopback)
+  --out <dir|s3://...>    the lake: a folder, or an S3 bucket and prefix
+  --offsets <list>        how far behind the watermark to sweep, e.g. 1h,24h (default 1h,24h)
+  --span <dur>            length of a sweep window, whole hours dividing a day (default 1h)
+  --max-backlog <dur>     an offset further behind than this skips ahead (default 24h)
+  --rate-limit-share <x>  share of the org's rate limit this client may use, 0 to 1 (default 0.5)
+  --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
+  --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
+
+Credentials: as for \`okta-lake ingest\` (OKTA_API_TOKEN, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE).
+
+Exit codes: 0 done, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
+4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
+
+/** `--offsets 1h,24h` -> milliseconds. */
+export function parseOffsets(text: string, flag: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list of durations such as 1h,24h, got "${text}"`);
+  return parts.map((p) => parseDuration(p, flag));
+}
+
+export interface ReconcileOnLakeOptions {
+  readonly org: OktaOrg;
+  readonly credentials: CredentialProvider;
+  readonly out: string;
+  readonly stateDir?: string;
+  readonly s3Endpoint?: string;
+  /** The org's watermark when the caller knows it (after an ingestion run). @default read from the state */
+  readonly watermark?: string;
+  readonly offsetsMs?: readonly number[];
+  readonly spanMs?: number;
+  readonly maxBacklogMs?: number;
+  readonly rateLimitShare?: number;
+  readonly stderr: NodeJS.WriteStream;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReconcileOnLakeResult {
+  readonly result: ReconcileResult;
+  readonly elapsedMs: number;
+}
+
+/** One sweep over a folder or S3 lake, with warnings on stderr; used by `reconcile` and `ingest --reconcile`. */
+export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<ReconcileOnLakeResult> {
+  const started = Date.now();
+  const progress = new ProgressPrinter(o.stderr);
+  const reporter = progress.reporter();
+  const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
+  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
+  const writer = await DuckDbParquetWriter.open({});
+  try {
+    const index = await SinkLakeIndex.open({ sink: target.sink });
+    try {
+      const result = await reconcile({
+        org: o.org.host,
+        source: client,
+        writer,
+        sink: target.sink,
+        index,
+        store: target.store,
+        owner: `cli-${randomUUID()}`,
+        reporter,
+        ...(o.watermark !== undefined ? { watermark: o.watermark } : {}),
+        ...(o.offsetsMs !== undefined ? { offsetsMs: o.offsetsMs } : {}),
+        ...(o.spanMs !== undefined ? { spanMs: o.spanMs } : {}),
+        ...(o.maxBacklogMs !== undefined ? { maxBacklogMs: o.maxBacklogMs } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return { result, elapsedMs: Date.now() - started };
+    } finally {
+      await index.close();
+    }
+  } finally {
+    progress.done();
+    await writer.close();
+    target.close();
+  }
+}
+
+/** `3600000` -> `1h`, `5400000` -> `90m`. */
+export function offsetLabel(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`;
+}
+
+export function summariseReconcile(org: string, out: string, r: ReconcileResult, elapsedMs: number): string {
+  const outcome: Record<ReconcileResult['outcome'], string> = {
+    done: 'every due window swept',
+    'time-budget': 'stopped on its time budget; run again to continue',
+    stopped: 'interrupted; run again to continue',
+    'lease-held': 'another run holds the lease for this org; nothing swept',
+    'no-watermark': 'nothing ingested yet; nothing to sweep',
+  };
+  const lines = r.lines.map(
+    (l) =>
+      `  offset ${offsetLabel(l.offsetMs).padEnd(11)}${l.leaseHeld ? 'skipped (another run holds it)' : `${formatCount(l.windows)} windows, ${formatCount(l.lateEvents)} late events`}` +
+      (l.sweptUntil ? `, swept until ${l.sweptUntil}` : ''),
+  );
+  return [
+    `reconcile ${org} -> ${out}: ${outcome[r.outcome]}`,
+    `  late events found  ${formatCount(r.lateEvents)} (written as new objects)${r.lateQuarantined > 0 ? `, ${formatCount(r.lateQuarantined)} quarantined` : ''}`,
+    `  windows swept      ${formatCount(r.windows)} (${formatCount(r.pages)} pages, ${formatCount(r.eventsSeen)} events compared)`,
+    ...(r.windowsSkipped > 0 ? [`  windows skipped    ${formatCount(r.windowsSkipped)} (an offset had fallen more than the backlog behind)`] : []),
+    `  objects written    ${formatCount(r.objectsWritten)} (${formatBytes(r.bytesWritten)})`,
+    ...lines,
+    `  elapsed            ${formatDuration(elapsedMs)}`,
+  ].join('\n');
+}
+
+export function reconcileExitCode(r: ReconcileResult): number {
+  switch (r.outcome) {
+    case 'done':
+    case 'no-watermark':
+      return EXIT.ok;
+    case 'lease-held':
+      return EXIT.busy;
+    default:
+      return EXIT.partial;
+  }
+}
+
+export interface ReconcileCommandDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly signal?: AbortSignal;
+}
+
+/** The sweep options shared by `reconcile` and `ingest --reconcile`. */
+export const SWEEP_FLAGS = {
+  offsets: { type: 'string' },
+  span: { type: 'string' },
+  'max-backlog': { type: 'string' },
+} as const;
+
+/** Reads `--offsets`, `--span` and `--max-backlog`. */
+export function sweepFlags(values: Record<string, string | boolean | undefined>): Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'> {
+  const offsets = optionalString(values, 'offsets');
+  const span = optionalString(values, 'span');
+  const backlog = optionalString(values, 'max-backlog');
+  return {
+    ...(offsets !== undefined ? { offsetsMs: parseOffsets(offsets, '--offsets') } : {}),
+    ...(span !== undefined ? { spanMs: parseDuration(span, '--span') } : {}),
+    ...(backlog !== undefined ? { maxBacklogMs: parseDuration(backlog, '--max-backlog') } : {}),
+  };
+}
+
+export async function reconcileCommand(argv: readonly string[], deps: ReconcileCommandDeps): Promise<number> {
+  const { values } = parse(argv, {
+    org: { type: 'string' },
+    out: { type: 'string' },
+    ...SWEEP_FLAGS,
+    'rate-limit-share': { type: 'string' },
+    state: { type: 'string' },
+    's3-endpoint': { type: 'string' },
+  });
+  if (values.help) {
+    deps.stdout.write(`${RECONCILE_HELP}\n`);
+    return EXIT.ok;
+  }
+  const org = parseOrg(requireString(values, 'org'), { allowInsecureLoopback: true });
+  const out = requireString(values, 'out');
+  const share = optionalString(values, 'rate-limit-share');
+  const sweep = sweepFlags(values);
+  const credentials = credentialsFromEnv(deps.env, org);
+  const { result, elapsedMs } = await runReconcileOnLake({
+    org,
+    credentials,
+    out,
+    stateDir: optionalString(values, 'state'),
+    s3Endpoint: optionalString(values, 's3-endpoint'),
+    ...sweep,
+    rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+    stderr: deps.stderr,
+    signal: deps.signal,
+  });
+  deps.stdout.write(`${summariseReconcile(org.host, out, result, elapsedMs)}\n`);
+  return reconcileExitCode(result);
+}

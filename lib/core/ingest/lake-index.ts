@@ -1,0 +1,111 @@
+/**
+ * A `LakeIndex` over any `LakeSink` (S3 or a folder): lists the Parquet objects of the partitions
+ * asked for, copies them into a private temporary folder, and reads only their `uuid` column with
+ * DuckDB. Nothing here knows whether the sink is S3: the core stays free of the AWS SDK.
+ *
+ * Calls are serialised (one DuckDB connection); the copies are removed after each call.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, OktaLakeError } from '../errors';
+import { partitionPrefix, type Partition } from '../layout';
+import type { LakeSink } from '../ports';
+import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from '../writer/duckdb';
+import type { LakeIndex } from './reconcile';
+
+/** The uuids of a partition could not be read (listing, fetching or reading a Parquet object failed). */
+export class LakeIndexError extends OktaLakeError {}
+
+export interface SinkLakeIndexOptions extends DuckDbOptions {
+  readonly sink: LakeSink;
+  /** Objects fetched from the sink at the same time. @default 8 */
+  readonly concurrency?: number;
+}
+
+const PARQUET = '.parquet';
+
+export class SinkLakeIndex implements LakeIndex {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly sink: LakeSink,
+    private readonly db: OpenDuckDb,
+    private readonly workDir: string,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Opens DuckDB (see `openDuckDb`; the defaults suit a Lambda function) for reading the lake. */
+  static async open(options: SinkLakeIndexOptions): Promise<SinkLakeIndex> {
+    const concurrency = options.concurrency ?? 8;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+      throw new ConfigError(`SinkLakeIndex concurrency must be an integer from 1 to 64, got ${concurrency}`);
+    }
+    const db = await openDuckDb(options);
+    const workDir = join(db.tmpDir, `lake-index-${process.pid}-${randomUUID()}`);
+    return new SinkLakeIndex(options.sink, db, workDir, concurrency);
+  }
+
+  uuidsIn(org: string, partitions: readonly Partition[]): Promise<Set<string>> {
+    if (this.closed) return Promise.reject(new LakeIndexError('uuidsIn called after close()'));
+    const run = this.queue.then(() => this.read(org, partitions));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.db.close();
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+
+  private async read(org: string, partitions: readonly Partition[]): Promise<Set<string>> {
+    const keys: string[] = [];
+    for (const p of partitions) {
+      const prefix = partitionPrefix(org, p);
+      try {
+        keys.push(...(await this.sink.list(prefix)).filter((k) => k.endsWith(PARQUET)));
+      } catch (cause) {
+        throw new LakeIndexError(`could not list ${this.sink.location}/${prefix}`, { cause });
+      }
+    }
+    const uuids = new Set<string>();
+    if (keys.length === 0) return uuids;
+    const dir = join(this.workDir, randomUUID());
+    await mkdir(dir, { recursive: true });
+    try {
+      const files = keys.map((_, i) => join(dir, `${i}${PARQUET}`));
+      let next = 0;
+      const fetchOne = async (): Promise<void> => {
+        for (let i = next++; i < keys.length; i = next++) {
+          let body: Uint8Array | undefined;
+          try {
+            body = await this.sink.get(keys[i]);
+          } catch (cause) {
+            throw new LakeIndexError(`could not read ${this.sink.location}/${keys[i]}`, { cause });
+          }
+          // Listed a moment ago and gone now: nothing replaces lake objects by deleting them, so
+          // treat it as an error rather than as a partition without those events.
+          if (body === undefined) throw new LakeIndexError(`${this.sink.location}/${keys[i]} was listed but cannot be found`);
+          await writeFile(files[i], body);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, fetchOne));
+      const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+      let values: unknown[];
+      try {
+        const reader = await this.db.connection.runAndReadAll(`SELECT DISTINCT uuid FROM read_parquet([${list}])`);
+        values = reader.getColumnsJS()[0] ?? [];
+      } catch (cause) {
+        throw new LakeIndexError(`could not read the uuid column of ${keys.length} objects under ${this.sink.location}/${partitionPrefix(org)}`, { cause });
+      }
+      for (const v of values) if (typeof v === 'string') uuids.add(v);
+      return uuids;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A simulated clock for tests and the soak: time moves only when someone sleeps on it or moves it,
+ * so rate-limit waits, backoffs, lease TTLs and schedules cost no real time, and the mock Okta (given
+ * the same clock) makes late events visible as it moves.
+ */
+import type { Clock } from '../ports';
+
+export class ManualClock implements Clock {
+  #t: number;
+  /** Total time slept on this clock (waits that cost no real time). */
+  slept = 0;
+
+  constructor(startMs: number) {
+    if (!Number.isFinite(startMs)) throw new RangeError(`ManualClock start must be a finite epoch ms, got ${startMs}`);
+    this.#t = startMs;
+  }
+
+  now(): number {
+    return this.#t;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    if (ms > 0) {
+      this.#t += ms;
+      this.slept += ms;
+    }
+    // Yield like a real timer would, so that concurrent work interleaves.
+    await Promise.resolve();
+  }
+
+  /** Moves the clock forward by `ms` (never backward). */
+  advance(ms: number): void {
+    if (ms > 0) this.#t += ms;
+  }
+
+  /** Moves the clock to `ms` when that is later than now. */
+  advanceTo(ms: number): void {
+    if (ms > this.#t) this.#t = ms;
+  }
+}
