@@ -106,8 +106,13 @@ export interface LogPage {
 export interface LogPageSource {
   /** URL of the first page of a bounded query `[since, until)` in `published` order. */
   boundedQueryUrl(since: string, until: string): string;
-  /** Fetches one page (retrying, pacing to the rate limit), refusing links to any other host. */
-  fetchPage(url: string, signal?: AbortSignal): Promise<LogPage>;
+  /**
+   * Fetches one page (retrying, pacing to the rate limit), refusing links to any other host.
+   * `onNextLink`, when given, is called at most once with the page's `rel="next"` link as soon as the
+   * response headers carry it, before the body is read, so the caller can request the next page
+   * early; the link in the returned page is the authoritative one.
+   */
+  fetchPage(url: string, signal?: AbortSignal, onNextLink?: (nextUrl: string) => void): Promise<LogPage>;
 }
 
 /** One Parquet object produced from a page: one per `dt/hour` partition the page touches. */

@@ -76,6 +76,34 @@ describe('OktaLogClient: pages', () => {
     expect(second.nextUrl).toBeUndefined();
   });
 
+  it('announces the next link from the response headers before the page completes, once, and never a foreign one', async () => {
+    // Prepare: the mock sends headers and body together, so what is checked is the order: the
+    // announcement comes before fetchPage resolves (with a slow body it comes that much earlier).
+    const events = makeEvents(3, T0);
+    const m = await mock({ events });
+    const c = client(m, { pageSize: 2 });
+    const order: string[] = [];
+    const announced: string[] = [];
+    // Act
+    const first = await c
+      .fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)), undefined, (next) => {
+        order.push('announced');
+        announced.push(next);
+      })
+      .then((p) => {
+        order.push('resolved');
+        return p;
+      });
+    // Assess
+    expect(order).toEqual(['announced', 'resolved']);
+    expect(announced).toEqual([first.nextUrl]);
+    // A foreign next link is not announced; the page itself is refused.
+    m.faults.foreignNextLink = true;
+    const none: string[] = [];
+    await expect(c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)), undefined, (n) => none.push(n))).rejects.toThrow(ForeignLinkError);
+    expect(none).toEqual([]);
+  });
+
   it('treats an empty page of a bounded query as the last one, but keeps next for a polling query', async () => {
     // Prepare: a fetch that answers [] with a next link (as Okta may at the end of a window)
     const origin = 'https://acme.okta.com';

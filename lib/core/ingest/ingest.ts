@@ -8,10 +8,11 @@
  * Each page's objects are named from its window and page index, so re-reading a page replaces the
  * objects it wrote before instead of adding copies.
  *
- * While page n is being written, page n+1 is already being fetched.
+ * While page n is being written, page n+1 is already being fetched (see `PageChain`).
  */
 import { ConfigError, OktaLakeError } from '../errors';
 import { pageObjectName, quarantineObjectKey } from '../layout';
+import { PageChain } from './page-chain';
 import {
   systemClock,
   silentReporter,
@@ -186,14 +187,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     return { start: iso(start), end: iso(end), pagesWritten: 0, eventsWritten: 0 };
   };
 
-  let inflight: AbortController | undefined;
-  const fetchAhead = (url: string): { page: Promise<LogPage>; controller: AbortController } => {
-    const controller = new AbortController();
-    const page = source.fetchPage(url, controller.signal);
-    // Avoid an unhandled rejection if the run stops before awaiting it.
-    page.catch(() => undefined);
-    return { page, controller };
-  };
+  let chain: PageChain | undefined;
 
   let outcome: IngestOutcome = 'caught-up';
   try {
@@ -208,19 +202,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       totals.windows++;
       let pageIndex = window.pagesWritten;
       let windowEvents = window.eventsWritten;
-      let ahead = fetchAhead(window.nextUrl ?? source.boundedQueryUrl(window.start, window.end));
-      inflight = ahead.controller;
+      // Pages are requested as soon as their link is known, while earlier ones are written.
+      chain = new PageChain(source, window.nextUrl ?? source.boundedQueryUrl(window.start, window.end));
 
       for (;;) {
-        const page = await ahead.page;
+        const page = await chain.take();
         const nextUrl = page.nextUrl && !isEmptyPage(page.body) ? page.nextUrl : undefined;
-        // Fetch page n+1 while page n is written.
-        if (nextUrl && !shouldStop()) {
-          ahead = fetchAhead(nextUrl);
-          inflight = ahead.controller;
-        } else {
-          inflight = undefined;
-        }
 
         const name = pageObjectName(window.start, window.end, pageIndex);
         const written = isEmptyPage(page.body) ? undefined : await writePage(page, name, window.end);
@@ -251,7 +238,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           bytesWritten: totals.bytesWritten,
         });
 
-        if (!nextUrl) continue windows;
+        if (!nextUrl) {
+          chain.stop();
+          continue windows;
+        }
         const stopNow = shouldStop();
         if (stopNow) {
           outcome = stopNow;
@@ -260,7 +250,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       }
     }
   } finally {
-    inflight?.abort();
+    chain?.stop();
     await store.release(lease).catch((error: unknown) => reporter.warn('could not release the lease', { error: String(error) }));
   }
 

@@ -247,8 +247,23 @@ export class OktaLogClient implements LogPageSource {
     return `${this.org.origin}${LOGS_PATH}?${q.toString()}`;
   }
 
-  async fetchPage(url: string, signal?: AbortSignal): Promise<LogPage> {
+  async fetchPage(url: string, signal?: AbortSignal, onNextLink?: (nextUrl: string) => void): Promise<LogPage> {
     const target = this.#checkUrl(url, 'page URL');
+    let announced = false;
+    // The next link is announced once, from the first 200 response whose headers name an allowed one.
+    const announce = (headers: Headers, pageUrl: string): void => {
+      if (announced || !onNextLink) return;
+      const link = findLink(parseLinkHeader(headers.get('link'), pageUrl), 'next');
+      if (link === undefined) return;
+      let next: string;
+      try {
+        next = this.#checkUrl(link, 'rel="next" link');
+      } catch {
+        return; // refused when the page completes, with the named error
+      }
+      announced = true;
+      onNextLink(next);
+    };
     let used = 0;
     let backoffs = 0;
     let attempts = 0;
@@ -257,7 +272,7 @@ export class OktaLogClient implements LogPageSource {
       signal?.throwIfAborted();
       await this.#pace(signal);
       attempts++;
-      const result = await this.#attempt(target, attempts, signal);
+      const result = await this.#attempt(target, attempts, signal, announce);
       if (result.ok) return result.page;
       const failure = result.failure;
       if (failure.cause === 'unauthorized') {
@@ -340,7 +355,7 @@ export class OktaLogClient implements LogPageSource {
     return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode });
   }
 
-  async #attempt(url: string, attempt: number, signal?: AbortSignal): Promise<AttemptResult> {
+  async #attempt(url: string, attempt: number, signal?: AbortSignal, onHeaders?: (headers: Headers, url: string) => void): Promise<AttemptResult> {
     let authorization: string;
     try {
       authorization = await this.#credentials.authorization(signal);
@@ -376,6 +391,7 @@ export class OktaLogClient implements LogPageSource {
       return transportFailure(error, 'request');
     }
     this.#noteRateLimit(res.headers);
+    if (res.status === 200) onHeaders?.(res.headers, url);
     let body: string;
     try {
       body = await res.text();
