@@ -4,6 +4,9 @@
  * (`runIngest`) for the org named by the schedule's event, within the time the invocation has left.
  *
  * Event: `{"org": "<org host>"}` (one EventBridge Scheduler schedule per org).
+ *
+ * When the run caught up and time remains, the reconciliation sweep (`reconcile`, default offsets 1 h
+ * and 24 h) follows and the late events it recovers are emitted as the `LateEventsRecovered` metric.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,6 +18,8 @@ import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { INGEST_METRICS, type IngestEvent } from '../../lib/config/ingest-contract';
 import { ConfigError, OktaLakeError } from '../../lib/core/errors';
 import { runIngest, type IngestResult } from '../../lib/core/ingest/ingest';
+import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { reconcile, type ReconcileOutcome } from '../../lib/core/ingest/reconcile';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
@@ -32,6 +37,8 @@ export const CREDENTIAL_TTL_MS = 15 * 60_000;
 export interface IngestSummary extends IngestResult {
   readonly org: string;
   readonly rateLimitWaitMs: number;
+  /** The sweep after the run, when the run caught up with time to spare. */
+  readonly reconcile?: { readonly outcome: ReconcileOutcome; readonly windows: number; readonly lateEventsRecovered: number };
 }
 
 const logger = new Logger({ serviceName: INGEST_METRICS.service });
@@ -56,6 +63,7 @@ interface OrgSource {
 
 let runtime: Runtime | undefined;
 let writer: Promise<DuckDbParquetWriter> | undefined;
+let lakeIndex: Promise<SinkLakeIndex> | undefined;
 const sources = new Map<string, OrgSource>();
 
 function getRuntime(): Runtime {
@@ -86,6 +94,18 @@ function getWriter(): Promise<DuckDbParquetWriter> {
     writer = opening;
   }
   return writer;
+}
+
+/** One lake index (its own DuckDB, a smaller memory limit) per container, opened on first use. */
+function getLakeIndex(rt: Runtime): Promise<SinkLakeIndex> {
+  if (!lakeIndex) {
+    const opening = SinkLakeIndex.open({ sink: rt.sink, memoryLimit: '256MB' });
+    opening.catch(() => {
+      if (lakeIndex === opening) lakeIndex = undefined;
+    });
+    lakeIndex = opening;
+  }
+  return lakeIndex;
 }
 
 async function readSecret(rt: Runtime, org: IngestOrg): Promise<string> {
@@ -168,8 +188,26 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
       initialLookbackMs: rt.settings.initialLookbackMs,
       timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
     });
-    const summary: IngestSummary = { org: org.org.host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
+    let summary: IngestSummary = { org: org.org.host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
     recordMetrics(org.org.host, result, summary.rateLimitWaitMs);
+    if (result.outcome === 'caught-up' && result.watermark !== undefined) {
+      const swept = await reconcile({
+        org: org.org.host,
+        source,
+        writer: await getWriter(),
+        sink: rt.sink,
+        index: await getLakeIndex(rt),
+        store: rt.store,
+        owner: context.awsRequestId,
+        reporter,
+        watermark: result.watermark,
+        timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
+      });
+      metrics.addDimension(INGEST_METRICS.orgDimension, org.org.host);
+      metrics.addMetric(INGEST_METRICS.names.lateEventsRecovered, MetricUnit.Count, swept.lateEvents);
+      metrics.publishStoredMetrics();
+      summary = { ...summary, reconcile: { outcome: swept.outcome, windows: swept.windows, lateEventsRecovered: swept.lateEvents } };
+    }
     logger.info('ingestion run finished', { ...summary });
     return summary;
   } catch (error) {

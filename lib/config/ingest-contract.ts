@@ -57,5 +57,7 @@ export const INGEST_METRICS = {
     bytesWritten: 'BytesWritten',
     rateLimitWaitMs: 'RateLimitWaitMs',
     watermarkLagSeconds: 'WatermarkLagSeconds',
+    /** Events the reconciliation sweep found missing from the lake (recorded late by Okta) and wrote. */
+    lateEventsRecovered: 'LateEventsRecovered',
   },
 } as const;

@@ -169,6 +169,9 @@ export class Operations extends Construct {
       new cloudwatch.GraphWidget({ title: 'Events quarantined', left: perOrg(INGEST_METRICS.names.eventsQuarantined, 'Sum'), width: 8 }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Late events recovered by the sweep', left: perOrg(INGEST_METRICS.names.lateEventsRecovered, 'Sum'), width: 24 }),
+    );
+    this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Ingestion function',
         left: [props.function.metricInvocations({ period }), props.function.metricErrors({ period }), props.function.metricThrottles({ period })],

@@ -207,10 +207,10 @@ export class FaultInjector {
   source(inner: LogPageSource): LogPageSource {
     return {
       boundedQueryUrl: (since, until) => inner.boundedQueryUrl(since, until),
-      fetchPage: async (url: string, signal?: AbortSignal): Promise<LogPage> => {
+      fetchPage: async (...args: Parameters<LogPageSource['fetchPage']>): Promise<LogPage> => {
         this.#alive();
-        if (this.plan.fetch?.({ n: ++this.#fetches, url }) === 'kill') this.kill('mid-fetch');
-        const page = await inner.fetchPage(url, signal);
+        if (this.plan.fetch?.({ n: ++this.#fetches, url: args[0] }) === 'kill') this.kill('mid-fetch');
+        const page = await inner.fetchPage(...args);
         // A page that arrives after the process died is never seen by it.
         this.#alive();
         return page;
