@@ -6,9 +6,11 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { OktaLakeConfig } from '../config/config';
 import { Catalog } from '../constructs/catalog';
+import { Detections } from '../constructs/detections';
 import { Ingestion } from '../constructs/ingestion';
 import { LakeStorage } from '../constructs/lake-storage';
 import { Operations } from '../constructs/operations';
+import { TABLE_NAME } from '../core/layout';
 
 export interface OktaLakeStackProps extends StackProps {
   readonly config: OktaLakeConfig;
@@ -19,6 +21,7 @@ export class OktaLakeStack extends Stack {
   readonly catalog: Catalog;
   readonly ingestion: Ingestion;
   readonly operations: Operations;
+  readonly detections: Detections;
 
   constructor(scope: Construct, id: string, props: OktaLakeStackProps) {
     super(scope, id, props);
@@ -33,6 +36,8 @@ export class OktaLakeStack extends Stack {
       key: this.storage.key,
       orgs: hosts,
       bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffPerQuery,
+      // The table the query files read.
+      tableName: TABLE_NAME,
     });
 
     this.ingestion = new Ingestion(this, 'Ingestion', {
@@ -57,11 +62,25 @@ export class OktaLakeStack extends Stack {
       dashboardName: this.stackName,
     });
 
+    this.detections = new Detections(this, 'Detections', {
+      catalog: this.catalog,
+      bucket: this.storage.bucket,
+      athenaResultsBucket: this.storage.athenaResultsBucket,
+      key: this.storage.key,
+      alarmTopic: this.operations.topic,
+      dashboard: this.operations.dashboard,
+      architecture: config.lambdaArchitecture,
+      logRetentionDays: config.logRetentionDays,
+      ...config.detections,
+    });
+
     new CfnOutput(this, 'LakeBucket', { value: this.storage.bucket.bucketName, description: 'Bucket holding events/ (Parquet) and quarantine/' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName, description: 'Athena workgroup to query the lake with' });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
     new CfnOutput(this, 'IngestFunction', { value: this.ingestion.function.functionName });
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn });
+    const findings = this.detections.runner?.topic;
+    if (findings) new CfnOutput(this, 'FindingsTopic', { value: findings.topicArn, description: 'Topic of the detection findings e-mails' });
     config.orgs.forEach((org, i) => {
       new CfnOutput(this, `CredentialSecret${i}`, {
         value: this.ingestion.secretIds.get(org.host)!,

@@ -9,7 +9,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,7 +21,7 @@ import { fixtureEvents } from '../../lib/core/fixtures';
 import { startMockOkta, mockEventsFromObjects, type MockOkta } from '../../lib/mock-okta';
 import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
-import { onlyResourceOfType, synth, type Synthesized } from './support';
+import { functionAssetDir, logicalIdOf, synth, type Synthesized } from './support';
 
 const s3Endpoint = inject('s3Endpoint');
 const dynamodbEndpoint = inject('dynamodbEndpoint');
@@ -90,15 +90,6 @@ function runChild(args: string[], cwd: string, env: Record<string, string>, time
   });
 }
 
-function assetDirOf(s: Synthesized, outdir: string): string {
-  const manifest = JSON.parse(readFileSync(join(outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
-    files: Record<string, { source: { path: string; packaging?: string } }>;
-  };
-  const zips = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-  if (zips.length !== 1) throw new Error(`expected one zip asset, found ${zips.length}`);
-  return join(outdir, zips[0].source.path);
-}
-
 describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'okta-lake-asset-'));
   const duckTmp = mkdtempSync(join(tmpdir(), 'okta-lake-asset-tmp-'));
@@ -118,11 +109,11 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
   beforeAll(async () => {
     // Prepare: the asset exactly as `cdk synth` bundles it for x86_64 (this machine's CPU).
     synthesized = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], lambdaArchitecture: 'x86_64' }, { bundle: true, outdir });
-    assetDir = assetDirOf(synthesized, outdir);
+    assetDir = functionAssetDir(synthesized, outdir, synthesized.stack.ingestion.function);
 
     // The lake bucket, and the watermark table with the key schema the template declares.
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const [, tableResource] = onlyResourceOfType(synthesized.json, 'AWS::DynamoDB::Table');
+    const tableResource = synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.table)];
     const tp = tableResource.Properties as { KeySchema: { AttributeName: string; KeyType: 'HASH' }[]; AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[] };
     await ddb.send(new CreateTableCommand({ TableName: table, KeySchema: tp.KeySchema, AttributeDefinitions: tp.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
 
@@ -135,7 +126,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     secrets = await startSecretsManager({ [SECRET_ID]: JSON.stringify({ type: 'ssws', token: TOKEN }) });
 
     // Act: the environment the stack sets, with the endpoints pointing at the local emulators.
-    const fnEnv = (onlyResourceOfType(synthesized.json, 'AWS::Lambda::Function')[1].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const fnEnv = (synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.function)].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       TMPDIR: duckTmp,

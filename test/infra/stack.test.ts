@@ -165,7 +165,8 @@ describe('lake storage', () => {
   it.each(both)('rotates every KMS key and scopes its use to this account through named services (%s)', (name) => {
     const s = get(name);
     const keys = resourcesOfType(s.json, 'AWS::KMS::Key');
-    expect(keys).toHaveLength(2);
+    // The lake key, the alarm topic key and the findings topic key.
+    expect(keys).toHaveLength(3);
     for (const [, key] of keys) {
       const p = key.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: { Sid: string; Action: string[]; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] } };
       expect(p.EnableKeyRotation).toBe(true);
@@ -265,7 +266,8 @@ describe('catalog', () => {
 describe('ingestion', () => {
   it.each(both)('keeps watermarks in an on-demand, recoverable, deletion-protected, KMS-encrypted table (%s)', (name) => {
     const s = get(name);
-    const [id, table] = onlyResourceOfType(s.json, 'AWS::DynamoDB::Table');
+    const id = logicalIdOf(s, s.stack.ingestion.table);
+    const table = s.json.Resources[id];
     expect(table.Properties).toMatchObject({
       KeySchema: [{ AttributeName: WATERMARK_TABLE_KEY, KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: WATERMARK_TABLE_KEY, AttributeType: 'S' }],
@@ -295,7 +297,7 @@ describe('ingestion', () => {
 
   it('hands the function its orgs, lake, table, key and timing through its environment', () => {
     const s = full;
-    const [, fn] = onlyResourceOfType(s.json, 'AWS::Lambda::Function');
+    const fn = s.json.Resources[logicalIdOf(s, s.stack.ingestion.function)];
     const env = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     const created = logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!);
     expect(JSON.parse(flatten(env[INGEST_ENV.orgs], { [created]: 'CREATED-SECRET-ARN' }))).toEqual([
@@ -332,16 +334,18 @@ describe('ingestion', () => {
   it('keeps the function logs for the configured time', () => {
     full.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     minimal.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
-    const [, fn] = onlyResourceOfType(full.json, 'AWS::Lambda::Function');
-    const [logGroupId] = onlyResourceOfType(full.json, 'AWS::Logs::LogGroup');
+    const fn = full.json.Resources[logicalIdOf(full, full.stack.ingestion.function)];
+    const logGroupId = logicalIdOf(full, full.stack.ingestion.logGroup);
     expect((fn.Properties as { LoggingConfig: { LogGroup: unknown } }).LoggingConfig.LogGroup).toEqual({ Ref: logGroupId });
   });
 
   it.each(both)('schedules each org once, at the configured rate, with retries and a dead-letter queue (%s)', (name) => {
     const s = get(name);
-    const schedules = resourcesOfType(s.json, 'AWS::Scheduler::Schedule');
-    expect(schedules).toHaveLength(s.config.orgs.length);
     const fnId = logicalIdOf(s, s.stack.ingestion.function);
+    const schedules = resourcesOfType(s.json, 'AWS::Scheduler::Schedule').filter(
+      ([, sch]) => JSON.stringify((sch.Properties as { Target: { Arn: unknown } }).Target.Arn) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
+    );
+    expect(schedules).toHaveLength(s.config.orgs.length);
     const dlqId = logicalIdOf(s, s.stack.ingestion.deadLetterQueue);
     const roleId = logicalIdOf(s, s.stack.ingestion.schedulerRole);
     const inputs = schedules.map(([, sch]) => {
@@ -443,7 +447,7 @@ describe('least privilege', () => {
     const secretKey = stmts.find((st) => JSON.stringify(st.Resource).includes(BETA_KEY))!;
     expect(asList(secretKey.Action)).toEqual(['kms:Decrypt']);
     expect(flatten(secretKey.Condition!.StringEquals['kms:ViaService'])).toBe('secretsmanager.<AWS::Region>.amazonaws.com');
-    const [logGroupId] = onlyResourceOfType(s.json, 'AWS::Logs::LogGroup');
+    const logGroupId = logicalIdOf(s, s.stack.ingestion.logGroup);
     expect(actions.get('logs:CreateLogStream')).toEqual([`<${logGroupId}.Arn>`]);
     expect(actions.get('logs:PutLogEvents')).toEqual([`<${logGroupId}.Arn>`]);
     expect([...actions.keys()].filter((a) => a.startsWith('logs:'))).toHaveLength(2);
@@ -477,12 +481,15 @@ describe('least privilege', () => {
     for (const [, p] of resourcesOfType(s.json, 'AWS::Lambda::Permission')) expect(String((p.Properties as { Action: string }).Action)).not.toContain('*');
   });
 
-  it.each(both)('contains no helper functions or custom resources beyond the ingestion function (%s)', (name) => {
+  it.each(both)('contains no helper functions or custom resources beyond the ingestion and detection functions (%s)', (name) => {
     const s = get(name);
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(1);
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(
+      [logicalIdOf(s, s.stack.ingestion.function), logicalIdOf(s, s.stack.detections.runner!.function)].sort(),
+    );
     const custom = Object.values(s.json.Resources).filter((r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
     expect(custom).toEqual([]);
-    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(2);
+    // Ingestion function and schedules, detection runner and schedules.
+    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(4);
   });
 });
 
@@ -510,7 +517,10 @@ describe('operations', () => {
   });
 
   it('subscribes every alert address by e-mail', () => {
-    const subs = resourcesOfType(full.json, 'AWS::SNS::Subscription').map(([, r]) => r.Properties as { Protocol: string; Endpoint: string });
+    const topic = { Ref: logicalIdOf(full, full.stack.operations.topic) };
+    const subs = resourcesOfType(full.json, 'AWS::SNS::Subscription')
+      .map(([, r]) => r.Properties as { Protocol: string; Endpoint: string; TopicArn: unknown })
+      .filter((x) => JSON.stringify(x.TopicArn) === JSON.stringify(topic));
     expect(subs.map((x) => [x.Protocol, x.Endpoint])).toEqual([
       ['email', 'secops@example.com'],
       ['email', 'oncall@example.org'],
@@ -548,7 +558,8 @@ describe('operations', () => {
         Threshold: 1, ComparisonOperator: 'LessThanThreshold', Period: 3 * 3600, EvaluationPeriods: 1, TreatMissingData: 'breaching', AlarmActions: [topic],
       });
     }
-    expect(resourcesOfType(s.json, 'AWS::CloudWatch::Alarm')).toHaveLength(3 + 2 * s.config.orgs.length);
+    const operationsAlarms = resourcesOfType(s.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('Operations'));
+    expect(operationsAlarms).toHaveLength(3 + 2 * s.config.orgs.length);
   });
 
   it('draws a dashboard of the ingestion', () => {
@@ -585,6 +596,10 @@ describe('cdk-nag', () => {
         `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
         `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/quarantine/*]`,
         'OktaLake/Ingestion/ScheduleDeadLetters AwsSolutions-SQS3',
+        'OktaLake/Detections/Runner/Function AwsSolutions-L1',
+        `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
+        `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
+        'OktaLake/Detections/Runner/ScheduleDeadLetters AwsSolutions-SQS3',
       ].sort(),
     );
     for (const a of acks) expect(a.reason.length).toBeGreaterThan(60);
@@ -595,7 +610,7 @@ describe('outputs', () => {
   it('tells the operator where the lake, the workgroup and each org’s secret are', () => {
     const outputs = full.json.Outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopic', 'AthenaWorkGroup', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
+      ['AlarmTopic', 'AthenaWorkGroup', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
     );
     expect(outputs.CredentialSecret1.Value).toBe('okta/beta');
   });

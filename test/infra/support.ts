@@ -4,6 +4,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, type OktaLakeConfig } from '../../lib/config/config';
@@ -127,3 +128,25 @@ export function allPolicyStatements(t: CfnTemplate): FoundStatement[] {
 }
 
 export const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The logical id of a construct (its default child for an L2) in the synthesized stack. */
+export function logicalIdOf(s: Synthesized, construct: IConstruct): string {
+  const child = construct.node.defaultChild ?? construct;
+  return s.stack.getLogicalId(child as Parameters<typeof s.stack.getLogicalId>[0]);
+}
+
+/**
+ * The folder synth bundled a function's code into (a bundled synth, `outdir` given): found through
+ * the asset hash its `Code.S3Key` names, in the stack's asset manifest.
+ */
+export function functionAssetDir(s: Synthesized, outdir: string, fn: IConstruct): string {
+  const id = logicalIdOf(s, fn);
+  const code = (s.json.Resources[id]?.Properties as { Code?: { S3Key?: unknown } } | undefined)?.Code;
+  if (typeof code?.S3Key !== 'string' || !code.S3Key.endsWith('.zip')) throw new Error(`${id} has no zip asset as its code`);
+  const manifest = JSON.parse(readFileSync(join(outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string; packaging?: string } }>;
+  };
+  const asset = manifest.files[code.S3Key.slice(0, -'.zip'.length)];
+  if (!asset || asset.source.packaging !== 'zip') throw new Error(`the asset manifest has no zip asset ${code.S3Key} for ${id}`);
+  return join(outdir, asset.source.path);
+}

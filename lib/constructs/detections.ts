@@ -1,0 +1,513 @@
+/**
+ * Detections: every `athena-queries/*.sql` file as an Athena named query in the workgroup (the
+ * console's saved queries, and what the runner fetches and runs), and for the scheduled detections
+ * the runner that e-mails their new findings:
+ *
+ * - one EventBridge Scheduler schedule per scheduled detection, invoking the runner function with the
+ *   detection's payload (`detectionPayload()`: its named query id, title, severity, finding key,
+ *   description, runbook, lookback), with retries and a dead-letter queue;
+ * - the runner function (lambdas/detect/handler.ts) and its least-privilege role;
+ * - the suppression table (fingerprints of findings already e-mailed, expiring through TTL);
+ * - the findings topic, encrypted with its own key, subscribed by e-mail (optionally filtered on the
+ *   `severity` message attribute); separate from the operational alarms topic, so analysts and
+ *   on-call can subscribe to one or the other;
+ * - alarms (failed runs, function errors, no runs at all, dead-lettered deliveries) on the
+ *   operational alarms topic: a detection that cannot run is never silence.
+ *
+ * The SQL is the files' text, loaded at synth time (`loadQueries()`): one source of truth for the
+ * console, the runner, `okta-lake hunt` and the tests. IAM is written statement by statement, as in
+ * the ingestion construct: CDK's grant helpers emit wildcard actions.
+ */
+import { Aws, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { basename, join } from 'node:path';
+import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../adapters/dynamodb-suppression-store';
+import type { LambdaArchitectureName } from '../config/config';
+import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../config/detect-contract';
+import { detectionPayload } from '../core/detect/input';
+import { ConfigError } from '../core/errors';
+import { EVENTS_PREFIX } from '../core/layout';
+import { SEVERITIES, loadQueries, type QueryDefinition, type Severity } from '../core/queries';
+import type { Catalog } from './catalog';
+import { PROJECT_ROOT } from './ingestion';
+import { createScopedKey } from './scoped-key';
+
+export const DETECT_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'detect', 'handler.ts');
+
+/** Key prefix of the Athena query results in the results bucket (the workgroup's output location). */
+export const ATHENA_RESULTS_PREFIX = 'results';
+
+/**
+ * Largest schedule payload, in UTF-8 bytes. The Scheduler API sets no maximum on `Target.Input`, but
+ * its Lambda target invokes the function asynchronously, and Lambda refuses an asynchronous
+ * invocation payload over 256 KB.
+ */
+export const SCHEDULE_INPUT_MAX_BYTES = 256 * 1024;
+/** Athena refuses a named query whose text is longer (bytes). */
+export const NAMED_QUERY_MAX_BYTES = 262_144;
+/** Athena limits of a named query's name and description (characters). */
+export const NAMED_QUERY_NAME_MAX = 128;
+export const NAMED_QUERY_DESCRIPTION_MAX = 1024;
+/** Stands in for the named query id (a token until deployment; a UUID in practice) when measuring a payload. */
+const NAMED_QUERY_ID_ALLOWANCE = 'x'.repeat(128);
+
+/** A query file cannot be deployed as it is (too large for Athena or for its schedule's payload). */
+export class DetectionDeploymentError extends ConfigError {}
+
+/** The queries that get a schedule: detections with a `schedule`. */
+export function scheduledDetections(queries: readonly QueryDefinition[]): QueryDefinition[] {
+  return queries.filter((q) => q.kind === 'detection' && q.schedule !== undefined);
+}
+
+/** What the console shows next to the name: title, kind, severity and schedule. */
+export function namedQueryDescription(q: QueryDefinition): string {
+  const when = q.schedule ? `scheduled ${q.schedule}` : 'not scheduled';
+  const text = `${q.title} (${q.kind}, severity ${q.severity}, ${when}, lookback ${q.lookback})`;
+  return text.length > NAMED_QUERY_DESCRIPTION_MAX ? `${text.slice(0, NAMED_QUERY_DESCRIPTION_MAX - 3)}...` : text;
+}
+
+export interface DetectionsProps {
+  /** Where the queries run: the Glue database and table, and the Athena workgroup. */
+  readonly catalog: Catalog;
+  /** The lake bucket (Parquet under `events/`). */
+  readonly bucket: s3.IBucket;
+  /** The bucket of the workgroup's query results (under `results/`). */
+  readonly athenaResultsBucket: s3.IBucket;
+  /** The key of the lake and results buckets; it also encrypts the suppression table. */
+  readonly key: kms.IKey;
+  /** The operational alarms topic: the runner's alarms notify it. */
+  readonly alarmTopic: sns.ITopic;
+  /** @default - no dashboard widgets */
+  readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * The query files.
+   * @default loadQueries(): every `athena-queries/*.sql`
+   */
+  readonly queries?: readonly QueryDefinition[];
+  /**
+   * Deploy the runner (function, schedules, topic, table, alarms). Named queries are deployed either way.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /** E-mail addresses subscribed to the findings topic. @default [] */
+  readonly emails?: readonly string[];
+  /** Lowest severity e-mailed (a filter policy on the `severity` attribute). @default 'info' */
+  readonly minimumSeverity?: Severity;
+  /** Default suppression window of the runner, in hours. @default 24 */
+  readonly suppressionWindowHours?: number;
+  /** Findings listed in one e-mail. @default 20 */
+  readonly maxFindingsInMessage?: number;
+  /** @default 'arm64' */
+  readonly architecture?: LambdaArchitectureName;
+  /** Retention of the runner's log group, in days (a value CloudWatch Logs accepts). @default 365 */
+  readonly logRetentionDays?: number;
+}
+
+export class Detections extends Construct {
+  /** Every query file, in id order. */
+  readonly queries: readonly QueryDefinition[];
+  /** One per query file, by query id. */
+  readonly namedQueries: ReadonlyMap<string, athena.CfnNamedQuery>;
+  /** The runner, unless `enabled` is false. */
+  readonly runner?: DetectionRunner;
+
+  constructor(scope: Construct, id: string, props: DetectionsProps) {
+    super(scope, id);
+    this.queries = [...(props.queries ?? loadQueries())];
+    const { catalog } = props;
+    const namedQueries = new Map<string, athena.CfnNamedQuery>();
+    for (const q of this.queries) {
+      if (q.id.length > NAMED_QUERY_NAME_MAX) {
+        throw new DetectionDeploymentError(`${basename(q.file)}: the query id is ${q.id.length} characters; an Athena named query name has at most ${NAMED_QUERY_NAME_MAX}`);
+      }
+      const bytes = Buffer.byteLength(q.sql, 'utf8');
+      if (bytes > NAMED_QUERY_MAX_BYTES) {
+        throw new DetectionDeploymentError(`${basename(q.file)}: the query is ${bytes} bytes; an Athena named query holds at most ${NAMED_QUERY_MAX_BYTES}`);
+      }
+      if (namedQueries.has(q.id)) throw new DetectionDeploymentError(`${basename(q.file)}: query id "${q.id}" is used by two files`);
+      const named = new athena.CfnNamedQuery(this, `Query-${q.id}`, {
+        name: q.id,
+        description: namedQueryDescription(q),
+        database: catalog.databaseName,
+        workGroup: catalog.workGroupName,
+        queryString: q.sql,
+      });
+      // Database and workgroup are named, not referenced: order the creation explicitly.
+      named.node.addDependency(catalog.workGroup);
+      named.node.addDependency(catalog.database);
+      namedQueries.set(q.id, named);
+    }
+    this.namedQueries = namedQueries;
+
+    if (props.enabled ?? true) {
+      this.runner = new DetectionRunner(this, 'Runner', { ...props, queries: this.queries, namedQueries });
+    }
+  }
+}
+
+export interface DetectionRunnerProps extends DetectionsProps {
+  readonly queries: readonly QueryDefinition[];
+  readonly namedQueries: ReadonlyMap<string, athena.CfnNamedQuery>;
+}
+
+/** The detection runner: function, role, schedules, findings topic, suppression table and alarms. */
+export class DetectionRunner extends Construct {
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  readonly table: dynamodb.Table;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+  readonly function: nodejs.NodejsFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedulerRole: iam.Role;
+  /** One per scheduled detection, by detection id. */
+  readonly schedules: ReadonlyMap<string, scheduler.CfnSchedule>;
+  readonly failedRunsAlarm: cloudwatch.Alarm;
+  readonly errorsAlarm: cloudwatch.Alarm;
+  readonly deadLettersAlarm: cloudwatch.Alarm;
+  /** Fires when the function ran not once in twice the longest schedule period (schedules off or undeliverable). */
+  readonly notRunningAlarm?: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: DetectionRunnerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const scheduled = scheduledDetections(props.queries);
+    const maxFindingsInMessage = props.maxFindingsInMessage ?? 20;
+    const suppressionWindowHours = props.suppressionWindowHours ?? 24;
+
+    // Payloads are checked before anything else is built: a file too large fails synth by name.
+    const payloadProbe = (q: QueryDefinition): number =>
+      Buffer.byteLength(JSON.stringify(detectionPayload(q, NAMED_QUERY_ID_ALLOWANCE, { maxFindingsInMessage })), 'utf8');
+    for (const q of scheduled) {
+      const bytes = payloadProbe(q);
+      if (bytes > SCHEDULE_INPUT_MAX_BYTES) {
+        throw new DetectionDeploymentError(
+          `${basename(q.file)}: the schedule payload of detection "${q.id}" would be ${bytes} bytes (its description and runbook travel in it); at most ${SCHEDULE_INPUT_MAX_BYTES} bytes are allowed. Shorten the header's description or runbook.`,
+        );
+      }
+    }
+
+    // Findings name users, IP addresses and devices: their own key, usable only through SNS.
+    this.topicKey = createScopedKey(this, 'FindingsKey', {
+      description: 'okta-lake: encrypts the detection findings topic',
+      viaServices: ['sns'],
+    });
+    this.topic = new sns.Topic(this, 'Findings', {
+      displayName: 'okta-lake findings',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    const minimum = props.minimumSeverity ?? 'info';
+    const allowed = SEVERITIES.slice(SEVERITIES.indexOf(minimum));
+    for (const email of props.emails ?? []) {
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(email, {
+          ...(minimum === 'info'
+            ? {}
+            : { filterPolicy: { [FINDING_ATTRIBUTES.severity]: sns.SubscriptionFilter.stringFilter({ allowlist: [...allowed] }) } }),
+        }),
+      );
+    }
+
+    // What was e-mailed, by fingerprint. Losing it costs at most one repeated e-mail per open
+    // finding, so the table goes with the stack (unlike the watermarks).
+    this.table = new dynamodb.Table(this, 'Suppression', {
+      partitionKey: { name: SUPPRESSION_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: SUPPRESSION_TTL_ATTRIBUTE,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: (props.logRetentionDays ?? 365) as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'okta-lake detection runner: runs the named queries in the workgroup, records what it e-mailed, publishes findings',
+      inlinePolicies: { detections: new iam.PolicyDocument({ statements: this.runnerStatements(props) }) },
+    });
+    // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
+    const logicalIdOf = (bucket: s3.IBucket): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${EVENTS_PREFIX}/*]`,
+      reason: `Athena reads the Parquet files of the partitions a query selects, named at run time; the wildcard is confined to the ${EVENTS_PREFIX}/ prefix of the lake bucket, with s3:GetObject only.`,
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.athenaResultsBucket)}.Arn>/${ATHENA_RESULTS_PREFIX}/*]`,
+      reason: `Athena writes and the runner reads result files named by query execution id; the wildcard is confined to the ${ATHENA_RESULTS_PREFIX}/ prefix of the Athena results bucket.`,
+    });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: 'okta-lake: runs one scheduled detection in Athena and e-mails its new findings',
+      entry: DETECT_HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: (props.architecture ?? 'arm64') === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      // The function waits on Athena; it does no heavy work itself.
+      memorySize: 256,
+      // The runner stops waiting for the query 20 s before the end, to read results and publish.
+      timeout: Duration.minutes(5),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // A failed run is retried: a retry is what publishes findings whose publish failed (their
+      // claims were released), and suppression keeps a retry from e-mailing twice.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      environment: {
+        [DETECT_ENV.workGroup]: props.catalog.workGroupName,
+        [DETECT_ENV.database]: props.catalog.databaseName,
+        [DETECT_ENV.suppressionTable]: this.table.tableName,
+        [DETECT_ENV.topicArn]: this.topic.topicArn,
+        [DETECT_ENV.suppressionWindowMinutes]: String(suppressionWindowHours * 60),
+        POWERTOOLS_SERVICE_NAME: DETECT_METRICS.service,
+        POWERTOOLS_METRICS_NAMESPACE: DETECT_METRICS.namespace,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        keepNames: true,
+        sourceMap: false,
+        // Everything, the AWS SDK included, is bundled at the versions the tests ran.
+        externalModules: [],
+        banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime the detection runner bundle is built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the detection schedules; a dead-letter queue of a dead-letter queue would only move the messages the DLQ alarm already reports.',
+    });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'okta-lake: lets the detection schedules invoke the runner and dead-letter failed deliveries',
+      inlinePolicies: {
+        invoke: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+          ],
+        }),
+      },
+    });
+
+    const schedules = new Map<string, scheduler.CfnSchedule>();
+    for (const q of scheduled) {
+      const named = props.namedQueries.get(q.id);
+      if (!named) throw new DetectionDeploymentError(`${basename(q.file)}: detection "${q.id}" has no named query`);
+      const periodSeconds = (q.scheduleMinutes ?? 1) * 60;
+      schedules.set(
+        q.id,
+        new scheduler.CfnSchedule(this, `Schedule-${q.id}`, {
+          description: `okta-lake: run detection ${q.id}`.slice(0, 512),
+          scheduleExpression: q.schedule!,
+          flexibleTimeWindow: { mode: 'OFF' },
+          state: 'ENABLED',
+          target: {
+            arn: this.function.functionArn,
+            roleArn: this.schedulerRole.roleArn,
+            input: stack.toJsonString(detectionPayload(q, named.attrNamedQueryId, { maxFindingsInMessage })),
+            retryPolicy: {
+              maximumRetryAttempts: 3,
+              // A delivery older than one period is replaced by the next run.
+              maximumEventAgeInSeconds: Math.min(86_400, Math.max(60, periodSeconds)),
+            },
+            deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+          },
+        }),
+      );
+    }
+    this.schedules = schedules;
+
+    const fiveMinutes = Duration.minutes(5);
+    this.failedRunsAlarm = this.alarm(props.alarmTopic, 'FailedRunsAlarm', {
+      alarmDescription: 'okta-lake: a detection run failed (query failed or timed out, results unreadable, or findings not published). The DetectionFailed metric per DetectionId and the runner logs say which.',
+      metric: new cloudwatch.Metric({
+        namespace: DETECT_METRICS.namespace,
+        metricName: DETECT_METRICS.names.failed,
+        dimensionsMap: { service: DETECT_METRICS.service },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorsAlarm = this.alarm(props.alarmTopic, 'ErrorsAlarm', {
+      alarmDescription: 'okta-lake: the detection runner function failed (including timeouts and crashes that report no metric); see its logs.',
+      metric: this.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLettersAlarm = this.alarm(props.alarmTopic, 'DeadLettersAlarm', {
+      alarmDescription: 'okta-lake: the scheduler could not deliver detection runs to the function; they are in the dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (scheduled.length > 0) {
+      const longest = Math.max(...scheduled.map((q) => q.scheduleMinutes ?? 1));
+      const period = Duration.minutes(Math.min(24 * 60, Math.max(60, 2 * longest)));
+      this.notRunningAlarm = this.alarm(props.alarmTopic, 'NotRunningAlarm', {
+        alarmDescription: `okta-lake: no detection ran in the last ${period.toMinutes()} minutes: the schedules are disabled or cannot invoke the function.`,
+        metric: this.function.metricInvocations({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    }
+
+    if (props.dashboard) this.addWidgets(props.dashboard, scheduled);
+  }
+
+  private alarm(topic: sns.ITopic, id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    const action = new actions.SnsAction(topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    return alarm;
+  }
+
+  private addWidgets(dashboard: cloudwatch.Dashboard, scheduled: readonly QueryDefinition[]): void {
+    const perDetection = (name: string, statistic: string): cloudwatch.Metric[] =>
+      scheduled.map(
+        (q) =>
+          new cloudwatch.Metric({
+            namespace: DETECT_METRICS.namespace,
+            metricName: name,
+            dimensionsMap: { service: DETECT_METRICS.service, [DETECT_METRICS.detectionDimension]: q.id },
+            statistic,
+            period: Duration.hours(1),
+            label: q.id,
+          }),
+      );
+    const alarms = [this.failedRunsAlarm, this.errorsAlarm, this.deadLettersAlarm, ...(this.notRunningAlarm ? [this.notRunningAlarm] : [])];
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Detection alarms', width: 24, alarms }));
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'New findings e-mailed, per detection', left: perDetection(DETECT_METRICS.names.newFindings, 'Sum'), width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Failed detection runs', left: perDetection(DETECT_METRICS.names.failed, 'Sum'), width: 12 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Findings (new and suppressed), per detection', left: perDetection(DETECT_METRICS.names.findings, 'Sum'), width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Bytes scanned by Athena, per detection', left: perDetection(DETECT_METRICS.names.dataScannedBytes, 'Sum'), width: 12 }),
+    );
+  }
+
+  private runnerStatements(props: DetectionRunnerProps): iam.PolicyStatement[] {
+    const stack = Stack.of(this);
+    const { catalog } = props;
+    return [
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RunNamedQueriesInWorkGroup',
+        actions: ['athena:GetNamedQuery', 'athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: catalog.workGroupName })],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadLakeTableDefinition',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: catalog.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${catalog.tableName}` }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadLakeEvents',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${EVENTS_PREFIX}/*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListLakeEvents',
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'LocateBuckets',
+        actions: ['s3:GetBucketLocation'],
+        resources: [props.bucket.bucketArn, props.athenaResultsBucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'QueryResults',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [props.athenaResultsBucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}/*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListQueryResults',
+        actions: ['s3:ListBucket'],
+        resources: [props.athenaResultsBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${ATHENA_RESULTS_PREFIX}/*`] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'LakeKey',
+        // Decrypt the lake and its results, encrypt the results (SSE-KMS), and the suppression table.
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'Suppression',
+        // A claim is one conditional PutItem; a release one conditional DeleteItem.
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PublishFindings',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'FindingsKey',
+        // Publishing to an encrypted topic: SNS asks for a data key on the publisher's behalf.
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.topicKey.keyArn],
+      }),
+    ];
+  }
+}
