@@ -14,7 +14,7 @@ import type { LakeSink, LogPageSource, Reporter, WatermarkStore } from '../../li
 import { ManualClock } from '../../lib/core/testing/clock';
 import { scheduledRun, type ScheduledRunResult } from '../../lib/core/testing/schedule';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
-import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta';
+import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions, type MockRequestInfo } from '../../lib/mock-okta';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -68,6 +68,8 @@ export interface World {
   readonly client: OktaLogClient;
   readonly writer: DuckDbParquetWriter;
   readonly index: SinkLakeIndex;
+  /** Sets (or clears) the mock's per-request hook (see `MockOktaOptions.onLogRequest`). */
+  setLogHook(hook: MockOktaOptions['onLogRequest']): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,15 @@ export async function startWorld(o: {
   requestTimeoutMs?: number;
 }): Promise<World> {
   const clock = new ManualClock(o.clockStartMs);
-  const mock = await startMockOkta({ events: o.events, apiToken: TOKEN, rateLimitPerMinute: 100_000, clock, ...o.mock });
+  let hook: MockOktaOptions['onLogRequest'];
+  const mock = await startMockOkta({
+    events: o.events,
+    apiToken: TOKEN,
+    rateLimitPerMinute: 100_000,
+    clock,
+    onLogRequest: (info: MockRequestInfo) => hook?.(info),
+    ...o.mock,
+  });
   const org = parseOrg(mock.origin, { allowInsecureLoopback: true });
   const client = new OktaLogClient({
     org,
@@ -102,6 +112,9 @@ export async function startWorld(o: {
     client,
     writer,
     index,
+    setLogHook: (h) => {
+      hook = h;
+    },
     close: async () => {
       await writer.close();
       await index.close();
