@@ -62,6 +62,10 @@ export const NAMED_QUERY_MAX_BYTES = 262_144;
 /** Athena limits of a named query's name and description (characters). */
 export const NAMED_QUERY_NAME_MAX = 128;
 export const NAMED_QUERY_DESCRIPTION_MAX = 1024;
+/** EventBridge Scheduler limits of schedule and group names. */
+export const SCHEDULE_NAME_MAX = 64;
+const SCHEDULE_NAME = /^[0-9a-zA-Z-_.]+$/;
+
 /** Stands in for the named query id (a token until deployment; a UUID in practice) when measuring a payload. */
 const NAMED_QUERY_ID_ALLOWANCE = 'x'.repeat(128);
 
@@ -174,6 +178,8 @@ export class DetectionRunner extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedulerRole: iam.Role;
+  /** Holds the detection schedules, each named after its detection: `<stack name>-detections`. */
+  readonly scheduleGroup: scheduler.CfnScheduleGroup;
   /** One per scheduled detection, by detection id. */
   readonly schedules: ReadonlyMap<string, scheduler.CfnSchedule>;
   readonly failedRunsAlarm: cloudwatch.Alarm;
@@ -189,10 +195,17 @@ export class DetectionRunner extends Construct {
     const maxFindingsInMessage = props.maxFindingsInMessage ?? 20;
     const suppressionWindowHours = props.suppressionWindowHours ?? 24;
 
-    // Payloads are checked before anything else is built: a file too large fails synth by name.
+    const groupName = `${stack.stackName}-detections`;
+    if (groupName.length > SCHEDULE_NAME_MAX || !SCHEDULE_NAME.test(groupName)) {
+      throw new DetectionDeploymentError(`the schedule group name "${groupName}" (stack name + "-detections") must be at most ${SCHEDULE_NAME_MAX} letters, digits, "-", "_" or "."`);
+    }
+    // Payloads and names are checked before anything else is built: a bad file fails synth by name.
     const payloadProbe = (q: QueryDefinition): number =>
       Buffer.byteLength(JSON.stringify(detectionPayload(q, NAMED_QUERY_ID_ALLOWANCE, { maxFindingsInMessage })), 'utf8');
     for (const q of scheduled) {
+      if (q.id.length > SCHEDULE_NAME_MAX) {
+        throw new DetectionDeploymentError(`${basename(q.file)}: the id of detection "${q.id}" names its schedule, which takes at most ${SCHEDULE_NAME_MAX} characters`);
+      }
       const bytes = payloadProbe(q);
       if (bytes > SCHEDULE_INPUT_MAX_BYTES) {
         throw new DetectionDeploymentError(
@@ -327,6 +340,8 @@ export class DetectionRunner extends Construct {
       },
     });
 
+    // One group per stack: schedules are named after their detection, and deleting the group deletes them.
+    this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });
     const schedules = new Map<string, scheduler.CfnSchedule>();
     for (const q of scheduled) {
       const named = props.namedQueries.get(q.id);
@@ -335,6 +350,8 @@ export class DetectionRunner extends Construct {
       schedules.set(
         q.id,
         new scheduler.CfnSchedule(this, `Schedule-${q.id}`, {
+          name: q.id,
+          groupName: this.scheduleGroup.ref,
           description: `okta-lake: run detection ${q.id}`.slice(0, 512),
           scheduleExpression: q.schedule!,
           flexibleTimeWindow: { mode: 'OFF' },

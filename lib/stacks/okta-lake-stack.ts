@@ -10,7 +10,6 @@ import { Detections } from '../constructs/detections';
 import { Ingestion } from '../constructs/ingestion';
 import { LakeStorage } from '../constructs/lake-storage';
 import { Operations } from '../constructs/operations';
-import { TABLE_NAME } from '../core/layout';
 
 export interface OktaLakeStackProps extends StackProps {
   readonly config: OktaLakeConfig;
@@ -36,8 +35,6 @@ export class OktaLakeStack extends Stack {
       key: this.storage.key,
       orgs: hosts,
       bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffPerQuery,
-      // The table the query files read.
-      tableName: TABLE_NAME,
     });
 
     this.ingestion = new Ingestion(this, 'Ingestion', {

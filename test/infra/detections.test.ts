@@ -88,6 +88,8 @@ const props = (s: Synthesized, construct: IConstruct): Record<string, unknown> =
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 type ScheduleProps = {
+  Name?: string;
+  GroupName?: unknown;
   ScheduleExpression: string;
   FlexibleTimeWindow: unknown;
   State: string;
@@ -164,9 +166,13 @@ describe('schedules', () => {
       }),
     );
     expect([...byDetection.keys()].sort()).toEqual(SCHEDULED.map((q) => q.id).sort());
+    // Named after their detection, in the stack's own group.
+    expect(props(s, runner.scheduleGroup)).toMatchObject({ Name: 'OktaLake-detections' });
     for (const q of SCHEDULED) {
       const { p, payload } = byDetection.get(q.id)!;
       const namedId = logicalIdOf(s, s.stack.detections.namedQueries.get(q.id)!);
+      expect(p.Name).toBe(q.id);
+      expect(p.GroupName).toEqual({ Ref: logicalIdOf(s, runner.scheduleGroup) });
       expect(p.ScheduleExpression).toBe(q.schedule);
       expect(p.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
       expect(p.State).toBe('ENABLED');
