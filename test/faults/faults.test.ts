@@ -230,6 +230,32 @@ describe('faults on the Lambda path (mock Okta, s3rver, dynalite)', () => {
     await expectExactLake(sink);
   });
 
+  it('killed after writing the first page of a window the run had just opened: a later run resumes that same window', async () => {
+    // Prepare: a run at 01:00 opens [00:20, 00:55) (its end is now minus the settle lag) and dies
+    // after storing the window's first page, before the checkpoint that covers it.
+    const { sink, store, options } = await lambdaPath();
+    let puts = 0;
+    let killed = false;
+    const faults = new FaultInjector({
+      put: () => void puts++,
+      store: ({ op }) => (op === 'checkpoint' && puts > 0 && !killed ? ((killed = true), 'kill') : undefined),
+    });
+    const at = (ms: number) => ({ now: () => ms, sleep: async () => undefined });
+
+    // Act: the next run comes after the lease expired, when "now minus the settle lag" is later.
+    const dead = await runIngest(options('opens-window', { clock: at(T0 + HOUR), sink: faults.sink(sink), store: faults.store(store) })).catch((e: unknown) => e);
+    faults.revive();
+    const next = await runIngest(options('later', { clock: at(T0 + HOUR + 16 * MINUTE) }));
+    const last = await runIngest(options('catches-up'));
+
+    // Assess
+    expect(isSimulatedCrash(dead)).toBe(true);
+    expect(puts).toBeGreaterThan(0);
+    expect(next.outcome).toBe('caught-up');
+    expect(last.outcome).toBe('caught-up');
+    await expectExactLake(sink);
+  });
+
   /** Kills the process at the first page that writes two objects, between its two PutObjects. */
   function killMidPage(): FaultPlan {
     let last = '';

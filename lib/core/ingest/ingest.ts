@@ -199,6 +199,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       }
       const window = nextWindow();
       if (!window) break;
+      if (!state.window) {
+        // Record a window before writing into it: its end depends on the clock, and a run that dies
+        // after storing a page of it must be resumed with the same end (object names include it).
+        state = { ...state, window, updatedAt: iso(clock.now()) };
+        lease = await store.checkpoint(lease, state, cfg.leaseTtlMs, clock.now());
+      }
       totals.windows++;
       let pageIndex = window.pagesWritten;
       let windowEvents = window.eventsWritten;
