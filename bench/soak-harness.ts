@@ -1,0 +1,561 @@
+/**
+ * The soak: an org's System Log served by the mock Okta with every fault mixed in, ingested by
+ * scheduled-style runs (a simulated clock advancing in steps, each run with a time budget, then the
+ * reconciliation sweep when it caught up), until the ingestion has caught up and both sweep lines
+ * have passed the last event; then the lake is audited against what was served.
+ *
+ * Time: one `ManualClock` drives the mock Okta (rate-limit windows, late events becoming visible),
+ * the client (rate-limit waits and backoffs cost no real time), leases and the time budgets. Every
+ * request to Okta costs `requestCostMs` of simulated time, so a run's budget runs out after a
+ * realistic number of pages. Connection stalls cost real time (the client's request timeout).
+ *
+ * Faults (seeded): per Okta request a 429 burst, a 5xx, a connection reset, a stall, a truncated
+ * page, a malformed page or a `next` link to another host; per PutObject a failure or a kill; per
+ * watermark-store operation a failure, a failure after the write took effect, or a kill before or
+ * after it; and kills while fetching. Each kind is also forced once early, so that every kind
+ * occurs in every soak, however short. A killed run never releases its lease; later runs find it
+ * held until it expires, as they would after a real crash.
+ *
+ * Late events: `lateShare` of the events become visible only U(0, maxLate) after their `published`.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { ForeignLinkError, OktaRequestError } from '../lib/core/okta/errors';
+import { OktaLogClient, RETRY_CAUSES, type RetryCause } from '../lib/core/okta/client';
+import { SswsToken } from '../lib/core/okta/credentials';
+import { parseOrg } from '../lib/core/okta/org';
+import { IngestError, type IngestOutcome } from '../lib/core/ingest/ingest';
+import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
+import { DEFAULT_SWEEP_OFFSETS_MS, ReconcileError } from '../lib/core/ingest/reconcile';
+import type { LakeSink, Reporter, WatermarkStore } from '../lib/core/ports';
+import { ManualClock } from '../lib/core/testing/clock';
+import {
+  FaultInjector,
+  InjectedSinkError,
+  InjectedStoreError,
+  SimulatedCrash,
+  isLeaseLost,
+  isSimulatedCrash,
+  type FaultPlan,
+  type SinkFault,
+  type StoreCall,
+  type StoreFault,
+} from '../lib/core/testing/faults';
+import { auditLake } from '../lib/core/testing/lake-audit';
+import { scheduledRun } from '../lib/core/testing/schedule';
+import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
+import { iterateEvents } from '../lib/demo/generate';
+import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const TOKEN = 'soak-token-not-a-secret';
+
+export interface SoakOptions {
+  /** Events served (at least). @default 100,000 */
+  readonly events?: number;
+  /** @default 1 */
+  readonly seed?: number;
+  /** Hours the events are spread over. @default 12 */
+  readonly hours?: number;
+  /** Share of events recorded late. @default 0.01 */
+  readonly lateShare?: number;
+  /** Longest delay of a late event. @default 10 minutes */
+  readonly maxLateMs?: number;
+  /** Time between scheduled runs. @default 5 minutes */
+  readonly scheduleMs?: number;
+  /** Simulated time budget of one run (a Lambda's timeout) and the margin it stops at. @default 60 s and 10 s */
+  readonly budgetMs?: number;
+  readonly marginMs?: number;
+  /** The first run starts this long after the first event (a backlog to catch up). @default 6 hours */
+  readonly backlogMs?: number;
+  /** Simulated time each request to Okta takes. @default 1000 ms */
+  readonly requestCostMs?: number;
+  /** The org's rate limit per minute (Workforce Identity: 120). @default 120 */
+  readonly rateLimitPerMinute?: number;
+  /** Multiplies every fault probability (0: no faults). @default 1 */
+  readonly faultScale?: number;
+  /** Sweep offsets. @default 1 hour and 24 hours */
+  readonly offsetsMs?: readonly number[];
+  /** Real-time timeout of one Okta request (what a stall costs). @default 2000 ms */
+  readonly requestTimeoutMs?: number;
+  /** The lake and the watermark store under test (a folder and files, or S3 and DynamoDB). */
+  readonly sink: LakeSink;
+  readonly store: WatermarkStore;
+  /** How to describe the lake in the report. @default the sink's location */
+  readonly lakeDescription?: string;
+  /** Folder for DuckDB's temporary files. @default the system's */
+  readonly tmpDir?: string;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+/** What a soak found. Counts are of events unless said otherwise. */
+export interface SoakReport {
+  readonly options: {
+    readonly events: number;
+    readonly seed: number;
+    readonly hours: number;
+    readonly lateShare: number;
+    readonly maxLateMs: number;
+    readonly scheduleMs: number;
+    readonly budgetMs: number;
+    readonly requestCostMs: number;
+    readonly rateLimitPerMinute: number;
+    readonly faultScale: number;
+    readonly offsetsMs: readonly number[];
+    readonly sink: string;
+  };
+  readonly served: number;
+  readonly lateServed: number;
+  readonly inLake: number;
+  readonly distinctInLake: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  /** Lake rows whose `raw` differs from what Okta served. */
+  readonly rawMismatches: number;
+  /** Lake rows whose uuid Okta never served. */
+  readonly unexpected: number;
+  readonly quarantinedEvents: number;
+  readonly quarantinedPages: number;
+  /** Events in objects the sweep wrote (`-late-`): what it recovered. */
+  readonly lateRecovered: number;
+  /**
+   * The sum of the sweeps' own counts (the `LateEventsRecovered` metric). Lower than `lateRecovered`
+   * when a sweep failed after writing late events (its count is lost; the next sweep finds them present).
+   */
+  readonly lateRecoveredReported: number;
+  /** Of those, events that were not late (they would mean the ingestion lost them; a page quarantined whole explains them). */
+  readonly recoveredNotLate: number;
+  /** Late events that the ingestion itself picked up (they became visible before their window was read). */
+  readonly lateIngestedDirectly: number;
+  readonly lateMissing: number;
+  readonly runs: Readonly<Record<string, number>>;
+  /** Failed runs by what failed them. */
+  readonly failures: Readonly<Record<string, number>>;
+  readonly clientRetries: Readonly<Record<RetryCause, number>>;
+  readonly malformedRefetches: number;
+  readonly faultsInjected: Readonly<Record<string, number>>;
+  readonly oktaRequests: number;
+  readonly pagesServed: number;
+  readonly eventDeliveries: number;
+  readonly sweepWindows: number;
+  readonly simulatedHours: number;
+  readonly wallMs: number;
+  readonly peakRssMb: number;
+}
+
+/** A small seeded PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Per-call fault probabilities at `faultScale` 1. */
+const OKTA_FAULTS: readonly [MockFaultKind | 'foreign', number][] = [
+  ['429', 0.01],
+  ['5xx', 0.015],
+  ['reset', 0.005],
+  ['stall', 0.002],
+  ['truncated', 0.01],
+  ['malformed', 0.01],
+  ['foreign', 0.003],
+];
+const PUT_FAULTS: readonly [SinkFault, number][] = [
+  ['fail', 0.005],
+  ['kill', 0.002],
+];
+const STORE_FAULTS: Readonly<Record<StoreCall['op'], readonly [StoreFault, number][]>> = {
+  acquire: [
+    ['fail', 0.004],
+    ['kill-after-write', 0.002],
+  ],
+  checkpoint: [
+    ['fail', 0.004],
+    ['fail-after-write', 0.003],
+    ['kill', 0.003],
+    ['kill-after-write', 0.002],
+  ],
+  release: [['fail', 0.004]],
+};
+const FETCH_KILL = 0.002;
+
+function pick<K>(rng: () => number, table: readonly [K, number][], scale: number): K | undefined {
+  let r = rng();
+  for (const [kind, p] of table) {
+    if (r < p * scale) return kind;
+    r -= p * scale;
+  }
+  return undefined;
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  const wallStart = performance.now();
+  const events = o.events ?? 100_000;
+  const seed = o.seed ?? 1;
+  const hours = o.hours ?? 12;
+  const lateShare = o.lateShare ?? 0.01;
+  const maxLateMs = o.maxLateMs ?? 10 * MINUTE;
+  const scheduleMs = o.scheduleMs ?? 5 * MINUTE;
+  const budgetMs = o.budgetMs ?? 60_000;
+  const marginMs = o.marginMs ?? 10_000;
+  const backlogMs = o.backlogMs ?? 6 * HOUR;
+  const requestCostMs = o.requestCostMs ?? 1_000;
+  const rateLimitPerMinute = o.rateLimitPerMinute ?? 120;
+  const faultScale = o.faultScale ?? 1;
+  const offsetsMs = o.offsetsMs ?? DEFAULT_SWEEP_OFFSETS_MS;
+  const log = o.log ?? (() => undefined);
+  let peakRss = process.memoryUsage().rss;
+  const sampleRss = (): void => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+
+  // The org's events; 1% of them late.
+  const rng = prng(seed);
+  const start = Date.parse('2024-06-03T00:00:00.000Z');
+  const served: MockEvent[] = [];
+  const digests = new Map<string, string>();
+  const late = new Set<string>();
+  for (const e of iterateEvents(events, { seed, start: new Date(start), hours })) {
+    const text = JSON.stringify(e);
+    const publishedMs = Date.parse(e.published);
+    const isLate = rng() < lateShare;
+    if (isLate) late.add(e.uuid);
+    served.push({ uuid: e.uuid, publishedMs, text, ...(isLate ? { visibleAtMs: publishedMs + Math.floor(rng() * maxLateMs) } : {}) });
+    digests.set(e.uuid, sha256(text));
+  }
+  const lastPublished = served.reduce((m, e) => Math.max(m, e.publishedMs), 0);
+  log(`generated ${served.length} events (${late.size} late) over ${hours} h, ${digests.size} distinct uuids`);
+  sampleRss();
+
+  // Faults: drawn per call, and each kind forced once early.
+  const faultRng = prng(seed ^ 0x5eed);
+  const forceAt = (range: number): number => 1 + Math.floor(faultRng() * range);
+  const forcedOkta = new Map<number, MockFaultKind | 'foreign'>();
+  for (const [kind] of OKTA_FAULTS) {
+    let n = forceAt(150);
+    while (forcedOkta.has(n)) n++;
+    forcedOkta.set(n, kind);
+  }
+  const forcedPut = new Map<number, SinkFault>(PUT_FAULTS.map(([kind]) => [forceAt(40), kind] as const));
+  const forcedStore = new Map<string, StoreFault>();
+  for (const [op, table] of Object.entries(STORE_FAULTS)) {
+    for (const [kind] of table) {
+      let n = forceAt(op === 'checkpoint' ? 60 : 150);
+      while (forcedStore.has(`${op}:${n}`)) n++;
+      forcedStore.set(`${op}:${n}`, kind);
+    }
+  }
+  const forcedFetch = forceAt(200);
+  const foreignInjected = { count: 0 };
+  let pendingBurst = 0;
+
+  const clock = new ManualClock(start + backlogMs);
+  const mock = await startMockOkta({
+    events: served,
+    apiToken: TOKEN,
+    rateLimitPerMinute,
+    clock,
+    onLogRequest: (info: MockRequestInfo) => {
+      clock.advance(requestCostMs);
+      mock.faults.foreignNextLink = false;
+      if (faultScale === 0) return undefined;
+      if (pendingBurst > 0) {
+        pendingBurst--;
+        return '429';
+      }
+      const kind = forcedOkta.get(info.n) ?? pick(faultRng, OKTA_FAULTS, faultScale);
+      if (kind === undefined) return undefined;
+      if (kind === 'foreign') {
+        foreignInjected.count++;
+        mock.faults.foreignNextLink = true;
+        return undefined;
+      }
+      if (kind === '429') pendingBurst = Math.floor(faultRng() * 4);
+      return kind;
+    },
+  });
+  served.length = 0; // the mock keeps its own sorted copy
+
+  const plan: FaultPlan =
+    faultScale === 0
+      ? {}
+      : {
+          put: ({ n }) => forcedPut.get(n) ?? pick(faultRng, PUT_FAULTS, faultScale),
+          store: ({ op, n }) => forcedStore.get(`${op}:${n}`) ?? pick(faultRng, STORE_FAULTS[op], faultScale),
+          fetch: ({ n }) => (n === forcedFetch || faultRng() < FETCH_KILL * faultScale ? 'kill' : undefined),
+        };
+  const faults = new FaultInjector(plan);
+
+  const org = parseOrg(mock.origin, { allowInsecureLoopback: true });
+  const client = new OktaLogClient({
+    org,
+    credentials: new SswsToken(TOKEN),
+    clock,
+    requestTimeoutMs: o.requestTimeoutMs ?? 2_000,
+    random: prng(seed ^ 0x7a11),
+  });
+  const writer = await DuckDbParquetWriter.open(o.tmpDir ? { tmpDir: o.tmpDir } : {});
+  const index = await SinkLakeIndex.open({ sink: o.sink, ...(o.tmpDir ? { tmpDir: o.tmpDir } : {}) });
+
+  const runs: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  const bump = (m: Record<string, number>, k: string): void => {
+    m[k] = (m[k] ?? 0) + 1;
+  };
+  let malformedRefetches = 0;
+  let lateRecoveredReported = 0;
+  let sweepWindows = 0;
+  const reporter: Reporter = {
+    info: () => undefined,
+    warn: (message) => {
+      if (message === 'page is not valid JSON; fetching it again') malformedRefetches++;
+    },
+  };
+
+  // Done when the ingestion is past the last event and every line has swept the hour holding it.
+  const lastHourEnd = Math.ceil((lastPublished + 1) / HOUR) * HOUR;
+  const lines = new Map<number, number>(offsetsMs.map((off) => [off, Number.NEGATIVE_INFINITY]));
+  let watermark = Number.NEGATIVE_INFINITY;
+  const maxRuns = Math.ceil((backlogMs + hours * HOUR + Math.max(...offsetsMs) + 6 * HOUR) / scheduleMs) + 200;
+
+  try {
+    for (let n = 1; ; n++) {
+      if (n > maxRuns) throw new Error(`soak did not finish within ${maxRuns} runs`);
+      faults.revive();
+      const result = await scheduledRun({
+        ingest: {
+          org: org.host,
+          source: faults.source(client),
+          writer,
+          sink: faults.sink(o.sink),
+          store: faults.store(o.store),
+          owner: `run-${n}`,
+          clock,
+          reporter,
+          since: iso(start),
+          settleLagMs: 5 * MINUTE,
+          maxWindowMs: HOUR,
+        },
+        reconcile: { index, offsetsMs },
+        budgetMs,
+        marginMs,
+      });
+      if (result.error !== undefined) {
+        bump(runs, `failed in ${result.failedIn}`);
+        bump(failures, classify(result.error));
+      } else {
+        bump(runs, result.ingest!.outcome satisfies IngestOutcome);
+        if (result.reconcile) bump(runs, `sweep ${result.reconcile.outcome}`);
+      }
+      if (result.ingest?.watermark) watermark = Math.max(watermark, Date.parse(result.ingest.watermark));
+      if (result.reconcile) {
+        lateRecoveredReported += result.reconcile.lateEvents;
+        sweepWindows += result.reconcile.windows;
+        malformedRefetches += result.reconcile.malformedRefetches;
+        for (const line of result.reconcile.lines) {
+          if (line.sweptUntil) lines.set(line.offsetMs, Math.max(lines.get(line.offsetMs) ?? 0, Date.parse(line.sweptUntil)));
+        }
+      }
+      if (n % 50 === 0) {
+        sampleRss();
+        log(
+          `run ${n}: clock ${iso(clock.now())}, watermark ${Number.isFinite(watermark) ? iso(watermark) : '-'}, ` +
+            `lines ${[...lines].map(([off, t]) => `${off / HOUR}h:${Number.isFinite(t) ? iso(t).slice(5, 16) : '-'}`).join(' ')}, ` +
+            `late events recovered (reported) ${lateRecoveredReported}, kills ${faults.kills.length}`,
+        );
+      }
+      if (watermark > lastPublished && [...lines.values()].every((t) => t >= lastHourEnd)) break;
+      clock.advance(scheduleMs);
+    }
+
+    // Audit the lake against what was served.
+    sampleRss();
+    const audit = await auditLake(o.sink, o.tmpDir ? { tmpDir: o.tmpDir } : {});
+    sampleRss();
+    let lost = 0;
+    let duplicated = 0;
+    let rawMismatches = 0;
+    let unexpected = 0;
+    let recoveredNotLate = 0;
+    let lateRecoveredInLake = 0;
+    let lateMissing = 0;
+    for (const [uuid, digest] of digests) {
+      const got = audit.byUuid.get(uuid);
+      if (!got) {
+        lost++;
+        if (late.has(uuid)) lateMissing++;
+        continue;
+      }
+      if (got.rawSha256 !== digest) rawMismatches++;
+      if (got.keys.some((k) => k.includes('-late-'))) {
+        if (late.has(uuid)) lateRecoveredInLake++;
+        else recoveredNotLate++;
+      }
+    }
+    for (const [uuid, got] of audit.byUuid) {
+      duplicated += got.count - 1;
+      if (!digests.has(uuid)) unexpected += got.count;
+    }
+    const stats = mock.stats;
+    return {
+      options: {
+        events,
+        seed,
+        hours,
+        lateShare,
+        maxLateMs,
+        scheduleMs,
+        budgetMs,
+        requestCostMs,
+        rateLimitPerMinute,
+        faultScale,
+        offsetsMs: [...offsetsMs],
+        sink: o.lakeDescription ?? o.sink.location,
+      },
+      served: digests.size,
+      lateServed: late.size,
+      inLake: audit.rows,
+      distinctInLake: audit.byUuid.size,
+      lost,
+      duplicated,
+      rawMismatches,
+      unexpected,
+      quarantinedEvents: audit.quarantined.filter((q) => q.reason !== 'page').length,
+      quarantinedPages: audit.quarantined.filter((q) => q.reason === 'page').length,
+      lateRecovered: lateRecoveredInLake + recoveredNotLate,
+      lateRecoveredReported,
+      recoveredNotLate,
+      lateIngestedDirectly: late.size - lateMissing - lateRecoveredInLake,
+      lateMissing,
+      runs,
+      failures,
+      clientRetries: Object.fromEntries(RETRY_CAUSES.map((c) => [c, client.stats.retries[c]])) as Record<RetryCause, number>,
+      malformedRefetches,
+      faultsInjected: {
+        ...Object.fromEntries(Object.entries(stats.faultsInjected).filter(([, v]) => v > 0).map(([k, v]) => [`okta:${k}`, v])),
+        'okta:foreign-next-link': foreignInjected.count,
+        ...faults.injected,
+      },
+      oktaRequests: stats.logRequests,
+      pagesServed: stats.pagesServed,
+      eventDeliveries: stats.eventsServed,
+      sweepWindows,
+      simulatedHours: (clock.now() - (start + backlogMs)) / HOUR,
+      wallMs: performance.now() - wallStart,
+      peakRssMb: Math.round(peakRss / 2 ** 20),
+    };
+  } finally {
+    await index.close();
+    await writer.close();
+    await mock.stop();
+  }
+}
+
+/** What failed a run, for the report. */
+function classify(error: unknown): string {
+  if (isSimulatedCrash(error)) {
+    for (let e: unknown = error; e instanceof Error; e = e.cause) {
+      if (e instanceof SimulatedCrash) return `killed ${e.point}`;
+    }
+  }
+  const chain: unknown[] = [];
+  for (let e: unknown = error, d = 0; e !== undefined && d < 10; d++) {
+    chain.push(e);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  if (chain.some((e) => e instanceof InjectedSinkError)) return 'PutObject failed';
+  if (chain.some((e) => e instanceof InjectedStoreError)) {
+    const e = chain.find((x) => x instanceof InjectedStoreError) as InjectedStoreError;
+    return `UpdateItem failed (${/\((\w+) of/.exec(e.message)?.[1] ?? 'store'}${e.message.includes('after it took effect') ? ', after it took effect' : ''})`;
+  }
+  if (isLeaseLost(error)) return 'lease lost';
+  if (chain.some((e) => e instanceof ForeignLinkError)) return 'next link to another host refused';
+  if (chain.some((e) => e instanceof OktaRequestError)) return 'Okta retries exhausted';
+  if (error instanceof ReconcileError || error instanceof IngestError) return `${error.name}: ${error.message.slice(0, 80)}`;
+  return error instanceof Error ? `${error.name}: ${error.message.slice(0, 120)}` : String(error);
+}
+
+/** The report as Markdown. */
+export function soakMarkdown(r: SoakReport, commandLine: string): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const rows = (m: Readonly<Record<string, number>>): string[] =>
+    Object.entries(m)
+      .filter(([, v]) => v > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `| ${k} | ${n(v)} |`);
+  const ok = r.lost === 0 && r.duplicated === 0 && r.rawMismatches === 0 && r.unexpected === 0 && r.lateMissing === 0;
+  return [
+    '# Soak: completeness under faults',
+    '',
+    `Produced by \`${commandLine}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}).`,
+    '',
+    `**${ok ? 'PASS' : 'FAIL'}**: lost ${n(r.lost)}, duplicated ${n(r.duplicated)}, raw mismatches ${n(r.rawMismatches)}, ` +
+      `late events missing ${n(r.lateMissing)} of ${n(r.lateServed)}.`,
+    '',
+    '## Setup',
+    '',
+    `- ${n(r.options.events)} realistic events (seed ${r.options.seed}) over ${r.options.hours} h, served by the mock Okta on loopback; ` +
+      `${(r.options.lateShare * 100).toFixed(1)}% of them late by U(0, ${r.options.maxLateMs / MINUTE} min).`,
+    `- Scheduled runs every ${r.options.scheduleMs / MINUTE} min of simulated time, each with a ${r.options.budgetMs / 1000} s budget ` +
+      `(every Okta request costs ${r.options.requestCostMs / 1000} s; rate limit ${r.options.rateLimitPerMinute}/min, half of it for this client); ` +
+      `the first run starts with a backlog. After a run that caught up, the sweep (offsets ${r.options.offsetsMs.map((o) => `${o / HOUR} h`).join(', ')}).`,
+    `- Lake: ${r.options.sink}. Fault probabilities ×${r.options.faultScale}; every fault kind is also forced once.`,
+    `- Simulated time: ${r.simulatedHours.toFixed(1)} h. Wall time: ${(r.wallMs / 1000).toFixed(1)} s. Peak RSS: ${n(r.peakRssMb)} MB.`,
+    '',
+    '## Result',
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+    `| events served (distinct uuids) | ${n(r.served)} |`,
+    `| events in the lake (rows) | ${n(r.inLake)} |`,
+    `| distinct uuids in the lake | ${n(r.distinctInLake)} |`,
+    `| lost | ${n(r.lost)} |`,
+    `| duplicated | ${n(r.duplicated)} |`,
+    `| raw not byte-identical to what was served | ${n(r.rawMismatches)} |`,
+    `| rows with a uuid never served | ${n(r.unexpected)} |`,
+    `| quarantined events / whole pages | ${n(r.quarantinedEvents)} / ${n(r.quarantinedPages)} |`,
+    `| late events served | ${n(r.lateServed)} |`,
+    `| late events picked up by the ingestion itself | ${n(r.lateIngestedDirectly)} |`,
+    `| late events recovered by the sweep (events in its objects) | ${n(r.lateRecovered)} |`,
+    `| late events recovered, as the sweeps reported them (the metric) | ${n(r.lateRecoveredReported)} |`,
+    `| of those, events that were not late | ${n(r.recoveredNotLate)} |`,
+    `| late events missing | ${n(r.lateMissing)} |`,
+    `| sweep windows | ${n(r.sweepWindows)} |`,
+    `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,
+    '',
+    '## Runs',
+    '',
+    '| outcome | runs |',
+    '| --- | --- |',
+    ...rows(r.runs),
+    '',
+    '## Failed runs by cause (the next scheduled run retried)',
+    '',
+    '| cause | runs |',
+    '| --- | --- |',
+    ...rows(r.failures),
+    '',
+    '## Retries by cause (inside a run)',
+    '',
+    '| cause | retries |',
+    '| --- | --- |',
+    ...rows({ ...Object.fromEntries(Object.entries(r.clientRetries).map(([k, v]) => [`Okta client: ${k}`, v])), 'malformed page fetched again': r.malformedRefetches }),
+    '',
+    '## Faults injected',
+    '',
+    '| fault | count |',
+    '| --- | --- |',
+    ...rows(r.faultsInjected),
+    '',
+  ].join('\n');
+}
