@@ -23,7 +23,7 @@ import { reconcile, type ReconcileOutcome } from '../../lib/core/ingest/reconcil
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
-import type { Reporter } from '../../lib/core/ports';
+import type { PageWriter, Reporter } from '../../lib/core/ports';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { readIngestSettings, type IngestOrg, type IngestSettings } from './settings';
 
@@ -94,6 +94,20 @@ function getWriter(): Promise<DuckDbParquetWriter> {
     writer = opening;
   }
   return writer;
+}
+
+/**
+ * The container's writer, awaited only when the run writes its first page. On a cold start DuckDB
+ * opens (instance, connection, prepared statements, on DuckDB's own threads) while the run reads its
+ * credential, takes its lease and fetches its first page. A failed open fails that first write (the
+ * run stops there with nothing written; the next run opens again).
+ */
+function pendingWriter(): PageWriter {
+  const opening = getWriter();
+  return {
+    writePage: async (input) => (await opening).writePage(input),
+    close: async () => (await opening).close(),
+  };
 }
 
 /** One lake index (its own DuckDB, a smaller memory limit) per container, opened on first use. */
@@ -174,12 +188,13 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     const rt = getRuntime();
     org = orgOf(rt, event);
     logger.appendKeys({ org: org.org.host });
+    const writer = pendingWriter();
     const source = await getSource(rt, org);
     const waitedBefore = source.stats.rateLimitWaitMs;
     const result = await runIngest({
       org: org.org.host,
       source,
-      writer: await getWriter(),
+      writer,
       sink: rt.sink,
       store: rt.store,
       owner: context.awsRequestId,

@@ -50,9 +50,24 @@ export declare function fetchBinding(
   cacheRoot: string,
   runNpm?: RunNpm,
 ): void;
+/** The package the asset's DuckDB API is bundled into. */
+export declare const API_PACKAGE: '@duckdb/node-api';
+
+export declare function commonJsExportNames(packageDir: string): string[];
+export declare function bundleDuckDbApi(options: {
+  sources: Record<string, string>;
+  pinned: PinnedDuckDbPackages;
+  outDir: string;
+}): { exports: string[] };
+
+export interface PreparedDuckDbAsset extends ResolvedDuckDbSources {
+  /** The named exports of the bundled `@duckdb/node-api` (besides `default`). */
+  readonly exports: string[];
+}
+
 export declare function prepareDuckDbAsset(options: {
   projectRoot: string;
   outDir: string;
   cpu: DuckDbCpu;
   runNpm?: RunNpm;
-}): ResolvedDuckDbSources;
+}): PreparedDuckDbAsset;

@@ -1,18 +1,24 @@
 #!/usr/bin/env node
-// Puts DuckDB's Node packages, with the native binding for the Lambda's CPU, next to the bundled
-// ingestion function, whatever OS and CPU the deployer runs:
+// Puts DuckDB, with the native binding for the Lambda's CPU, next to the bundled ingestion function,
+// whatever OS and CPU the deployer runs:
 //
 //   node bundle-duckdb.mjs --project <dir with package-lock.json> --out <asset dir> --cpu arm64|x64
 //
-// `@duckdb/node-api` and `@duckdb/node-bindings` (JavaScript only) and `detect-libc` are copied from the
-// project's node_modules. The native package `@duckdb/node-bindings-linux-<cpu>` is copied from there
-// too when npm installed it (a Linux host of that CPU); otherwise it is fetched once, at the version
-// and integrity pinned in package-lock.json, into node_modules/.cache/okta-lake/ and reused.
+// The asset gets two packages under node_modules/@duckdb/:
+//  - `node-api`: DuckDB's JavaScript API (`@duckdb/node-api`, `@duckdb/node-bindings` and `detect-libc`,
+//    at the versions package-lock.json pins) bundled by esbuild into ONE ES module, `index.mjs`, with
+//    the same named exports. The published packages are ~60 CommonJS files: Node resolves, reads and
+//    (for an `import`) lexes each of them, which made up most of the function's cold start (measured
+//    in bench/cold-start.ts). Their licence texts go along (LICENSE, THIRD-PARTY-NOTICES).
+//  - `node-bindings-linux-<cpu>`: the native library, copied as is from the project's node_modules when
+//    npm installed it (a Linux host of that CPU); otherwise fetched once, at the version and integrity
+//    pinned in package-lock.json, into node_modules/.cache/okta-lake/ and reused.
 //
 // Plain JavaScript run by `node` so that the NodejsFunction `afterBundling` hook works the same from
 // bash and from cmd.exe. Types for the exports: bundle-duckdb.d.mts.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -147,7 +153,131 @@ export function fetchBinding(projectRoot, cpu, pinned, cacheRoot, runNpm = defau
   }
 }
 
-/** Copies the packages into `<outDir>/node_modules/`, fetching the binding first when needed. */
+/** The package the asset's DuckDB API is bundled into (the name the ingestion bundle imports). */
+export const API_PACKAGE = '@duckdb/node-api';
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+function resolveRelative(fromFile, specifier) {
+  const base = resolve(dirname(fromFile), specifier);
+  for (const candidate of [base, `${base}.js`, join(base, 'index.js')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  throw new DuckDbBundlingError(`cannot find "${specifier}" required by ${fromFile}`);
+}
+
+/**
+ * The names a CommonJS package exports, read from its source the way Node's CommonJS lexer sees
+ * TypeScript's CommonJS output: `exports.name = ...`, `Object.defineProperty(exports, "name", ...)`,
+ * and `__exportStar(require("./file"), exports)` followed into the file. `default` and `__esModule`
+ * are left out: in the bundle, `default` is the whole `module.exports`, as Node makes it.
+ */
+export function commonJsExportNames(packageDir) {
+  const manifest = readJson(join(packageDir, 'package.json'));
+  const entry = resolveRelative(join(packageDir, 'package.json'), `./${manifest.main ?? 'index.js'}`);
+  const names = new Set();
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/\bexports\.([A-Za-z_$][\w$]*)\s*=[^=]/g)) names.add(m[1]);
+    for (const m of text.matchAll(/Object\.defineProperty\(\s*exports\s*,\s*["']([^"']+)["']/g)) names.add(m[1]);
+    for (const m of text.matchAll(/__exportStar\(\s*require\(\s*["'](\.[^"']*)["']\s*\)/g)) visit(resolveRelative(file, m[1]));
+  };
+  visit(entry);
+  names.delete('default');
+  names.delete('__esModule');
+  return [...names].filter((n) => IDENTIFIER.test(n)).sort();
+}
+
+function loadEsbuild() {
+  // esbuild is the project's own (NodejsFunction bundles with it too), found from this script.
+  try {
+    return createRequire(import.meta.url)('esbuild');
+  } catch (cause) {
+    throw new DuckDbBundlingError('esbuild is not installed next to this script: run npm ci', { cause });
+  }
+}
+
+function licenceNotice(name, dir) {
+  const manifest = readJson(join(dir, 'package.json'));
+  const file = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'LICENCE'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  const text = file ? readFileSync(file, 'utf8').trim() : `Licensed under ${manifest.license} (the package ships no licence file).`;
+  return `${name}@${manifest.version} (${manifest.license})\n\n${text}\n`;
+}
+
+/**
+ * Bundles `@duckdb/node-api` with its JavaScript dependencies into `<outDir>/node_modules/@duckdb/node-api/index.mjs`
+ * (an ES module with the same named exports, the native binding package left external), with a
+ * package.json that points at it and the licence texts of what went in.
+ */
+export function bundleDuckDbApi({ sources, pinned, outDir }) {
+  const apiDir = sources[pinned.api.name];
+  const names = commonJsExportNames(apiDir);
+  if (!names.includes('DuckDBInstance')) {
+    throw new DuckDbBundlingError(`could not read the exports of ${pinned.api.name} in ${apiDir} (found ${names.length}, no DuckDBInstance)`);
+  }
+  const manifest = readJson(join(apiDir, 'package.json'));
+  const main = resolveRelative(join(apiDir, 'package.json'), `./${manifest.main ?? 'index.js'}`);
+  const target = join(outDir, 'node_modules', API_PACKAGE);
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const local = '__okta_lake_duckdb_api';
+  const contents = [
+    `const ${local} = require(${JSON.stringify(main)});`,
+    `export default ${local};`,
+    `export const { ${names.join(', ')} } = ${local};`,
+    '',
+  ].join('\n');
+  const esbuild = loadEsbuild();
+  try {
+    esbuild.buildSync({
+      stdin: { contents, resolveDir: apiDir, sourcefile: 'duckdb-node-api.mjs', loader: 'js' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      keepNames: true,
+      legalComments: 'eof',
+      // The native library stays a package of its own (one per CPU); the bindings pick it at run time.
+      external: ['@duckdb/node-bindings-*'],
+      // Lets the bindings' `require()` of the native library work inside an ES module.
+      banner: { js: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);" },
+      outfile: join(target, 'index.mjs'),
+      logLevel: 'silent',
+    });
+  } catch (error) {
+    throw new DuckDbBundlingError(`esbuild could not bundle ${pinned.api.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  writeFileSync(
+    join(target, 'package.json'),
+    `${JSON.stringify(
+      {
+        name: API_PACKAGE,
+        version: pinned.api.version,
+        description: `${pinned.api.name}@${pinned.api.version} with ${pinned.bindings.name}@${pinned.bindings.version} and ${pinned.detectLibc.name}@${pinned.detectLibc.version}, bundled into one ES module by okta-lake`,
+        license: manifest.license,
+        type: 'module',
+        main: './index.mjs',
+        exports: { '.': './index.mjs' },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  const apiLicence = join(apiDir, 'LICENSE');
+  if (existsSync(apiLicence)) cpSync(apiLicence, join(target, 'LICENSE'));
+  const notices = [pinned.bindings, pinned.detectLibc].map(({ name }) => licenceNotice(name, sources[name]));
+  writeFileSync(join(target, 'THIRD-PARTY-NOTICES'), `Bundled into index.mjs besides ${pinned.api.name}:\n\n${notices.join('\n---\n\n')}`);
+  return { exports: names };
+}
+
+/**
+ * Writes `<outDir>/node_modules/@duckdb/`: the bundled JavaScript API and the native binding package
+ * for `cpu`, fetching the binding first when needed.
+ */
 export function prepareDuckDbAsset({ projectRoot, outDir, cpu, runNpm }) {
   const root = resolve(projectRoot);
   let resolved = resolveDuckDbSources(root, cpu);
@@ -155,12 +285,12 @@ export function prepareDuckDbAsset({ projectRoot, outDir, cpu, runNpm }) {
     fetchBinding(root, cpu, resolved.pinned, resolved.cacheRoot, runNpm);
     resolved = resolveDuckDbSources(root, cpu);
   }
-  for (const [name, source] of Object.entries(resolved.sources)) {
-    const target = join(outDir, 'node_modules', name);
-    rmSync(target, { recursive: true, force: true });
-    cpSync(source, target, { recursive: true, dereference: true });
-  }
-  return resolved;
+  const { name } = resolved.pinned.binding;
+  const target = join(outDir, 'node_modules', name);
+  rmSync(target, { recursive: true, force: true });
+  cpSync(resolved.sources[name], target, { recursive: true, dereference: true });
+  const { exports } = bundleDuckDbApi({ sources: resolved.sources, pinned: resolved.pinned, outDir });
+  return { ...resolved, exports };
 }
 
 function parseArgs(argv) {

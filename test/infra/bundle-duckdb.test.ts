@@ -1,11 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  API_PACKAGE,
   CACHE_DIR,
   DuckDbBundlingError,
   bindingCacheDir,
+  commonJsExportNames,
   lockedDuckDbPackages,
   npmFetchCommand,
   prepareDuckDbAsset,
@@ -22,7 +26,10 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value));
 }
 
-/** A project with DuckDB's JavaScript packages installed and, optionally, the x64 binding. */
+/**
+ * A project with DuckDB's JavaScript packages installed (small CommonJS stand-ins written the way
+ * TypeScript emits them, as the real ones are) and, optionally, the x64 binding.
+ */
 function fakeProject(root: string, options: { x64Installed: boolean }): void {
   const binding = (cpu: string) => ({ version: VERSION, integrity: `${INTEGRITY}${cpu}`, os: ['linux'], cpu: [cpu], libc: ['glibc'], license: 'MIT', optional: true });
   writeJson(join(root, 'package-lock.json'), {
@@ -35,14 +42,62 @@ function fakeProject(root: string, options: { x64Installed: boolean }): void {
       'node_modules/@duckdb/node-bindings-linux-arm64': binding('arm64'),
     },
   });
-  writeJson(join(root, 'node_modules/@duckdb/node-api/package.json'), { name: '@duckdb/node-api', version: VERSION });
-  writeFileSync(join(root, 'node_modules/@duckdb/node-api/index.js'), 'module.exports = {};');
-  writeJson(join(root, 'node_modules/@duckdb/node-bindings/package.json'), { name: '@duckdb/node-bindings', version: VERSION });
-  writeJson(join(root, 'node_modules/detect-libc/package.json'), { name: 'detect-libc', version: '2.1.2' });
+  const api = join(root, 'node_modules/@duckdb/node-api');
+  writeJson(join(api, 'package.json'), { name: '@duckdb/node-api', version: VERSION, main: './lib/index.js', license: 'MIT' });
+  writeFileSync(join(api, 'LICENSE'), 'api licence text');
+  writeFile(
+    join(api, 'lib/index.js'),
+    [
+      '"use strict";',
+      'var __exportStar = function (m, exports) { for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) exports[p] = m[p]; };',
+      'Object.defineProperty(exports, "__esModule", { value: true });',
+      'exports.default = require("./duckdb");',
+      '__exportStar(require("./duckdb"), exports);',
+    ].join('\n'),
+  );
+  writeFile(
+    join(api, 'lib/duckdb.js'),
+    [
+      '"use strict";',
+      'Object.defineProperty(exports, "__esModule", { value: true });',
+      'exports.DuckDBInstance = exports.bindingVersion = void 0;',
+      'const bindings = require("@duckdb/node-bindings");',
+      'exports.bindingVersion = bindings.version;',
+      'class DuckDBInstance { static create() { return "instance on " + bindings.platform; } }',
+      'exports.DuckDBInstance = DuckDBInstance;',
+      'Object.defineProperty(exports, "libc", { enumerable: true, get: function () { return bindings.libc; } });',
+    ].join('\n'),
+  );
+  const bindings = join(root, 'node_modules/@duckdb/node-bindings');
+  writeJson(join(bindings, 'package.json'), { name: '@duckdb/node-bindings', version: VERSION, main: './duckdb.js', license: 'MIT' });
+  writeFile(
+    join(bindings, 'duckdb.js'),
+    'const { familySync } = require("detect-libc");\nmodule.exports = { ...require(`@duckdb/node-bindings-linux-${process.arch}/binding.js`), libc: familySync() };',
+  );
+  const libc = join(root, 'node_modules/detect-libc');
+  writeJson(join(libc, 'package.json'), { name: 'detect-libc', version: '2.1.2', main: './index.js', license: 'Apache-2.0' });
+  writeFileSync(join(libc, 'index.js'), 'exports.familySync = () => "glibc";');
+  writeFileSync(join(libc, 'LICENSE'), 'detect-libc licence text');
   if (options.x64Installed) {
     writeJson(join(root, 'node_modules/@duckdb/node-bindings-linux-x64/package.json'), { version: VERSION });
     writeFileSync(join(root, 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'), 'x64 binary');
+    writeFileSync(join(root, 'node_modules/@duckdb/node-bindings-linux-x64/binding.js'), 'module.exports = { version: "x64 binding", platform: "linux-x64" };');
   }
+}
+
+function writeFile(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** Imports the bundled API from the asset folder in a fresh Node process (nothing of the project around). */
+function importBundledApi(outDir: string): { named: Record<string, unknown>; defaultKeys: string[] } {
+  const script = [
+    `const api = await import(${JSON.stringify(pathToFileURL(join(outDir, 'node_modules/@duckdb/node-api/index.mjs')).href)});`,
+    'const named = Object.fromEntries(Object.entries(api).filter(([k]) => k !== "default").map(([k, v]) => [k, typeof v === "function" ? v.create() : v]));',
+    'console.log(JSON.stringify({ named, defaultKeys: Object.keys(api.default).sort() }));',
+  ].join('\n');
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: outDir }).toString()) as { named: Record<string, unknown>; defaultKeys: string[] };
 }
 
 /** Stands in for npm: installs the binding the way `npm ci` would, and records how it was asked. */
@@ -78,8 +133,53 @@ describe('bundling DuckDB into the Lambda asset', () => {
     expect(calls).toEqual([]);
     expect(resolved.fetch).toBe(false);
     expect(readFileSync(join(out, 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'), 'utf8')).toBe('x64 binary');
-    for (const pkg of ['@duckdb/node-api', '@duckdb/node-bindings', 'detect-libc']) expect(existsSync(join(out, 'node_modules', pkg, 'package.json'))).toBe(true);
     expect(existsSync(join(root, CACHE_DIR))).toBe(false);
+  });
+
+  it('bundles the JavaScript API into one ES module with the package’s named exports, next to the binding only', () => {
+    // Prepare
+    fakeProject(root, { x64Installed: true });
+    // Act
+    const resolved = prepareDuckDbAsset({ projectRoot: root, outDir: out, cpu: 'x64', runNpm: fakeNpm([]) });
+    // Assess: two packages; the bindings and detect-libc are inside the bundle, not beside it.
+    expect(readdirSync(join(out, 'node_modules'))).toEqual(['@duckdb']);
+    expect(readdirSync(join(out, 'node_modules/@duckdb')).sort()).toEqual(['node-api', 'node-bindings-linux-x64']);
+    expect(resolved.exports).toEqual(['DuckDBInstance', 'bindingVersion', 'libc']);
+    const manifest = JSON.parse(readFileSync(join(out, 'node_modules', API_PACKAGE, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ name: API_PACKAGE, version: VERSION, type: 'module', main: './index.mjs', exports: { '.': './index.mjs' }, license: 'MIT' });
+    expect(readdirSync(join(out, 'node_modules', API_PACKAGE)).sort()).toEqual(['LICENSE', 'THIRD-PARTY-NOTICES', 'index.mjs', 'package.json']);
+    // Loaded from the asset folder, it finds the binding package for this CPU at run time.
+    const api = importBundledApi(out);
+    expect(api.named).toEqual({ DuckDBInstance: 'instance on linux-x64', bindingVersion: 'x64 binding', libc: 'glibc' });
+    expect(api.defaultKeys).toEqual(['DuckDBInstance', 'bindingVersion', 'default', 'libc']);
+    // The licences of what went into the bundle go along with it.
+    expect(readFileSync(join(out, 'node_modules', API_PACKAGE, 'LICENSE'), 'utf8')).toBe('api licence text');
+    const notices = readFileSync(join(out, 'node_modules', API_PACKAGE, 'THIRD-PARTY-NOTICES'), 'utf8');
+    expect(notices).toContain(`@duckdb/node-bindings@${VERSION} (MIT)`);
+    expect(notices).toContain('detect-libc@2.1.2 (Apache-2.0)\n\ndetect-libc licence text');
+  });
+
+  it('says so when the API has no DuckDBInstance export to bundle, or esbuild cannot bundle it', () => {
+    // Prepare: an API whose exports this bundling cannot read.
+    fakeProject(root, { x64Installed: true });
+    writeFileSync(join(root, 'node_modules/@duckdb/node-api/lib/duckdb.js'), 'module.exports = require("@duckdb/node-bindings");');
+    // Act / Assess
+    expect(() => prepareDuckDbAsset({ projectRoot: root, outDir: out, cpu: 'x64' })).toThrow(/could not read the exports of @duckdb\/node-api .*no DuckDBInstance/);
+    // Prepare: a dependency of the API that is not installed.
+    fakeProject(root, { x64Installed: true });
+    writeFileSync(join(root, 'node_modules/detect-libc/index.js'), 'module.exports = require("not-installed-anywhere");');
+    // Act / Assess
+    expect(() => prepareDuckDbAsset({ projectRoot: root, outDir: out, cpu: 'x64' })).toThrow(DuckDbBundlingError);
+    expect(() => prepareDuckDbAsset({ projectRoot: root, outDir: out, cpu: 'x64' })).toThrow(/esbuild could not bundle @duckdb\/node-api: .*not-installed-anywhere/s);
+  });
+
+  it('reads the same export names from the installed @duckdb/node-api as Node does', async () => {
+    // Act
+    const read = commonJsExportNames(join(PROJECT_ROOT, 'node_modules/@duckdb/node-api'));
+    const seenByNode = Object.keys(await import('@duckdb/node-api')).filter((k) => k !== 'default' && k !== '__esModule');
+    // Assess
+    expect(read).toEqual([...seenByNode].sort());
+    expect(read).toContain('DuckDBInstance');
   });
 
   it('fetches the other CPU’s binding once, pinned to the locked version and integrity, then reuses it', () => {
@@ -101,6 +201,7 @@ describe('bundling DuckDB into the Lambda asset', () => {
     expect(manifest.optionalDependencies).toEqual({ '@duckdb/node-bindings-linux-arm64': VERSION });
     expect(readFileSync(join(out, 'node_modules/@duckdb/node-bindings-linux-arm64/duckdb.node'), 'utf8')).toBe('fetched binary');
     expect(existsSync(join(out, 'node_modules/@duckdb/node-bindings-linux-x64'))).toBe(false);
+    expect(existsSync(join(out, 'node_modules', API_PACKAGE, 'index.mjs'))).toBe(true);
   });
 
   it('leaves no cache behind when the fetch fails, and says what failed', () => {

@@ -105,6 +105,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
   let lastPublished: string;
   let run: ChildRun;
   let results: { kind: 'INVOKE-RESULT' | 'INVOKE-ERROR'; value: Record<string, unknown> }[];
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     // Prepare: the asset exactly as `cdk synth` bundles it for x86_64 (this machine's CPU).
@@ -127,7 +128,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
 
     // Act: the environment the stack sets, with the endpoints pointing at the local emulators.
     const fnEnv = (synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.function)].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
-    const env: Record<string, string> = {
+    env = {
       PATH: process.env.PATH ?? '',
       TMPDIR: duckTmp,
       AWS_REGION: TEST_REGION,
@@ -157,7 +158,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     results = String(run.stdout)
       .split('\n')
       .filter((l) => /^INVOKE-(RESULT|ERROR) /.test(l))
-      .map((l) => ({ kind: l.slice(0, l.indexOf(' ')) as 'INVOKE-RESULT' | 'INVOKE-ERROR', value: JSON.parse(l.slice(l.indexOf(' ') + 1)) as Record<string, unknown> }));
+      .map(parseInvokeLine);
   }, 240_000);
 
   afterAll(async () => {
@@ -174,8 +175,10 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).not.toMatch(/Cannot find (module|package)|ERR_MODULE_NOT_FOUND|duckdb native binding/i);
     const nodeModules = readdirNames(join(assetDir, 'node_modules'));
-    expect(nodeModules).toEqual(['@duckdb', 'detect-libc']);
-    expect(readdirNames(join(assetDir, 'node_modules', '@duckdb'))).toEqual(['node-api', 'node-bindings', 'node-bindings-linux-x64']);
+    expect(nodeModules).toEqual(['@duckdb']);
+    // DuckDB's JavaScript is one ES module (bundle-duckdb.mjs); the native library sits beside it.
+    expect(readdirNames(join(assetDir, 'node_modules', '@duckdb'))).toEqual(['node-api', 'node-bindings-linux-x64']);
+    expect(readdirNames(join(assetDir, 'node_modules', '@duckdb', 'node-api')).filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))).toEqual(['index.mjs']);
   });
 
   it('writes the org’s events as Parquet under its partitions and reports them', async () => {
@@ -247,7 +250,63 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     expect(String(run.stderr)).not.toContain(TOKEN);
     expect(String(run.stdout)).toContain('ingestion run finished');
   });
+
+  describe('when DuckDB cannot open', () => {
+    const trapTmp = mkdtempSync(join(tmpdir(), 'okta-lake-asset-trap-'));
+    const failingTable = uniqueTableName('asset-watermarks-failing');
+    const FAILING_PREFIX = 'failing-open';
+    let failing: ChildRun;
+    let failed: ReturnType<typeof parseInvokeLine>[];
+
+    beforeAll(async () => {
+      // Prepare: DuckDB's folder is taken by a file, so opening DuckDB fails; a fresh table, so the
+      // run has pages to write.
+      writeFileSync(join(trapTmp, 'okta-lake-duckdb'), 'not a folder');
+      const tp = synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.table)].Properties as {
+        KeySchema: { AttributeName: string; KeyType: 'HASH' }[];
+        AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
+      };
+      await ddb.send(new CreateTableCommand({ TableName: failingTable, KeySchema: tp.KeySchema, AttributeDefinitions: tp.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
+      // Act
+      failing = await runChild(
+        [join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify([{ org: orgLabel }]), '120000'],
+        assetDir,
+        { ...env, TMPDIR: trapTmp, [INGEST_ENV.table]: failingTable, [INGEST_ENV.prefix]: FAILING_PREFIX },
+        120_000,
+      );
+      failed = String(failing.stdout)
+        .split('\n')
+        .filter((l) => /^INVOKE-(RESULT|ERROR) /.test(l))
+        .map(parseInvokeLine);
+    }, 150_000);
+
+    afterAll(async () => {
+      await deleteTable(ddb, failingTable).catch(() => undefined);
+      rmSync(trapTmp, { recursive: true, force: true });
+    });
+
+    it('fails the run at its first page write, naming the cause, with nothing written', async () => {
+      expect(failing.status).toBe(0);
+      expect(failed).toEqual([{ kind: 'INVOKE-ERROR', value: { name: 'IngestError', message: expect.stringMatching(/^writing page .* failed; the next run resumes at this page$/) } }]);
+      // The error log names the cause.
+      const logged = String(failing.stderr)
+        .split('\n')
+        .filter((l) => l.startsWith('{') && l.includes('"ingestion run failed"'))
+        .map((l) => JSON.parse(l) as { error: { name: string; cause?: { name: string; message: string } } });
+      expect(logged).toHaveLength(1);
+      expect(logged[0].error).toMatchObject({ name: 'IngestError', cause: { name: 'DuckDbOpenError', message: expect.stringMatching(/^could not open DuckDB/) } });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${FAILING_PREFIX}/` }));
+      expect(listed.Contents ?? []).toEqual([]);
+      const item = await ddb.send(new GetItemCommand({ TableName: failingTable, Key: { [WATERMARK_TABLE_KEY]: { S: orgLabel } } }));
+      expect(item.Item?.watermark).toBeUndefined();
+    });
+  });
 });
+
+function parseInvokeLine(line: string): { kind: 'INVOKE-RESULT' | 'INVOKE-ERROR'; value: Record<string, unknown> } {
+  const space = line.indexOf(' ');
+  return { kind: line.slice(0, space) as 'INVOKE-RESULT' | 'INVOKE-ERROR', value: JSON.parse(line.slice(space + 1)) as Record<string, unknown> };
+}
 
 function readdirNames(dir: string): string[] {
   return readdirSync(dir).sort();
