@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
-import { duckDbConfig, openDuckDb } from '../../lib/core/writer/duckdb';
+import { DuckDbQueryError, duckDbConfig, openDuckDb, runOnThisThread } from '../../lib/core/writer/duckdb';
 
 const dir = mkdtempSync(join(tmpdir(), 'okta-lake-duckdb-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,5 +105,56 @@ describe('openDuckDb', () => {
   ])('rejects %j with a ConfigError', (options, message) => {
     expect(() => duckDbConfig(options)).toThrow(ConfigError);
     expect(() => duckDbConfig(options)).toThrow(message);
+  });
+});
+
+describe('runOnThisThread', () => {
+  it.each([1, 3])('returns the result of a bound prepared statement with %i DuckDB thread(s)', async (threads) => {
+    // Prepare
+    const db = await openDuckDb({ tmpDir: join(dir, `run-${threads}`), threads });
+    try {
+      const statement = await db.connection.prepare('SELECT count(*)::INTEGER AS n, sum(range)::BIGINT AS s FROM range($1::BIGINT)');
+      statement.bind([300_000]);
+      // Act
+      const rows = await (await runOnThisThread(statement)).getRowObjectsJS();
+      statement.destroySync();
+      // Assess
+      expect(rows).toEqual([{ n: 300_000, s: 44_999_850_000n }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('commits what the statement changes, for the next statement to see', async () => {
+    // Prepare
+    const db = await openDuckDb({ tmpDir: join(dir, 'run-ddl') });
+    try {
+      const create = await db.connection.prepare('CREATE OR REPLACE TEMP TABLE t AS SELECT range AS i FROM range($1::BIGINT)');
+      create.bind([5]);
+      // Act
+      await runOnThisThread(create);
+      create.destroySync();
+      const rows = (await db.connection.runAndReadAll('SELECT count(*)::INTEGER AS n FROM t')).getRowObjectsJS();
+      // Assess
+      expect(rows).toEqual([{ n: 5 }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("rejects with DuckDbQueryError carrying DuckDB's own message", async () => {
+    // Prepare
+    const db = await openDuckDb({ tmpDir: join(dir, 'run-error') });
+    try {
+      const statement = await db.connection.prepare("SELECT CASE WHEN range = 3 THEN error('row 3 is bad') END FROM range(10)");
+      // Act
+      const attempt = runOnThisThread(statement);
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(DuckDbQueryError);
+      await expect(runOnThisThread(statement)).rejects.toThrow(/^Invalid Input Error: row 3 is bad/);
+      statement.destroySync();
+    } finally {
+      db.close();
+    }
   });
 });

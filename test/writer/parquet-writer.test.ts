@@ -367,6 +367,51 @@ describe('DuckDbParquetWriter: calls', () => {
   });
 });
 
+describe('DuckDbParquetWriter: page sizes and threads', () => {
+  it('writes a 1,000-event page with five 120 KB events under the default memory limit, then a small page from its own bytes only', async () => {
+    // Prepare: the large page first, so the small one is encoded into the buffer the large one grew
+    const big = new Set([3, 250, 500, 750, 996]);
+    const events = fixtureEvents(1000, { seed: 21, start: '2024-01-31T22:00:00.000Z', spacingMs: 3_000 }).map((e, i) =>
+      big.has(i) ? { ...e, displayMessage: `${i}:${'é'.repeat(60 * 1024)}` } : e,
+    );
+    const texts = events.map((e) => JSON.stringify(e));
+    const small = fixtureEvents(3, { seed: 22, start: '2024-01-31T22:30:00.000Z' }).map((e) => JSON.stringify(e));
+    // Act
+    const large = await writer.writePage(pageInput(arrayPage(texts)));
+    const after = await writer.writePage(pageInput(arrayPage(small)));
+    const rows = await reader.rows(large.objects);
+    // Assess
+    expect(Buffer.byteLength(texts[3])).toBeGreaterThan(120 * 1024);
+    expect(large).toMatchObject({ eventsWritten: 1000, eventsQuarantined: 0, duplicatesDropped: 0 });
+    expect(rows.map((r) => r.raw)).toEqual(texts);
+    expect(rows.filter((r) => String(r.displayMessage).length > 60 * 1024).map((r) => String(r.displayMessage).split(':')[0])).toEqual(
+      ['3', '250', '500', '750', '996'],
+    );
+    expect(after).toMatchObject({ eventsWritten: 3, eventsQuarantined: 0 });
+    expect((await reader.rows(after.objects)).map((r) => r.raw)).toEqual(small);
+  });
+
+  it('writes the same files when DuckDB may use several threads', async () => {
+    // Prepare
+    const own = await DuckDbParquetWriter.open({ threads: 2 });
+    const events = fixtureEvents(60, { seed: 31, start: '2024-01-31T23:40:00.000Z', spacingMs: 60_000 });
+    const texts = events.map((e) => JSON.stringify(e));
+    try {
+      // Act
+      const result = await own.writePage(pageInput(arrayPage(texts)));
+      const rows = await reader.rows(result.objects);
+      // Assess
+      expect(result.objects.map((o) => o.key)).toEqual([
+        eventObjectKey(ORG, { dt: '2024-01-31', hour: '23' }, NAME),
+        eventObjectKey(ORG, { dt: '2024-02-01', hour: '00' }, NAME),
+      ]);
+      expect(rows).toEqual(events.map((e, i) => expectedRow(e, texts[i], INGESTED_AT)));
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('DuckDbParquetWriter: timestamps', () => {
   it('stores microseconds of published (UTC) and ingested_at', async () => {
     // Prepare

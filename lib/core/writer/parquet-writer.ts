@@ -2,8 +2,9 @@
  * The Parquet writer: turns one page of Okta System Log events into one ZSTD Parquet object per
  * `dt/hour` partition, with DuckDB doing all the JSON work (the page text is never parsed in JS).
  *
- * Pipeline of one `writePage` call (2 + one per partition DuckDB statements on one connection):
- *  1. stage (prepared once): the page text is written to a temp file and read with
+ * Pipeline of one `writePage` call (2 + one per partition DuckDB statements on one connection,
+ * all prepared when the writer opens and executed on the calling thread: `runOnThisThread`):
+ *  1. stage: the page text is written to a temp file and read with
  *     `read_json_objects`, which yields every element's JSON text byte for byte (that text is the
  *     `raw` column). A small `json_transform` pulls out `uuid` and `published`; every element is
  *     classified (write / duplicate / outside the window / quarantine) into a temp table, sorted
@@ -58,6 +59,15 @@
  *
  * Calls are serialised: a second `writePage` call waits until the first has finished (one DuckDB
  * connection, one staging table). Use several writers for parallelism.
+ *
+ * Memory: writing 1,000-event pages (~2.5 MB of JSON each) raises the process's peak RSS by about
+ * 80-100 MB over an idle writer (DuckDB's native working memory for staging and the COPYs, reused
+ * from page to page once every query runs on one thread). What the writer keeps
+ * between pages is the prepared statements, the staging table of the last page and one buffer of
+ * the largest page's UTF-8 size. DuckDB's accounting for staging such a page is over 61 MiB
+ * (`memory_limit = '64MB'` fails; its JSON reader reserves a 32 MiB buffer that is mostly never
+ * touched), and a page with five 120 KB events needs no more, so the default `memory_limit` of
+ * 512 MB leaves room for pages many times larger; lowering it does not lower the resident memory.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,7 +78,7 @@ import { OktaLakeError } from '../errors';
 import { assertOrgLabel, eventObjectKey, quarantineObjectKey } from '../layout';
 import type { PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
 import { EVENT_COLUMNS, LOG_EVENT_COLUMNS, META_COLUMNS, duckDbType, type FieldType } from '../schema';
-import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from './duckdb';
+import { openDuckDb, runOnThisThread, type DuckDbOptions, type OpenDuckDb } from './duckdb';
 import { arrayElementSpans, hasLoneSurrogateEscape, lineElementSpans, type Span } from './json-text';
 
 /** The page text is not a JSON array (or JSON lines) at all: truncated, malformed, or empty. */
@@ -222,17 +232,21 @@ COPY (
 }
 
 /**
- * The staging statement only reads the page file and is prepared once. The summary and the COPY
- * read the staging table, which every page replaces, so they are planned at every call.
+ * Every statement is prepared once, when the writer opens. The summary and the COPY read the
+ * staging table, which every page replaces: DuckDB notices the new table and binds them again
+ * when they run, which costs what planning them afresh would, without a parse and a prepare
+ * round trip through the thread pool per call.
  */
 interface Statements {
   readonly stage: Map<PageWriteInput['format'], DuckDBPreparedStatement>;
-  readonly summarySql: string;
-  readonly copySql: string;
+  readonly summary: DuckDBPreparedStatement;
+  readonly copy: DuckDBPreparedStatement;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_COMPRESSION_LEVEL = 1;
+/** The page buffer grows in steps of this many bytes. */
+const SCRATCH_UNIT = 1 << 20;
 
 const msToMicros = (ms: number): bigint => BigInt(ms) * 1000n;
 const trimMicros = (iso: string): string => iso.replace(/^(.*\.\d{3})000Z$/, '$1Z');
@@ -242,6 +256,8 @@ export class DuckDbParquetWriter implements PageWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private calls = 0;
   private closed = false;
+  /** The UTF-8 bytes of the page being staged; reused from page to page (see `writeTextFile`). */
+  private scratch: Buffer = Buffer.alloc(0);
 
   private constructor(
     private readonly db: OpenDuckDb,
@@ -261,14 +277,18 @@ export class DuckDbParquetWriter implements PageWriter {
     try {
       mkdirSync(workDir, { recursive: true });
       const c = db.connection;
-      const statements: Statements = {
-        stage: new Map([
-          ['array', await c.prepare(sql.stage('array'))],
-          ['newline_delimited', await c.prepare(sql.stage('newline_delimited'))],
-        ]),
-        summarySql: sql.summary,
-        copySql: sql.copy(level),
-      };
+      const stage = new Map<PageWriteInput['format'], DuckDBPreparedStatement>([
+        ['array', await c.prepare(sql.stage('array'))],
+        ['newline_delimited', await c.prepare(sql.stage('newline_delimited'))],
+      ]);
+      // Stage an empty page, so that the staging table exists for the other statements to bind to.
+      const emptyPage = join(workDir, 'empty.json');
+      writeFileSync(emptyPage, '[]');
+      const stageArray = stage.get('array') as DuckDBPreparedStatement;
+      stageArray.bind([emptyPage, null]);
+      await runOnThisThread(stageArray);
+      rmSync(emptyPage);
+      const statements: Statements = { stage, summary: await c.prepare(sql.summary), copy: await c.prepare(sql.copy(level)) };
       return new DuckDbParquetWriter(db, workDir, statements);
     } catch (error) {
       db.close();
@@ -288,7 +308,8 @@ export class DuckDbParquetWriter implements PageWriter {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    for (const s of this.statements.stage.values()) s.destroySync();
+    for (const s of [...this.statements.stage.values(), this.statements.summary, this.statements.copy]) s.destroySync();
+    this.scratch = Buffer.alloc(0);
     this.db.close();
     await rm(this.workDir, { recursive: true, force: true });
   }
@@ -313,7 +334,8 @@ export class DuckDbParquetWriter implements PageWriter {
         const outFile = join(this.workDir, `page-${call}-${i}.parquet`);
         outFiles.push(outFile);
         try {
-          await this.db.connection.run(this.statements.copySql, [p.dt, p.hour, msToMicros(ingestedMs), outFile]);
+          this.statements.copy.bind([p.dt, p.hour, msToMicros(ingestedMs), outFile]);
+          await runOnThisThread(this.statements.copy);
           const body = readFileSync(outFile);
           objects.push({ key: eventObjectKey(org, { dt: p.dt, hour: p.hour }, name), body, events: p.events });
         } catch (error) {
@@ -345,6 +367,21 @@ export class DuckDbParquetWriter implements PageWriter {
   }
 
   /**
+   * Writes `text` as UTF-8 to `file`, synchronously (one write of a few MB to local disk; the
+   * promise API writes in 512 KB chunks through the thread pool and measured slower), encoding
+   * into one buffer kept from page to page. `writeFileSync(file, text)` would allocate a new
+   * buffer of the page's size for every page, which lives off the V8 heap until a garbage
+   * collection, and V8 collects rarely when little is allocated on its heap: several pages'
+   * worth of such buffers were seen waiting at once.
+   */
+  private writeTextFile(file: string, text: string): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.ceil(bytes / SCRATCH_UNIT) * SCRATCH_UNIT);
+    const written = this.scratch.write(text, 0, 'utf8');
+    writeFileSync(file, this.scratch.subarray(0, written));
+  }
+
+  /**
    * Loads the page into the staging table. Returns the elements set aside because DuckDB cannot
    * read them (by page position, with their exact text); throws `MalformedPageError` when the page
    * is not JSON.
@@ -359,14 +396,12 @@ export class DuckDbParquetWriter implements PageWriter {
     const stage = this.statements.stage.get(format) as DuckDBPreparedStatement;
     const load = async (text: string): Promise<void> => {
       try {
-        // Synchronous: one write of a few MB to local disk. The promise API writes in 512 KB
-        // chunks through the thread pool and measured slower (about 4 ms against 2 ms a page).
-        writeFileSync(pageFile, text, 'utf8');
+        this.writeTextFile(pageFile, text);
       } catch (error) {
         throw new ParquetWriteError(`could not write page ${name} to ${pageFile}`, { cause: error });
       }
       stage.bind([pageFile, untilMicros]);
-      await stage.run();
+      await runOnThisThread(stage);
     };
     try {
       await load(body);
@@ -395,7 +430,7 @@ export class DuckDbParquetWriter implements PageWriter {
   private async summarise(name: string, setAside: ReadonlyMap<number, string>): Promise<PageSummary> {
     let rows: Record<string, unknown>[];
     try {
-      rows = (await this.db.connection.runAndReadAll(this.statements.summarySql)).getRowObjectsJS();
+      rows = await (await runOnThisThread(this.statements.summary)).getRowObjectsJS();
     } catch (error) {
       throw new ParquetWriteError(`could not summarise page ${name}`, { cause: error });
     }
