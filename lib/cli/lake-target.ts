@@ -1,11 +1,13 @@
 /**
  * Opens where a command writes: `--out <dir>` (a local lake, state beside it in `<dir>/_state`) or
  * `--out s3://bucket/prefix` (state in a local folder, `--state`, default `./.okta-lake/state`).
+ *
+ * The S3 sink and the AWS SDK are loaded only for an `s3://` target: the SDK adds about 15 MB to
+ * the resident memory of a process that imports it, which a run into a local folder never uses.
  */
 import { join, resolve } from 'node:path';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import { LocalSink } from '../adapters/local-sink';
-import { S3Sink, createS3Client, parseS3Url } from '../adapters/s3-sink';
 import type { LakeSink, WatermarkStore } from '../core/ports';
 
 export interface LakeTarget {
@@ -26,14 +28,13 @@ export interface LakeTargetOptions {
 
 export function openLakeTarget(options: LakeTargetOptions): LakeTarget {
   if (options.out.startsWith('s3://')) {
-    const { bucket, prefix } = parseS3Url(options.out);
-    const client = createS3Client({ endpoint: options.s3Endpoint });
+    const sink = new LazyS3Sink(options.out, options.s3Endpoint);
     const stateDir = resolve(options.stateDir ?? join('.okta-lake', 'state'));
     return {
-      sink: new S3Sink({ client, bucket, prefix }),
+      sink,
       store: new FileWatermarkStore({ dir: stateDir }),
       stateLocation: stateDir,
-      close: () => client.destroy(),
+      close: () => sink.close(),
     };
   }
   const root = resolve(options.out);
@@ -44,4 +45,55 @@ export function openLakeTarget(options: LakeTargetOptions): LakeTarget {
     stateLocation: stateDir,
     close: () => undefined,
   };
+}
+
+interface LoadedS3 {
+  readonly sink: LakeSink;
+  destroy(): void;
+}
+
+/**
+ * An `S3Sink` whose module (and the AWS SDK) is imported when the target is opened, without
+ * blocking: every operation waits for it. The URL is checked by `parseS3Url` once the module is
+ * loaded, so a malformed `s3://` URL is reported (as the same `ConfigError`) by the first
+ * operation rather than by `openLakeTarget`.
+ */
+class LazyS3Sink implements LakeSink {
+  /** The URL as given, without trailing slashes (the loaded sink normalises the prefix further). */
+  readonly location: string;
+  private readonly loaded: Promise<LoadedS3>;
+  private closed = false;
+
+  constructor(url: string, endpoint: string | undefined) {
+    this.location = url.replace(/\/+$/, '');
+    this.loaded = import('../adapters/s3-sink').then((m) => {
+      const { bucket, prefix } = m.parseS3Url(url);
+      const client = m.createS3Client({ endpoint });
+      return { sink: new m.S3Sink({ client, bucket, prefix }), destroy: () => client.destroy() };
+    });
+    // The outcome is awaited by the first operation; until then a failure must not count as unhandled.
+    this.loaded.catch(() => undefined);
+  }
+
+  async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    return (await this.loaded).sink.put(key, body, contentType);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return (await this.loaded).sink.list(prefix);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return (await this.loaded).sink.get(key);
+  }
+
+  /** Destroys the S3 client (once the module has loaded, if it is still loading). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.loaded.then(
+      (s3) => s3.destroy(),
+      () => undefined,
+    );
+  }
 }
