@@ -77,6 +77,8 @@ export interface SoakOptions {
   readonly faultScale?: number;
   /** Sweep offsets. @default 1 hour and 24 hours */
   readonly offsetsMs?: readonly number[];
+  /** Events per page (`limit`); smaller pages give a small soak more pages with next links. @default 1000 */
+  readonly pageSize?: number;
   /** Real-time timeout of one Okta request (what a stall costs). @default 2000 ms */
   readonly requestTimeoutMs?: number;
   /** The lake and the watermark store under test (a folder and files, or S3 and DynamoDB). */
@@ -103,6 +105,7 @@ export interface SoakReport {
     readonly requestCostMs: number;
     readonly rateLimitPerMinute: number;
     readonly faultScale: number;
+    readonly pageSize: number;
     readonly offsetsMs: readonly number[];
     readonly sink: string;
   };
@@ -256,7 +259,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
   }
   const forcedFetch = forceAt(200);
-  const foreignInjected = { count: 0 };
+  // A drawn foreign-link fault stays armed until a page with a next link carries it (and is refused).
+  let foreignArmed = false;
+  let foreignRefused = 0;
   let pendingBurst = 0;
 
   const clock = new ManualClock(start + backlogMs);
@@ -267,7 +272,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     clock,
     onLogRequest: (info: MockRequestInfo) => {
       clock.advance(requestCostMs);
-      mock.faults.foreignNextLink = false;
+      mock.faults.foreignNextLink = foreignArmed;
       if (faultScale === 0) return undefined;
       if (pendingBurst > 0) {
         pendingBurst--;
@@ -276,7 +281,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const kind = forcedOkta.get(info.n) ?? pick(faultRng, OKTA_FAULTS, faultScale);
       if (kind === undefined) return undefined;
       if (kind === 'foreign') {
-        foreignInjected.count++;
+        foreignArmed = true;
         mock.faults.foreignNextLink = true;
         return undefined;
       }
@@ -302,6 +307,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     credentials: new SswsToken(TOKEN),
     clock,
     requestTimeoutMs: o.requestTimeoutMs ?? 2_000,
+    pageSize: o.pageSize ?? 1000,
     random: prng(seed ^ 0x7a11),
   });
   const writer = await DuckDbParquetWriter.open(o.tmpDir ? { tmpDir: o.tmpDir } : {});
@@ -352,7 +358,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       });
       if (result.error !== undefined) {
         bump(runs, `failed in ${result.failedIn}`);
-        bump(failures, classify(result.error));
+        // A killed process may surface a later call's error first (e.g. a page fetched ahead was the one killed).
+        bump(failures, faults.dead ? `killed ${faults.kills[faults.kills.length - 1]}` : classify(result.error));
+        if (causes(result.error).some((e) => e instanceof ForeignLinkError)) {
+          foreignArmed = false;
+          foreignRefused++;
+        }
       } else {
         bump(runs, result.ingest!.outcome satisfies IngestOutcome);
         if (result.reconcile) bump(runs, `sweep ${result.reconcile.outcome}`);
@@ -419,6 +430,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         requestCostMs,
         rateLimitPerMinute,
         faultScale,
+        pageSize: o.pageSize ?? 1000,
         offsetsMs: [...offsetsMs],
         sink: o.lakeDescription ?? o.sink.location,
       },
@@ -443,7 +455,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       malformedRefetches,
       faultsInjected: {
         ...Object.fromEntries(Object.entries(stats.faultsInjected).filter(([, v]) => v > 0).map(([k, v]) => [`okta:${k}`, v])),
-        'okta:foreign-next-link': foreignInjected.count,
+        'okta:foreign-next-link': foreignRefused,
         ...faults.injected,
       },
       oktaRequests: stats.logRequests,
@@ -461,6 +473,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   }
 }
 
+/** The error and its causes. */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e: unknown = error, d = 0; e !== undefined && d < 10; d++) {
+    chain.push(e);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return chain;
+}
+
 /** What failed a run, for the report. */
 function classify(error: unknown): string {
   if (isSimulatedCrash(error)) {
@@ -468,11 +490,7 @@ function classify(error: unknown): string {
       if (e instanceof SimulatedCrash) return `killed ${e.point}`;
     }
   }
-  const chain: unknown[] = [];
-  for (let e: unknown = error, d = 0; e !== undefined && d < 10; d++) {
-    chain.push(e);
-    e = e instanceof Error ? e.cause : undefined;
-  }
+  const chain = causes(error);
   if (chain.some((e) => e instanceof InjectedSinkError)) return 'PutObject failed';
   if (chain.some((e) => e instanceof InjectedStoreError)) {
     const e = chain.find((x) => x instanceof InjectedStoreError) as InjectedStoreError;
@@ -507,7 +525,7 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `- ${n(r.options.events)} realistic events (seed ${r.options.seed}) over ${r.options.hours} h, served by the mock Okta on loopback; ` +
       `${(r.options.lateShare * 100).toFixed(1)}% of them late by U(0, ${r.options.maxLateMs / MINUTE} min).`,
     `- Scheduled runs every ${r.options.scheduleMs / MINUTE} min of simulated time, each with a ${r.options.budgetMs / 1000} s budget ` +
-      `(every Okta request costs ${r.options.requestCostMs / 1000} s; rate limit ${r.options.rateLimitPerMinute}/min, half of it for this client); ` +
+      `(every Okta request costs ${r.options.requestCostMs / 1000} s; pages of ${n(r.options.pageSize)}; rate limit ${r.options.rateLimitPerMinute}/min, half of it for this client); ` +
       `the first run starts with a backlog. After a run that caught up, the sweep (offsets ${r.options.offsetsMs.map((o) => `${o / HOUR} h`).join(', ')}).`,
     `- Lake: ${r.options.sink}. Fault probabilities ×${r.options.faultScale}; every fault kind is also forced once.`,
     `- Simulated time: ${r.simulatedHours.toFixed(1)} h. Wall time: ${(r.wallMs / 1000).toFixed(1)} s. Peak RSS: ${n(r.peakRssMb)} MB.`,
@@ -526,9 +544,9 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `| quarantined events / whole pages | ${n(r.quarantinedEvents)} / ${n(r.quarantinedPages)} |`,
     `| late events served | ${n(r.lateServed)} |`,
     `| late events picked up by the ingestion itself | ${n(r.lateIngestedDirectly)} |`,
-    `| late events recovered by the sweep (events in its objects) | ${n(r.lateRecovered)} |`,
-    `| late events recovered, as the sweeps reported them (the metric) | ${n(r.lateRecoveredReported)} |`,
-    `| of those, events that were not late | ${n(r.recoveredNotLate)} |`,
+    `| events recovered by the sweep (in the objects it wrote) | ${n(r.lateRecovered)} |`,
+    `| of those, events that were not late (a page kept whole in quarantine explains them) | ${n(r.recoveredNotLate)} |`,
+    `| recovered, as the sweeps reported them (the LateEventsRecovered metric; a sweep that fails after writing loses its count) | ${n(r.lateRecoveredReported)} |`,
     `| late events missing | ${n(r.lateMissing)} |`,
     `| sweep windows | ${n(r.sweepWindows)} |`,
     `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,

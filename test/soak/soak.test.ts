@@ -39,6 +39,8 @@ describe('soak (CI size) on S3 and DynamoDB', () => {
     const report = await runSoak({
       events: 10_000,
       seed: 7,
+      // Smaller pages than Okta's 1000, so that 10,000 events make many pages with next links.
+      pageSize: 250,
       sink: new S3Sink({ client: s3, bucket, prefix: 'lake' }),
       store: new DynamoDbWatermarkStore({ client: ddb, tableName: table }),
       tmpDir: tmp,
@@ -60,6 +62,7 @@ describe('soak (CI size) on S3 and DynamoDB', () => {
     for (const kind of ['429', '5xx', 'reset', 'stall', 'truncated', 'malformed', 'foreign-next-link']) {
       expect(report.faultsInjected[`okta:${kind}`] ?? 0, kind).toBeGreaterThan(0);
     }
+    expect(report.failures['next link to another host refused'] ?? 0).toBeGreaterThan(0);
     for (const kind of ['sink:put:fail', 'store:acquire:fail', 'store:checkpoint:fail', 'store:checkpoint:fail-after-write', 'store:release:fail']) {
       expect(report.faultsInjected[kind] ?? 0, kind).toBeGreaterThan(0);
     }
