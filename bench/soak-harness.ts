@@ -143,6 +143,8 @@ export interface SoakReport {
   readonly pagesServed: number;
   readonly eventDeliveries: number;
   readonly sweepWindows: number;
+  /** Duplicate rows the sweeps saw in the windows they swept (they report, cannot remove). */
+  readonly sweepDuplicatesFound: number;
   readonly simulatedHours: number;
   readonly wallMs: number;
   readonly peakRssMb: number;
@@ -321,6 +323,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   let malformedRefetches = 0;
   let lateRecoveredReported = 0;
   let sweepWindows = 0;
+  let sweepDuplicatesFound = 0;
   const reporter: Reporter = {
     info: () => undefined,
     warn: (message) => {
@@ -372,6 +375,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (result.reconcile) {
         lateRecoveredReported += result.reconcile.lateEvents;
         sweepWindows += result.reconcile.windows;
+        sweepDuplicatesFound += result.reconcile.duplicatesFound;
         malformedRefetches += result.reconcile.malformedRefetches;
         for (const line of result.reconcile.lines) {
           if (line.sweptUntil) lines.set(line.offsetMs, Math.max(lines.get(line.offsetMs) ?? 0, Date.parse(line.sweptUntil)));
@@ -462,6 +466,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       pagesServed: stats.pagesServed,
       eventDeliveries: stats.eventsServed,
       sweepWindows,
+      sweepDuplicatesFound,
       simulatedHours: (clock.now() - (start + backlogMs)) / HOUR,
       wallMs: performance.now() - wallStart,
       peakRssMb: Math.round(peakRss / 2 ** 20),
@@ -548,7 +553,7 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `| of those, events that were not late (a page kept whole in quarantine explains them) | ${n(r.recoveredNotLate)} |`,
     `| recovered, as the sweeps reported them (the LateEventsRecovered metric; a sweep that fails after writing loses its count) | ${n(r.lateRecoveredReported)} |`,
     `| late events missing | ${n(r.lateMissing)} |`,
-    `| sweep windows | ${n(r.sweepWindows)} |`,
+    `| sweep windows / duplicate rows the sweeps saw in them | ${n(r.sweepWindows)} / ${n(r.sweepDuplicatesFound)} |`,
     `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,
     '',
     '## Runs',

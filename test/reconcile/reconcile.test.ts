@@ -10,6 +10,7 @@ import {
   partitionsOfWindow,
   reconcile,
   sweepLineKey,
+  type LakeHoldings,
   type LakeIndex,
   type ReconcileOptions,
 } from '../../lib/core/ingest/reconcile';
@@ -186,6 +187,27 @@ describe('reconcile: sweeping a lake the ingestion left', () => {
     }
   });
 
+  it('tells when the lake holds an event more than once (it cannot remove it, but nobody should miss it)', async () => {
+    // Prepare: a copy of an ingested object of hour 01 under another name.
+    const { sink, index, options } = await lake();
+    const [key, body] = [...sink.objects].find(([k]) => k.includes('/hour=01/'))!;
+    sink.objects.set(key.replace(/\.parquet$/, '-copy.parquet'), body);
+    const audit = await auditLake(sink);
+    const copied = audit.rows - audit.byUuid.size;
+    const warnings: string[] = [];
+    try {
+      // Act
+      const result = await reconcile({ ...options, reporter: { info: () => undefined, warn: (m) => void warnings.push(m) } });
+
+      // Assess
+      expect(copied).toBeGreaterThan(0);
+      expect(result.duplicatesFound).toBe(copied);
+      expect(warnings).toEqual(['the lake holds some events of this window more than once']);
+    } finally {
+      await index.close();
+    }
+  });
+
   it('stops on its time budget between pages and resumes the unfinished window next time', async () => {
     // Prepare: 100-event pages, so an hour is 9 pages.
     const { sink, index, key, lineStore, options } = await lake();
@@ -217,14 +239,18 @@ describe('reconcile: sweeping a lake the ingestion left', () => {
 /** A lake index over the fake writer's JSON objects. */
 class FakeIndex implements LakeIndex {
   constructor(private readonly sink: MemorySink) {}
-  async uuidsIn(org: string, partitions: readonly Partition[]): Promise<Set<string>> {
-    const out = new Set<string>();
+  async holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
+    const uuids = new Set<string>();
+    let duplicateRows = 0;
     for (const p of partitions) {
       for (const key of await this.sink.list(partitionPrefix(org, p))) {
-        for (const e of JSON.parse(Buffer.from((await this.sink.get(key))!).toString()) as FakeEvent[]) out.add(e.uuid);
+        for (const e of JSON.parse(Buffer.from((await this.sink.get(key))!).toString()) as FakeEvent[]) {
+          if (uuids.has(e.uuid)) duplicateRows++;
+          uuids.add(e.uuid);
+        }
       }
     }
-    return out;
+    return { uuids, duplicateRows };
   }
 }
 

@@ -53,6 +53,7 @@ describe('soak (CI size) on S3 and DynamoDB', () => {
     expect(report.rawMismatches).toBe(0);
     expect(report.unexpected).toBe(0);
     expect(report.inLake).toBe(10_000);
+    expect(report.sweepDuplicatesFound).toBe(0);
     expect(report.lateServed).toBeGreaterThan(50);
     expect(report.lateMissing).toBe(0);
     // The sweep had work to do, and only late events (or those of a page kept whole in quarantine) needed it.

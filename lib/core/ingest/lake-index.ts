@@ -1,7 +1,7 @@
 /**
  * A `LakeIndex` over any `LakeSink` (S3 or a folder): lists the Parquet objects of the partitions
  * asked for, copies them into a private temporary folder, and reads only their `uuid` column with
- * DuckDB. Nothing here knows whether the sink is S3: the core stays free of the AWS SDK.
+ * DuckDB (the uuids, and how many rows repeat one). Nothing here knows whether the sink is S3: the core stays free of the AWS SDK.
  *
  * Calls are serialised (one DuckDB connection); the copies are removed after each call.
  */
@@ -12,7 +12,7 @@ import { ConfigError, OktaLakeError } from '../errors';
 import { partitionPrefix, type Partition } from '../layout';
 import type { LakeSink } from '../ports';
 import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from '../writer/duckdb';
-import type { LakeIndex } from './reconcile';
+import type { LakeHoldings, LakeIndex } from './reconcile';
 
 /** The uuids of a partition could not be read (listing, fetching or reading a Parquet object failed). */
 export class LakeIndexError extends OktaLakeError {}
@@ -47,8 +47,8 @@ export class SinkLakeIndex implements LakeIndex {
     return new SinkLakeIndex(options.sink, db, workDir, concurrency);
   }
 
-  uuidsIn(org: string, partitions: readonly Partition[]): Promise<Set<string>> {
-    if (this.closed) return Promise.reject(new LakeIndexError('uuidsIn called after close()'));
+  holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
+    if (this.closed) return Promise.reject(new LakeIndexError('holdings called after close()'));
     const run = this.queue.then(() => this.read(org, partitions));
     this.queue = run.catch(() => undefined);
     return run;
@@ -62,7 +62,7 @@ export class SinkLakeIndex implements LakeIndex {
     await rm(this.workDir, { recursive: true, force: true });
   }
 
-  private async read(org: string, partitions: readonly Partition[]): Promise<Set<string>> {
+  private async read(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
     const keys: string[] = [];
     for (const p of partitions) {
       const prefix = partitionPrefix(org, p);
@@ -73,7 +73,7 @@ export class SinkLakeIndex implements LakeIndex {
       }
     }
     const uuids = new Set<string>();
-    if (keys.length === 0) return uuids;
+    if (keys.length === 0) return { uuids, duplicateRows: 0 };
     const dir = join(this.workDir, randomUUID());
     await mkdir(dir, { recursive: true });
     try {
@@ -95,15 +95,19 @@ export class SinkLakeIndex implements LakeIndex {
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, fetchOne));
       const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-      let values: unknown[];
+      let rows: unknown[][];
       try {
-        const reader = await this.db.connection.runAndReadAll(`SELECT DISTINCT uuid FROM read_parquet([${list}])`);
-        values = reader.getColumnsJS()[0] ?? [];
+        const reader = await this.db.connection.runAndReadAll(`SELECT uuid, count(*)::INTEGER AS n FROM read_parquet([${list}]) GROUP BY uuid`);
+        rows = reader.getRowsJS();
       } catch (cause) {
         throw new LakeIndexError(`could not read the uuid column of ${keys.length} objects under ${this.sink.location}/${partitionPrefix(org)}`, { cause });
       }
-      for (const v of values) if (typeof v === 'string') uuids.add(v);
-      return uuids;
+      let duplicateRows = 0;
+      for (const [uuid, n] of rows) {
+        if (typeof uuid === 'string') uuids.add(uuid);
+        duplicateRows += Number(n) - 1;
+      }
+      return { uuids, duplicateRows };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

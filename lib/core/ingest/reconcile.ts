@@ -27,6 +27,10 @@
  *
  * Elements without a usable uuid cannot be compared with the lake; they are counted
  * (`unidentified`) and left alone (the ingestion quarantined them when it read them).
+ *
+ * Duplicates. The sweep cannot remove anything, but it reports (`duplicatesFound`, and a warning
+ * per window) rows of a uuid the lake holds more than once in a swept window, so that a broken
+ * exactly-once promise is seen rather than silently queried.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError, OktaLakeError } from '../errors';
@@ -54,10 +58,18 @@ const DAY = 24 * HOUR;
 /** The default sweep offsets: one hour and one day behind the watermark. */
 export const DEFAULT_SWEEP_OFFSETS_MS: readonly number[] = [HOUR, DAY];
 
+/** What the lake holds in some partitions. */
+export interface LakeHoldings {
+  /** The uuids of the events stored (as Parquet). */
+  readonly uuids: Set<string>;
+  /** Rows beyond the first of a uuid: events the lake holds more than once (0 in a correct lake). */
+  readonly duplicateRows: number;
+}
+
 /** Reads which events the lake already holds. */
 export interface LakeIndex {
-  /** The uuids of the events stored (as Parquet) in these `dt/hour` partitions of `org`. */
-  uuidsIn(org: string, partitions: readonly Partition[]): Promise<Set<string>>;
+  /** What is stored (as Parquet) in these `dt/hour` partitions of `org`. */
+  holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings>;
 }
 
 export interface ReconcileOptions {
@@ -151,6 +163,8 @@ export interface ReconcileResult {
   readonly bytesWritten: number;
   /** Windows a line skipped because it was more than `maxBacklog` behind. */
   readonly windowsSkipped: number;
+  /** Rows of events the lake holds more than once in the swept windows (see the module comment). */
+  readonly duplicatesFound: number;
   readonly lines: readonly SweepLineResult[];
 }
 
@@ -286,6 +300,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     objectsWritten: 0,
     bytesWritten: 0,
     windowsSkipped: 0,
+    duplicatesFound: 0,
   };
 
   let watermark = options.watermark;
@@ -393,8 +408,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     const end = iso(endMs);
     const window = { offsetMs: line.offsetMs, start, end, pages: 0, eventsSeen: 0, lateEvents: 0, lateQuarantined: 0 };
     let known: Set<string>;
+    let duplicateRows: number;
     try {
-      known = await index.uuidsIn(org, partitionsOfWindow(startMs, endMs));
+      ({ uuids: known, duplicateRows } = await index.holdings(org, partitionsOfWindow(startMs, endMs)));
     } catch (cause) {
       throw new ReconcileError(`could not read the uuids the lake holds for ${start}..${end} of org ${org}`, { cause });
     }
@@ -443,6 +459,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     }
     line.state = state;
     line.nextMs = endMs;
+    if (duplicateRows > 0) {
+      totals.duplicatesFound += duplicateRows;
+      reporter.warn('the lake holds some events of this window more than once', { org, window: `${start}..${end}`, rows: duplicateRows });
+    }
     line.windows++;
     line.lateEvents += window.lateEvents;
     totals.windows++;
