@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/support/global-setup.ts'],
+    // No test may reach beyond loopback: CDK bundling must not download a DuckDB binding from npm.
+    env: { OKTA_LAKE_OFFLINE: '1' },
   },
 });

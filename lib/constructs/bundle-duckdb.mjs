@@ -107,6 +107,10 @@ export function npmFetchCommand(cpu) {
 }
 
 function defaultRunNpm(args, cwd) {
+  // The test suite sets OKTA_LAKE_OFFLINE=1: a test that would download a binding fails instead.
+  if (process.env.OKTA_LAKE_OFFLINE === '1') {
+    throw new DuckDbBundlingError(`refusing to run npm ${args.join(' ')} (downloads a DuckDB binding) while OKTA_LAKE_OFFLINE=1`);
+  }
   // Under `npx cdk`, npm_execpath is npm's own CLI script: running it with node works on every OS.
   const npmCli = process.env.npm_execpath;
   const result =

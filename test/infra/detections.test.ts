@@ -618,7 +618,9 @@ describe('the bundled runner', () => {
   beforeAll(async () => {
     // Prepare: the asset exactly as `cdk synth` bundles it, and the environment and payload the
     // template gives it, with Athena pointed at a closed loopback port (nothing leaves the machine).
-    bundled = synth(MINIMAL, { bundle: true, outdir });
+    // x86_64 on this machine: the ingestion asset then takes the local DuckDB binding instead of
+    // fetching the arm64 one from the npm registry (no test may reach beyond loopback).
+    bundled = synth({ ...MINIMAL, lambdaArchitecture: process.arch === 'arm64' ? 'arm64' : 'x86_64' }, { bundle: true, outdir });
     const runner = runnerOf(bundled);
     assetDir = functionAssetDir(bundled, outdir, runner.function);
     const templateEnv = (props(bundled, runner.function).Environment as { Variables: Record<string, unknown> }).Variables;
