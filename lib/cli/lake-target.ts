@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import { LocalSink } from '../adapters/local-sink';
+import { parseS3Url } from '../adapters/s3-url';
 import type { LakeSink, WatermarkStore } from '../core/ports';
 
 export interface LakeTarget {
@@ -28,6 +29,8 @@ export interface LakeTargetOptions {
 
 export function openLakeTarget(options: LakeTargetOptions): LakeTarget {
   if (options.out.startsWith('s3://')) {
+    // Checked now, without the SDK: a malformed URL is a usage error before any work is done.
+    parseS3Url(options.out);
     const sink = new LazyS3Sink(options.out, options.s3Endpoint);
     const stateDir = resolve(options.stateDir ?? join('.okta-lake', 'state'));
     return {
@@ -55,8 +58,7 @@ interface LoadedS3 {
 /**
  * An `S3Sink` whose module (and the AWS SDK) is imported when the target is opened, without
  * blocking: every operation waits for it. The URL is checked by `parseS3Url` once the module is
- * loaded, so a malformed `s3://` URL is reported (as the same `ConfigError`) by the first
- * operation rather than by `openLakeTarget`.
+ * loaded (`openLakeTarget` has checked it already, without the SDK).
  */
 class LazyS3Sink implements LakeSink {
   /** The URL as given, without trailing slashes (the loaded sink normalises the prefix further). */
