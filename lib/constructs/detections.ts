@@ -18,7 +18,7 @@
  * console, the runner, `okta-lake hunt` and the tests. IAM is written statement by statement, as in
  * the ingestion construct: CDK's grant helpers emit wildcard actions.
  */
-import { Aws, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -45,6 +45,7 @@ import { SEVERITIES, loadQueries, type QueryDefinition, type Severity } from '..
 import type { Catalog } from './catalog';
 import { PROJECT_ROOT } from './ingestion';
 import { createScopedKey } from './scoped-key';
+import { createScheduleDelivery } from './schedule-delivery';
 
 export const DETECT_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'detect', 'handler.ts');
 
@@ -315,30 +316,7 @@ export class DetectionRunner extends Construct {
       reason: 'Node.js 22 is the runtime the detection runner bundle is built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the detection schedules; a dead-letter queue of a dead-letter queue would only move the messages the DLQ alarm already reports.',
-    });
-
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-      description: 'okta-lake: lets the detection schedules invoke the runner and dead-letter failed deliveries',
-      inlinePolicies: {
-        invoke: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
-            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
-          ],
-        }),
-      },
-    });
+    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'detection schedules', target: 'runner' }));
 
     // One group per stack: schedules are named after their detection, and deleting the group deletes them.
     this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });

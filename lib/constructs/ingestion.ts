@@ -24,6 +24,7 @@ import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
 import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
+import { createScheduleDelivery } from './schedule-delivery';
 
 /** The repository root (where package-lock.json is), found from this file. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -215,30 +216,7 @@ export class Ingestion extends Construct {
       reason: 'Node.js 22 is the runtime the ingestion bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the ingestion schedules; a dead-letter queue of a dead-letter queue would only move the messages the DLQ alarm already reports.',
-    });
-
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-      description: 'okta-lake: lets the ingestion schedules invoke the function and dead-letter failed deliveries',
-      inlinePolicies: {
-        invoke: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
-            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
-          ],
-        }),
-      },
-    });
+    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }));
 
     const rate = props.scheduleMinutes === 1 ? 'rate(1 minute)' : `rate(${props.scheduleMinutes} minutes)`;
     this.schedules = props.orgs.map(
