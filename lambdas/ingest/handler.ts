@@ -106,6 +106,7 @@ function pendingWriter(): PageWriter {
   const opening = getWriter();
   return {
     writePage: async (input) => (await opening).writePage(input),
+    emptyObject: async () => (await opening).emptyObject(),
     close: async () => (await opening).close(),
   };
 }

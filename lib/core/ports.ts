@@ -154,5 +154,11 @@ export interface PageWriteResult {
 /** Turns a page of events into Parquet objects laid out by partition (the DuckDB writer implements it). */
 export interface PageWriter {
   writePage(input: PageWriteInput): Promise<PageWriteResult>;
+  /**
+   * The body of an event object with the lake's columns and no rows. Ingestion may only add and
+   * replace objects, never delete them: a retried page that no longer touches a partition an earlier
+   * attempt wrote replaces that attempt's object with this one.
+   */
+  emptyObject(): Promise<Uint8Array>;
   close(): Promise<void>;
 }

@@ -84,6 +84,10 @@ export class FakeWriter implements PageWriter {
     };
   }
 
+  async emptyObject(): Promise<Uint8Array> {
+    return new TextEncoder().encode('[]');
+  }
+
   async close(): Promise<void> {}
 }
 

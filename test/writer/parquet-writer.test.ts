@@ -61,6 +61,20 @@ describe('DuckDbParquetWriter: file schema', () => {
     );
   });
 
+  it('emptyObject: the same columns and types as a page object, no rows, whatever was staged before', async () => {
+    // Prepare: a page staged first, so the empty object must not pick up its rows
+    const page = await writer.writePage(pageInput(fixturePage([fixtureEvent(3)])));
+    // Act
+    const body = await writer.emptyObject();
+    const empty = { key: 'empty.parquet', body, events: 0 };
+    const described = await reader.query(empty, 'DESCRIBE SELECT * FROM read_parquet($file)');
+    const counted = await reader.query(empty, 'SELECT count(*)::INTEGER AS n FROM read_parquet($file)');
+    // Assess
+    expect(page.eventsWritten).toBe(1);
+    expect(described).toEqual(await reader.query(page.objects[0], 'DESCRIBE SELECT * FROM read_parquet($file)'));
+    expect(counted).toEqual([{ n: 0 }]);
+  });
+
   it('uses 3-level LISTs, standard MAPs, a UTC-local TIMESTAMP_MICROS and no partition columns', async () => {
     // Prepare
     const body = fixturePage([fixtureEvent(2)]);

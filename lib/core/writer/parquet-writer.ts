@@ -304,6 +304,13 @@ export class DuckDbParquetWriter implements PageWriter {
     return run;
   }
 
+  emptyObject(): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new ParquetWriteError('emptyObject called after close()'));
+    const run = this.queue.then(() => this.writeEmpty());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -363,6 +370,20 @@ export class DuckDbParquetWriter implements PageWriter {
       };
     } finally {
       for (const f of [pageFile, ...outFiles]) rmSync(f, { force: true });
+    }
+  }
+
+  /** The COPY of a partition no staged event is in: the schema's columns, no rows. */
+  private async writeEmpty(): Promise<Uint8Array> {
+    const outFile = join(this.workDir, `empty-${++this.calls}.parquet`);
+    try {
+      this.statements.copy.bind(['', '', 0n, outFile]);
+      await runOnThisThread(this.statements.copy);
+      return readFileSync(outFile);
+    } catch (error) {
+      throw new ParquetWriteError('could not write an empty event object', { cause: error });
+    } finally {
+      rmSync(outFile, { force: true });
     }
   }
 
