@@ -5,8 +5,9 @@
  *
  * Event: `{"org": "<org host>"}` (one EventBridge Scheduler schedule per org).
  *
- * When the run caught up and time remains, the reconciliation sweep (`reconcile`, default offsets 1 h
- * and 24 h) follows and the late events it recovers are emitted as the `LateEventsRecovered` metric.
+ * When the run caught up and time remains, the reconciliation sweep (`reconcile`, at the offsets of
+ * `OKTA_LAKE_RECONCILE_OFFSETS_MS`, the stack's `reconcileOffsetsMinutes`: by default 1 h and 24 h)
+ * follows and the late events it recovers are emitted as the `LateEventsRecovered` metric.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -217,6 +218,7 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
         owner: context.awsRequestId,
         reporter,
         watermark: result.watermark,
+        ...(rt.settings.reconcileOffsetsMs ? { offsetsMs: rt.settings.reconcileOffsetsMs } : {}),
         timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
       });
       metrics.addDimension(INGEST_METRICS.orgDimension, org.org.host);

@@ -3,7 +3,7 @@
  * lib/config/ingest-contract.ts) and validated, so a broken deployment fails with a message that
  * names the variable instead of somewhere inside a run.
  */
-import { INGEST_ENV, type IngestOrgSetting } from '../../lib/config/ingest-contract';
+import { INGEST_ENV, RECONCILE_OFFSET_LIMITS, type IngestOrgSetting } from '../../lib/config/ingest-contract';
 import { ConfigError } from '../../lib/core/errors';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
 
@@ -30,6 +30,11 @@ export interface IngestSettings {
   readonly kmsKeyArn?: string;
   readonly settleLagMs?: number;
   readonly initialLookbackMs?: number;
+  /**
+   * How far behind the watermark the reconciliation sweep re-reads, in milliseconds.
+   * @default the sweep's own (1 hour and 24 hours, `DEFAULT_SWEEP_OFFSETS_MS`)
+   */
+  readonly reconcileOffsetsMs?: readonly number[];
   readonly s3Endpoint?: string;
 }
 
@@ -46,6 +51,24 @@ function optionalMs(env: Env, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) throw new ConfigError(`environment variable ${name} must be a whole number of milliseconds (got "${value}")`);
   return Number(value);
+}
+
+function optionalOffsets(env: Env, name: string): number[] | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const { minMinutes, maxMinutes, maxCount } = RECONCILE_OFFSET_LIMITS;
+  const parts = value.split(',');
+  if (parts.length > maxCount || !parts.every((p) => /^\d+$/.test(p))) {
+    throw new ConfigError(`environment variable ${name} must be 1 to ${maxCount} whole numbers of milliseconds, comma-separated (got "${value}")`);
+  }
+  const offsets = parts.map(Number);
+  for (const ms of offsets) {
+    if (ms % 60_000 !== 0 || ms < minMinutes * 60_000 || ms > maxMinutes * 60_000) {
+      throw new ConfigError(`environment variable ${name} must list whole minutes from ${minMinutes} to ${maxMinutes} minutes, in milliseconds (got ${ms})`);
+    }
+  }
+  if (new Set(offsets).size !== offsets.length) throw new ConfigError(`environment variable ${name} lists an offset twice (got "${value}")`);
+  return offsets;
 }
 
 function parseOrgs(text: string, allowInsecureLoopback: boolean): Map<string, IngestOrg> {
@@ -86,6 +109,7 @@ export function readIngestSettings(env: Env): IngestSettings {
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
     settleLagMs: optionalMs(env, INGEST_ENV.settleLagMs),
     initialLookbackMs: optionalMs(env, INGEST_ENV.initialLookbackMs),
+    reconcileOffsetsMs: optionalOffsets(env, INGEST_ENV.reconcileOffsetsMs),
     ...(s3Endpoint ? { s3Endpoint } : {}),
   };
 }

@@ -8,8 +8,10 @@
  */
 import { ConfigError } from '../core/errors';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT, MAX_SUPPRESSION_WINDOW_MS } from '../core/detect/input';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../core/ingest/reconcile';
 import { parseOrg } from '../core/okta/org';
 import { SEVERITIES, type Severity } from '../core/queries';
+import { RECONCILE_OFFSET_LIMITS } from './ingest-contract';
 
 export type OktaAuthMode = 'ssws' | 'oauth';
 export type LambdaArchitectureName = 'arm64' | 'x86_64';
@@ -138,6 +140,15 @@ export interface OktaLakeConfig {
    */
   readonly initialLookbackDays: number;
   /**
+   * How far behind an org's watermark the reconciliation sweep re-reads closed windows, in minutes:
+   * 1 to 4 distinct offsets, each from 1 to 129600 (90 days). After every ingestion run that caught
+   * up, the function re-reads the windows that closed this long ago and adds the events Okta recorded
+   * late. Each offset is a sweep line with its own progress in the watermark table (a new offset
+   * starts with the last window due) and re-reads the whole log once more from Okta.
+   * @default [60, 1440] (1 hour and 24 hours)
+   */
+  readonly reconcileOffsetsMinutes: readonly number[];
+  /**
    * E-mail addresses subscribed to the operational alarms topic.
    * @default []
    */
@@ -188,6 +199,7 @@ export const CONFIG_DEFAULTS = {
   scheduleMinutes: 5,
   settleLagMinutes: 5,
   initialLookbackDays: 7,
+  reconcileOffsetsMinutes: DEFAULT_SWEEP_OFFSETS_MS.map((ms) => ms / 60_000) as readonly number[],
   alertEmails: [] as readonly string[],
   retention: DEFAULT_RETENTION,
   athenaBytesScannedCutoffPerQuery: 10 * 1024 ** 3,
@@ -221,6 +233,7 @@ const TOP_LEVEL_FIELDS = [
   'scheduleMinutes',
   'settleLagMinutes',
   'initialLookbackDays',
+  'reconcileOffsetsMinutes',
   'alertEmails',
   'retention',
   'objectLock',
@@ -369,6 +382,22 @@ function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
   });
 }
 
+function parseReconcileOffsets(r: Reader, value: unknown): number[] {
+  const field = 'reconcileOffsetsMinutes';
+  if (value === undefined) return [...CONFIG_DEFAULTS.reconcileOffsetsMinutes];
+  const { minMinutes, maxMinutes, maxCount } = RECONCILE_OFFSET_LIMITS;
+  if (!Array.isArray(value) || value.length === 0 || value.length > maxCount) {
+    r.fail(field, `must be an array of 1 to ${maxCount} offsets in minutes, e.g. [60, 1440]: each one re-reads the whole log once more from Okta`, value);
+  }
+  const seen = new Set<number>();
+  return value.map((item, i) => {
+    const minutes = r.integer(`${field}[${i}]`, item, minMinutes, maxMinutes);
+    if (seen.has(minutes)) r.fail(`${field}[${i}]`, 'must be unique: each offset is one sweep line', minutes);
+    seen.add(minutes);
+    return minutes;
+  });
+}
+
 function parseEmails(r: Reader, value: unknown, field = 'alertEmails'): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) r.fail(field, 'must be an array of e-mail addresses', value);
@@ -459,6 +488,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
   const scheduleMinutes = r.integer('scheduleMinutes', o.scheduleMinutes, 1, 60, d.scheduleMinutes);
   const settleLagMinutes = r.integer('settleLagMinutes', o.settleLagMinutes, 1, 60, d.settleLagMinutes);
   const initialLookbackDays = r.integer('initialLookbackDays', o.initialLookbackDays, 1, 90, d.initialLookbackDays);
+  const reconcileOffsetsMinutes = parseReconcileOffsets(r, o.reconcileOffsetsMinutes);
   const alertEmails = parseEmails(r, o.alertEmails);
   const retention = parseRetention(r, o.retention);
   const objectLock = parseObjectLock(r, o.objectLock);
@@ -499,6 +529,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
     scheduleMinutes,
     settleLagMinutes,
     initialLookbackDays,
+    reconcileOffsetsMinutes,
     alertEmails,
     retention,
     athenaBytesScannedCutoffPerQuery,

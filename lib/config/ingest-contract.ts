@@ -23,6 +23,19 @@ export const INGEST_ENV = {
   settleLagMs: 'OKTA_LAKE_SETTLE_LAG_MS',
   /** Initial lookback in milliseconds. */
   initialLookbackMs: 'OKTA_LAKE_INITIAL_LOOKBACK_MS',
+  /** Offsets of the reconciliation sweep behind the watermark: milliseconds, comma-separated (`3600000,86400000`). */
+  reconcileOffsetsMs: 'OKTA_LAKE_RECONCILE_OFFSETS_MS',
+} as const;
+
+/**
+ * What the reconciliation sweep offsets may be, checked by the configuration and again by the function.
+ * Each offset is a sweep line that re-reads the whole log once more from Okta (under its rate limit),
+ * hence the cap on their number; Okta keeps 90 days, hence the longest offset.
+ */
+export const RECONCILE_OFFSET_LIMITS = {
+  minMinutes: 1,
+  maxMinutes: 90 * 24 * 60,
+  maxCount: 4,
 } as const;
 
 /** One org as the function sees it. */

@@ -72,6 +72,8 @@ export interface IngestionProps {
   readonly scheduleMinutes: number;
   readonly settleLagMinutes: number;
   readonly initialLookbackDays: number;
+  /** Offsets of the reconciliation sweep behind the watermark, in minutes (validated by `parseConfig`). */
+  readonly reconcileOffsetsMinutes: readonly number[];
   readonly architecture: LambdaArchitectureName;
   readonly logRetentionDays: number;
   /**
@@ -182,6 +184,7 @@ export class Ingestion extends Construct {
         [INGEST_ENV.kmsKeyArn]: props.key.keyArn,
         [INGEST_ENV.settleLagMs]: String(props.settleLagMinutes * 60_000),
         [INGEST_ENV.initialLookbackMs]: String(props.initialLookbackDays * 86_400_000),
+        [INGEST_ENV.reconcileOffsetsMs]: props.reconcileOffsetsMinutes.map((minutes) => String(minutes * 60_000)).join(','),
         POWERTOOLS_SERVICE_NAME: INGEST_METRICS.service,
         POWERTOOLS_METRICS_NAMESPACE: INGEST_METRICS.namespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -44,6 +44,7 @@ export class OktaLakeStack extends Stack {
       scheduleMinutes: config.scheduleMinutes,
       settleLagMinutes: config.settleLagMinutes,
       initialLookbackDays: config.initialLookbackDays,
+      reconcileOffsetsMinutes: config.reconcileOffsetsMinutes,
       architecture: config.lambdaArchitecture,
       logRetentionDays: config.logRetentionDays,
     });

@@ -18,6 +18,7 @@ import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
 import { fixtureEvents } from '../../lib/core/fixtures';
+import { DEFAULT_SWEEP_OFFSETS_MS, sweepLineKey } from '../../lib/core/ingest/reconcile';
 import { startMockOkta, mockEventsFromObjects, type MockOkta } from '../../lib/mock-okta';
 import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
@@ -31,6 +32,8 @@ const TOKEN = '00aLambdaAssetTestToken-never-logged-0123456789';
 const SECRET_ID = 'okta-lake/asset-test';
 const MISSING_SECRET_ID = 'okta-lake/not-filled-in';
 const EVENTS = 2_500;
+/** Not the defaults (60 and 1440), so the sweep lines show that the function used the configured ones. */
+const SWEEP_OFFSETS_MINUTES = [90, 2880];
 
 /** Speaks just enough of the Secrets Manager JSON protocol (GetSecretValue) on loopback. */
 function startSecretsManager(secrets: Record<string, string>): Promise<{ server: Server; endpoint: string; requests: string[] }> {
@@ -109,7 +112,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
 
   beforeAll(async () => {
     // Prepare: the asset exactly as `cdk synth` bundles it for x86_64 (this machine's CPU).
-    synthesized = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], lambdaArchitecture: 'x86_64' }, { bundle: true, outdir });
+    synthesized = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], lambdaArchitecture: 'x86_64', reconcileOffsetsMinutes: SWEEP_OFFSETS_MINUTES }, { bundle: true, outdir });
     assetDir = functionAssetDir(synthesized, outdir, synthesized.stack.ingestion.function);
 
     // The lake bucket, and the watermark table with the key schema the template declares.
@@ -149,6 +152,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
       [INGEST_ENV.kmsKeyArn]: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
       [INGEST_ENV.settleLagMs]: '60000',
       [INGEST_ENV.initialLookbackMs]: String(2 * 3_600_000),
+      [INGEST_ENV.reconcileOffsetsMs]: String(fnEnv[INGEST_ENV.reconcileOffsetsMs]),
       POWERTOOLS_SERVICE_NAME: String(fnEnv.POWERTOOLS_SERVICE_NAME),
       POWERTOOLS_METRICS_NAMESPACE: String(fnEnv.POWERTOOLS_METRICS_NAMESPACE),
     };
@@ -214,6 +218,15 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     // The second (warm) run moved it on to its own closed windows.
     expect(results[1].value.watermark).toBe(watermark);
     expect(Date.parse(String(results[0].value.watermark))).toBeGreaterThan(Date.parse(lastPublished));
+  });
+
+  it('sweeps at the offsets of the configuration', async () => {
+    expect(results[0].value.reconcile).toMatchObject({ outcome: 'done' });
+    const lineOf = async (minutes: number) =>
+      (await ddb.send(new GetItemCommand({ TableName: table, Key: { [WATERMARK_TABLE_KEY]: { S: sweepLineKey(orgLabel, minutes * 60_000) } } }))).Item;
+    for (const minutes of SWEEP_OFFSETS_MINUTES) expect(await lineOf(minutes), `sweep line ${minutes}m`).toBeDefined();
+    // The sweep's own defaults were not used.
+    for (const ms of DEFAULT_SWEEP_OFFSETS_MS) expect(await lineOf(ms / 60_000)).toBeUndefined();
   });
 
   it('finds nothing new on the next, warm invocation', () => {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
+import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
 import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
 import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
@@ -26,6 +28,7 @@ const FULL = {
   scheduleMinutes: 1,
   settleLagMinutes: 3,
   initialLookbackDays: 30,
+  reconcileOffsetsMinutes: [30, 720, 4320],
   alertEmails: ['secops@example.com', 'oncall@example.org'],
   retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 14 },
   objectLock: { mode: 'GOVERNANCE', days: 30 },
@@ -311,8 +314,25 @@ describe('ingestion', () => {
     expect(env[INGEST_ENV.kmsKeyArn]).toEqual({ 'Fn::GetAtt': [logicalIdOf(s, s.stack.storage.key), 'Arn'] });
     expect(env[INGEST_ENV.settleLagMs]).toBe(String(3 * 60_000));
     expect(env[INGEST_ENV.initialLookbackMs]).toBe(String(30 * 86_400_000));
+    expect(env[INGEST_ENV.reconcileOffsetsMs]).toBe([30, 720, 4320].map((m) => m * 60_000).join(','));
     expect(env.POWERTOOLS_SERVICE_NAME).toBe(INGEST_METRICS.service);
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(INGEST_METRICS.namespace);
+  });
+
+  it('sets the sweep offsets to 1 h and 24 h by default, in a form the function reads back', () => {
+    // Prepare
+    const fn = minimal.json.Resources[logicalIdOf(minimal, minimal.stack.ingestion.function)];
+    const env = (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    // Act
+    const settings = readIngestSettings({
+      [INGEST_ENV.orgs]: JSON.stringify([{ org: 'acme.okta.com', auth: 'oauth', secretId: 'okta-lake/acme.okta.com' }]),
+      [INGEST_ENV.bucket]: 'lake',
+      [INGEST_ENV.table]: 'watermarks',
+      [INGEST_ENV.reconcileOffsetsMs]: String(env[INGEST_ENV.reconcileOffsetsMs]),
+    });
+    // Assess
+    expect(env[INGEST_ENV.reconcileOffsetsMs]).toBe('3600000,86400000');
+    expect(settings.reconcileOffsetsMs).toEqual(DEFAULT_SWEEP_OFFSETS_MS);
   });
 
   it('creates an empty, KMS-encrypted, retained secret only for orgs that name none', () => {
