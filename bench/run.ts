@@ -19,6 +19,7 @@ import { benchColdStart } from './cold-start';
 import { COST_GOAL, detectionCost } from './detection-cost';
 import { benchIngest } from './ingest';
 import { benchWriter } from './writer';
+import { PART_NAMES, benchWriterParts } from './writer-parts';
 
 const quick = process.argv.includes('--quick');
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const pages: string[] = [];
   for (let i = 0; i < events.length; i += 1000) pages.push(JSON.stringify(events.slice(i, i + 1000)));
   const writer = await benchWriter(pages, { rounds: quick ? 2 : 5 });
+  log('writer parts: the steps any DuckDB writer of this schema takes, each alone, on the same pages');
+  const parts = await benchWriterParts(pages, { rounds: quick ? 2 : 5 });
 
   // 2. Ingest throughput and peak RSS against the mock Okta answering each page in 300 ms.
   const ingestEvents = quick ? 20_000 : 200_000;
@@ -116,6 +119,20 @@ async function main(): Promise<void> {
     '',
     `Bytes stored per event: typed columns ${writer.parquetBytesPerEvent.typed.toFixed(0)}, \`raw\` ${writer.parquetBytesPerEvent.raw.toFixed(0)}, whole files ${writer.parquetBytesPerEvent.total.toFixed(0)}, against ${writer.jsonBytesPerEvent.toFixed(0)} bytes of JSON.`,
     'The comparison with other Parquet writers is its own script: `npx tsx bench/compare-writers.ts`.',
+    '',
+    '### Where the writer\'s time goes',
+    '',
+    'Each step alone in a DuckDB set up like the writer\'s, on the same pages, interleaved with `JSON.parse` (bench/writer-parts.ts).',
+    'Each is a lower bound that any writer built on DuckDB pays for this schema; the writer also classifies, deduplicates and partitions.',
+    '',
+    '| step | median ms per 1,000 events | CPU ms | × `JSON.parse` (CPU) |',
+    '| --- | --- | --- | --- |',
+    ...PART_NAMES.map((name) => {
+      const p = parts[name];
+      const label = { 'JSON.parse': '`JSON.parse` (baseline)', read: 'read: `read_json_objects`, element texts', type: 'type: `json_transform` into the nested columns', 'encode typed': 'encode: typed rows to ZSTD Parquet, without `raw`', 'encode typed + raw': 'encode: typed rows and `raw`' }[name];
+      return `| ${label} | ${p.medianMs.toFixed(1)} | ${p.medianCpuMs.toFixed(1)} | ${(p.medianCpuMs / parts['JSON.parse'].medianCpuMs).toFixed(2)}× |`;
+    }),
+    `| sum of read, type, encode typed + raw | ${(parts.read.medianMs + parts.type.medianMs + parts['encode typed + raw'].medianMs).toFixed(1)} | ${(parts.read.medianCpuMs + parts.type.medianCpuMs + parts['encode typed + raw'].medianCpuMs).toFixed(1)} | ${((parts.read.medianCpuMs + parts.type.medianCpuMs + parts['encode typed + raw'].medianCpuMs) / parts['JSON.parse'].medianCpuMs).toFixed(2)}× |`,
     '',
     '## Ingest',
     '',

@@ -288,6 +288,23 @@ describe('DuckDbParquetWriter: dedupe and window', () => {
     ]);
   });
 
+  it('decides repeats before the window: a uuid first seen outside the window is not written from a later copy', async () => {
+    // Prepare: the first copy is after `until`, a later copy of the same uuid is inside it
+    const until = '2024-02-01T00:00:00.000Z';
+    const events = [
+      fixtureEvent(1, { uuid: 'kept', published: '2024-01-31T23:10:00.000Z' }),
+      fixtureEvent(2, { uuid: 'moved', published: '2024-02-01T00:10:00.000Z' }),
+      fixtureEvent(3, { uuid: 'moved', published: '2024-01-31T23:20:00.000Z' }),
+      fixtureEvent(4, { uuid: 'kept', published: '2024-01-31T23:30:00.000Z' }),
+    ];
+    // Act
+    const result = await writer.writePage(pageInput(fixturePage(events), { until }));
+    const rows = await reader.rows(result.objects);
+    // Assess
+    expect(result).toMatchObject({ eventsWritten: 1, outsideWindow: 1, duplicatesDropped: 2 });
+    expect(rows.map((r) => [r.uuid, r.published])).toEqual([['kept', epochMicros('2024-01-31T23:10:00.000Z')]]);
+  });
+
   it('leaves out events published at or after until, and counts them', async () => {
     // Prepare
     const until = '2024-02-01T00:00:00.000Z';

@@ -2,17 +2,26 @@
  * The Parquet writer: turns one page of Okta System Log events into one ZSTD Parquet object per
  * `dt/hour` partition, with DuckDB doing all the JSON work (the page text is never parsed in JS).
  *
- * Pipeline of one `writePage` call (2 + one per partition DuckDB statements on one connection,
+ * Pipeline of one `writePage` call (two statements, four when a uuid repeats, then one per
+ * partition, on one connection,
  * all prepared when the writer opens and executed on the calling thread: `runOnThisThread`):
  *  1. stage: the page text is written to a temp file and read with
  *     `read_json_objects`, which yields every element's JSON text byte for byte (that text is the
  *     `raw` column). A small `json_transform` pulls out `uuid` and `published`; every element is
- *     classified (write / duplicate / outside the window / quarantine) into a temp table, sorted
- *     by `published` then page position, that replaces the previous page's.
+ *     classified (write / outside the window / quarantine) into a temp table, in page order, that
+ *     replaces the previous page's. No window function and no sort here: both move every row's
+ *     text around and cost more than the rest of the staging together.
  *  2. summary: one query returns the counts per status and partition, the min/max `published`,
- *     and the text of the quarantined elements.
+ *     the text of the quarantined elements, how many elements repeat an earlier uuid and whether
+ *     the elements are in `published` order. When some repeat (rare), a dedupe statement marks
+ *     the later copies and the summary runs again.
  *  3. one `COPY ... TO '<file>.parquet' (FORMAT parquet, COMPRESSION zstd)` per partition, where
- *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns.
+ *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns; a
+ *     page that is not in `published` order (an import; Okta's ascending pages are) is sorted here.
+ *
+ * Cost: about 7-8x `JSON.parse` of the page (`npm run bench`), most of it the two steps every
+ * DuckDB writer of this schema takes: `json_transform` into the nested columns and the Parquet
+ * encoding of about 75 leaf columns plus `raw`; bench/writer-parts.ts times each on its own.
  *
  * Columns: exactly `LOG_EVENT_COLUMNS` (Okta's names, schema order, DuckDB types from
  * `duckDbType`). Partition values (org, dt, hour) are in the object key only, not in the file.
@@ -164,7 +173,14 @@ const PUBLISHED_PATTERN = String.raw`\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\
 
 const STAGE_TABLE = 'okta_lake_page';
 
-function buildSql(): { stage: (format: PageWriteInput['format']) => string; summary: string; copy: (level: number) => string } {
+interface WriterSql {
+  readonly stage: (format: PageWriteInput['format']) => string;
+  readonly summary: string;
+  readonly dedupe: string;
+  readonly copy: (level: number, sorted: boolean) => string;
+}
+
+function buildSql(): WriterSql {
   checkSchema();
   const keyStructure = JSON.stringify({ [ID_COLUMN]: 'JSON', [TIME_COLUMN]: 'VARCHAR' });
   const typed = EVENT_COLUMNS.filter((c) => c.name !== ID_COLUMN && c.name !== TIME_COLUMN);
@@ -174,6 +190,8 @@ function buildSql(): { stage: (format: PageWriteInput['format']) => string; summ
 
   // $1 page file, $2 until (epoch µs, or NULL when there is no window end).
   // Replacing the table (rather than deleting its rows) returns the previous page's memory.
+  // Rows stay in page order: no window function and no sort here, as both would move every
+  // row's text (a page's worth of JSON) around; repeats and order are settled by the summary.
   const stage = (format: PageWriteInput['format']): string => `
 CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS
 WITH src AS (
@@ -191,18 +209,17 @@ WITH src AS (
          WHEN uuid IS NULL THEN 'missing_uuid'
          WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published' END AS problem
   FROM parsed
-), ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY problem IS NULL, uuid ORDER BY pos) AS copy_no FROM classified
 )
 SELECT pos, raw, uuid, ts, problem,
   CASE WHEN problem IS NOT NULL THEN 'quarantine'
-       WHEN copy_no > 1 THEN 'duplicate'
        WHEN ts >= make_timestamp($2::BIGINT) THEN 'outside'
        ELSE 'write' END AS status,
   strftime(ts, '%Y-%m-%d') AS dt, strftime(ts, '%H') AS hour
-FROM ranked
-ORDER BY ts, pos`;
+FROM classified`;
 
+  // Besides the counts: 'repeats', how many placeable elements repeat an earlier uuid (the
+  // dedupe statement then marks them, and the summary runs again), and 'unordered', 1 when the
+  // placeable elements are not in `published` order in the page (the files are then sorted).
   const iso = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
   const summary = `
 SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${iso('max(ts)')} AS max_ts,
@@ -210,7 +227,23 @@ SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${
 FROM ${STAGE_TABLE} WHERE status <> 'quarantine' GROUP BY status, dt, hour
 UNION ALL
 SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, raw FROM ${STAGE_TABLE} WHERE status = 'quarantine'
+UNION ALL
+SELECT 'repeats', NULL, NULL, (count(*) - count(DISTINCT uuid))::INTEGER, NULL, NULL, NULL, NULL, NULL
+FROM ${STAGE_TABLE} WHERE problem IS NULL AND status <> 'duplicate'
+UNION ALL
+SELECT 'unordered', NULL, NULL, coalesce(list(ts ORDER BY pos) <> list_sort(list(ts)), false)::INTEGER, NULL, NULL, NULL, NULL, NULL
+FROM ${STAGE_TABLE} WHERE problem IS NULL
 ORDER BY status, dt, hour, pos`;
+
+  // Within a page the first element with a uuid is kept; later ones with the same uuid are
+  // duplicates, whether or not they are in the window. Run only when the summary finds repeats.
+  const dedupe = `
+UPDATE ${STAGE_TABLE} SET status = 'duplicate'
+WHERE problem IS NULL AND pos IN (
+  SELECT s.pos FROM ${STAGE_TABLE} s
+  JOIN (SELECT uuid, min(pos) AS first_pos FROM ${STAGE_TABLE} WHERE problem IS NULL GROUP BY uuid HAVING count(*) > 1) f
+    ON s.uuid = f.uuid AND s.pos > f.first_pos
+  WHERE s.problem IS NULL)`;
 
   const select = LOG_EVENT_COLUMNS.map((c) => {
     const name = quoteIdent(c.name);
@@ -221,14 +254,14 @@ ORDER BY status, dt, hour, pos`;
     return containsTimestamp(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
   }).join(',\n  ');
   // $1 dt, $2 hour, $3 ingested_at (epoch µs), $4 output file.
-  const copy = (level: number): string => `
+  const copy = (level: number, sorted: boolean): string => `
 COPY (
   SELECT ${select}
-  FROM (SELECT uuid, ts, raw, json_transform(raw, ${quoteLiteral(structure)}) AS t
-        FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)
+  FROM (SELECT pos, uuid, ts, raw, json_transform(raw, ${quoteLiteral(structure)}) AS t
+        FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)${sorted ? '\n  ORDER BY ts, pos' : ''}
 ) TO $4 (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level})`;
 
-  return { stage, summary, copy };
+  return { stage, summary, dedupe, copy };
 }
 
 /**
@@ -240,7 +273,10 @@ COPY (
 interface Statements {
   readonly stage: Map<PageWriteInput['format'], DuckDBPreparedStatement>;
   readonly summary: DuckDBPreparedStatement;
+  readonly dedupe: DuckDBPreparedStatement;
+  /** The COPY of a partition in page order, and the one that sorts it by `published`. */
   readonly copy: DuckDBPreparedStatement;
+  readonly copySorted: DuckDBPreparedStatement;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -288,7 +324,13 @@ export class DuckDbParquetWriter implements PageWriter {
       stageArray.bind([emptyPage, null]);
       await runOnThisThread(stageArray);
       rmSync(emptyPage);
-      const statements: Statements = { stage, summary: await c.prepare(sql.summary), copy: await c.prepare(sql.copy(level)) };
+      const statements: Statements = {
+        stage,
+        summary: await c.prepare(sql.summary),
+        dedupe: await c.prepare(sql.dedupe),
+        copy: await c.prepare(sql.copy(level, false)),
+        copySorted: await c.prepare(sql.copy(level, true)),
+      };
       return new DuckDbParquetWriter(db, workDir, statements);
     } catch (error) {
       db.close();
@@ -315,7 +357,8 @@ export class DuckDbParquetWriter implements PageWriter {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    for (const s of [...this.statements.stage.values(), this.statements.summary, this.statements.copy]) s.destroySync();
+    const { stage, summary, dedupe, copy, copySorted } = this.statements;
+    for (const s of [...stage.values(), summary, dedupe, copy, copySorted]) s.destroySync();
     this.scratch = Buffer.alloc(0);
     this.db.close();
     await rm(this.workDir, { recursive: true, force: true });
@@ -341,8 +384,9 @@ export class DuckDbParquetWriter implements PageWriter {
         const outFile = join(this.workDir, `page-${call}-${i}.parquet`);
         outFiles.push(outFile);
         try {
-          this.statements.copy.bind([p.dt, p.hour, msToMicros(ingestedMs), outFile]);
-          await runOnThisThread(this.statements.copy);
+          const copy = summary.unordered ? this.statements.copySorted : this.statements.copy;
+          copy.bind([p.dt, p.hour, msToMicros(ingestedMs), outFile]);
+          await runOnThisThread(copy);
           const body = readFileSync(outFile);
           objects.push({ key: eventObjectKey(org, { dt: p.dt, hour: p.hour }, name), body, events: p.events });
         } catch (error) {
@@ -452,15 +496,25 @@ export class DuckDbParquetWriter implements PageWriter {
     let rows: Record<string, unknown>[];
     try {
       rows = await (await runOnThisThread(this.statements.summary)).getRowObjectsJS();
+      if (rows.some((r) => r.status === 'repeats' && Number(r.n) > 0)) {
+        await runOnThisThread(this.statements.dedupe);
+        rows = await (await runOnThisThread(this.statements.summary)).getRowObjectsJS();
+      }
     } catch (error) {
       throw new ParquetWriteError(`could not summarise page ${name}`, { cause: error });
     }
-    const out: PageSummary = { partitions: [], quarantine: [], duplicates: 0, outside: 0 };
+    const out: PageSummary = { partitions: [], quarantine: [], duplicates: 0, outside: 0, unordered: false };
     for (const row of rows) {
       const n = Number(row.n);
       switch (row.status) {
         case 'duplicate':
           out.duplicates += n;
+          break;
+        case 'repeats':
+          if (n > 0) throw new ParquetWriteError(`page ${name} still has ${n} repeated uuids after dedupe`);
+          break;
+        case 'unordered':
+          out.unordered = n === 1;
           break;
         case 'outside':
           out.outside += n;
@@ -492,6 +546,8 @@ export class DuckDbParquetWriter implements PageWriter {
 
 interface PageSummary {
   partitions: { dt: string; hour: string; events: number }[];
+  /** The events to write are not in `published` order in the page: sort each file. */
+  unordered: boolean;
   quarantine: QuarantineLine[];
   duplicates: number;
   outside: number;
