@@ -13,6 +13,7 @@ import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk
 import { ConfigError, LeaseLostError, StateStoreError } from '../core/errors';
 import { assertLeaseArgs, assertStateForLease } from '../core/lease';
 import type { IngestState, Lease, WatermarkStore, WindowProgress } from '../core/ports';
+import { FieldReader, readIngestState } from './state-record';
 
 /** Name of the table's partition key (type S); the CDK table definition uses it too. */
 export const WATERMARK_TABLE_KEY = 'org';
@@ -55,67 +56,30 @@ function windowToAttribute(w: WindowProgress): AttributeValue {
   return { M: m };
 }
 
-class ItemReader {
-  constructor(
-    private readonly item: Item,
-    private readonly where: string,
-  ) {}
+/** A DynamoDB item (or map attribute) read through the stores' shared `RecordReader`. */
+class ItemReader extends FieldReader<AttributeValue> {
+  protected readonly kinds = { string: 'a string (S)', integer: 'a number (N) holding an integer', record: 'a map (M)' };
 
-  private fail(name: string, expected: string): never {
-    throw new StateStoreError(`${this.where}: attribute "${name}" is missing or not ${expected}`);
-  }
-
-  str(name: string): string {
-    const v = this.item[name];
-    if (v === undefined || v.S === undefined) this.fail(name, 'a string (S)');
+  protected asString(v: AttributeValue): string | undefined {
     return v.S;
   }
 
-  optStr(name: string): string | undefined {
-    return this.item[name] === undefined ? undefined : this.str(name);
+  protected asNumber(v: AttributeValue): number | undefined {
+    return v.N === undefined ? undefined : Number(v.N);
   }
 
-  num(name: string): number {
-    const v = this.item[name];
-    if (v === undefined || v.N === undefined) this.fail(name, 'a number (N)');
-    const n = Number(v.N);
-    if (!Number.isSafeInteger(n)) this.fail(name, 'an integer number');
-    return n;
+  protected asRecord(v: AttributeValue): Item | undefined {
+    return v.M;
   }
 
-  map(name: string): ItemReader | undefined {
-    const v = this.item[name];
-    if (v === undefined) return undefined;
-    if (v.M === undefined) this.fail(name, 'a map (M)');
-    return new ItemReader(v.M, `${this.where}, ${name}`);
+  protected nested(fields: Item, where: string): ItemReader {
+    return new ItemReader(fields, where);
   }
 }
 
 function stateFromItem(item: Item, where: string): { state: IngestState; version: number } {
   const r = new ItemReader(item, where);
-  const w = r.map('window');
-  let window: WindowProgress | undefined;
-  if (w !== undefined) {
-    const nextUrl = w.optStr('nextUrl');
-    window = {
-      start: w.str('start'),
-      end: w.str('end'),
-      ...(nextUrl !== undefined ? { nextUrl } : {}),
-      pagesWritten: w.num('pagesWritten'),
-      eventsWritten: w.num('eventsWritten'),
-    };
-  }
-  const watermark = r.optStr('watermark');
-  const updatedAt = r.optStr('updatedAt');
-  const state: IngestState = {
-    org: r.str(WATERMARK_TABLE_KEY),
-    ...(watermark !== undefined ? { watermark } : {}),
-    ...(window !== undefined ? { window } : {}),
-    totalEvents: r.num('totalEvents'),
-    totalQuarantined: r.num('totalQuarantined'),
-    ...(updatedAt !== undefined ? { updatedAt } : {}),
-  };
-  return { state, version: r.num('version') };
+  return { state: readIngestState(r, WATERMARK_TABLE_KEY), version: r.int('version') };
 }
 
 function isConditionalCheckFailed(err: unknown): boolean {

@@ -15,7 +15,8 @@ import { join, resolve } from 'node:path';
 import { ConfigError, StateStoreError } from '../core/errors';
 import { acquireRecord, assertLeaseArgs, checkpointRecord, releaseRecord, type StoredOrgRecord } from '../core/lease';
 import { assertOrgLabel } from '../core/layout';
-import type { IngestState, Lease, WatermarkStore, WindowProgress } from '../core/ports';
+import type { IngestState, Lease, WatermarkStore } from '../core/ports';
+import { FieldReader, readIngestState } from './state-record';
 
 export interface FileWatermarkStoreOptions {
   /** Folder holding one `<org>.json` per org; created when missing. */
@@ -53,41 +54,24 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-class DocumentReader {
-  constructor(
-    private readonly doc: Record<string, unknown>,
-    private readonly where: string,
-  ) {}
+/** A JSON state document (or an object in it) read through the stores' shared `RecordReader`. */
+class DocumentReader extends FieldReader<unknown> {
+  protected readonly kinds = { string: 'a string', integer: 'an integer', record: 'an object' };
 
-  private fail(name: string, expected: string): never {
-    throw new StateStoreError(`${this.where}: "${name}" is missing or not ${expected}`);
+  protected asString(v: unknown): string | undefined {
+    return typeof v === 'string' ? v : undefined;
   }
 
-  str(name: string): string {
-    const v = this.doc[name];
-    if (typeof v !== 'string') this.fail(name, 'a string');
-    return v;
+  protected asNumber(v: unknown): number | undefined {
+    return typeof v === 'number' ? v : undefined;
   }
 
-  optStr(name: string): string | undefined {
-    return this.doc[name] === undefined ? undefined : this.str(name);
+  protected asRecord(v: unknown): Record<string, unknown> | undefined {
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   }
 
-  int(name: string): number {
-    const v = this.doc[name];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) this.fail(name, 'an integer');
-    return v;
-  }
-
-  optInt(name: string): number | undefined {
-    return this.doc[name] === undefined ? undefined : this.int(name);
-  }
-
-  obj(name: string): DocumentReader | undefined {
-    const v = this.doc[name];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(name, 'an object');
-    return new DocumentReader(v as Record<string, unknown>, `${this.where}, ${name}`);
+  protected nested(fields: Record<string, unknown>, where: string): DocumentReader {
+    return new DocumentReader(fields, where);
   }
 }
 
@@ -103,32 +87,14 @@ function parseDocument(text: string, org: string, path: string): StoredOrgRecord
   }
   const r = new DocumentReader(json as Record<string, unknown>, `state file ${path}`);
   if (r.str('org') !== org) throw new StateStoreError(`state file ${path} belongs to org "${r.str('org')}", not "${org}"`);
-  const w = r.obj('window');
-  let window: WindowProgress | undefined;
-  if (w !== undefined) {
-    const nextUrl = w.optStr('nextUrl');
-    window = {
-      start: w.str('start'),
-      end: w.str('end'),
-      ...(nextUrl !== undefined ? { nextUrl } : {}),
-      pagesWritten: w.int('pagesWritten'),
-      eventsWritten: w.int('eventsWritten'),
-    };
-  }
+  const version = r.int('version');
   const leaseOwner = r.optStr('leaseOwner');
   const leaseExpiresAt = r.optInt('leaseExpiresAt');
-  const watermark = r.optStr('watermark');
-  const updatedAt = r.optStr('updatedAt');
   return {
-    org,
-    version: r.int('version'),
+    ...readIngestState(r, 'org'),
+    version,
     ...(leaseOwner !== undefined ? { leaseOwner } : {}),
     ...(leaseExpiresAt !== undefined ? { leaseExpiresAt } : {}),
-    ...(watermark !== undefined ? { watermark } : {}),
-    ...(window !== undefined ? { window } : {}),
-    totalEvents: r.int('totalEvents'),
-    totalQuarantined: r.int('totalQuarantined'),
-    ...(updatedAt !== undefined ? { updatedAt } : {}),
   };
 }
 
