@@ -16,11 +16,11 @@ import { reconcile } from '../../lib/core/ingest/reconcile';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { ForeignLinkError } from '../../lib/core/okta/errors';
 import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../lib/core/testing/faults';
-import { auditLake, sha256 } from '../../lib/core/testing/lake-audit';
+import { auditLake } from '../../lib/core/testing/lake-audit';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { startRecorder } from '../okta/helpers';
-import { HOUR, MINUTE, T0, scenario, startWorld, type Scenario, type World } from './support';
+import { HOUR, MINUTE, T0, expectExactLake as expectExact, scenario, startWorld, type Scenario, type World } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -75,12 +75,7 @@ describe('faults on the Lambda path (mock Okta, s3rver, dynalite)', () => {
   }
 
   /** Each expected uuid exactly once, raw byte for byte, nothing else. */
-  async function expectExactLake(sink: S3Sink): Promise<void> {
-    const audit = await auditLake(sink);
-    expect(audit.rows).toBe(expected.length);
-    expect([...audit.byUuid.keys()].sort()).toEqual([...expected].sort());
-    for (const [uuid, e] of audit.byUuid) expect(e.rawSha256, uuid).toBe(sha256(sc.texts.get(uuid)!));
-  }
+  const expectExactLake = async (sink: S3Sink): Promise<void> => void (await expectExact(sink, expected, sc.texts));
 
   const retries = () => ({ ...world.client.stats.retries });
 

@@ -4,6 +4,7 @@
  * writer, a lake index, and a scheduler that runs the ingestion (and the sweep) every few minutes
  * of simulated time.
  */
+import { expect } from 'vitest';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
@@ -12,6 +13,7 @@ import type { IngestOptions } from '../../lib/core/ingest/ingest';
 import type { ReconcileOptions } from '../../lib/core/ingest/reconcile';
 import type { LakeSink, LogPageSource, Reporter, WatermarkStore } from '../../lib/core/ports';
 import { ManualClock } from '../../lib/core/testing/clock';
+import { auditLake, sha256, type LakeAudit } from '../../lib/core/testing/lake-audit';
 import { scheduledRun, type ScheduledRunResult } from '../../lib/core/testing/schedule';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions, type MockRequestInfo } from '../../lib/mock-okta';
@@ -41,24 +43,38 @@ export function scenario(o: { count: number; startMs?: number; stepMs: number; l
   for (let i = 0; i < o.count; i++) {
     const publishedMs = start + i * o.stepMs;
     const uuid = `ev-${String(i).padStart(6, '0')}`;
-    const text = JSON.stringify({
-      uuid,
-      published: new Date(publishedMs).toISOString(),
-      eventType: i % 7 === 0 ? 'user.authentication.auth_via_mfa' : 'user.session.start',
-      version: '0',
-      severity: 'INFO',
-      displayMessage: `User login to Okta #${i}, "quoted", [bracket]`,
-      actor: { id: `00u${i % 13}`, type: 'User', alternateId: `user${i % 13}@example.com`, displayName: 'A User', detailEntry: null },
-      client: { ipAddress: '198.51.100.7', zone: 'null', userAgent: null, device: 'Computer', id: null, geographicalContext: null },
-      outcome: { result: 'SUCCESS', reason: null },
-      target: null,
-    });
+    const text = eventText(i, uuid, publishedMs);
     const isLate = o.lateEvery !== undefined && i % o.lateEvery === o.lateEvery - 1;
     if (isLate) late.add(uuid);
     events.push({ uuid, publishedMs, text, ...(isLate ? { visibleAtMs: publishedMs + (o.lateByMs ?? 8 * MINUTE) } : {}) });
     texts.set(uuid, text);
   }
   return { events, texts, late };
+}
+
+/** The JSON text of the `i`-th event of a scenario (a sign-in, with quotes and brackets in a string). */
+export function eventText(i: number, uuid: string | undefined, publishedMs: number): string {
+  return JSON.stringify({
+    uuid,
+    published: new Date(publishedMs).toISOString(),
+    eventType: i % 7 === 0 ? 'user.authentication.auth_via_mfa' : 'user.session.start',
+    version: '0',
+    severity: 'INFO',
+    displayMessage: `User login to Okta #${i}, "quoted", [bracket]`,
+    actor: { id: `00u${i % 13}`, type: 'User', alternateId: `user${i % 13}@example.com`, displayName: 'A User', detailEntry: null },
+    client: { ipAddress: '198.51.100.7', zone: 'null', userAgent: null, device: 'Computer', id: null, geographicalContext: null },
+    outcome: { result: 'SUCCESS', reason: null },
+    target: null,
+  });
+}
+
+/** Each expected uuid exactly once in the lake's Parquet objects, `raw` byte for byte the text served, nothing else. */
+export async function expectExactLake(sink: LakeSink, expected: readonly string[], texts: ReadonlyMap<string, string>): Promise<LakeAudit> {
+  const audit = await auditLake(sink);
+  expect(audit.rows).toBe(expected.length);
+  expect([...audit.byUuid.keys()].sort()).toEqual([...expected].sort());
+  for (const [uuid, e] of audit.byUuid) expect(e.rawSha256, uuid).toBe(sha256(texts.get(uuid) ?? ''));
+  return audit;
 }
 
 export interface World {

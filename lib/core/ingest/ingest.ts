@@ -8,11 +8,26 @@
  * Each page's objects are named from its window and page index, so re-reading a page replaces the
  * objects it wrote before instead of adding copies.
  *
+ * Stale objects. A run can die after storing page k and before the checkpoint that covers it. The
+ * run that resumes fetches page k again from the same link, but a late event may have appeared in
+ * its range meanwhile, pushing the page's last events into page k+1. Where such an event was alone in
+ * a `dt/hour` partition (or in the page's quarantine object), the earlier attempt's object of that
+ * name is not overwritten, and page k+1 writes the event again. Ingestion never deletes objects, so
+ * the first page a run writes in a window it resumed is preceded by a listing of the objects that
+ * page name already has, and every one this attempt does not write is replaced by an empty object
+ * (`PageWriter.emptyObject`, or an empty JSON Lines body), before the checkpoint. The events it held
+ * are later in the window now and are written by the pages that follow (or, when page k is kept whole
+ * in quarantine, they are in that page, and the sweep finds them). A retried page that comes back
+ * empty ends the window, so no later page can write the earlier attempt's events again: its objects
+ * are left as they are (replacing them would lose events Okta no longer returns, e.g. past its
+ * 90-day retention).
+ *
  * While page n is being written, page n+1 is already being fetched (see `PageChain`).
  */
 import { ConfigError, OktaLakeError } from '../errors';
-import { pageObjectName, quarantineObjectKey } from '../layout';
+import { eventObjectKey, pageObjectName, quarantineObjectKey } from '../layout';
 import { PageChain } from './page-chain';
+import { partitionsOfWindow } from './reconcile';
 import {
   systemClock,
   silentReporter,
@@ -144,6 +159,28 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
 
+const PARQUET_TYPE = 'application/vnd.apache.parquet';
+const JSON_LINES_TYPE = 'application/x-ndjson';
+
+/** A page stored in the lake: what the writer made of it (none for a page quarantined whole) and every key put. */
+interface StoredPage {
+  readonly result?: PageWriteResult;
+  readonly keys: ReadonlySet<string>;
+}
+
+/**
+ * The keys page `name` of `window` can have in the lake: one event object per `dt/hour` partition
+ * the window spans, and one quarantine object per UTC day from `fromMs` to `toMs` (the days an
+ * earlier attempt at the page may have run on: quarantine objects are filed by ingestion day).
+ */
+function pageObjectKeys(org: string, window: { readonly start: string; readonly end: string }, name: string, fromMs: number, toMs: number): string[] {
+  const keys = partitionsOfWindow(Date.parse(window.start), Date.parse(window.end)).map((p) => eventObjectKey(org, p, name));
+  for (let day = Math.floor(Math.min(fromMs, toMs) / DAY) * DAY; day <= Math.max(fromMs, toMs); day += DAY) {
+    keys.push(quarantineObjectKey(org, iso(day).slice(0, 10), name));
+  }
+  return keys;
+}
+
 export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   const cfg = validate(options);
   const { org, source, writer, sink, store, owner } = options;
@@ -160,6 +197,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   }
   let lease: Lease = acquired.lease;
   let state: IngestState = acquired.state;
+  // A window stored in the state may have its next page stored without a checkpoint (see the module
+  // comment); that page was written after the last checkpoint, so on or after its day.
+  let resuming = state.window !== undefined;
+  const lastCheckpointMs = Date.parse(state.updatedAt ?? state.window?.end ?? '');
 
   const startNow = clock.now();
   const target = Math.min(startNow - cfg.settleLagMs, options.until ? Date.parse(options.until) : Number.POSITIVE_INFINITY);
@@ -216,7 +257,15 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         const nextUrl = page.nextUrl && !isEmptyPage(page.body) ? page.nextUrl : undefined;
 
         const name = pageObjectName(window.start, window.end, pageIndex);
-        const written = isEmptyPage(page.body) ? undefined : await writePage(page, name, window.end);
+        let written: PageWriteResult | undefined;
+        // An empty page leaves what an earlier attempt stored of it (see the module comment).
+        if (!isEmptyPage(page.body)) {
+          const earlier = resuming ? await listEarlierAttempt(window, name) : [];
+          const stored = await writePage(page, name, window.end);
+          await replaceStaleObjects(earlier, stored.keys, name);
+          written = stored.result;
+        }
+        resuming = false;
         pageIndex++;
         totals.pages++;
         windowEvents += written?.eventsWritten ?? 0;
@@ -268,18 +317,49 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     lagMs: watermark ? clock.now() - Date.parse(watermark) : undefined,
   };
 
+  /** The objects page `name` of the resumed `window` already has in the lake (from an attempt that died before its checkpoint). */
+  async function listEarlierAttempt(window: WindowProgress, name: string): Promise<string[]> {
+    const nowMs = clock.now();
+    const keys = pageObjectKeys(org, window, name, Number.isNaN(lastCheckpointMs) ? Date.parse(window.end) : lastCheckpointMs, nowMs);
+    try {
+      // Each key is its own listing prefix: the answer is that key or nothing.
+      const found = await Promise.all(keys.map(async (key) => ((await sink.list(key)).includes(key) ? [key] : [])));
+      return found.flat();
+    } catch (error) {
+      throw new IngestError(`listing the objects an earlier attempt at page ${name} of org ${org} stored failed; the next run resumes at this page`, { cause: error });
+    }
+  }
+
+  /**
+   * Puts an empty object over every key in `earlier` this attempt did not write, so that the events
+   * they held are in the lake once: from the pages that follow (see the module comment).
+   */
+  async function replaceStaleObjects(earlier: readonly string[], written: ReadonlySet<string>, name: string): Promise<void> {
+    const stale = earlier.filter((key) => !written.has(key));
+    if (stale.length === 0) return;
+    try {
+      const emptyParquet = stale.some((key) => key.endsWith('.parquet')) ? await writer.emptyObject() : undefined;
+      const bodies = stale.map((key) => (key.endsWith('.parquet') && emptyParquet ? emptyParquet : new Uint8Array(0)));
+      await Promise.all(stale.map((key, i) => sink.put(key, bodies[i], key.endsWith('.parquet') ? PARQUET_TYPE : JSON_LINES_TYPE)));
+      totals.objectsWritten += stale.length;
+      totals.bytesWritten += bodies.reduce((n, b) => n + b.byteLength, 0);
+    } catch (error) {
+      throw new IngestError(`replacing the objects an earlier attempt at page ${name} of org ${org} left failed; the next run resumes at this page`, { cause: error });
+    }
+    reporter.info('replaced objects of an earlier attempt at this page that this attempt does not write (its events moved to a later page)', {
+      page: name,
+      keys: stale,
+    });
+  }
+
   /** Writes one page (refetching a page the writer cannot parse), stores its objects, updates totals. */
-  async function writePage(first: LogPage, name: string, until: string): Promise<PageWriteResult | undefined> {
+  async function writePage(first: LogPage, name: string, until: string): Promise<StoredPage> {
     let page = first;
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await writer.writePage({ org, body: page.body, format: 'array', name, until, ingestedAt: new Date(clock.now()) });
         const objects = result.quarantine ? [...result.objects, result.quarantine] : result.objects;
-        await Promise.all(
-          objects.map((o) =>
-            sink.put(o.key, o.body, o.key.endsWith('.parquet') ? 'application/vnd.apache.parquet' : 'application/x-ndjson'),
-          ),
-        );
+        await Promise.all(objects.map((o) => sink.put(o.key, o.body, o.key.endsWith('.parquet') ? PARQUET_TYPE : JSON_LINES_TYPE)));
         totals.eventsWritten += result.eventsWritten;
         totals.eventsQuarantined += result.eventsQuarantined;
         totals.duplicatesDropped += result.duplicatesDropped;
@@ -288,7 +368,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         if (result.eventsQuarantined > 0) {
           reporter.warn('events quarantined: they could not be placed in time or have no uuid', { count: result.eventsQuarantined, page: name });
         }
-        return result;
+        return { result, keys: new Set(objects.map((o) => o.key)) };
       } catch (error) {
         if (!isMalformedPage(error)) {
           throw new IngestError(`writing page ${name} of org ${org} failed; the next run resumes at this page`, { cause: error });
@@ -306,7 +386,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         totals.objectsWritten++;
         totals.bytesWritten += body.byteLength;
         reporter.warn('page could not be parsed after refetching; kept whole in quarantine', { key });
-        return undefined;
+        return { keys: new Set([key]) };
       }
     }
   }

@@ -186,7 +186,7 @@ export function lateObjectName(start: string, end: string, uuids: readonly strin
   return `w${stamp(start)}-${stamp(end)}-late-${hash.digest('hex').slice(0, 20)}`;
 }
 
-/** The `dt/hour` partitions an aligned window `[startMs, endMs)` covers. */
+/** The `dt/hour` partitions a window `[startMs, endMs)` covers (aligned to the hour or not: the ingestion lists a resumed window's). */
 export function partitionsOfWindow(startMs: number, endMs: number): Partition[] {
   const out: Partition[] = [];
   for (let t = Math.floor(startMs / HOUR) * HOUR; t < endMs; t += HOUR) out.push(partitionOf(t));
