@@ -3,7 +3,7 @@
  * with the detection's payload (`DetectionPayload`, built by `detectionPayload()` in the stack).
  * A thin composition root: clients are built once per container, the run is `runDetection()`.
  *
- * Environment:
+ * Environment (names from `DETECT_ENV` in lib/config/detect-contract.ts, which the stack sets):
  *   WORKGROUP                    Athena workgroup the query runs in
  *   DATABASE                     Glue database of the lake table
  *   SUPPRESSION_TABLE            DynamoDB table of alerted findings (key `fingerprint`, TTL `expiresAt`)
@@ -11,10 +11,13 @@
  *   SUPPRESSION_WINDOW_MINUTES   default suppression window (a payload may set its own) @default 1440
  *   AWS_REGION                   set by Lambda; region of the Athena console link
  *
- * Metrics (namespace `OktaLake`, dimension sets [service, DetectionId] and [service]):
- *   DetectionFindings, DetectionNewFindings (Count), DetectionDataScannedBytes (Bytes) after a run;
- *   DetectionFailed (Count): 1 when the run fails, 0 when it succeeds. A failed run is rethrown, so
- *   the function's `Errors` metric counts it too.
+ * Metrics (namespace `OktaLake`; names, dimensions and their cost in lib/config/detect-contract.ts),
+ * two EMF records per run:
+ *   [service]:              DetectionFindings, DetectionNewFindings (Count), DetectionDataScannedBytes
+ *                           (Bytes) after a run, DetectionFailed (Count); metadata `detection_id`
+ *   [service, DetectionId]: DetectionFindings after a run, DetectionFailed (only with a usable id)
+ *   DetectionFailed is 1 when the run fails, 0 when it succeeds. A failed run is rethrown, so the
+ *   function's `Errors` metric counts it too.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,22 +28,12 @@ import type { Context } from 'aws-lambda';
 import { AthenaQueryRunner } from '../../lib/adapters/athena-query-runner';
 import { DynamoDbSuppressionStore } from '../../lib/adapters/dynamodb-suppression-store';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
+import { DETECT_ENV, DETECT_METRICS } from '../../lib/config/detect-contract';
 import { ConfigError } from '../../lib/core/errors';
 import { systemClock, type Clock, type Reporter } from '../../lib/core/ports';
 import { parseDetectionInput, MAX_SUPPRESSION_WINDOW_MS, MIN_SUPPRESSION_WINDOW_MS } from '../../lib/core/detect/input';
 import { runDetection, type DetectionResult, type PollBackoff } from '../../lib/core/detect/run';
 import type { Notifier, QueryRunner, SuppressionStore } from '../../lib/core/detect/ports';
-
-export const METRICS_NAMESPACE = 'OktaLake';
-/** The `service` dimension of every metric (Powertools' default dimension). */
-export const SERVICE_NAME = 'okta-lake-detect';
-export const DETECTION_ID_DIMENSION = 'DetectionId';
-export const DETECTION_METRICS = {
-  findings: 'DetectionFindings',
-  newFindings: 'DetectionNewFindings',
-  failed: 'DetectionFailed',
-  dataScannedBytes: 'DetectionDataScannedBytes',
-} as const;
 
 /** @default for SUPPRESSION_WINDOW_MINUTES: one day */
 export const DEFAULT_SUPPRESSION_WINDOW_MINUTES = 24 * 60;
@@ -65,16 +58,16 @@ export function readDetectConfig(env: Readonly<Record<string, string | undefined
     if (!pattern.test(v)) throw new ConfigError(`environment variable ${name} is "${v}", which is not ${what}`);
     return v;
   };
-  const workGroup = need('WORKGROUP', /^[A-Za-z0-9._-]{1,128}$/, 'an Athena workgroup name');
-  const database = need('DATABASE', /^[A-Za-z0-9_-]{1,255}$/, 'a Glue database name');
-  const suppressionTable = need('SUPPRESSION_TABLE', /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name');
-  const topicArn = need('TOPIC_ARN', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'the ARN of a standard SNS topic');
-  const minutesText = env.SUPPRESSION_WINDOW_MINUTES ?? String(DEFAULT_SUPPRESSION_WINDOW_MINUTES);
+  const workGroup = need(DETECT_ENV.workGroup, /^[A-Za-z0-9._-]{1,128}$/, 'an Athena workgroup name');
+  const database = need(DETECT_ENV.database, /^[A-Za-z0-9_-]{1,255}$/, 'a Glue database name');
+  const suppressionTable = need(DETECT_ENV.suppressionTable, /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name');
+  const topicArn = need(DETECT_ENV.topicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'the ARN of a standard SNS topic');
+  const minutesText = env[DETECT_ENV.suppressionWindowMinutes] ?? String(DEFAULT_SUPPRESSION_WINDOW_MINUTES);
   const minutes = Number(minutesText);
   const minMinutes = MIN_SUPPRESSION_WINDOW_MS / 60_000;
   const maxMinutes = MAX_SUPPRESSION_WINDOW_MS / 60_000;
   if (!/^\d+$/.test(minutesText) || minutes < minMinutes || minutes > maxMinutes) {
-    throw new ConfigError(`environment variable SUPPRESSION_WINDOW_MINUTES must be a whole number from ${minMinutes} to ${maxMinutes}, got "${minutesText}"`);
+    throw new ConfigError(`environment variable ${DETECT_ENV.suppressionWindowMinutes} must be a whole number from ${minMinutes} to ${maxMinutes}, got "${minutesText}"`);
   }
   const region = env.AWS_REGION;
   return { workGroup, database, suppressionTable, topicArn, suppressionWindowMs: minutes * 60_000, ...(region ? { region } : {}) };
@@ -111,24 +104,45 @@ function dimensionIdOf(event: unknown): string | undefined {
   return typeof id === 'string' && /^[a-z0-9-]{1,128}$/.test(id) ? id : undefined;
 }
 
+/**
+ * Writes the metrics of one run as two EMF records (Powertools applies one dimension set to every
+ * metric of a flush): all four over all detections, with the detection id as metadata, then only
+ * `DetectionFailed` and `DetectionFindings` per detection. `result` is undefined for a failed run.
+ * Per-detection new findings and bytes scanned stay in the first record's log line, queryable in
+ * Logs Insights by `detection_id`, without a billed metric per detection (see detect-contract.ts).
+ */
+export function publishRunMetrics(metrics: Metrics, detectionId: string | undefined, result: DetectionResult | undefined): void {
+  const { names } = DETECT_METRICS;
+  const failed = result === undefined ? 1 : 0;
+  if (detectionId !== undefined) metrics.addMetadata(DETECT_METRICS.detectionMetadata, detectionId);
+  if (result !== undefined) {
+    metrics.addMetric(names.findings, MetricUnit.Count, result.findings);
+    metrics.addMetric(names.newFindings, MetricUnit.Count, result.newFindings);
+    if (result.dataScannedBytes !== undefined) metrics.addMetric(names.dataScannedBytes, MetricUnit.Bytes, result.dataScannedBytes);
+  }
+  metrics.addMetric(names.failed, MetricUnit.Count, failed);
+  metrics.publishStoredMetrics();
+  if (detectionId === undefined) return;
+  metrics.addDimension(DETECT_METRICS.detectionDimension, detectionId);
+  if (result !== undefined) metrics.addMetric(names.findings, MetricUnit.Count, result.findings);
+  metrics.addMetric(names.failed, MetricUnit.Count, failed);
+  metrics.publishStoredMetrics();
+}
+
 export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   const { config, logger, metrics } = deps;
   const reporter = reporterFor(logger);
   return async (event, context) => {
     if (context.functionName !== undefined) logger.addContext(context as Context);
     const detectionId = dimensionIdOf(event);
-    if (detectionId !== undefined) {
-      logger.appendKeys({ detectionId });
-      metrics.addDimension(DETECTION_ID_DIMENSION, detectionId);
-    }
-    // A second dimension set without the detection id, for one alarm over every detection.
-    metrics.addDimensions({});
+    if (detectionId !== undefined) logger.appendKeys({ detectionId });
+    let result: DetectionResult | undefined;
     try {
       const input = parseDetectionInput(event, {
         suppressionWindowMs: config.suppressionWindowMs,
         ...(config.region !== undefined ? { consoleRegion: config.region } : {}),
       });
-      const result = await runDetection(input, {
+      result = await runDetection(input, {
         runner: deps.runner,
         suppression: deps.suppression,
         notifier: deps.notifier,
@@ -140,18 +154,13 @@ export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
         timeBudget: { remainingMs: () => context.getRemainingTimeInMillis(), marginMs: deps.marginMs ?? DEFAULT_MARGIN_MS },
         ...(deps.pollBackoff !== undefined ? { pollBackoff: deps.pollBackoff } : {}),
       });
-      metrics.addMetric(DETECTION_METRICS.findings, MetricUnit.Count, result.findings);
-      metrics.addMetric(DETECTION_METRICS.newFindings, MetricUnit.Count, result.newFindings);
-      if (result.dataScannedBytes !== undefined) metrics.addMetric(DETECTION_METRICS.dataScannedBytes, MetricUnit.Bytes, result.dataScannedBytes);
-      metrics.addMetric(DETECTION_METRICS.failed, MetricUnit.Count, 0);
       logger.info('detection run finished', { ...result });
       return result;
     } catch (error) {
-      metrics.addMetric(DETECTION_METRICS.failed, MetricUnit.Count, 1);
       logger.error('detection run failed', error as Error);
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      publishRunMetrics(metrics, detectionId, result);
       logger.resetKeys();
     }
   };
@@ -162,8 +171,8 @@ let cached: DetectHandler | undefined;
 /** Builds the clients and adapters once per container, from the environment. */
 function fromEnvironment(): DetectHandler {
   const config = readDetectConfig(process.env);
-  const logger = new Logger({ serviceName: SERVICE_NAME });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const logger = new Logger({ serviceName: DETECT_METRICS.service });
+  const metrics = new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service });
   return createDetectHandler({
     config,
     logger,
@@ -180,13 +189,9 @@ export const handler = async (event: unknown, context: Context): Promise<Detecti
       cached = fromEnvironment();
     } catch (error) {
       // A configuration error fails every run: count it like any failed run, then fail.
-      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-      const detectionId = dimensionIdOf(event);
-      if (detectionId !== undefined) metrics.addDimension(DETECTION_ID_DIMENSION, detectionId);
-      metrics.addDimensions({});
-      metrics.addMetric(DETECTION_METRICS.failed, MetricUnit.Count, 1);
-      metrics.publishStoredMetrics();
-      new Logger({ serviceName: SERVICE_NAME }).error('the detection runner is misconfigured', error as Error);
+      const metrics = new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service });
+      publishRunMetrics(metrics, dimensionIdOf(event), undefined);
+      new Logger({ serviceName: DETECT_METRICS.service }).error('the detection runner is misconfigured', error as Error);
       throw error;
     }
   }

@@ -16,11 +16,12 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { DetectionInputError, DetectionQueryError, DetectionTimeoutError } from '../../lib/core/detect/errors';
 import { MemorySuppressionStore } from '../../lib/core/detect/memory-suppression-store';
 import { ConfigError } from '../../lib/core/errors';
+import type { Context } from 'aws-lambda';
+import { DETECT_METRICS } from '../../lib/config/detect-contract';
 import {
   createDetectHandler,
-  METRICS_NAMESPACE,
+  handler,
   readDetectConfig,
-  SERVICE_NAME,
   type DetectConfig,
   type DetectContext,
   type DetectHandler,
@@ -51,7 +52,7 @@ const payload = {
 };
 
 interface Emf {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
   [key: string]: unknown;
 }
 
@@ -64,8 +65,8 @@ function makeHandler(): DetectHandler {
     runner: new AthenaQueryRunner({ client: new AthenaClient({}) }),
     suppression: new MemorySuppressionStore(),
     notifier: new SnsNotifier({ client: new SNSClient({}), topicArn: TOPIC_ARN }),
-    logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+    logger: new Logger({ serviceName: DETECT_METRICS.service, logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service }),
     clock,
   });
 }
@@ -99,15 +100,52 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
-function metric(name: string): number | undefined {
-  const record = emitted.find((e) => e[name] !== undefined);
-  return record?.[name] as number | undefined;
+/** An EMF record as written, its timestamp (the wall clock's) left out. */
+function withoutTimestamp(record: Emf): unknown {
+  expect(typeof record._aws.Timestamp).toBe('number');
+  const { Timestamp: _ignored, ...aws } = record._aws;
+  return { ...record, _aws: aws };
+}
+
+/** The record over all detections that the runner writes after a run, as it must be, byte for byte but the timestamp. */
+function allDetectionsRecord(values: Record<string, number>, units: Record<string, string>, detectionId?: string): unknown {
+  return {
+    _aws: { CloudWatchMetrics: [{ Namespace: 'OktaLake', Dimensions: [['service']], Metrics: Object.entries(units).map(([Name, Unit]) => ({ Name, Unit })) }] },
+    service: 'okta-lake-detect',
+    ...(detectionId !== undefined ? { detection_id: detectionId } : {}),
+    ...values,
+  };
+}
+
+function perDetectionRecord(values: Record<string, number>, detectionId: string): unknown {
+  return {
+    _aws: {
+      CloudWatchMetrics: [{ Namespace: 'OktaLake', Dimensions: [['service', 'DetectionId']], Metrics: Object.keys(values).map((Name) => ({ Name, Unit: 'Count' })) }],
+    },
+    service: 'okta-lake-detect',
+    DetectionId: detectionId,
+    ...values,
+  };
+}
+
+/** Every (metric name, dimension names and values) the records define: what CloudWatch bills as custom metrics. */
+function series(records: readonly Emf[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) {
+    for (const d of r._aws.CloudWatchMetrics) {
+      for (const dims of d.Dimensions) {
+        for (const m of d.Metrics) out.add(`${m.Name} ${dims.map((k) => `${k}=${String(r[k])}`).join(',')}`);
+      }
+    }
+  }
+  return out;
 }
 
 describe('detect handler', () => {
-  it('runs the detection of the payload and emits its metrics with the detection id and an all-detections dimension set', async () => {
+  it('runs the detection of the payload; emits all four metrics over all detections and only failures and findings per detection', async () => {
     // Prepare
     mockQuery('SUCCEEDED', [['tok-1'], ['tok-2']]);
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
@@ -116,23 +154,18 @@ describe('detect handler', () => {
     const result = await handler(payload, context());
     // Assess
     expect(result).toMatchObject({ detectionId: 'api-token-created', findings: 2, newFindings: 2, published: true });
-    expect(emitted).toHaveLength(1);
-    const [record] = emitted;
-    expect(record._aws.CloudWatchMetrics[0].Namespace).toBe('OktaLake');
-    expect(record._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'DetectionId'], ['service']]);
-    expect(record.service).toBe('okta-lake-detect');
-    expect(record.DetectionId).toBe('api-token-created');
-    expect(Object.fromEntries(record._aws.CloudWatchMetrics[0].Metrics.map((m) => [m.Name, m.Unit]))).toEqual({
-      DetectionFindings: 'Count',
-      DetectionNewFindings: 'Count',
-      DetectionDataScannedBytes: 'Bytes',
-      DetectionFailed: 'Count',
-    });
-    expect([metric('DetectionFindings'), metric('DetectionNewFindings'), metric('DetectionDataScannedBytes'), metric('DetectionFailed')]).toEqual([2, 2, 2048, 0]);
+    expect(emitted.map(withoutTimestamp)).toEqual([
+      allDetectionsRecord(
+        { DetectionFindings: 2, DetectionNewFindings: 2, DetectionDataScannedBytes: 2048, DetectionFailed: 0 },
+        { DetectionFindings: 'Count', DetectionNewFindings: 'Count', DetectionDataScannedBytes: 'Bytes', DetectionFailed: 'Count' },
+        'api-token-created',
+      ),
+      perDetectionRecord({ DetectionFindings: 2, DetectionFailed: 0 }, 'api-token-created'),
+    ]);
     expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('eu-west-1.console.aws.amazon.com');
   });
 
-  it('counts a failed query in DetectionFailed and lets the error fail the invocation', async () => {
+  it('counts a failed query in DetectionFailed, over all detections and for the detection, and lets the error fail the invocation', async () => {
     // Prepare
     mockQuery('FAILED');
     const handler = makeHandler();
@@ -141,8 +174,10 @@ describe('detect handler', () => {
     // Assess
     expect(error).toBeInstanceOf(DetectionQueryError);
     expect((error as Error).message).toContain('HIVE_CURSOR_ERROR: boom');
-    expect(metric('DetectionFailed')).toBe(1);
-    expect(emitted[0].DetectionId).toBe('api-token-created');
+    expect(emitted.map(withoutTimestamp)).toEqual([
+      allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }, 'api-token-created'),
+      perDetectionRecord({ DetectionFailed: 1 }, 'api-token-created'),
+    ]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
@@ -155,10 +190,13 @@ describe('detect handler', () => {
     // Assess
     expect(error).toBeInstanceOf(DetectionTimeoutError);
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(40_000); // 60 s minus the 20 s margin
-    expect(metric('DetectionFailed')).toBe(1);
+    expect(emitted.map((e) => [e._aws.CloudWatchMetrics[0].Dimensions, e.DetectionFailed])).toEqual([
+      [[['service']], 1],
+      [[['service', 'DetectionId']], 1],
+    ]);
   });
 
-  it('fails a bad payload with DetectionInputError, counted over all detections when it has no usable id', async () => {
+  it('fails a bad payload with DetectionInputError, counted over all detections, and per detection only when it has a usable id', async () => {
     // Prepare
     const handler = makeHandler();
     // Act
@@ -167,9 +205,60 @@ describe('detect handler', () => {
     // Assess
     expect(noId).toBeInstanceOf(DetectionInputError);
     expect(badField).toBeInstanceOf(DetectionInputError);
-    expect(emitted.map((e) => e._aws.CloudWatchMetrics[0].Dimensions)).toEqual([[['service']], [['service', 'DetectionId'], ['service']]]);
-    expect(emitted.map((e) => e.DetectionFailed)).toEqual([1, 1]);
+    expect(emitted.map(withoutTimestamp)).toEqual([
+      allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }),
+      allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }, 'api-token-created'),
+      perDetectionRecord({ DetectionFailed: 1 }, 'api-token-created'),
+    ]);
     expect(athena.calls()).toHaveLength(0);
+  });
+
+  it('defines 4 + 2 × N custom metrics for N detections, a failed run adding none', async () => {
+    // Prepare: three detections that succeed, then one of them failing.
+    const ids = ['api-token-created', 'mfa-factor-reset', 'admin-role-granted'];
+    const runs: [string, 'SUCCEEDED' | 'FAILED'][] = [...ids.map((id): [string, 'SUCCEEDED'] => [id, 'SUCCEEDED']), ['mfa-factor-reset', 'FAILED']];
+    const handler = makeHandler();
+    // Act
+    for (const [detectionId, state] of runs) {
+      athena.reset();
+      mockQuery(state, [['tok-1']]);
+      sns.on(PublishCommand).resolves({ MessageId: 'm' });
+      await handler({ ...payload, detectionId }, context()).catch((e: unknown) => e);
+    }
+    // Assess: the four over all detections, and DetectionFailed and DetectionFindings per detection.
+    const all = 'service=okta-lake-detect';
+    expect(series(emitted)).toEqual(
+      new Set([
+        ...['DetectionFindings', 'DetectionNewFindings', 'DetectionDataScannedBytes', 'DetectionFailed'].map((m) => `${m} ${all}`),
+        ...ids.flatMap((id) => [`DetectionFailed ${all},DetectionId=${id}`, `DetectionFindings ${all},DetectionId=${id}`]),
+      ]),
+    );
+    expect(series(emitted).size).toBe(4 + 2 * ids.length);
+    expect(emitted.map((e) => e.DetectionFailed)).toEqual([0, 0, 0, 0, 0, 0, 1, 1]);
+    // Per-detection new findings and bytes scanned stay readable in the log, by detection id.
+    const logged = emitted.filter((e) => e.DetectionNewFindings !== undefined).map((e) => [e.detection_id, e.DetectionNewFindings, e.DetectionDataScannedBytes]);
+    expect(logged).toEqual(ids.map((id) => [id, 1, 2048]));
+  });
+});
+
+describe('handler (the function entry point)', () => {
+  it('counts a misconfigured function as a failed run of the detection, then fails with ConfigError', async () => {
+    // Prepare: the stack's environment without the workgroup.
+    vi.stubEnv('WORKGROUP', undefined);
+    vi.stubEnv('DATABASE', 'okta_lake');
+    vi.stubEnv('SUPPRESSION_TABLE', 'okta-lake-suppression');
+    vi.stubEnv('TOPIC_ARN', TOPIC_ARN);
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    clock = new FakeClock(0);
+    // Act
+    const error = await handler(payload, context() as Context).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/WORKGROUP is missing/);
+    expect(emitted.map(withoutTimestamp)).toEqual([
+      allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }, 'api-token-created'),
+      perDetectionRecord({ DetectionFailed: 1 }, 'api-token-created'),
+    ]);
   });
 });
 

@@ -32,7 +32,7 @@ import { DEFAULT_RETENTION } from '../../lib/config/config';
 import { detectionPayload, parseDetectionInput } from '../../lib/core/detect/input';
 import { EVENTS_PREFIX, TABLE_NAME } from '../../lib/core/layout';
 import { loadQueries, parseQuery, type QueryDefinition } from '../../lib/core/queries';
-import { DETECTION_ID_DIMENSION, DETECTION_METRICS, METRICS_NAMESPACE, SERVICE_NAME, readDetectConfig } from '../../lambdas/detect/handler';
+import { readDetectConfig } from '../../lambdas/detect/handler';
 import {
   allPolicyStatements,
   asList,
@@ -259,7 +259,7 @@ describe('the runner function', () => {
     expect(env[DETECT_ENV.suppressionWindowMinutes]).toBe(name === 'full' ? '2880' : '1440');
   });
 
-  it('uses the names the handler reads and emits (the stack/function contract)', () => {
+  it('hands the runner the variables it reads (the stack/function contract)', () => {
     // Act: the handler reads its configuration from variables named as the stack names them.
     const config = readDetectConfig({
       [DETECT_ENV.workGroup]: 'okta-lake',
@@ -276,10 +276,11 @@ describe('the runner function', () => {
       topicArn: 'arn:aws:sns:eu-west-1:123456789012:findings',
       suppressionWindowMs: 2880 * 60_000,
     });
-    expect(METRICS_NAMESPACE).toBe(DETECT_METRICS.namespace);
-    expect(SERVICE_NAME).toBe(DETECT_METRICS.service);
-    expect(DETECTION_ID_DIMENSION).toBe(DETECT_METRICS.detectionDimension);
-    expect(DETECTION_METRICS).toEqual(DETECT_METRICS.names);
+    // The contract is bundled into the runner: it imports nothing (no aws-cdk-lib in the Lambda).
+    const contract = readFileSync(join(PROJECT_ROOT, 'lib/config/detect-contract.ts'), 'utf8');
+    expect(contract).not.toMatch(/^\s*import\b/m);
+    expect(contract).not.toMatch(/^\s*export\s*(\*|type\s*\{[^}]*\}|\{[^}]*\})\s*from\b/m);
+    expect(contract).not.toMatch(/\brequire\(|\bimport\(/);
     // The message attributes the runner sets are those the filter policy reads.
     const run = readFileSync(join(PROJECT_ROOT, 'lib/core/detect/run.ts'), 'utf8');
     expect(run).toMatch(new RegExp(`attributes: \\{ ${FINDING_ATTRIBUTES.severity}: input\\.severity, ${FINDING_ATTRIBUTES.detectionId}: detectionId \\}`));
@@ -494,11 +495,38 @@ describe('alarms and dashboard', () => {
     expect(resourcesOfType(disabled.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('Detections'))).toHaveLength(0);
   });
 
-  it('draws the detections on the stack’s dashboard, per detection', () => {
-    const [, dashboard] = resourcesOfType(minimal.json, 'AWS::CloudWatch::Dashboard')[0];
-    const body = flatten((dashboard.Properties as { DashboardBody: unknown }).DashboardBody);
-    for (const name of Object.values(DETECT_METRICS.names)) expect(body).toContain(`"${name}"`);
-    for (const q of SCHEDULED) expect(body).toContain(`"${DETECT_METRICS.detectionDimension}","${q.id}"`);
+  it('draws the detections on the stack’s dashboard: failures and findings per detection, the rest over all detections and from the log', () => {
+    // Prepare
+    const s = minimal;
+    const [, dashboard] = resourcesOfType(s.json, 'AWS::CloudWatch::Dashboard')[0];
+    const body = JSON.parse(flatten((dashboard.Properties as { DashboardBody: unknown }).DashboardBody)) as {
+      widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; query?: string } }[];
+    };
+    const dimensionsOf = (m: unknown[]): Record<string, unknown> => {
+      const dims: Record<string, unknown> = {};
+      for (let i = 2; i + 1 < m.length && typeof m[i] === 'string'; i += 2) dims[m[i] as string] = m[i + 1];
+      return dims;
+    };
+    const lines = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === DETECT_METRICS.namespace && dimensionsOf(m).service === DETECT_METRICS.service);
+    const source = `SOURCE '<${logicalIdOf(s, runnerOf(s).logGroup)}>'`;
+    // Assess: per detection, exactly the metrics the runner publishes per detection, for every scheduled detection.
+    const perDetection = lines.filter((m) => DETECT_METRICS.detectionDimension in dimensionsOf(m));
+    expect(new Set(perDetection.map((m) => m[1]))).toEqual(new Set([DETECT_METRICS.names.failed, DETECT_METRICS.names.findings]));
+    expect([...DETECT_METRICS.perDetection].sort()).toEqual([DETECT_METRICS.names.failed, DETECT_METRICS.names.findings].sort());
+    for (const name of DETECT_METRICS.perDetection) {
+      expect(perDetection.filter((m) => m[1] === name).map((m) => dimensionsOf(m)[DETECT_METRICS.detectionDimension])).toEqual(SCHEDULED.map((q) => q.id));
+    }
+    // ... new findings and bytes scanned only over all detections ...
+    const overAll = lines.filter((m) => !(DETECT_METRICS.detectionDimension in dimensionsOf(m)));
+    expect(overAll.map((m) => [m[1], dimensionsOf(m)])).toEqual([
+      [DETECT_METRICS.names.newFindings, { service: DETECT_METRICS.service }],
+      [DETECT_METRICS.names.dataScannedBytes, { service: DETECT_METRICS.service }],
+    ]);
+    // ... and per detection from the runner's log, through the detection id the runner writes as metadata.
+    const queries = body.widgets.filter((w) => w.type === 'log' && (w.properties.query ?? '').includes(source)).map((w) => w.properties.query ?? '');
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toContain(`filter ispresent(${DETECT_METRICS.detectionMetadata}) and ispresent(${DETECT_METRICS.names.failed})`);
+    expect(queries[0]).toMatch(new RegExp(`sum\\(${DETECT_METRICS.names.newFindings}\\).*sum\\(${DETECT_METRICS.names.dataScannedBytes}\\).* by ${DETECT_METRICS.detectionMetadata}`));
   });
 });
 
@@ -683,11 +711,11 @@ describe('the bundled runner', () => {
       .split('\n')
       .filter((l) => l.includes('"_aws"'))
       .map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }; [k: string]: unknown });
-    const failed = emf.find((m) => m[DETECT_METRICS.names.failed] === 1);
-    expect(failed).toBeDefined();
-    expect(failed!._aws.CloudWatchMetrics[0].Namespace).toBe(DETECT_METRICS.namespace);
-    expect(failed!._aws.CloudWatchMetrics[0].Dimensions).toEqual(expect.arrayContaining([['service'], expect.arrayContaining(['service', DETECT_METRICS.detectionDimension])]));
-    expect(failed!.service).toBe(DETECT_METRICS.service);
-    expect(failed![DETECT_METRICS.detectionDimension]).toBe(payloadDetectionId);
+    expect(emf.map((m) => [m._aws.CloudWatchMetrics[0].Namespace, m._aws.CloudWatchMetrics[0].Dimensions, m.service, m[DETECT_METRICS.names.failed]])).toEqual([
+      [DETECT_METRICS.namespace, [['service']], DETECT_METRICS.service, 1],
+      [DETECT_METRICS.namespace, [['service', DETECT_METRICS.detectionDimension]], DETECT_METRICS.service, 1],
+    ]);
+    expect(emf[0][DETECT_METRICS.detectionMetadata]).toBe(payloadDetectionId);
+    expect(emf[1][DETECT_METRICS.detectionDimension]).toBe(payloadDetectionId);
   });
 });
