@@ -64,57 +64,48 @@ const TATA = net(4755, 'tata communications limited', 'tata communications', 'ta
 const TELSTRA = net(1221, 'telstra limited', 'telstra', 'telstra.com.au', ['120.144', '58.168']);
 const OPTUS = net(4804, 'singtel optus pty ltd', 'optus', 'optus.com.au', ['49.180', '211.28']);
 
+const location = (city: string, state: string, country: string, postalCodes: string[], lat: number, lon: number): Location => ({ city, state, country, postalCodes, lat, lon });
+
+const SAN_FRANCISCO = location('San Francisco', 'California', 'United States', ['94107', '94110', '94117', '94122'], 37.7749, -122.4194);
+const OAKLAND = location('Oakland', 'California', 'United States', ['94606', '94610', '94611'], 37.8044, -122.2712);
+const NEW_YORK = location('New York', 'New York', 'United States', ['10001', '10011', '11201', '11215'], 40.7128, -74.006);
+const AUSTIN = location('Austin', 'Texas', 'United States', ['78701', '78704', '78745'], 30.2672, -97.7431);
+const TORONTO = location('Toronto', 'Ontario', 'Canada', ['M5V', 'M4M', 'M6K'], 43.6532, -79.3832);
+const LONDON = location('London', 'England', 'United Kingdom', ['EC1V', 'E2', 'SE1', 'N1'], 51.5072, -0.1276);
+const DUBLIN = location('Dublin', 'Leinster', 'Ireland', ['D02', 'D04', 'D08'], 53.3498, -6.2603);
+const BERLIN = location('Berlin', 'Land Berlin', 'Germany', ['10115', '10245', '10997'], 52.52, 13.405);
+const BENGALURU = location('Bengaluru', 'Karnataka', 'India', ['560001', '560034', '560102'], 12.9716, 77.5946);
+const SYDNEY = location('Sydney', 'New South Wales', 'Australia', ['2000', '2010', '2037'], -33.8688, 151.2093);
+const AMSTERDAM = location('Amsterdam', 'North Holland', 'Netherlands', ['1012'], 52.374, 4.8897);
+const BUCHAREST = location('Bucharest', 'Bucuresti', 'Romania', ['030167'], 44.4268, 26.1025);
+const SAN_JOSE = location('San Jose', 'California', 'United States', ['95131'], 37.3382, -121.8863);
+
+/** The networks people of a place connect through. */
+interface PlaceNetworks {
+  readonly office: Network;
+  readonly home: readonly Network[];
+  readonly mobile: readonly Network[];
+}
+
+const place = (where: Location, people: Pick<Place, 'utcOffsetHours' | 'share' | 'office'>, networks: PlaceNetworks): Place => ({
+  ...where,
+  ...people,
+  officeNetwork: networks.office,
+  homeNetworks: networks.home,
+  mobileNetworks: networks.mobile,
+});
+
 export const PLACES: readonly Place[] = [
-  {
-    city: 'San Francisco', state: 'California', country: 'United States', postalCodes: ['94107', '94110', '94117', '94122'],
-    lat: 37.7749, lon: -122.4194, utcOffsetHours: -8, share: 0.3, office: true,
-    officeNetwork: ZAYO, homeNetworks: [COMCAST, ATT], mobileNetworks: [TMOBILE_US, VERIZON_WIRELESS],
-  },
-  {
-    city: 'Oakland', state: 'California', country: 'United States', postalCodes: ['94606', '94610', '94611'],
-    lat: 37.8044, lon: -122.2712, utcOffsetHours: -8, share: 0.06, office: false,
-    officeNetwork: ZAYO, homeNetworks: [COMCAST, ATT], mobileNetworks: [TMOBILE_US],
-  },
-  {
-    city: 'New York', state: 'New York', country: 'United States', postalCodes: ['10001', '10011', '11201', '11215'],
-    lat: 40.7128, lon: -74.006, utcOffsetHours: -5, share: 0.14, office: true,
-    officeNetwork: LUMEN, homeNetworks: [VERIZON_FIOS, SPECTRUM], mobileNetworks: [VERIZON_WIRELESS, TMOBILE_US],
-  },
-  {
-    city: 'Austin', state: 'Texas', country: 'United States', postalCodes: ['78701', '78704', '78745'],
-    lat: 30.2672, lon: -97.7431, utcOffsetHours: -6, share: 0.07, office: false,
-    officeNetwork: LUMEN, homeNetworks: [SPECTRUM, ATT], mobileNetworks: [ATT, TMOBILE_US],
-  },
-  {
-    city: 'Toronto', state: 'Ontario', country: 'Canada', postalCodes: ['M5V', 'M4M', 'M6K'],
-    lat: 43.6532, lon: -79.3832, utcOffsetHours: -5, share: 0.05, office: false,
-    officeNetwork: BELL, homeNetworks: [ROGERS, BELL], mobileNetworks: [ROGERS],
-  },
-  {
-    city: 'London', state: 'England', country: 'United Kingdom', postalCodes: ['EC1V', 'E2', 'SE1', 'N1'],
-    lat: 51.5072, lon: -0.1276, utcOffsetHours: 0, share: 0.12, office: true,
-    officeNetwork: COLT, homeNetworks: [BT, VIRGIN_UK], mobileNetworks: [EE],
-  },
-  {
-    city: 'Dublin', state: 'Leinster', country: 'Ireland', postalCodes: ['D02', 'D04', 'D08'],
-    lat: 53.3498, lon: -6.2603, utcOffsetHours: 0, share: 0.05, office: false,
-    officeNetwork: EIR, homeNetworks: [EIR, VIRGIN_IE], mobileNetworks: [THREE_IE],
-  },
-  {
-    city: 'Berlin', state: 'Land Berlin', country: 'Germany', postalCodes: ['10115', '10245', '10997'],
-    lat: 52.52, lon: 13.405, utcOffsetHours: 1, share: 0.08, office: false,
-    officeNetwork: TELEKOM, homeNetworks: [TELEKOM, VODAFONE_DE], mobileNetworks: [TELEFONICA_DE],
-  },
-  {
-    city: 'Bengaluru', state: 'Karnataka', country: 'India', postalCodes: ['560001', '560034', '560102'],
-    lat: 12.9716, lon: 77.5946, utcOffsetHours: 5.5, share: 0.09, office: true,
-    officeNetwork: TATA, homeNetworks: [AIRTEL, ACT], mobileNetworks: [JIO, AIRTEL],
-  },
-  {
-    city: 'Sydney', state: 'New South Wales', country: 'Australia', postalCodes: ['2000', '2010', '2037'],
-    lat: -33.8688, lon: 151.2093, utcOffsetHours: 10, share: 0.04, office: false,
-    officeNetwork: TELSTRA, homeNetworks: [TELSTRA, OPTUS], mobileNetworks: [TELSTRA],
-  },
+  place(SAN_FRANCISCO, { utcOffsetHours: -8, share: 0.3, office: true }, { office: ZAYO, home: [COMCAST, ATT], mobile: [TMOBILE_US, VERIZON_WIRELESS] }),
+  place(OAKLAND, { utcOffsetHours: -8, share: 0.06, office: false }, { office: ZAYO, home: [COMCAST, ATT], mobile: [TMOBILE_US] }),
+  place(NEW_YORK, { utcOffsetHours: -5, share: 0.14, office: true }, { office: LUMEN, home: [VERIZON_FIOS, SPECTRUM], mobile: [VERIZON_WIRELESS, TMOBILE_US] }),
+  place(AUSTIN, { utcOffsetHours: -6, share: 0.07, office: false }, { office: LUMEN, home: [SPECTRUM, ATT], mobile: [ATT, TMOBILE_US] }),
+  place(TORONTO, { utcOffsetHours: -5, share: 0.05, office: false }, { office: BELL, home: [ROGERS, BELL], mobile: [ROGERS] }),
+  place(LONDON, { utcOffsetHours: 0, share: 0.12, office: true }, { office: COLT, home: [BT, VIRGIN_UK], mobile: [EE] }),
+  place(DUBLIN, { utcOffsetHours: 0, share: 0.05, office: false }, { office: EIR, home: [EIR, VIRGIN_IE], mobile: [THREE_IE] }),
+  place(BERLIN, { utcOffsetHours: 1, share: 0.08, office: false }, { office: TELEKOM, home: [TELEKOM, VODAFONE_DE], mobile: [TELEFONICA_DE] }),
+  place(BENGALURU, { utcOffsetHours: 5.5, share: 0.09, office: true }, { office: TATA, home: [AIRTEL, ACT], mobile: [JIO, AIRTEL] }),
+  place(SYDNEY, { utcOffsetHours: 10, share: 0.04, office: false }, { office: TELSTRA, home: [TELSTRA, OPTUS], mobile: [TELSTRA] }),
 ];
 
 export interface Location {
@@ -138,13 +129,13 @@ export interface ExternalOrigin {
 /** Where attackers connect from. Addresses are RFC 5737 documentation addresses. */
 export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin] = [
   {
-    place: { city: 'Amsterdam', state: 'North Holland', country: 'Netherlands', postalCodes: ['1012'], lat: 52.374, lon: 4.8897 },
+    place: AMSTERDAM,
     network: net(9009, 'm247 europe srl', 'm247 ltd', 'm247.com', []),
     ipPrefix: '198.51.100',
     isProxy: true,
   },
   {
-    place: { city: 'Bucharest', state: 'Bucuresti', country: 'Romania', postalCodes: ['030167'], lat: 44.4268, lon: 26.1025 },
+    place: BUCHAREST,
     network: net(8708, 'rcs & rds net', 'rcs & rds residential', 'rcs-rds.ro', []),
     ipPrefix: '203.0.113',
     isProxy: false,
@@ -153,7 +144,7 @@ export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin] = [
 
 /** Where Okta's own support engineers connect from when a customer grants them access. */
 export const SUPPORT_ORIGIN: ExternalOrigin = {
-  place: { city: 'San Jose', state: 'California', country: 'United States', postalCodes: ['95131'], lat: 37.3382, lon: -121.8863 },
+  place: SAN_JOSE,
   network: LUMEN,
   ipPrefix: '8.43.84',
   isProxy: false,

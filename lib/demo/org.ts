@@ -4,6 +4,7 @@
  * many events share (actors, geography, user agents) are frozen so no event can change another.
  */
 
+import { userEntry } from './build';
 import {
   APPS,
   COMPUTER_AGENTS,
@@ -317,7 +318,7 @@ export function buildOrg(rng: Rng, options: BuildOrgOptions): SimOrg {
     }
     const appUserIds = new Map<string, string>();
     for (const app of [...userApps, dashboard, adminConsole, ...oauthApps]) appUserIds.set(app.id, rng.oktaId('0ua'));
-    const target: OktaTarget = freeze({ id, type: 'User', alternateId: login, displayName, detailEntry: null });
+    const target: OktaTarget = freeze(userEntry({ id, login, displayName }));
     users.push(
       freeze({
         index,
@@ -328,7 +329,7 @@ export function buildOrg(rng: Rng, options: BuildOrgOptions): SimOrg {
         utcOffsetMs: place.utcOffsetHours * HOUR,
         activity: Math.exp(rng.range(-0.7, 0.7)),
         officeBased: office !== undefined && rng.chance(0.65),
-        actor: freeze({ id, type: 'User', alternateId: login, displayName, detailEntry: null }),
+        actor: freeze(userEntry({ id, login, displayName })),
         target,
         home,
         office,

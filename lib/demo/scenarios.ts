@@ -4,44 +4,36 @@
  * changes the background traffic of the same seed.
  */
 
+import { authContext, CHALLENGE, EMPTY_CLIENT, NULL_CLIENT, requestSpec, systemEventSpec, userEntry, type EventSpec, type Requester } from './build';
 import { ATTACKER_ORIGINS, COMPUTER_AGENTS, SUPPORT_ORIGIN } from './catalog';
-import type { JsonValue, OktaActor, OktaAuthenticationContext, OktaClient, OktaEvent } from './event';
+import type { OktaActor, OktaEvent, OktaTransaction } from './event';
 import { agentOf, externalNetPoint, type Agent, type NetPoint, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
-import {
-  activityWeight,
-  BEHAVIORS_ANOMALOUS,
-  CHALLENGE,
-  LOG_ONLY_ANOMALOUS,
-  NO_SECURITY,
-  NULL_CLIENT,
-  OrgSim,
-  RISK_HIGH,
-  SUCCESS,
-  TIME,
-  type EventSpec,
-  type Session,
-} from './sim';
+import { activityWeight, BEHAVIORS_ANOMALOUS, BEHAVIORS_NORMAL, LOG_ONLY_ANOMALOUS, OrgSim, RISK_HIGH, RISK_LOW, TIME, type Session } from './sim';
 
 const { SECOND, MINUTE, HOUR } = TIME;
 
 export const ATTACK_KINDS = ['support-impersonation', 'support-password-reset', 'mfa-push-bombing'] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
-/** A planted attack: exactly these events are the attack. */
-export interface PlantedAttack {
-  readonly kind: AttackKind;
-  /** `uuid` of every event of the attack, in time order. */
+/** Scripted activity of the simulated day and the events that make it up. */
+interface ScriptedActivity {
+  /** `uuid` of every event of the activity, in time order. */
   readonly uuids: readonly string[];
-  /** `actor.alternateId` of the attacking identity (the victim's login for push bombing). */
+  /** `actor.alternateId` of the acting identity (the victim's login for push bombing). */
   readonly actor?: string;
   /** `alternateId` of the targeted user. */
   readonly target?: string;
-  /** `authenticationContext.externalSessionId` of the attacker's session, when there is one. */
+  /** `authenticationContext.externalSessionId` of the acting session, when there is one. */
   readonly sessionId?: string;
-  /** `published` of the attack's first event. */
+  /** `published` of the first event. */
   readonly at: string;
   readonly description: string;
+}
+
+/** A planted attack: exactly these events are the attack. */
+export interface PlantedAttack extends ScriptedActivity {
+  readonly kind: AttackKind;
 }
 
 export const NEAR_MISS_KINDS = [
@@ -59,14 +51,8 @@ export const NEAR_MISS_KINDS = [
 export type NearMissKind = (typeof NEAR_MISS_KINDS)[number];
 
 /** Benign activity that resembles an attack; detections must not report it. */
-export interface NearMiss {
+export interface NearMiss extends ScriptedActivity {
   readonly kind: NearMissKind;
-  readonly uuids: readonly string[];
-  readonly actor?: string;
-  readonly target?: string;
-  readonly sessionId?: string;
-  readonly at: string;
-  readonly description: string;
 }
 
 export interface Timed {
@@ -82,13 +68,7 @@ export interface ScenarioResult {
 
 /** Okta's own support engineers (the identities that start impersonation sessions). */
 function supportEngineer(rng: Rng, first: string, last: string): OktaActor {
-  return Object.freeze({
-    id: rng.oktaId('00u'),
-    type: 'User',
-    alternateId: `${first}.${last}@okta.com`.toLowerCase(),
-    displayName: 'Okta Support',
-    detailEntry: null,
-  });
+  return Object.freeze(userEntry({ id: rng.oktaId('00u'), login: `${first}.${last}@okta.com`.toLowerCase(), displayName: 'Okta Support' }));
 }
 
 class Recorder {
@@ -428,7 +408,7 @@ function grantEvent(sim: OrgSim, session: Session, t: number, kind: 'grant' | 'e
   const [eventType, legacyEventType, displayMessage] = IMPERSONATION[kind];
   return sim.emit(
     t,
-    sim.userSpec(session, sim.req('/api/internal/orgs/settings/support-access'), { eventType, legacyEventType, displayMessage, outcome: SUCCESS, target: null }),
+    requestSpec(session, sim.req('/api/internal/orgs/settings/support-access'), { eventType, legacyEventType, displayMessage, target: null }),
     false,
   );
 }
@@ -450,53 +430,26 @@ function impersonationSession(
 ): number {
   const rng = sim.rng;
   const sessionId = rng.sessionId();
-  const auth: OktaAuthenticationContext = {
-    authenticationProvider: null,
-    credentialProvider: null,
-    credentialType: null,
-    issuer: null,
-    interface: null,
-    authenticationStep: 0,
-    externalSessionId: sessionId,
-    rootSessionId: sessionId,
+  const asEngineer: Requester = {
+    actor: engineer,
+    net,
+    client: sim.client(net, agent),
+    auth: authContext({ externalSessionId: sessionId, rootSessionId: sessionId }),
   };
-  const client: OktaClient = sim.client(net, agent);
   const spec = (kind: 'initiate' | 'end', path: string): EventSpec => {
     const [eventType, legacyEventType, displayMessage] = IMPERSONATION[kind];
-    const req = sim.req(path);
-    return {
+    return requestSpec(asEngineer, sim.req(path), {
       eventType,
       legacyEventType,
       displayMessage,
-      actor: engineer,
-      client,
-      authenticationContext: auth,
-      securityContext: net.security,
-      debugData: {
-        requestId: req.id,
-        requestUri: req.uri,
-        url: req.url,
-        threatSuspected: 'false',
-        behaviors: anomalous ? BEHAVIORS_ANOMALOUS : '{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE, New State=NEGATIVE, New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}',
-        risk: anomalous ? RISK_HIGH : '{level=LOW}',
-      },
-      outcome: SUCCESS,
-      transaction: req.transaction,
-      ipChain: net.ipChain,
       target: [admin.target],
-    };
+      debug: { behaviors: anomalous ? BEHAVIORS_ANOMALOUS : BEHAVIORS_NORMAL, risk: anomalous ? RISK_HIGH : RISK_LOW },
+    });
   };
   sim.emit(t, spec('initiate', '/api/internal/support/impersonation/initiate'), false);
   // Requests made inside the session run as the admin; Okta names the engineer in originalPrincipal.
   const asAdmin = sim.newSession(admin, t, net, agent, rng.hex(64), sessionId);
-  const originalPrincipal: { [key: string]: JsonValue } = {
-    id: engineer.id,
-    type: engineer.type,
-    alternateId: engineer.alternateId,
-    displayName: engineer.displayName,
-    detailEntry: null,
-  };
-  sim.accessAdminApp(asAdmin, t + rng.int(8, 40) * SECOND, { originalPrincipal });
+  sim.accessAdminApp(asAdmin, t + rng.int(8, 40) * SECOND, { originalPrincipal: { ...engineer } });
   during?.();
   const end = t + duration;
   sim.emit(end, spec('end', '/api/internal/support/impersonation/end'), false);
@@ -505,31 +458,31 @@ function impersonationSession(
 
 /** Password and factors reset through Okta's support tooling: no client, no geography, transaction "unknown". */
 function supportReset(sim: OrgSim, victim: SimUser, t: number): void {
-  const unknownTx = Object.freeze({ type: 'WEB', id: 'unknown', detail: Object.freeze({}) });
-  const auth: OktaAuthenticationContext = {
-    authenticationProvider: null,
-    credentialProvider: null,
-    credentialType: null,
-    issuer: null,
-    interface: null,
-    authenticationStep: 0,
-    externalSessionId: 'unknown',
-  };
-  const base = (client: OktaClient): Omit<EventSpec, 'eventType' | 'legacyEventType' | 'displayMessage'> => ({
-    actor: sim.org.systemActor,
-    client,
-    authenticationContext: auth,
-    securityContext: NO_SECURITY,
-    debugData: undefined,
-    outcome: SUCCESS,
-    transaction: unknownTx,
-    ipChain: [],
-    target: [victim.target],
-  });
-  sim.emit(t, { ...base(NULL_CLIENT), eventType: 'user.account.reset_password', legacyEventType: 'core.user.config.user_status.password_reset', displayMessage: "Fired when the user's Okta password is reset" }, false);
+  const unknownTx: OktaTransaction = Object.freeze({ type: 'WEB', id: 'unknown', detail: Object.freeze({}) });
+  const actor = sim.org.systemActor;
+  const target = [victim.target];
+  sim.emit(
+    t,
+    systemEventSpec(actor, {
+      eventType: 'user.account.reset_password',
+      legacyEventType: 'core.user.config.user_status.password_reset',
+      displayMessage: "Fired when the user's Okta password is reset",
+      target,
+      transaction: unknownTx,
+      client: NULL_CLIENT,
+    }),
+    false,
+  );
   sim.emit(
     t + sim.rng.int(8, 40) * SECOND,
-    { ...base({}), eventType: 'user.mfa.factor.reset_all', legacyEventType: 'core.user.factor.reset_all', displayMessage: 'Reset all factors for user' },
+    systemEventSpec(actor, {
+      eventType: 'user.mfa.factor.reset_all',
+      legacyEventType: 'core.user.factor.reset_all',
+      displayMessage: 'Reset all factors for user',
+      target,
+      transaction: unknownTx,
+      client: EMPTY_CLIENT,
+    }),
     false,
   );
 }
@@ -554,11 +507,10 @@ function pushBombing(sim: OrgSim, victim: SimUser, net: NetPoint, agent: Agent, 
   at += rng.int(50, 300);
   sim.emit(
     at,
-    sim.userSpec(session, req, {
+    requestSpec(session, req, {
       eventType: 'user.session.start',
       legacyEventType: 'core.user_auth.login_success',
       displayMessage: 'User login to Okta',
-      outcome: SUCCESS,
       target: null,
       debug: { authnRequestId: authn, behaviors: BEHAVIORS_ANOMALOUS, risk: RISK_HIGH, logOnlySecurityData: LOG_ONLY_ANOMALOUS },
     }),

@@ -7,19 +7,9 @@
  * Episodes are emitted in time order per person; the caller sorts across people.
  */
 
-import type {
-  JsonValue,
-  OktaActor,
-  OktaAuthenticationContext,
-  OktaClient,
-  OktaDevice,
-  OktaEvent,
-  OktaIpAddress,
-  OktaOutcome,
-  OktaSecurityContext,
-  OktaTarget,
-  OktaTransaction,
-} from './event';
+import { ALLOW, appUserEntry, authContext, CHALLENGE, EMPTY_CLIENT, FAILURE_INVALID, NO_IPS, NO_SECURITY, NO_SESSION, NULL_CLIENT, PUSH_REJECTED, requestSpec, SUCCESS, systemEventSpec } from './build';
+import type { DebugData, EventNames, EventSpec, Req, Requester, RequestEventFields } from './build';
+import type { OktaActor, OktaAuthenticationContext, OktaClient, OktaEvent, OktaIpAddress, OktaOutcome, OktaTarget, OktaTransaction } from './event';
 import { clientOf, type Agent, type AppInstance, type NetPoint, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
 
@@ -28,7 +18,6 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
 export type Emit = (t: number, event: OktaEvent) => void;
-type DebugData = Record<string, JsonValue>;
 
 export const BEHAVIORS_NORMAL =
   '{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE, New State=NEGATIVE, New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}';
@@ -43,67 +32,17 @@ const LOG_ONLY_NORMAL =
 export const LOG_ONLY_ANOMALOUS =
   '{"risk":{"reasons":"Anomalous Location, Anomalous Device","level":"HIGH"},"behaviors":{"New Geo-Location":"POSITIVE","New Device":"POSITIVE","New IP":"POSITIVE","New State":"POSITIVE","New Country":"POSITIVE","Velocity":"POSITIVE","New City":"POSITIVE"}}';
 
-const outcome = (result: string, reason: string | null = null): OktaOutcome => Object.freeze({ result, reason });
-export const SUCCESS = outcome('SUCCESS');
-export const FAILURE_INVALID = outcome('FAILURE', 'INVALID_CREDENTIALS');
-export const ALLOW = outcome('ALLOW', 'Sign-on policy evaluation resulted in ALLOW');
-export const CHALLENGE = outcome('CHALLENGE', 'Sign-on policy evaluation resulted in CHALLENGE');
-export const PUSH_REJECTED = outcome('FAILURE', 'User rejected Okta push verify');
-
-/** Security context Okta writes when it has no address to enrich (system work). */
-export const NO_SECURITY: OktaSecurityContext = Object.freeze({ asNumber: null, asOrg: null, isp: null, domain: null, isProxy: null });
-/** Client of system work: every field null. */
-export const NULL_CLIENT: OktaClient = Object.freeze({ userAgent: null, zone: null, device: null, id: null, ipAddress: null, geographicalContext: null });
-const EMPTY_CLIENT: OktaClient = Object.freeze({});
-const NO_IPS: readonly OktaIpAddress[] = Object.freeze([]);
 const EMPTY_DETAIL = Object.freeze({});
-/** Context of a request made before any session exists. */
-const NO_SESSION: OktaAuthenticationContext = Object.freeze({
-  authenticationProvider: null,
-  credentialProvider: null,
-  credentialType: null,
-  issuer: null,
-  interface: null,
-  authenticationStep: 0,
-  externalSessionId: 'unknown',
-});
 
 const SYSTEM_WORK_KINDS = ['import', 'group-rule', 'provision', 'password-sync'] as const;
 export type SystemWorkKind = (typeof SYSTEM_WORK_KINDS)[number];
 
-/** The parts of an event a caller chooses; `uuid`, `published` and `version` are added. */
-export interface EventSpec {
-  readonly eventType: string;
-  readonly legacyEventType: string | null;
-  readonly displayMessage: string;
-  readonly severity?: string;
-  readonly actor: OktaActor;
-  readonly client: OktaClient | null;
-  readonly device?: OktaDevice | null;
-  readonly authenticationContext: OktaAuthenticationContext | null;
-  readonly securityContext: OktaSecurityContext | null;
-  /** `undefined` gives `debugContext: {}`. */
-  readonly debugData?: DebugData;
-  readonly outcome: OktaOutcome;
-  readonly transaction: OktaTransaction;
-  readonly ipChain: readonly OktaIpAddress[];
-  readonly target: readonly OktaTarget[] | null;
-}
-
-/** One HTTP request to Okta: events logged while serving it share its id. */
-export interface Req {
-  readonly id: string;
-  readonly uri: string;
-  readonly url: string;
-  readonly transaction: OktaTransaction;
-}
-
-export interface Session {
+/** A signed-in browser or phone: the requester of the events of its requests. */
+export interface Session extends Requester {
   readonly id: string;
   readonly user: SimUser;
   readonly net: NetPoint;
   readonly agent: Agent;
-  readonly client: OktaClient;
   readonly dtHash: string;
   readonly startedAt: number;
   /** Context of plain session events (providers null). */
@@ -124,6 +63,16 @@ interface UserState {
   laptop?: Session;
   phone?: Session;
   busyUntil: number;
+}
+
+/** The names and outcome of a `user.authentication.auth_via_mfa` event: the factor was accepted or not. */
+function factorAttempt(ok: boolean): Pick<RequestEventFields, 'eventType' | 'legacyEventType' | 'displayMessage' | 'outcome'> {
+  return {
+    eventType: 'user.authentication.auth_via_mfa',
+    legacyEventType: ok ? 'core.user.factor.attempt_success' : 'core.user.factor.attempt_fail',
+    displayMessage: 'Authentication of user via MFA',
+    outcome: ok ? SUCCESS : FAILURE_INVALID,
+  };
 }
 
 /** The value under `key`, made by `make` the first time. */
@@ -246,57 +195,22 @@ export class OrgSim {
     return cached(byClient, clientId, () => Object.freeze(clientOf(net, agent, clientId)));
   }
 
-  /** Debug data every browser request carries. */
-  private web(req: Req, session: Session | undefined, extra?: DebugData): DebugData {
-    const data: DebugData = { requestId: req.id, requestUri: req.uri, url: req.url, threatSuspected: 'false' };
-    if (session) data.dtHash = session.dtHash;
-    return extra ? Object.assign(data, extra) : data;
+  /** `subject`'s account in `app` as a target (a new id where the person has none there). */
+  private appUser(subject: SimUser, app: AppInstance): OktaTarget {
+    return appUserEntry(subject, subject.appUserIds.get(app.id) ?? this.rng.oktaId('0ua'));
   }
 
   private behaviors(net: NetPoint): string {
     return net.key.startsWith('mobile') && this.rng.chance(0.3) ? BEHAVIORS_NEW_IP : BEHAVIORS_NORMAL;
   }
 
-  /** A user request from a session (actor, client, geography, session context filled in). */
-  userSpec(
-    session: Session,
-    req: Req,
-    fields: Pick<EventSpec, 'eventType' | 'legacyEventType' | 'displayMessage' | 'outcome' | 'target'> &
-      Partial<Pick<EventSpec, 'severity' | 'device' | 'authenticationContext' | 'client'>> & { debug?: DebugData },
-  ): EventSpec {
-    return {
-      eventType: fields.eventType,
-      legacyEventType: fields.legacyEventType,
-      displayMessage: fields.displayMessage,
-      severity: fields.severity,
-      actor: session.user.actor,
-      client: fields.client ?? session.client,
-      device: fields.device ?? null,
-      authenticationContext: fields.authenticationContext ?? session.auth,
-      securityContext: session.net.security,
-      debugData: this.web(req, session, fields.debug),
-      outcome: fields.outcome,
-      transaction: req.transaction,
-      ipChain: session.net.ipChain,
-      target: fields.target,
-    };
-  }
-
   newSession(user: SimUser, t: number, net: NetPoint, agent: Agent, dtHash: string, id = this.rng.sessionId()): Session {
     const ctx = (authenticationProvider: string | null, credentialProvider: string | null, credentialType: string | null): OktaAuthenticationContext =>
-      Object.freeze({
-        authenticationProvider,
-        credentialProvider,
-        credentialType,
-        issuer: null,
-        interface: null,
-        authenticationStep: 0,
-        externalSessionId: id,
-        rootSessionId: id,
-      });
+      Object.freeze(authContext({ authenticationProvider, credentialProvider, credentialType, externalSessionId: id, rootSessionId: id }));
     return {
       id,
       user,
+      actor: user.actor,
       net,
       agent,
       client: this.client(net, agent),
@@ -318,9 +232,8 @@ export class OrgSim {
     const rule = result === CHALLENGE || app ? (policy.rules[0] as OktaTarget) : (policy.rules[policy.rules.length - 1] as OktaTarget);
     this.emit(
       t,
-      this.userSpec(session, req, {
+      requestSpec(session, req, {
         eventType: 'policy.evaluate_sign_on',
-        legacyEventType: null,
         displayMessage: 'Evaluation of sign-on policy',
         outcome: result,
         target: cached(cached(this.policyTargets, app, () => new Map<OktaTarget, readonly OktaTarget[]>()), rule, () =>
@@ -340,11 +253,8 @@ export class OrgSim {
     const req = this.req('/idp/idx/challenge/answer');
     this.emit(
       t,
-      this.userSpec(session, req, {
-        eventType: 'user.authentication.auth_via_mfa',
-        legacyEventType: ok ? 'core.user.factor.attempt_success' : 'core.user.factor.attempt_fail',
-        displayMessage: 'Authentication of user via MFA',
-        outcome: ok ? SUCCESS : FAILURE_INVALID,
+      requestSpec(session, req, {
+        ...factorAttempt(ok),
         target: session.user.targets.password,
         authenticationContext: session.passwordAuth,
         debug: { authnRequestId, factor: 'PASSWORD_AS_FACTOR', factorIntent: 'AUTHENTICATION', behaviors: BEHAVIORS_NORMAL, risk: RISK_LOW },
@@ -359,11 +269,9 @@ export class OrgSim {
     for (let i = 0; i < devices; i++) {
       this.emit(
         at,
-        this.userSpec(session, req, {
+        requestSpec(session, req, {
           eventType: 'system.push.send_factor_verify_push',
-          legacyEventType: null,
           displayMessage: 'Push notification sent for verification',
-          outcome: SUCCESS,
           target: session.user.targets.pushSend,
           debug: { authnRequestId, behaviors },
         }),
@@ -391,11 +299,8 @@ export class OrgSim {
     const events = [
       this.emit(
         t,
-        this.userSpec(session, req, {
-          eventType: 'user.authentication.auth_via_mfa',
-          legacyEventType: ok ? 'core.user.factor.attempt_success' : 'core.user.factor.attempt_fail',
-          displayMessage: 'Authentication of user via MFA',
-          outcome: ok ? SUCCESS : FAILURE_INVALID,
+        requestSpec(session, req, {
+          ...factorAttempt(ok),
           target: session.user.targets.push,
           authenticationContext: session.factorAuth,
           debug,
@@ -408,9 +313,8 @@ export class OrgSim {
       events.push(
         this.emit(
           end,
-          this.userSpec(session, this.req('/api/v1/authn/factors/push/verify'), {
+          requestSpec(session, this.req('/api/v1/authn/factors/push/verify'), {
             eventType: 'user.mfa.okta_verify.deny_push',
-            legacyEventType: null,
             displayMessage: 'User rejected Okta push verify',
             outcome: PUSH_REJECTED,
             target: session.user.targets.push,
@@ -431,11 +335,8 @@ export class OrgSim {
     const req = this.req(user.factor === 'SIGNED_NONCE' ? '/idp/authenticators/okta_verify/challenge' : '/idp/idx/challenge/answer');
     this.emit(
       t,
-      this.userSpec(session, req, {
-        eventType: 'user.authentication.auth_via_mfa',
-        legacyEventType: 'core.user.factor.attempt_success',
-        displayMessage: 'Authentication of user via MFA',
-        outcome: SUCCESS,
+      requestSpec(session, req, {
+        ...factorAttempt(true),
         target: user.targets.factor,
         authenticationContext: session.factorAuth,
         device: user.factor === 'SIGNED_NONCE' && session.agent === user.laptop ? user.fastPassDevice : null,
@@ -463,16 +364,15 @@ export class OrgSim {
     const target = cached(cached(this.ssoTargets, user, () => new Map<AppInstance, readonly OktaTarget[]>()), app, () =>
       Object.freeze([
         app.target,
-        Object.freeze({ id: user.appUserIds.get(app.id) ?? app.id, type: 'AppUser', alternateId: user.login, displayName: user.displayName, detailEntry: null }),
+        Object.freeze(appUserEntry(user, user.appUserIds.get(app.id) ?? app.id)),
       ]),
     );
     this.emit(
       t,
-      this.userSpec(session, req, {
+      requestSpec(session, req, {
         eventType: 'user.authentication.sso',
         legacyEventType: 'app.auth.sso',
         displayMessage: 'User single sign on to app',
-        outcome: SUCCESS,
         target,
         debug: {
           initiationType: this.rng.chance(0.6) ? 'SP_INITIATED' : 'IDP_INITIATED',
@@ -488,11 +388,9 @@ export class OrgSim {
     const req = this.req(`/oauth2/${app.authServerId}/v1/authorize`, `client_id=${app.id}&response_type=code&scope=openid%20profile%20email&state=${rng.base62(12)}`);
     this.emit(
       t,
-      this.userSpec(session, req, {
+      requestSpec(session, req, {
         eventType: 'app.oauth2.as.authorize.code',
-        legacyEventType: null,
         displayMessage: 'OAuth2 authorization code request',
-        outcome: SUCCESS,
         target: [
           {
             id: rng.base62(24),
@@ -525,39 +423,36 @@ export class OrgSim {
     const prefix = { access_token: 'AT.', id_token: 'ID.', refresh_token: 'oar' }[kind];
     const lifetime = kind === 'refresh_token' ? 90 * 24 * HOUR : HOUR;
     const display = kind === 'id_token' ? 'OIDC id token is granted' : kind === 'refresh_token' ? 'OAuth2 refresh token is granted' : 'OAuth2 access token is granted';
-    this.emit(t, {
-      eventType: `app.oauth2.as.token.grant.${kind}`,
-      legacyEventType: null,
-      displayMessage: display,
+    const clientApp: Requester = {
       actor: cached(this.clientActors, app, () =>
         Object.freeze({ id: app.id, type: 'PublicClientApp', alternateId: app.id, displayName: app.spec.label, detailEntry: null }),
       ),
+      net,
       client: this.client(net, agent, app.id),
-      authenticationContext: auth,
-      securityContext: net.security,
-      debugData: {
-        requestId: req.id,
-        requestUri: req.uri,
-        url: req.url,
-        threatSuspected: 'false',
-        grantType,
-        grantedScopes: kind === 'refresh_token' ? 'offline_access, openid, profile, email' : 'openid, profile, email, offline_access',
-        clientAuthType: 'none',
-        tokenLifetimeSeconds: String(lifetime / 1000),
-      },
-      outcome: SUCCESS,
-      transaction: req.transaction,
-      ipChain: net.ipChain,
-      target: [
-        {
-          id: prefix + rng.base62(kind === 'refresh_token' ? 17 : 40),
-          type: kind,
-          alternateId: label,
-          displayName: label,
-          detailEntry: { expires: new Date(t + lifetime).toISOString(), subject: user.id, hash: rng.base62(22) },
+      auth,
+    };
+    this.emit(
+      t,
+      requestSpec(clientApp, req, {
+        eventType: `app.oauth2.as.token.grant.${kind}`,
+        displayMessage: display,
+        target: [
+          {
+            id: prefix + rng.base62(kind === 'refresh_token' ? 17 : 40),
+            type: kind,
+            alternateId: label,
+            displayName: label,
+            detailEntry: { expires: new Date(t + lifetime).toISOString(), subject: user.id, hash: rng.base62(22) },
+          },
+        ],
+        debug: {
+          grantType,
+          grantedScopes: kind === 'refresh_token' ? 'offline_access, openid, profile, email' : 'openid, profile, email, offline_access',
+          clientAuthType: 'none',
+          tokenLifetimeSeconds: String(lifetime / 1000),
         },
-      ],
-    });
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- episodes
@@ -602,7 +497,7 @@ export class OrgSim {
       const req = this.req('/idp/idx/challenge/answer');
       this.emit(
         at,
-        this.userSpec(session, req, {
+        requestSpec(session, req, {
           eventType: 'user.session.start',
           legacyEventType: 'core.user_auth.login_failed',
           displayMessage: 'User login to Okta',
@@ -645,11 +540,9 @@ export class OrgSim {
       at += rng.int(30, 300);
       this.emit(
         at,
-        this.userSpec(session, finalReq, {
+        requestSpec(session, finalReq, {
           eventType: 'user.authentication.verify',
-          legacyEventType: null,
           displayMessage: 'Verify user identity',
-          outcome: SUCCESS,
           target: null,
           debug: { authnRequestId: authn, behaviors: BEHAVIORS_NORMAL, risk: RISK_LOW },
         }),
@@ -658,11 +551,10 @@ export class OrgSim {
     at += rng.int(20, 200);
     this.emit(
       at,
-      this.userSpec(session, finalReq, {
+      requestSpec(session, finalReq, {
         eventType: 'user.session.start',
         legacyEventType: 'core.user_auth.login_success',
         displayMessage: 'User login to Okta',
-        outcome: SUCCESS,
         target: null,
         device: fastPass && agent === user.laptop ? user.fastPassDevice : null,
         debug: { authnRequestId: authn, behaviors: this.behaviors(net), risk: RISK_LOW, deviceFingerprint: user.deviceFingerprint },
@@ -757,11 +649,10 @@ export class OrgSim {
     const req = this.req('/login/signout', this.rng.chance(0.5) ? 'message=login_page_messages.session_has_expired' : '');
     this.emit(
       t,
-      this.userSpec(session, req, {
+      requestSpec(session, req, {
         eventType: 'user.session.end',
         legacyEventType: 'core.user_auth.logout_success',
         displayMessage: 'User logout from Okta',
-        outcome: SUCCESS,
         target: null,
       }),
     );
@@ -774,11 +665,10 @@ export class OrgSim {
     const at = t0 + this.rng.int(10, 120) * SECOND;
     this.emit(
       at,
-      this.userSpec(session, this.req('/idp/myaccount/profile'), {
+      requestSpec(session, this.req('/idp/myaccount/profile'), {
         eventType: 'user.account.update_profile',
         legacyEventType: 'core.user.config.profile_update.success',
         displayMessage: 'Update user profile for Okta',
-        outcome: SUCCESS,
         target: user.targets.self,
         debug: { changedAttributes: this.rng.pick(['mobilePhone', 'nickName', 'mobilePhone,secondEmail', 'preferredLanguage']) },
       }),
@@ -792,11 +682,10 @@ export class OrgSim {
     const at = t0 + this.rng.int(10, 90) * SECOND;
     const ev = this.emit(
       at,
-      this.userSpec(session, this.req('/idp/myaccount/password'), {
+      requestSpec(session, this.req('/idp/myaccount/password'), {
         eventType: 'user.account.update_password',
         legacyEventType: 'core.user.config.password_update.success',
         displayMessage: 'User update password for Okta',
-        outcome: SUCCESS,
         target: user.targets.self,
       }),
     );
@@ -815,11 +704,10 @@ export class OrgSim {
       const group = rng.pick(this.org.groups.slice(1));
       this.emit(
         at,
-        this.userSpec(session, this.req(`/api/v1/groups/${group.id}/users/${subject.id}`), {
+        requestSpec(session, this.req(`/api/v1/groups/${group.id}/users/${subject.id}`), {
           eventType: 'group.user_membership.add',
           legacyEventType: 'core.user_group_member.user_add',
           displayMessage: 'Add user to group membership',
-          outcome: SUCCESS,
           target: [subject.target, group],
         }),
       );
@@ -827,13 +715,12 @@ export class OrgSim {
       const app = rng.pick(this.org.apps);
       this.emit(
         at,
-        this.userSpec(session, this.req(`/api/v1/apps/${app.id}/users`), {
+        requestSpec(session, this.req(`/api/v1/apps/${app.id}/users`), {
           eventType: 'application.user_membership.add',
           legacyEventType: 'app.generic.provision.assign_user_to_app',
           displayMessage: 'Add user to application membership',
-          outcome: SUCCESS,
           target: [
-            { id: subject.appUserIds.get(app.id) ?? rng.oktaId('0ua'), type: 'AppUser', alternateId: subject.login, displayName: subject.displayName, detailEntry: null },
+            this.appUser(subject, app),
             app.target,
             subject.target,
           ],
@@ -846,11 +733,9 @@ export class OrgSim {
   accessAdminApp(session: Session, t: number, debugExtra?: DebugData): OktaEvent {
     return this.emit(
       t,
-      this.userSpec(session, this.req('/admin/sso/callback'), {
+      requestSpec(session, this.req('/admin/sso/callback'), {
         eventType: 'user.session.access_admin_app',
-        legacyEventType: null,
         displayMessage: 'User accessing Okta admin app',
-        outcome: SUCCESS,
         target: [this.org.adminConsole.target],
         debug: debugExtra,
       }),
@@ -867,11 +752,10 @@ export class OrgSim {
     events.push(
       this.emit(
         at,
-        this.userSpec(session, this.req(`/api/v1/users/${subject.id}/lifecycle/reset_password`, 'sendEmail=true'), {
+        requestSpec(session, this.req(`/api/v1/users/${subject.id}/lifecycle/reset_password`, 'sendEmail=true'), {
           eventType: 'user.account.reset_password',
           legacyEventType: 'core.user.config.user_status.password_reset',
           displayMessage: "Fired when the user's Okta password is reset",
-          outcome: SUCCESS,
           target: subject.targets.self,
         }),
         false,
@@ -883,34 +767,15 @@ export class OrgSim {
   // ---------------------------------------------------------------- system@okta.com
 
   /** A routine event of `system@okta.com`: JOB transaction with a real id, no client, no addresses. */
-  systemSpec(
-    transaction: OktaTransaction,
-    fields: Pick<EventSpec, 'eventType' | 'legacyEventType' | 'displayMessage' | 'target'> & { debug?: DebugData },
-  ): EventSpec {
+  systemSpec(transaction: OktaTransaction, fields: EventNames & { debug?: DebugData }): EventSpec {
     const emptyClient = this.rng.chance(0.3);
     const noDebug = this.rng.chance(0.4);
-    return {
-      eventType: fields.eventType,
-      legacyEventType: fields.legacyEventType,
-      displayMessage: fields.displayMessage,
-      actor: this.org.systemActor,
-      client: emptyClient ? EMPTY_CLIENT : NULL_CLIENT,
-      authenticationContext: {
-        authenticationProvider: null,
-        credentialProvider: null,
-        credentialType: null,
-        issuer: null,
-        interface: null,
-        authenticationStep: 0,
-        externalSessionId: 'unknown',
-      },
-      securityContext: NO_SECURITY,
-      debugData: fields.debug ?? (noDebug ? undefined : {}),
-      outcome: SUCCESS,
+    return systemEventSpec(this.org.systemActor, {
+      ...fields,
       transaction,
-      ipChain: NO_IPS,
-      target: fields.target,
-    };
+      client: emptyClient ? EMPTY_CLIENT : NULL_CLIENT,
+      debugData: fields.debug ?? (noDebug ? undefined : {}),
+    });
   }
 
   /** One piece of the routine work Okta does on its own (imports, group rules, provisioning, password sync). */
@@ -927,7 +792,7 @@ export class OrgSim {
     };
     switch (kind) {
       case 'import': {
-        add(this.systemSpec(job, { eventType: 'system.import.start', legacyEventType: null, displayMessage: 'Import started', target: null }));
+        add(this.systemSpec(job, { eventType: 'system.import.start', displayMessage: 'Import started', target: null }));
         const changes = rng.int(1, 4);
         for (let i = 0; i < changes; i++) {
           const subject = rng.pick(users);
@@ -949,7 +814,7 @@ export class OrgSim {
           add(this.systemSpec(job, { eventType: 'user.lifecycle.create', legacyEventType: 'core.user.config.user_creation.success', displayMessage: 'Create Okta user', target: [newcomer] }));
           add(this.systemSpec(job, { eventType: 'user.lifecycle.activate', legacyEventType: 'core.user.config.user_activated', displayMessage: 'Activate Okta user', target: [newcomer] }));
         }
-        add(this.systemSpec(job, { eventType: 'system.import.complete', legacyEventType: null, displayMessage: 'Import completed', target: null }));
+        add(this.systemSpec(job, { eventType: 'system.import.complete', displayMessage: 'Import completed', target: null }));
         break;
       }
       case 'group-rule': {
@@ -973,7 +838,7 @@ export class OrgSim {
             legacyEventType: 'app.user_management.push_profile_success',
             displayMessage: "Push user's profile to external application",
             target: [
-              { id: subject.appUserIds.get(app.id) ?? rng.oktaId('0ua'), type: 'AppUser', alternateId: subject.login, displayName: subject.displayName, detailEntry: null },
+              this.appUser(subject, app),
               app.target,
             ],
           }),

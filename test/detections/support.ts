@@ -11,9 +11,11 @@ import { dirname, join } from 'node:path';
 import { openLake, type Lake } from '../../lib/core/hunt';
 import { partitionOf } from '../../lib/core/layout';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
+import { authContext, NO_SECURITY, NULL_CLIENT, requestDebugData, userEntry } from '../../lib/demo/build';
+import type { OktaActor, OktaEvent, OktaTarget } from '../../lib/demo/event';
 
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export type OktaEventJson = { [key: string]: Json } & { readonly uuid: string; readonly published: string };
+/** An event as `GET /api/v1/logs` returns it (the demo generator's type). */
+export type OktaEventJson = OktaEvent;
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -68,15 +70,10 @@ export const PLACES = {
 
 const CHROME_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
-export interface Target {
-  readonly id: string;
-  readonly type: string;
-  readonly alternateId: string;
-  readonly displayName: string;
-  readonly detailEntry: { [key: string]: string } | null;
-}
+export type Target = OktaTarget;
 
-export const userTarget = (p: Person): Target => ({ id: p.id, type: 'User', alternateId: p.login, displayName: p.name, detailEntry: null });
+/** The entry naming a person, as a target or as the actor. */
+export const userTarget = (p: Person): Target => userEntry({ id: p.id, login: p.login, displayName: p.name });
 
 export const target = (type: string, displayName: string, detailEntry: { [key: string]: string } | null = null): Target => ({
   id: oktaId('0oa', `${type}:${displayName}`),
@@ -87,13 +84,14 @@ export const target = (type: string, displayName: string, detailEntry: { [key: s
 });
 
 export const SYSTEM = 'system' as const;
+const SYSTEM_ACTOR: OktaActor = Object.freeze({ id: '0oa1gjh63g214q0Hq0g4', type: 'SystemPrincipal', alternateId: 'system@okta.com', displayName: 'Okta System', detailEntry: null });
 
 export interface EventInput {
   readonly eventType: string;
   /** `published`, epoch ms. */
   readonly at: number;
   /** The actor: a person, `SYSTEM` (system@okta.com), or a raw actor object. @default a person 'jane.doe' */
-  readonly actor?: Person | typeof SYSTEM | { [key: string]: Json };
+  readonly actor?: Person | typeof SYSTEM | OktaActor;
   /** Where the request came from; `null` for Okta's own work (every client field null). @default PLACES.sfHome() */
   readonly from?: Place | null;
   /** `authenticationContext.externalSessionId`. @default 'unknown' */
@@ -118,12 +116,7 @@ export function oktaEvent(input: EventInput): OktaEventJson {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 27);
   const from = input.from === undefined ? PLACES.sfHome() : input.from;
   const actorInput = input.actor ?? person('jane.doe');
-  const actor: Json =
-    actorInput === SYSTEM
-      ? { id: '0oa1gjh63g214q0Hq0g4', type: 'SystemPrincipal', alternateId: 'system@okta.com', displayName: 'Okta System', detailEntry: null }
-      : 'login' in actorInput
-        ? { id: (actorInput as Person).id, type: 'User', alternateId: (actorInput as Person).login, displayName: (actorInput as Person).name, detailEntry: null }
-        : (actorInput as { [key: string]: Json });
+  const actor = actorInput === SYSTEM ? SYSTEM_ACTOR : 'login' in actorInput ? userTarget(actorInput) : actorInput;
   const geo = from
     ? { city: from.city, state: from.state, country: from.country, postalCode: from.postalCode, geolocation: { lat: from.lat, lon: from.lon } }
     : null;
@@ -146,23 +139,11 @@ export function oktaEvent(input: EventInput): OktaEventJson {
           ipAddress: from.ip,
           geographicalContext: geo,
         }
-      : { userAgent: null, zone: null, device: null, id: null, ipAddress: null, geographicalContext: null },
+      : NULL_CLIENT,
     device: null,
-    authenticationContext: {
-      authenticationProvider: null,
-      credentialProvider: null,
-      credentialType: null,
-      issuer: null,
-      interface: null,
-      authenticationStep: 0,
-      externalSessionId: input.session ?? 'unknown',
-    },
-    securityContext: from
-      ? { asNumber: from.asNumber, asOrg: from.asOrg, isp: from.isp, domain: from.domain, isProxy: from.isProxy }
-      : { asNumber: null, asOrg: null, isp: null, domain: null, isProxy: null },
-    debugContext: {
-      debugData: { requestId, requestUri: '/idp/idx/identify', url: '/idp/idx/identify?', threatSuspected: 'false', ...input.debugData },
-    },
+    authenticationContext: authContext({ externalSessionId: input.session }),
+    securityContext: from ? { asNumber: from.asNumber, asOrg: from.asOrg, isp: from.isp, domain: from.domain, isProxy: from.isProxy } : NO_SECURITY,
+    debugContext: { debugData: requestDebugData({ id: requestId, uri: '/idp/idx/identify', url: '/idp/idx/identify?' }, input.debugData) },
     outcome: { result: input.outcome?.result ?? 'SUCCESS', reason: input.outcome?.reason ?? null },
     transaction: { ...(input.transaction ?? { type: 'WEB', id: requestId }), detail: {} },
     request: { ipChain: from ? [{ ip: from.ip, geographicalContext: geo, version: 'V4', source: null }] : [] },
