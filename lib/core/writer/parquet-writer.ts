@@ -19,9 +19,11 @@
  *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns; a
  *     page that is not in `published` order (an import; Okta's ascending pages are) is sorted here.
  *
- * Cost: about 7-8x `JSON.parse` of the page (`npm run bench`), most of it the two steps every
- * DuckDB writer of this schema takes: `json_transform` into the nested columns and the Parquet
- * encoding of about 75 leaf columns plus `raw`; bench/writer-parts.ts times each on its own.
+ * Cost: several times `JSON.parse` of the page (figures in bench/results.md), most of it the two
+ * steps every DuckDB writer of this schema takes: `json_transform` into the nested columns and the
+ * Parquet encoding of about 75 leaf columns plus `raw`; bench/writer-parts.ts times each alone.
+ * Each file also has a fixed cost of a few milliseconds (a ZSTD context and a chunk per column), so
+ * a page that straddles an hour, written as two files, costs more than one that does not.
  *
  * Columns: exactly `LOG_EVENT_COLUMNS` (Okta's names, schema order, DuckDB types from
  * `duckDbType`). Partition values (org, dt, hour) are in the object key only, not in the file.
