@@ -9,10 +9,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-suppression-store';
 import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../../lib/config/detect-contract';
@@ -613,28 +613,6 @@ describe('synth-time limits', () => {
     for (const real of SCHEDULED) expect(Buffer.byteLength(JSON.stringify(detectionPayload(real, 'x'.repeat(36))), 'utf8')).toBeLessThan(16 * 1024);
   });
 });
-
-interface ChildRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runNode(args: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 describe('the bundled runner', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'okta-lake-detect-asset-'));

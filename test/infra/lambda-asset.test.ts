@@ -7,11 +7,11 @@ import '../support/aws-env';
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters/s3-sink';
 import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
@@ -69,28 +69,6 @@ function startSecretsManager(secrets: Record<string, string>): Promise<{ server:
     const port = typeof address === 'object' && address ? address.port : 0;
     resolve({ server, endpoint: `http://127.0.0.1:${port}`, requests });
   }));
-}
-
-interface ChildRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runChild(args: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
@@ -158,7 +136,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     };
     const invocations = [{ org: orgLabel }, { org: orgLabel }, { org: 'second.okta.com' }, { org: 'unknown.okta.com' }];
     // Asynchronously: the mock Okta and the Secrets Manager stand-in live in this process.
-    run = await runChild([join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify(invocations), '120000'], assetDir, env, 180_000);
+    run = await runNode([join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify(invocations), '120000'], assetDir, env, 180_000);
     results = String(run.stdout)
       .split('\n')
       .filter((l) => /^INVOKE-(RESULT|ERROR) /.test(l))
@@ -281,7 +259,7 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
       };
       await ddb.send(new CreateTableCommand({ TableName: failingTable, KeySchema: tp.KeySchema, AttributeDefinitions: tp.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
       // Act
-      failing = await runChild(
+      failing = await runNode(
         [join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify([{ org: orgLabel }]), '120000'],
         assetDir,
         { ...env, TMPDIR: trapTmp, [INGEST_ENV.table]: failingTable, [INGEST_ENV.prefix]: FAILING_PREFIX },
