@@ -4,10 +4,11 @@
  * plain rows (header row first on the first page, NextToken paging) for aws-sdk-client-mock.
  */
 import '../support/aws-env';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { GetQueryExecutionOutput, GetQueryResultsInput, GetQueryResultsOutput, QueryExecutionState } from '@aws-sdk/client-athena';
 import { SUPPRESSION_TABLE_KEY } from '../../lib/adapters/dynamodb-suppression-store';
 import type { Clock } from '../../lib/core/ports';
+import { createKeyedTable } from '../support/dynamodb';
 
 export class FakeClock implements Clock {
   readonly sleeps: number[] = [];
@@ -28,21 +29,8 @@ export function budgetOn(clock: FakeClock, totalMs: number, marginMs: number): {
 }
 
 /** Creates the suppression table (partition key `fingerprint`, string) and waits until it is ACTIVE. */
-export async function createSuppressionTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: SUPPRESSION_TABLE_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: SUPPRESSION_TABLE_KEY, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  for (let i = 0; i < 200; i++) {
-    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`table ${tableName} did not become ACTIVE`);
+export function createSuppressionTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createKeyedTable(client, tableName, SUPPRESSION_TABLE_KEY);
 }
 
 export function execution(state: QueryExecutionState, extra: { reason?: string; errorMessage?: string; scanned?: number } = {}): GetQueryExecutionOutput {

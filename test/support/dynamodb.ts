@@ -17,13 +17,13 @@ export function uniqueTableName(label = 'watermarks'): string {
   return `${label}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Creates the watermark table (partition key `org`, string) and waits until it is ACTIVE. */
-export async function createWatermarkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** Creates a table keyed by the string attribute `key` alone and waits until it is ACTIVE. */
+export async function createKeyedTable(client: DynamoDBClient, tableName: string, key: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: WATERMARK_TABLE_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: WATERMARK_TABLE_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -33,6 +33,11 @@ export async function createWatermarkTable(client: DynamoDBClient, tableName: st
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+/** Creates the watermark table (partition key `org`, string) and waits until it is ACTIVE. */
+export function createWatermarkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createKeyedTable(client, tableName, WATERMARK_TABLE_KEY);
 }
 
 export async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
