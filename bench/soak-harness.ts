@@ -138,6 +138,8 @@ export interface SoakReport {
   readonly failures: Readonly<Record<string, number>>;
   readonly clientRetries: Readonly<Record<RetryCause, number>>;
   readonly malformedRefetches: number;
+  /** Objects of a retried page that an earlier attempt stored and the retry did not write, replaced by empty ones. */
+  readonly staleObjectsReplaced: number;
   readonly faultsInjected: Readonly<Record<string, number>>;
   readonly oktaRequests: number;
   readonly pagesServed: number;
@@ -321,6 +323,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     m[k] = (m[k] ?? 0) + 1;
   };
   let malformedRefetches = 0;
+  let staleObjectsReplaced = 0;
   let lateRecoveredReported = 0;
   let sweepWindows = 0;
   let sweepDuplicatesFound = 0;
@@ -371,6 +374,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         bump(runs, result.ingest!.outcome satisfies IngestOutcome);
         if (result.reconcile) bump(runs, `sweep ${result.reconcile.outcome}`);
       }
+      staleObjectsReplaced += result.ingest?.staleObjectsReplaced ?? 0;
       if (result.ingest?.watermark) watermark = Math.max(watermark, Date.parse(result.ingest.watermark));
       if (result.reconcile) {
         lateRecoveredReported += result.reconcile.lateEvents;
@@ -457,6 +461,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       failures,
       clientRetries: Object.fromEntries(RETRY_CAUSES.map((c) => [c, client.stats.retries[c]])) as Record<RetryCause, number>,
       malformedRefetches,
+      staleObjectsReplaced,
       faultsInjected: {
         ...Object.fromEntries(Object.entries(stats.faultsInjected).filter(([, v]) => v > 0).map(([k, v]) => [`okta:${k}`, v])),
         'okta:foreign-next-link': foreignRefused,
@@ -554,6 +559,7 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `| recovered, as the sweeps reported them (the LateEventsRecovered metric; a sweep that fails after writing loses its count) | ${n(r.lateRecoveredReported)} |`,
     `| late events missing | ${n(r.lateMissing)} |`,
     `| sweep windows / duplicate rows the sweeps saw in them | ${n(r.sweepWindows)} / ${n(r.sweepDuplicatesFound)} |`,
+    `| objects of a retried page replaced by empty ones (a late event had moved their events to the next page) | ${n(r.staleObjectsReplaced)} |`,
     `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,
     '',
     '## Runs',
@@ -572,7 +578,7 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     '',
     '| cause | retries |',
     '| --- | --- |',
-    ...rows({ ...Object.fromEntries(Object.entries(r.clientRetries).map(([k, v]) => [`Okta client: ${k}`, v])), 'malformed page fetched again': r.malformedRefetches }),
+    ...rows({ ...Object.fromEntries(Object.entries(r.clientRetries).map(([k, v]) => [`Okta client: ${k}`, v])), 'malformed page fetched again': r.malformedRefetches}),
     '',
     '## Faults injected',
     '',

@@ -146,6 +146,7 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       expect(isSimulatedCrash(dead)).toBe(true);
       expect(heldAfterCrash).toEqual([staleKey]);
       expect(resumed.outcome).toBe('caught-up');
+      expect(resumed.staleObjectsReplaced).toBe(1);
       const audit = await expectExactLake(sink, arranged.expected, arranged.texts);
       expect(audit.byUuid.get('ev-000009')?.keys).toEqual([eventObjectKey(w.org.host, partitionOf(T0 + 65 * MINUTE), PAGE_2)]);
       expect(audit.byUuid.get('ev-000015')?.keys).toEqual([eventObjectKey(w.org.host, partitionOf(T0 + 44 * MINUTE), PAGE_1)]);
@@ -191,6 +192,7 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       expect(keysAfterCrash).toEqual(expect.arrayContaining([staleParquet, staleQuarantine]));
       expect(keysAfterResume).toEqual(expect.arrayContaining(keysAfterCrash));
       expect(resumed.outcome).toBe('caught-up');
+      expect(resumed.staleObjectsReplaced).toBe(2);
       // The stale event object: the lake's columns and types, no rows.
       expect(staleBody).toBeDefined();
       expect(liveBody).toBeDefined();
@@ -227,6 +229,7 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       expect(isSimulatedCrash(dead)).toBe(true);
       expect(resumed.outcome).toBe('caught-up');
       expect(resumed.eventsWritten).toBe(0);
+      expect(resumed.staleObjectsReplaced).toBe(0);
       await expectExactLake(sink, arranged.expected.slice(0, 10), arranged.texts);
     } finally {
       await closeWorld();

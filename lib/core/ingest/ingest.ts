@@ -120,6 +120,11 @@ export interface IngestResult {
   readonly duplicatesDropped: number;
   readonly objectsWritten: number;
   readonly bytesWritten: number;
+  /**
+   * Objects an earlier attempt at the run's first page stored that this attempt did not write,
+   * replaced by empty ones (see "Stale objects" above); almost always 0.
+   */
+  readonly staleObjectsReplaced: number;
   /** The watermark after the run. */
   readonly watermark?: string;
   /** How far the watermark is behind now, after the run. */
@@ -188,7 +193,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   const reporter = options.reporter ?? silentReporter;
   const marginMs = options.timeBudget?.marginMs ?? 30_000;
 
-  const totals = { windows: 0, pages: 0, eventsWritten: 0, eventsQuarantined: 0, pagesQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0 };
+  const totals = { windows: 0, pages: 0, eventsWritten: 0, eventsQuarantined: 0, pagesQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0, staleObjectsReplaced: 0 };
 
   const acquired = await store.acquire(org, owner, cfg.leaseTtlMs, clock.now());
   if (!acquired) {
@@ -342,6 +347,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       const bodies = stale.map((key) => (key.endsWith('.parquet') && emptyParquet ? emptyParquet : new Uint8Array(0)));
       await Promise.all(stale.map((key, i) => sink.put(key, bodies[i], key.endsWith('.parquet') ? PARQUET_TYPE : JSON_LINES_TYPE)));
       totals.objectsWritten += stale.length;
+      totals.staleObjectsReplaced += stale.length;
       totals.bytesWritten += bodies.reduce((n, b) => n + b.byteLength, 0);
     } catch (error) {
       throw new IngestError(`replacing the objects an earlier attempt at page ${name} of org ${org} left failed; the next run resumes at this page`, { cause: error });
