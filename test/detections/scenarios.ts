@@ -62,6 +62,19 @@ const failedSignIn = (who: Person | string, at: number, from: Place, reason = 'I
 const signIn = (who: Person, at: number, from: Place, session = `102${who.id.slice(3, 12)}${at}`): OktaEventJson =>
   ev({ eventType: 'user.session.start', legacyEventType: 'core.user_auth.login_success', at, from, actor: who, session });
 
+/** A factor enrolled by its user (the Okta Verify enrolment's last step). */
+const factorActivated = (who: Person, at: number, from: Place): OktaEventJson =>
+  ev({
+    eventType: 'user.mfa.factor.activate',
+    legacyEventType: 'core.user.factor.activate',
+    at,
+    from,
+    actor: who,
+    session: `102${who.id.slice(3, 12)}enrol`,
+    target: [userTarget(who), target('AuthenticatorEnrollment', 'Okta Verify')],
+    debugData: { factor: 'OKTA_VERIFY_PUSH' },
+  });
+
 const people = (prefix: string, n: number): Person[] => Array.from({ length: n }, (_, i) => person(`${prefix}${i + 1}.user`));
 
 const admin = person('alex.admin');
@@ -518,6 +531,99 @@ export const SCENARIOS: readonly QueryScenarios[] = [
         signIn(local, now - 55 * MINUTE, PLACES.oakland()),
       ];
     },
+  },
+  {
+    id: 'mfa-reset-then-new-place-sign-in',
+    what:
+      'a help-desk reset then sign-in and enrolment from a new address (high); Okta resets a dormant account, then a sign-in (critical); ' +
+      'a user removes their own factor (no User target), then enrols through a proxy (critical); a sign-in from an address last used 21 h 10 min before the reset (high)',
+    fires: (now) => {
+      const helped = person('vic.helpdesk');
+      const dormant = person('dora.dormant');
+      const own = person('sol.selfreset');
+      const traveller = person('lon.traveller');
+      const attacker = PLACES.bucharest('203.0.113.30');
+      const proxy = PLACES.amsterdamProxy('198.51.100.61');
+      const r1 = now - 150 * MINUTE;
+      const r2 = now - 90 * MINUTE;
+      const r3 = now - 100 * MINUTE;
+      const r4 = now - 150 * MINUTE;
+      const reset1 = adminChange('user.mfa.factor.reset_all', r1, [target('AppInstance', 'Okta Admin Console'), userTarget(helped)]);
+      const in1 = signIn(helped, r1 + 10 * MINUTE, attacker);
+      const enrol1 = factorActivated(helped, r1 + 12 * MINUTE, attacker);
+      const reset2 = ev({ eventType: 'system.mfa.factor.deactivate', at: r2, actor: SYSTEM, from: null, transaction: { type: 'WEB', id: 'unknown' }, target: [target('AuthenticatorEnrollment', 'Okta Verify'), userTarget(dormant)] });
+      const in2 = signIn(dormant, r2 + 20 * MINUTE, PLACES.bucharest('203.0.113.31'));
+      const before3 = signIn(own, r3 - 3 * HOUR, PLACES.sfHome('73.162.18.60'));
+      const reset3 = ev({ eventType: 'user.mfa.factor.deactivate', at: r3, actor: own, from: PLACES.sfHome('73.162.18.60'), target: [target('AuthenticatorEnrollment', 'Okta Verify')] });
+      const enrol3 = factorActivated(own, r3 + 5 * MINUTE, proxy);
+      const home4 = signIn(traveller, r4 - 3 * HOUR, PLACES.sfHome('73.162.18.61'));
+      const reset4 = adminChange('user.mfa.factor.deactivate', r4, [userTarget(traveller), target('AuthenticatorEnrollment', 'Google Authenticator')]);
+      const in4 = signIn(traveller, r4 + 30 * MINUTE, PLACES.london());
+      return {
+        events: [
+          signIn(helped, r1 - 5 * HOUR, PLACES.sfHome('73.162.18.62')),
+          reset1,
+          in1,
+          enrol1,
+          reset2,
+          in2,
+          before3,
+          reset3,
+          enrol3,
+          signIn(traveller, r4 - 21 * HOUR - 10 * MINUTE, PLACES.london()),
+          home4,
+          reset4,
+          in4,
+        ],
+        expect: [
+          { user_login: helped.login, reset_at: reset1.published, src_ip: attacker.ip, reset_by: admin.login, sign_in_at: in1.published, factor_enrolled_at: enrol1.published, severity: 'high', city: 'Bucharest', proxy: 'no', last_known_sign_in_at: iso(r1 - 5 * HOUR) },
+          { user_login: dormant.login, reset_at: reset2.published, src_ip: '203.0.113.31', reset_by: 'system@okta.com', sign_in_at: in2.published, factor_enrolled_at: null, severity: 'critical', city: 'Bucharest', proxy: 'no', last_known_sign_in_at: null },
+          { user_login: own.login, reset_at: reset3.published, src_ip: proxy.ip, reset_by: own.login, sign_in_at: null, factor_enrolled_at: enrol3.published, severity: 'critical', city: 'Amsterdam', proxy: 'yes', last_known_sign_in_at: before3.published },
+          { user_login: traveller.login, reset_at: reset4.published, src_ip: PLACES.london().ip, reset_by: admin.login, sign_in_at: in4.published, factor_enrolled_at: null, severity: 'high', city: 'London', proxy: 'no', last_known_sign_in_at: home4.published },
+        ],
+      };
+    },
+    nearMissWhat:
+      'a self-service factor change from the usual network; an admin reset, then a sign-in from an address used 20 h 50 min before it; a reset with no sign-in after it; ' +
+      'a sign-in from a new address 61 min after a reset; a new address used only before the reset; a user with no earlier sign-in removing their own factor and enrolling from another address; ' +
+      'a failed sign-in from a new address after a reset; another user signing in from a new address after a reset',
+    nearMiss: (now) => {
+      const self = person('sam.selfservice');
+      const usual = person('uma.usual');
+      const quiet = person('nora.nosignin');
+      const late = person('leo.late');
+      const before = person('bea.before');
+      const oldSession = person('ola.oldsession');
+      const failed = person('fay.failed');
+      const other = person('otto.other');
+      const home = (last: number) => PLACES.sfHome(`73.162.19.${last}`);
+      const away = (last: number) => PLACES.bucharest(`203.0.113.${last}`);
+      return [
+        signIn(self, now - 2 * HOUR, home(1)),
+        ev({ eventType: 'user.mfa.factor.deactivate', at: now - 100 * MINUTE, actor: self, from: home(1), target: [userTarget(self), target('AuthenticatorEnrollment', 'Okta Verify')] }),
+        factorActivated(self, now - 98 * MINUTE, home(1)),
+        signIn(usual, now - 2 * HOUR - 20 * HOUR - 50 * MINUTE, home(2)),
+        adminChange('user.mfa.factor.reset_all', now - 2 * HOUR, [target('AppInstance', 'Okta Admin Console'), userTarget(usual)]),
+        signIn(usual, now - 110 * MINUTE, home(2)),
+        factorActivated(usual, now - 108 * MINUTE, home(2)),
+        signIn(quiet, now - 5 * HOUR, home(3)),
+        adminChange('user.mfa.factor.reset_all', now - 60 * MINUTE, [userTarget(quiet)]),
+        signIn(other, now - 50 * MINUTE, away(40)),
+        signIn(late, now - 5 * HOUR, home(4)),
+        adminChange('user.mfa.factor.reset_all', now - 170 * MINUTE, [userTarget(late)]),
+        signIn(late, now - 109 * MINUTE, away(41)),
+        signIn(before, now - 5 * HOUR, home(5)),
+        signIn(before, now - 80 * MINUTE, away(42)),
+        adminChange('user.mfa.factor.deactivate', now - 70 * MINUTE, [userTarget(before)]),
+        ev({ eventType: 'user.mfa.factor.deactivate', at: now - 60 * MINUTE, actor: oldSession, from: home(6), target: [userTarget(oldSession)] }),
+        factorActivated(oldSession, now - 55 * MINUTE, PLACES.tmobile('172.58.12.6')),
+        signIn(failed, now - 4 * HOUR, home(7)),
+        adminChange('user.mfa.factor.reset_all', now - 2 * HOUR, [userTarget(failed)]),
+        failedSignIn(failed, now - 110 * MINUTE, away(43)),
+      ];
+    },
+    // Resets of the last 3 hours are reported; the 1-day lookback is for the 21 hours of sign-ins before them.
+    firesAtLookbackEdge: false,
   },
   // ---------------------------------------------------------------- hunts
   {
