@@ -40,8 +40,8 @@ const METRIC_NAMES = {
  *   has no usable detection id.
  *
  * Cost: each distinct (name, dimensions) pair is one custom metric, ~$0.30 per metric-month. For N
- * scheduled detections that is 4 + 2 × N metrics (19 detections: 42, ~$12.60 a month), where one
- * dimension set per detection for all four would be 4 × (N + 1) (19 detections: 80, ~$24).
+ * scheduled detections that is 4 + 2 × N metrics (20 detections: 44, ~$13.20 a month), where one
+ * dimension set per detection for all four would be 4 × (N + 1) (20 detections: 84, ~$25).
  */
 export const DETECT_METRICS = {
   namespace: 'OktaLake',
