@@ -25,6 +25,7 @@ import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
 import type { PageWriter, Reporter } from '../../lib/core/ports';
+import { deferredWriter } from '../../lib/core/writer/deferred-writer';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { readIngestSettings, type IngestOrg, type IngestSettings } from './settings';
 
@@ -104,12 +105,7 @@ function getWriter(): Promise<DuckDbParquetWriter> {
  * run stops there with nothing written; the next run opens again).
  */
 function pendingWriter(): PageWriter {
-  const opening = getWriter();
-  return {
-    writePage: async (input) => (await opening).writePage(input),
-    emptyObject: async () => (await opening).emptyObject(),
-    close: async () => (await opening).close(),
-  };
+  return deferredWriter(getWriter());
 }
 
 /** One lake index (its own DuckDB, a smaller memory limit) per container, opened on first use. */

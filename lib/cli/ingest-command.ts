@@ -10,6 +10,7 @@ import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../core/okt
 import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
+import { deferredWriter } from '../core/writer/deferred-writer';
 import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
 import { openLakeTarget } from './lake-target';
 import { SWEEP_FLAGS, reconcileExitCode, runReconcileOnLake, summariseReconcile, sweepFlags } from './reconcile-command';
@@ -173,7 +174,8 @@ export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestCom
   const reporter = progress.reporter();
   const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
   const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
-  const writer = await DuckDbParquetWriter.open({});
+  // DuckDB opens while the run takes its lease and fetches its first page.
+  const writer = deferredWriter(DuckDbParquetWriter.open({}));
   try {
     const result = await runIngest({
       org: o.org.host,
