@@ -1,6 +1,6 @@
 /**
  * `okta-lake demo` (`npm start`): the whole pipeline on one laptop, on built-in defaults.
- * A simulated org's day (with the seed's three attacks planted) is served by the mock Okta on
+ * A simulated org's day (with the seed's four attacks planted) is served by the mock Okta on
  * loopback, ingested through the real client and writer into ./demo-lake, summarised from the lake,
  * and hunted with the same detections that run in Athena.
  */
@@ -21,10 +21,11 @@ import { EXIT, formatBytes, formatCount, formatDuration, table } from './output'
 export const DEMO_HELP = `Usage: okta-lake demo [--out <dir>] [--events <n>] [--seed <n>]
 
 Simulates one day of an Okta org (people signing in from their usual places, MFA, apps, admin
-work, Okta's own system jobs) with three attacks planted: an Okta support impersonation without a
-customer grant, a password reset by Okta support, and an MFA push-bombing session. Serves it with
-the mock Okta API on 127.0.0.1, ingests it through the real client into the lake folder, prints what
-landed, and runs the scheduled detections on it with DuckDB.
+work, Okta's own system jobs) with four attacks planted: an Okta support impersonation without a
+customer grant, a password reset by Okta support, an MFA push-bombing session, and an account
+takeover after a help-desk MFA reset (the attacker signs in and enrols a factor from a rented
+server). Serves it with the mock Okta API on 127.0.0.1, ingests it through the real client into the
+lake folder, prints what landed, and runs the scheduled detections on it with DuckDB.
 
 Options:
   --out <dir>     the demo lake, replaced on every run (default ./demo-lake)

@@ -4,8 +4,8 @@
  * (lower-case ASN organisations, full English country names, Okta's `os` / `browser` spellings).
  *
  * Residential and office addresses are drawn from prefixes the named ISPs announce; every address
- * an attacker uses comes from the documentation ranges of RFC 5737 (198.51.100.0/24, 203.0.113.0/24),
- * and IPv6 addresses from 2001:db8::/32 (RFC 3849).
+ * an attacker uses comes from the documentation ranges of RFC 5737 (192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24), and IPv6 addresses from 2001:db8::/32 (RFC 3849).
  */
 
 export interface Network {
@@ -78,6 +78,7 @@ const BENGALURU = location('Bengaluru', 'Karnataka', 'India', ['560001', '560034
 const SYDNEY = location('Sydney', 'New South Wales', 'Australia', ['2000', '2010', '2037'], -33.8688, 151.2093);
 const AMSTERDAM = location('Amsterdam', 'North Holland', 'Netherlands', ['1012'], 52.374, 4.8897);
 const BUCHAREST = location('Bucharest', 'Bucuresti', 'Romania', ['030167'], 44.4268, 26.1025);
+const ROUBAIX = location('Roubaix', 'Hauts-de-France', 'France', ['59100'], 50.6942, 3.1746);
 const SAN_JOSE = location('San Jose', 'California', 'United States', ['95131'], 37.3382, -121.8863);
 
 /** The networks people of a place connect through. */
@@ -126,8 +127,12 @@ export interface ExternalOrigin {
   readonly isProxy: boolean;
 }
 
-/** Where attackers connect from. Addresses are RFC 5737 documentation addresses. */
-export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin] = [
+/**
+ * Where attackers connect from: a VPN exit that Okta flags as an anonymizing proxy, a residential
+ * line, and a rented server in a hosting provider's data centre (in a country where the org has
+ * nobody). Addresses are RFC 5737 documentation addresses.
+ */
+export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin, ExternalOrigin] = [
   {
     place: AMSTERDAM,
     network: net(9009, 'm247 europe srl', 'm247 ltd', 'm247.com', []),
@@ -138,6 +143,12 @@ export const ATTACKER_ORIGINS: readonly [ExternalOrigin, ExternalOrigin] = [
     place: BUCHAREST,
     network: net(8708, 'rcs & rds net', 'rcs & rds residential', 'rcs-rds.ro', []),
     ipPrefix: '203.0.113',
+    isProxy: false,
+  },
+  {
+    place: ROUBAIX,
+    network: net(16276, 'ovh sas', 'ovh sas', 'ovh.net', []),
+    ipPrefix: '192.0.2',
     isProxy: false,
   },
 ];

@@ -4,7 +4,7 @@
  *
  * Everything is deterministic from a seed. A day of the org has business-hours traffic in the time
  * zones of its people (sign-ins, SSO, token grants, step-up MFA, admin work, `system@okta.com` jobs),
- * benign look-alikes of the attacks ("near misses"), and up to three planted attacks whose events
+ * benign look-alikes of the attacks ("near misses"), and up to four planted attacks whose events
  * are listed so tests can check that detections find exactly them.
  *
  * Events are produced time slice by time slice and sorted per slice, so `iterateEvents` needs memory
@@ -58,7 +58,7 @@ export interface GenerateOrgDayOptions {
    */
   readonly users?: number;
   /**
-   * Attacks to plant: `true` for all three, `false` for none, or a list.
+   * Attacks to plant: `true` for all four (`ATTACK_KINDS`), `false` for none, or a list.
    * @default true
    */
   readonly attacks?: boolean | readonly AttackKind[];

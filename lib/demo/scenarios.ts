@@ -1,26 +1,29 @@
 /**
- * The three planted attacks and the benign look-alikes ("near misses") a detection must not flag.
+ * The four planted attacks and the benign look-alikes ("near misses") a detection must not flag.
  * Each is played on its own simulator with its own random stream, so adding or removing one never
  * changes the background traffic of the same seed.
  */
 
 import { authContext, CHALLENGE, EMPTY_CLIENT, NULL_CLIENT, requestSpec, systemEventSpec, userEntry, type EventSpec, type Requester } from './build';
 import { ATTACKER_ORIGINS, COMPUTER_AGENTS, SUPPORT_ORIGIN } from './catalog';
-import type { OktaActor, OktaEvent, OktaTransaction } from './event';
+import type { OktaActor, OktaEvent, OktaTarget, OktaTransaction } from './event';
 import { agentOf, externalNetPoint, type Agent, type NetPoint, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
 import { activityWeight, BEHAVIORS_ANOMALOUS, BEHAVIORS_NORMAL, LOG_ONLY_ANOMALOUS, OrgSim, RISK_HIGH, RISK_LOW, TIME, type Session } from './sim';
 
 const { SECOND, MINUTE, HOUR } = TIME;
 
-export const ATTACK_KINDS = ['support-impersonation', 'support-password-reset', 'mfa-push-bombing'] as const;
+export const ATTACK_KINDS = ['support-impersonation', 'support-password-reset', 'mfa-push-bombing', 'mfa-reset-takeover'] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 /** Scripted activity of the simulated day and the events that make it up. */
 interface ScriptedActivity {
   /** `uuid` of every event of the activity, in time order. */
   readonly uuids: readonly string[];
-  /** `actor.alternateId` of the acting identity (the victim's login for push bombing). */
+  /**
+   * `actor.alternateId` of the acting identity (the victim's login for push bombing and the MFA-reset
+   * takeover, where the attacker acts as the victim).
+   */
   readonly actor?: string;
   /** `alternateId` of the targeted user. */
   readonly target?: string;
@@ -47,6 +50,7 @@ export const NEAR_MISS_KINDS = [
   'admin-password-reset',
   'system-password-sync',
   'system-import-job',
+  'help-desk-factor-reset',
 ] as const;
 export type NearMissKind = (typeof NEAR_MISS_KINDS)[number];
 
@@ -106,17 +110,23 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   const span = options.endMs - options.startMs;
   const at = (fraction: number): number => Math.round(options.startMs + span * fraction + rng.int(0, 59_999) * Math.min(1, span / (24 * HOUR)));
   const used = new Set<SimUser>(org.admins);
+  /** The victims of the planted attacks: a near miss never happens to them (it would overlap the attack). */
+  const victims = new Set<SimUser>();
   /** Someone for whom `t` is a working hour, not used by another scenario. */
   const pickUser = (t: number, accept: (u: SimUser) => boolean = () => true): SimUser => {
     const candidates = org.users.filter((u) => !used.has(u) && accept(u));
-    // Small orgs run out of unused people: then anyone who is not an admin will do.
-    const pool = candidates.length > 0 ? candidates : org.users.filter((u) => !u.isAdmin);
+    // Small orgs run out of unused people: then anyone who is not an admin will do (one who fits if any).
+    const others = org.users.filter((u) => !u.isAdmin);
+    const fitting = others.filter(accept);
+    const pool = candidates.length > 0 ? candidates : fitting.length > 0 ? fitting : others;
     pool.sort((a, b) => activityWeight(b, t) - activityWeight(a, t) || a.index - b.index);
     const user = rng.pick(pool.slice(0, Math.min(8, pool.length)));
     used.add(user);
     return user;
   };
   const admin = org.admins[0] as SimUser;
+  /** The org's second admin (the only one in a small org) works the help desk: factor resets. */
+  const helpDesk = org.admins[1] ?? admin;
   const planted: PlantedAttack[] = [];
   const nearMisses: NearMiss[] = [];
   const iso = (events: readonly OktaEvent[]): string => (events[0] as OktaEvent).published;
@@ -300,6 +310,7 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   if (options.attacks.includes('support-password-reset')) {
     const t = at(0.6);
     const victim = pickUser(t);
+    victims.add(victim);
     const events = recorder.record(() => supportReset(sim, victim, t));
     planted.push({
       kind: 'support-password-reset',
@@ -369,6 +380,7 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
   if (options.attacks.includes('mfa-push-bombing')) {
     const t = at(0.75);
     const victim = pickUser(t, pushUser);
+    victims.add(victim);
     const origin = ATTACKER_ORIGINS[1];
     const net = externalNetPoint(rng, origin, 'attacker:push');
     const agent = agentOf(COMPUTER_AGENTS.windows[1] as (typeof COMPUTER_AGENTS.windows)[number], 'Computer', 'attacker:push');
@@ -390,8 +402,75 @@ export function playScenarios(org: SimOrg, rng: Rng, options: ScenarioOptions): 
     });
   }
 
+  // ------------------------------------------------------------------ attack 4: help-desk factor reset, then account takeover
+  if (options.attacks.includes('mfa-reset-takeover')) {
+    const t = at(0.64);
+    const victim = pickUser(t);
+    victims.add(victim);
+    const origin = ATTACKER_ORIGINS[2];
+    const net = externalNetPoint(rng, origin, 'attacker:takeover');
+    const agent = agentOf(COMPUTER_AGENTS.windows[3] as (typeof COMPUTER_AGENTS.windows)[number], 'Computer', 'attacker:takeover');
+    // The victim's own morning: a sign-in from their usual place a few hours before the call.
+    const usual = sim.signIn(victim, t - Math.min(rng.int(120, 240) * MINUTE, span * 0.5), 'laptop').session;
+    // A caller posing as the victim talks the help desk into clearing all factors.
+    const reset = lastOf(sim.adminResetFactors(helpDesk, victim, t).events);
+    const signInAt = Date.parse(reset.published) + Math.min(rng.int(6, 18) * MINUTE, span * 0.06);
+    let session: Session | undefined;
+    const takeover = recorder.record(() => {
+      session = sim.newSession(victim, signInAt, net, agent, rng.hex(64));
+      signInWithEnrolment(sim, session, signInAt, true);
+    });
+    const minutes = Math.round((signInAt - Date.parse(reset.published)) / MINUTE);
+    planted.push({
+      kind: 'mfa-reset-takeover',
+      uuids: [reset.uuid, ...uuids(takeover)],
+      actor: victim.login,
+      target: victim.login,
+      sessionId: session?.id,
+      at: reset.published,
+      description:
+        `The help-desk admin ${helpDesk.login} resets all factors of ${victim.login} (user.mfa.factor.reset_all from the Admin Console) for a caller posing as them; ` +
+        `${minutes} minutes later an attacker signs in as ${victim.login} with the password from a rented server in ${net.geo.city}, ${net.geo.country} ` +
+        `(${net.ip}, ${origin.network.isp}) and enrols their own Okta Verify (user.mfa.factor.activate). ` +
+        `${victim.login} had signed in from ${usual.net.geo.city} (${usual.net.ip}) earlier that day and has never used that address or country.`,
+    });
+  }
+
+  // ------------------------------------------------------------------ near miss: help-desk factor reset, then the user's own enrolment
+  if (options.nearMisses) {
+    const t = at(0.8);
+    // Someone who works from home: their laptop is always on one network, their phone on another.
+    const user = pickUser(t, (u) => !victims.has(u) && !(u.office !== undefined && u.officeBased));
+    // Earlier that day they signed in on the phone and on the laptop, as every day.
+    sim.signIn(user, t - Math.min(rng.int(100, 180) * MINUTE, span * 0.4), 'phone');
+    const before = sim.signIn(user, t - Math.min(rng.int(20, 90) * MINUTE, span * 0.2), 'laptop').session;
+    const reset = lastOf(sim.adminResetFactors(helpDesk, user, t).events);
+    // The user, at the same desk, signs in again and sets up Okta Verify on the new phone.
+    const signInAt = Date.parse(reset.published) + Math.min(rng.int(5, 25) * MINUTE, span * 0.05);
+    let own: Session | undefined;
+    const events = recorder.record(() => {
+      own = sim.newSession(user, signInAt, before.net, user.laptop, user.dtHash);
+      signInWithEnrolment(sim, own, signInAt, false);
+    });
+    nearMisses.push({
+      kind: 'help-desk-factor-reset',
+      uuids: [reset.uuid, ...uuids(events)],
+      actor: user.login,
+      target: user.login,
+      sessionId: own?.id,
+      at: reset.published,
+      description:
+        `The help-desk admin ${helpDesk.login} resets all factors of ${user.login} (user.mfa.factor.reset_all); ${user.login} then signs in ` +
+        `from ${before.net.ip}, the address of their laptop's sign-in earlier that day, and enrols Okta Verify again: a factor reset followed by a sign-in from a known place.`,
+    });
+  }
+
   recorder.events.sort((a, b) => a.t - b.t);
   return { events: recorder.events, planted, nearMisses };
+}
+
+function lastOf(events: readonly OktaEvent[]): OktaEvent {
+  return events[events.length - 1] as OktaEvent;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,6 +564,59 @@ function supportReset(sim: OrgSim, victim: SimUser, t: number): void {
     }),
     false,
   );
+}
+
+/**
+ * A sign-in by someone whose factors were all reset: the password, then Okta has them set up an
+ * authenticator before the session starts (Okta Verify enrolled: `user.mfa.factor.activate`, the
+ * person as actor and the new enrolment as target), then the dashboard and one app. Returns the
+ * time of the last event.
+ */
+function signInWithEnrolment(sim: OrgSim, session: Session, t: number, anomalous: boolean): number {
+  const rng = sim.rng;
+  const authn = rng.requestId();
+  const risk = anomalous ? { behaviors: BEHAVIORS_ANOMALOUS, risk: RISK_HIGH } : { behaviors: BEHAVIORS_NORMAL, risk: RISK_LOW };
+  sim.policyEvaluation(session, t, CHALLENGE, undefined, anomalous);
+  let at = t + rng.int(4, 12) * SECOND;
+  sim.password(session, at, true, authn);
+  // Scanning the QR code with Okta Verify on a phone.
+  at += rng.int(30, 90) * SECOND;
+  const enrolment: OktaTarget = {
+    id: rng.oktaId('pfd'),
+    type: 'AuthenticatorEnrollment',
+    alternateId: 'unknown',
+    displayName: 'Okta Verify',
+    detailEntry: { methodTypeUsed: 'Get a push notification' },
+  };
+  sim.emit(
+    at,
+    requestSpec(session, sim.req('/idp/idx/credential/enroll'), {
+      eventType: 'user.mfa.factor.activate',
+      legacyEventType: 'core.user.factor.activate',
+      displayMessage: 'Activate factor or authenticator',
+      target: [session.user.target, enrolment],
+      authenticationContext: session.factorAuth,
+      debug: { authnRequestId: authn, factor: 'OKTA_VERIFY_PUSH', factorIntent: 'ENROLLMENT', ...risk },
+    }),
+    false,
+  );
+  at += rng.int(300, 2000);
+  sim.emit(
+    at,
+    requestSpec(session, sim.req('/idp/idx/authenticators/poll'), {
+      eventType: 'user.session.start',
+      legacyEventType: 'core.user_auth.login_success',
+      displayMessage: 'User login to Okta',
+      target: null,
+      debug: { authnRequestId: authn, ...risk, ...(anomalous ? { logOnlySecurityData: LOG_ONLY_ANOMALOUS } : {}) },
+    }),
+    false,
+  );
+  at += rng.int(1, 4) * SECOND;
+  sim.sso(session, at, sim.org.dashboard);
+  at += rng.int(20, 60) * SECOND;
+  sim.sso(session, at, rng.pick(session.user.apps));
+  return at;
 }
 
 /** Push bombing from the attacker's browser, ending with the victim giving in. */

@@ -764,6 +764,31 @@ export class OrgSim {
     return { t: at, events };
   }
 
+  /**
+   * A customer admin resets all of someone's factors from the Admin Console (what a help desk does
+   * when a caller says they lost their phone): `user.mfa.factor.reset_all` with the person as target.
+   * `events` are the Admin Console access and the reset; the reset is the last one.
+   */
+  adminResetFactors(admin: SimUser, subject: SimUser, t: number): { t: number; events: OktaEvent[] } {
+    const { session, t: t0 } = this.ensureSession(admin, t, 'laptop');
+    let at = t0 + this.rng.int(5, 40) * SECOND;
+    const events = [this.accessAdminApp(session, at)];
+    at += this.rng.int(20, 90) * SECOND;
+    events.push(
+      this.emit(
+        at,
+        requestSpec(session, this.req(`/api/v1/users/${subject.id}/lifecycle/reset_factors`), {
+          eventType: 'user.mfa.factor.reset_all',
+          legacyEventType: 'core.user.factor.reset_all',
+          displayMessage: 'Reset all factors for user',
+          target: subject.targets.self,
+        }),
+        false,
+      ),
+    );
+    return { t: at, events };
+  }
+
   // ---------------------------------------------------------------- system@okta.com
 
   /** A routine event of `system@okta.com`: JOB transaction with a real id, no client, no addresses. */

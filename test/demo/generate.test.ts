@@ -10,7 +10,7 @@ import {
   type GeneratedOrg,
   type OktaEvent,
 } from '../../lib/demo/generate';
-import { isPush, pushBombingSessions, supportResets, ungrantedImpersonations } from './oracles';
+import { isPush, pushBombingSessions, resetThenNewPlace, supportResets, ungrantedImpersonations } from './oracles';
 
 const START = new Date('2024-06-03T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -235,7 +235,7 @@ describe('generateOrgDay: shape of the day', () => {
 });
 
 describe('generateOrgDay: planted attacks', () => {
-  it('plants the three attacks and lists events that exist', () => {
+  it('plants the four attacks and lists events that exist', () => {
     expect(day.planted.map((p) => p.kind).sort()).toEqual([...ATTACK_KINDS].sort());
     for (const p of day.planted) {
       expect(p.uuids.length).toBeGreaterThan(0);
@@ -309,17 +309,69 @@ describe('generateOrgDay: planted attacks', () => {
     expect([...pushBombingSessions(day.events)]).toEqual([`${p.sessionId}|${last.actor.id}`]);
   });
 
+  it('MFA-reset takeover: a help-desk reset, then a sign-in and enrolment as the user from a place they never used', () => {
+    const p = planted('mfa-reset-takeover');
+    const events = eventsOf(p.uuids);
+    const [reset, ...takeover] = events as [OktaEvent, ...OktaEvent[]];
+    // The reset: a customer admin in the Admin Console (not Okta support), the victim as target.
+    expect(reset.eventType).toBe('user.mfa.factor.reset_all');
+    expect(reset.legacyEventType).toBe('core.user.factor.reset_all');
+    expect(reset.actor.type).toBe('User');
+    expect(reset.actor.alternateId).toMatch(/@acme\.example$/);
+    expect(reset.actor.alternateId).not.toBe(p.target);
+    expect(reset.transaction?.id).not.toBe('unknown');
+    expect(reset.client?.userAgent?.rawUserAgent).toBeTruthy();
+    expect(reset.target?.find((t) => t.type === 'User')?.alternateId).toBe(p.target);
+    const admin = day.events.find((e) => e.eventType === 'user.session.access_admin_app' && e.actor.id === reset.actor.id && time(e) <= time(reset));
+    expect(admin, 'the admin opened the Admin Console first').toBeDefined();
+    // The takeover: one session as the victim, from one address, within 20 minutes of the reset.
+    const signIn = takeover.find((e) => e.eventType === 'user.session.start') as OktaEvent;
+    const enrol = takeover.find((e) => e.eventType === 'user.mfa.factor.activate') as OktaEvent;
+    expect(signIn.outcome?.result).toBe('SUCCESS');
+    expect(enrol.outcome?.result).toBe('SUCCESS');
+    expect(enrol.legacyEventType).toBe('core.user.factor.activate');
+    expect(enrol.target?.map((t) => t.type)).toEqual(['User', 'AuthenticatorEnrollment']);
+    for (const e of takeover) {
+      expect(e.actor.alternateId).toBe(p.actor);
+      expect(e.authenticationContext?.externalSessionId).toBe(p.sessionId);
+      expect(e.client?.ipAddress).toBe(signIn.client?.ipAddress);
+    }
+    expect(p.actor).toBe(p.target);
+    expect(time(takeover[0] as OktaEvent) - time(reset)).toBeGreaterThan(0);
+    expect(time(signIn) - time(reset)).toBeLessThanOrEqual(20 * MINUTE);
+    expect(time(enrol) - time(reset)).toBeLessThanOrEqual(20 * MINUTE);
+    // The victim's own day: a sign-in from their usual place earlier, none from the attacker's address or country.
+    const own = day.events.filter((e) => e.actor.alternateId === p.actor && !scripted.has(e.uuid));
+    const ownSignIns = own.filter((e) => e.eventType === 'user.session.start' && e.outcome?.result === 'SUCCESS');
+    expect(ownSignIns.some((e) => time(e) < time(reset) && time(reset) - time(e) <= 21 * HOUR)).toBe(true);
+    expect(own.some((e) => e.client?.ipAddress === signIn.client?.ipAddress)).toBe(false);
+    expect(own.some((e) => e.client?.geographicalContext?.country === signIn.client?.geographicalContext?.country)).toBe(false);
+    expect(signIn.securityContext?.asOrg).toBe('ovh sas');
+    // Found by the reference rule, for this victim only.
+    const found = [...resetThenNewPlace(day.events)];
+    expect(found).toContain(`${p.target}|${reset.uuid}|${signIn.client?.ipAddress}`);
+    expect(new Set(found.map((k) => k.split('|')[0]))).toEqual(new Set([p.target]));
+  });
+
   it('plants only the attacks asked for', () => {
     const none = generateOrgDay({ start: START, hours: 4, events: 2000, users: 30, attacks: false });
     expect(none.planted).toEqual([]);
     expect(pushBombingSessions(none.events).size).toBe(0);
     expect(ungrantedImpersonations(none.events)).toEqual([]);
     expect(supportResets(none.events)).toEqual([]);
+    expect(resetThenNewPlace(none.events).size).toBe(0);
 
     const one = generateOrgDay({ start: START, hours: 4, events: 2000, users: 30, attacks: ['mfa-push-bombing'] });
     expect(one.planted.map((p) => p.kind)).toEqual(['mfa-push-bombing']);
     expect(pushBombingSessions(one.events).size).toBe(1);
     expect(ungrantedImpersonations(one.events)).toEqual([]);
+    expect(resetThenNewPlace(one.events).size).toBe(0);
+
+    const takeover = generateOrgDay({ start: START, hours: 4, events: 2000, users: 30, attacks: ['mfa-reset-takeover'] });
+    expect(takeover.planted.map((p) => p.kind)).toEqual(['mfa-reset-takeover']);
+    expect(new Set([...resetThenNewPlace(takeover.events)].map((k) => k.split('|')[0]))).toEqual(new Set([takeover.planted[0]?.target]));
+    expect(pushBombingSessions(takeover.events).size).toBe(0);
+    expect(supportResets(takeover.events)).toEqual([]);
   });
 
   it('keeps the attacks detectable, and only them, for other seeds and a short period', () => {
@@ -331,6 +383,10 @@ describe('generateOrgDay: planted attacks', () => {
       expect([...pushBombingSessions(g.events)].map((k) => k.split('|')[0])).toEqual([bombing?.sessionId]);
       expect(ungrantedImpersonations(g.events).map((e) => e.uuid)).toEqual([g.planted.find((p) => p.kind === 'support-impersonation')?.uuids[0]]);
       expect(supportResets(g.events).map((e) => e.uuid)).toEqual(g.planted.find((p) => p.kind === 'support-password-reset')?.uuids);
+      const takeover = g.planted.find((p) => p.kind === 'mfa-reset-takeover');
+      const found = [...resetThenNewPlace(g.events)];
+      expect(found).toContain(`${takeover?.target}|${takeover?.uuids[0]}|${g.events.find((e) => e.uuid === takeover?.uuids[1])?.client?.ipAddress}`);
+      expect(new Set(found.map((k) => k.split('|')[0]))).toEqual(new Set([takeover?.target]));
     }
   });
 });
@@ -386,6 +442,28 @@ describe('generateOrgDay: near misses', () => {
       expect(session).toBe(n.sessionId);
       expect([...pushBombingSessions(day.events)].some((k) => k.startsWith(`${session}|`)), kind).toBe(false);
     }
+  });
+
+  it('help-desk factor reset: the user signs in again and enrols from an address they used before the reset', () => {
+    const n = nearMiss('help-desk-factor-reset');
+    const [reset, ...after] = eventsOf(n.uuids) as [OktaEvent, ...OktaEvent[]];
+    expect(reset.eventType).toBe('user.mfa.factor.reset_all');
+    expect(reset.actor.type).toBe('User');
+    expect(reset.target?.find((t) => t.type === 'User')?.alternateId).toBe(n.target);
+    // The same help-desk admin as in the planted takeover: the reset alone tells nothing.
+    expect(reset.actor.id).toBe(eventsOf(planted('mfa-reset-takeover').uuids)[0]?.actor.id);
+    const signIn = after.find((e) => e.eventType === 'user.session.start' && e.outcome?.result === 'SUCCESS') as OktaEvent;
+    const enrol = after.find((e) => e.eventType === 'user.mfa.factor.activate') as OktaEvent;
+    expect(enrol.actor.alternateId).toBe(n.actor);
+    expect(time(enrol) - time(reset)).toBeLessThan(HOUR);
+    expect(time(signIn) - time(reset)).toBeLessThan(HOUR);
+    for (const e of after) expect(e.authenticationContext?.externalSessionId).toBe(n.sessionId);
+    const earlier = day.events.filter(
+      (e) => e.actor.alternateId === n.actor && e.eventType === 'user.session.start' && e.outcome?.result === 'SUCCESS' && time(e) < time(reset) && time(reset) - time(e) <= 21 * HOUR,
+    );
+    expect(earlier.map((e) => e.client?.ipAddress)).toContain(signIn.client?.ipAddress);
+    expect(earlier.map((e) => e.client?.ipAddress)).toContain(enrol.client?.ipAddress);
+    expect([...resetThenNewPlace(day.events)].filter((k) => k.startsWith(`${n.target}|`))).toEqual([]);
   });
 
   it('a mistyped password is a failed auth_via_mfa with factor PASSWORD_AS_FACTOR, not a push', () => {

@@ -1,6 +1,6 @@
 /**
  * Reference versions (plain TypeScript, no SQL) of the three seed detections, as the shared notes
- * define them. The demo tests use them to prove the generated day holds exactly the planted attacks
+ * define them, and of mfa-reset-then-new-place-sign-in (the rule in its SQL header). The demo tests use them to prove the generated day holds exactly the planted attacks
  * and that every near miss stays below the rules' thresholds.
  */
 
@@ -71,4 +71,38 @@ export function supportResets(events: readonly OktaEvent[]): OktaEvent[] {
       (e.client?.userAgent?.rawUserAgent ?? null) === null &&
       (e.client?.geographicalContext?.country ?? null) === null,
   );
+}
+
+const FACTOR_RESET_TYPES = new Set(['user.mfa.factor.reset_all', 'user.mfa.factor.deactivate', 'system.mfa.factor.deactivate']);
+
+/** A sign-in or factor enrolment from a new address after a factor reset, as `user|reset uuid|address`. */
+export type ResetFollowUp = `${string}|${string}|${string}`;
+
+/**
+ * MFA factors reset (the User target's, else the actor's), then within the hour a successful
+ * sign-in or factor enrolment by that user from an address they did not sign in from in the 21 hours
+ * before the reset. Each follow-up belongs to the user's latest reset before it. A reset the user
+ * made themselves counts only when they signed in at all in those 21 hours.
+ */
+export function resetThenNewPlace(events: readonly OktaEvent[]): Set<ResetFollowUp> {
+  const ok = events.filter((e) => e.outcome?.result === 'SUCCESS');
+  const isReset = (e: OktaEvent): boolean => FACTOR_RESET_TYPES.has(e.eventType);
+  const owner = (e: OktaEvent): string =>
+    (isReset(e) ? (e.target?.find((t) => t.type === 'User')?.alternateId ?? e.actor.alternateId) : e.actor.alternateId).toLowerCase();
+  const resets = ok.filter(isReset);
+  const signIns = ok.filter((e) => e.eventType === 'user.session.start');
+  const followUps = ok.filter((e) => e.eventType === 'user.session.start' || e.eventType === 'user.mfa.factor.activate');
+  const found = new Set<ResetFollowUp>();
+  for (const e of followUps) {
+    const user = owner(e);
+    const ip = e.client?.ipAddress;
+    if (!ip || ip === 'null') continue;
+    const reset = resets.filter((r) => owner(r) === user && time(r) < time(e)).sort((a, b) => time(b) - time(a))[0];
+    if (!reset || time(e) - time(reset) > HOUR) continue;
+    const known = signIns.filter((s) => owner(s) === user && time(s) < time(reset) && time(s) >= time(reset) - 21 * HOUR);
+    if (known.some((s) => s.client?.ipAddress === ip)) continue;
+    const bySomeoneElse = reset.actor.alternateId.toLowerCase() !== user;
+    if (bySomeoneElse || known.length > 0) found.add(`${user}|${reset.uuid}|${ip}`);
+  }
+  return found;
 }

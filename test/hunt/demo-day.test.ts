@@ -1,6 +1,6 @@
 /**
  * The scheduled detections on a simulated org's day (lib/demo/generate.ts: benign traffic, near
- * misses and the seed's three planted attacks), written by the project's writer and hunted as the
+ * misses and the seed's four planted attacks), written by the project's writer and hunted as the
  * deployment would have run them (the schedule replayed over the day): every planted attack is
  * found, and every finding belongs to a planted attack. The same lake gives the cost figures.
  */
@@ -19,6 +19,7 @@ const FOUND_BY: Record<string, string> = {
   'support-impersonation': 'okta-support-impersonation',
   'support-password-reset': 'okta-support-password-mfa-reset',
   'mfa-push-bombing': 'mfa-push-bombing',
+  'mfa-reset-takeover': 'mfa-reset-then-new-place-sign-in',
 };
 
 /** Values that identify a planted attack's events: uuids, people, sessions, addresses. */
@@ -60,7 +61,7 @@ describe('scheduled detections on a simulated day', () => {
     await lake?.close();
   });
 
-  it('plants the three attacks of the seed', () => {
+  it('plants the four attacks of the seed', () => {
     expect(org.planted.map((p) => p.kind).sort()).toEqual(Object.keys(FOUND_BY).sort());
   });
 
@@ -78,6 +79,21 @@ describe('scheduled detections on a simulated day', () => {
     const planted = identifiers(org.planted.flatMap((p) => p.uuids.map((u) => byUuid.get(u) as OktaEvent)));
     const unrelated = results.flatMap((r) => r.findings.filter((row) => !values(row).some((v) => planted.has(v))).map((row) => ({ id: r.id, row })));
     expect(unrelated).toEqual([]);
+  });
+
+  it('reports the MFA-reset takeover with the help-desk admin and the attacker\'s address, and not the help-desk near miss', () => {
+    const byUuid = new Map(org.events.map((e) => [e.uuid, e]));
+    const takeover = org.planted.find((p) => p.kind === 'mfa-reset-takeover');
+    const [reset, ...after] = (takeover?.uuids ?? []).map((u) => byUuid.get(u) as OktaEvent);
+    const attackerIp = after.find((e) => e.eventType === 'user.session.start')?.client?.ipAddress;
+    const nearMiss = org.nearMisses.find((n) => n.kind === 'help-desk-factor-reset');
+    const rows = results.find((r) => r.id === 'mfa-reset-then-new-place-sign-in')?.findings ?? [];
+    expect(rows).toContainEqual(
+      expect.objectContaining({ user_login: takeover?.target, reset_by: reset?.actor.alternateId, reset_type: 'user.mfa.factor.reset_all', src_ip: attackerIp, country: 'France' }),
+    );
+    expect(rows.find((r) => r.user_login === takeover?.target && r.src_ip === attackerIp)?.last_known_sign_in_at, 'the victim signed in earlier that day').not.toBeNull();
+    expect(nearMiss?.target).toBeDefined();
+    expect(rows.filter((r) => r.user_login === nearMiss?.target)).toEqual([]);
   });
 
   it('reads at most 3% of the day’s JSON bytes per run for every scheduled detection', () => {
