@@ -167,6 +167,7 @@ describe('okta-lake demo', () => {
       expect(io.out()).toMatch(/planted support-impersonation: found by .*okta-support-impersonation/);
       expect(io.out()).toMatch(/planted support-password-reset: found by .*okta-support-password-mfa-reset/);
       expect(io.out()).toMatch(/planted mfa-push-bombing: found by .*mfa-push-bombing/);
+      expect(io.out()).toMatch(/planted mfa-reset-takeover: found by .*mfa-reset-then-new-place-sign-in/);
       expect(io.out()).toContain('nothing else fired');
       expect(io.out()).toMatch(/events per hour/);
     } finally {
