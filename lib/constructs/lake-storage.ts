@@ -54,6 +54,24 @@ export function lakeLifecycleRule(retention: RetentionConfig): s3.LifecycleRule 
   };
 }
 
+/**
+ * What every bucket of the lake has, whatever it holds: public access blocked, owner-enforced
+ * objects, TLS 1.2+ only, versioning, kept when the stack is deleted. Callers add encryption, logging
+ * and lifecycle, and may override by spreading.
+ */
+const SECURE_BUCKET_DEFAULTS = {
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  versioned: true,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const satisfies s3.BucketProps;
+
+/** A bucket's encryption with the lake key: one data key per bucket, not one KMS request per object. */
+const kmsEncrypted = (key: kms.IKey) =>
+  ({ encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }) as const satisfies s3.BucketProps;
+
 export class LakeStorage extends Construct {
   /** Encrypts the lake, the Athena results, the watermark table and the credential secrets the stack creates. */
   readonly key: kms.Key;
@@ -71,14 +89,9 @@ export class LakeStorage extends Construct {
     });
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      ...SECURE_BUCKET_DEFAULTS,
       // S3 server access logging cannot deliver into a bucket encrypted with a KMS key.
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
@@ -90,16 +103,9 @@ export class LakeStorage extends Construct {
     });
     const lock = props.objectLock;
     this.bucket = new s3.Bucket(this, 'Data', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      // One data key per bucket instead of one KMS request per object: the lake writes many small objects.
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_BUCKET_DEFAULTS,
+      // The lake writes many small objects: the bucket key saves a KMS request per object.
+      ...kmsEncrypted(this.key),
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [lakeLifecycleRule(props.retention)],
@@ -112,15 +118,8 @@ export class LakeStorage extends Construct {
     });
 
     this.athenaResultsBucket = new s3.Bucket(this, 'AthenaResults', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_BUCKET_DEFAULTS,
+      ...kmsEncrypted(this.key),
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'athena-results/',
       lifecycleRules: [
