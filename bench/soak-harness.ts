@@ -24,6 +24,7 @@ import { ForeignLinkError, OktaRequestError } from '../lib/core/okta/errors';
 import { OktaLogClient, RETRY_CAUSES, type RetryCause } from '../lib/core/okta/client';
 import { SswsToken } from '../lib/core/okta/credentials';
 import { parseOrg } from '../lib/core/okta/org';
+import { seededRandom } from '../lib/core/fixtures';
 import { IngestError, type IngestOutcome } from '../lib/core/ingest/ingest';
 import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
 import { DEFAULT_SWEEP_OFFSETS_MS, ReconcileError } from '../lib/core/ingest/reconcile';
@@ -152,18 +153,6 @@ export interface SoakReport {
   readonly peakRssMb: number;
 }
 
-/** A small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -227,7 +216,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   };
 
   // The org's events; 1% of them late.
-  const rng = prng(seed);
+  const rng = seededRandom(seed);
   const start = Date.parse('2024-06-03T00:00:00.000Z');
   const served: MockEvent[] = [];
   const digests = new Map<string, string>();
@@ -245,7 +234,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   sampleRss();
 
   // Faults: drawn per call, and each kind forced once early.
-  const faultRng = prng(seed ^ 0x5eed);
+  const faultRng = seededRandom(seed ^ 0x5eed);
   const forceAt = (range: number): number => 1 + Math.floor(faultRng() * range);
   const forcedOkta = new Map<number, MockFaultKind | 'foreign'>();
   for (const [kind] of OKTA_FAULTS) {
@@ -312,7 +301,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     clock,
     requestTimeoutMs: o.requestTimeoutMs ?? 2_000,
     pageSize: o.pageSize ?? 1000,
-    random: prng(seed ^ 0x7a11),
+    random: seededRandom(seed ^ 0x7a11),
   });
   const writer = await DuckDbParquetWriter.open(o.tmpDir ? { tmpDir: o.tmpDir } : {});
   const index = await SinkLakeIndex.open({ sink: o.sink, ...(o.tmpDir ? { tmpDir: o.tmpDir } : {}) });
