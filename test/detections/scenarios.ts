@@ -4,6 +4,8 @@
  * runner pins `current_timestamp` to.
  */
 import type { FindingValue } from '../../lib/core/hunt';
+import { lateObjectName } from '../../lib/core/ingest/reconcile';
+import { pageObjectName } from '../../lib/core/layout';
 import {
   MINUTE,
   HOUR,
@@ -11,17 +13,34 @@ import {
   SYSTEM,
   oktaEvent,
   person,
+  shifted,
   target,
   userTarget,
   type EventInput,
   type OktaEventJson,
+  type PageWrite,
   type Person,
   type Place,
   type Target,
 } from './support';
 
-export interface Fired {
-  readonly events: readonly OktaEventJson[];
+/**
+ * What a scenario writes: `events` as one page (with the `name`, `ingestedAt` and `partitionAt` of
+ * `PageWrite`), then each of `laterPages` as another call of the writer, in order.
+ */
+export interface Written extends PageWrite {
+  /** Pages written after `events`, e.g. by a later run or sweep. @default none */
+  readonly laterPages?: readonly PageWrite[];
+}
+
+/** The writer calls of what a scenario writes: a list of events is one page. */
+export function writesOf(written: readonly OktaEventJson[] | Written): PageWrite[] {
+  if (!('events' in written)) return [{ events: written }];
+  const { laterPages = [], ...first } = written;
+  return [first, ...laterPages];
+}
+
+export interface Fired extends Written {
   /**
    * One object per expected finding: the values of the query's key columns (org excluded), and of
    * any other column worth checking.
@@ -38,7 +57,9 @@ export interface QueryScenarios {
   readonly what: string;
   readonly fires: (now: number) => Fired;
   readonly nearMissWhat: string;
-  readonly nearMiss: (now: number) => readonly OktaEventJson[];
+  readonly nearMiss: (now: number) => readonly OktaEventJson[] | Written;
+  /** Whether `expect` lists the findings in the order the query must return them. @default false (compared as a set) */
+  readonly ordered?: boolean;
   /**
    * Whether the firing scenario, moved so that its first event is just inside the lookback, must
    * still fire. False where the query reports a shorter window than it reads. @default true
@@ -678,6 +699,79 @@ export const SCENARIOS: readonly QueryScenarios[] = [
     },
     nearMissWhat: 'an event eight days old',
     nearMiss: (now) => [signIn(person('jane.doe'), now - 8 * 24 * HOUR, PLACES.sfHome())],
+  },
+  {
+    id: 'lake-duplicate-events',
+    ordered: true,
+    what:
+      'two runs read overlapping windows (two object names), then the sweep adds one of their events again; a row copied into the next hour partition with its ingested_at',
+    fires: (now) => {
+      const start = Math.floor((now - 3 * HOUR) / HOUR) * HOUR;
+      const [a, b, c, d] = [10, 20, 30, 65].map((m, i) => signIn(person(`dup${i + 1}.user`), start + m * MINUTE, PLACES.sfHome()));
+      const e = adminChange('zone.update', start + 40 * MINUTE, [target('NetworkZone', 'LegacyIpZone')]);
+      const firstRun = start + 62 * MINUTE;
+      const secondRun = start + 93 * MINUTE;
+      const sweep = start + 125 * MINUTE;
+      const firstPage = pageObjectName(iso(start), iso(start + HOUR), 0);
+      const partition = (ms: number): string => `dt=${iso(ms).slice(0, 10)}/hour=${iso(ms).slice(11, 13)}`;
+      const written = (ms: number): string => iso(ms).slice(0, 19).replace('T', ' ');
+      const sameTime = (x: OktaEventJson): Record<string, FindingValue> => ({ first_published: x.published, last_published: x.published, event_type: x.eventType });
+      const summary = (x: OktaEventJson, copies: number, from: number, to: number, partitions: number): string =>
+        `${copies} rows of one ${x.eventType} event, written ${written(from)} to ${written(to)}, in ${partitions} partition(s)`;
+      return {
+        events: [a, b, c, e],
+        name: firstPage,
+        ingestedAt: firstRun,
+        laterPages: [
+          { events: [b, c, d], name: pageObjectName(iso(start), iso(start + 90 * MINUTE), 0), ingestedAt: secondRun },
+          { events: [c], name: lateObjectName(iso(start), iso(start + HOUR), [c.uuid]), ingestedAt: sweep },
+          { events: [e], name: firstPage, ingestedAt: firstRun, partitionAt: start + HOUR },
+        ],
+        // Most recently written first.
+        expect: [
+          {
+            event_uuid: c.uuid,
+            copies: 3,
+            partitions: partition(start),
+            first_ingested_at: iso(firstRun),
+            last_ingested_at: iso(sweep),
+            ...sameTime(c),
+            summary: summary(c, 3, firstRun, sweep, 1),
+          },
+          {
+            event_uuid: b.uuid,
+            copies: 2,
+            partitions: partition(start),
+            first_ingested_at: iso(firstRun),
+            last_ingested_at: iso(secondRun),
+            ...sameTime(b),
+            summary: summary(b, 2, firstRun, secondRun, 1),
+          },
+          {
+            event_uuid: e.uuid,
+            copies: 2,
+            partitions: `${partition(start)}, ${partition(start + HOUR)}`,
+            first_ingested_at: iso(firstRun),
+            last_ingested_at: iso(firstRun),
+            ...sameTime(e),
+            summary: summary(e, 2, firstRun, firstRun, 2),
+          },
+        ],
+      };
+    },
+    nearMissWhat:
+      'a page written again under its own object name (a retry replaces it); an event and its twin with another uuid in two pages; a page holding one uuid twice (the writer keeps one)',
+    nearMiss: (now) => {
+      const start = Math.floor((now - 3 * HOUR) / HOUR) * HOUR;
+      const [f, g, h, i] = [10, 20, 30, 40].map((m, n) => signIn(person(`once${n + 1}.user`), start + m * MINUTE, PLACES.sfHome()));
+      const name = pageObjectName(iso(start), iso(start + HOUR), 0);
+      return {
+        events: [f, g],
+        name,
+        ingestedAt: start + 62 * MINUTE,
+        laterPages: [{ events: [f, g], name, ingestedAt: start + 63 * MINUTE }, { events: [h] }, { events: shifted([h], 0) }, { events: [i, i] }],
+      };
+    },
   },
   {
     id: 'user-timeline',

@@ -151,9 +151,46 @@ export function oktaEvent(input: EventInput): OktaEventJson {
   };
 }
 
-/** The same events moved by `deltaMs` in time (new uuids, so a moved copy is a distinct event). */
-export function shifted(events: readonly OktaEventJson[], deltaMs: number): OktaEventJson[] {
-  return events.map((e) => ({ ...e, uuid: randomUUID(), published: new Date(Date.parse(e.published) + deltaMs).toISOString() }));
+/**
+ * The same events moved by `deltaMs` in time, with new uuids, so a moved copy is a distinct event.
+ * A uuid is renamed through `renamed` (old to new): passing one map to several calls keeps events
+ * that share a uuid sharing their new one.
+ */
+export function shifted(events: readonly OktaEventJson[], deltaMs: number, renamed = new Map<string, string>()): OktaEventJson[] {
+  return events.map((e) => {
+    let uuid = renamed.get(e.uuid);
+    if (uuid === undefined) renamed.set(e.uuid, (uuid = randomUUID()));
+    return { ...e, uuid, published: new Date(Date.parse(e.published) + deltaMs).toISOString() };
+  });
+}
+
+/** One call of the writer: a page of events, as one ingestion run or sweep writes it. */
+export interface PageWrite {
+  readonly events: readonly OktaEventJson[];
+  /**
+   * The object name (ingestion derives it from the window and page, see `pageObjectName`): a write
+   * under a name already written in the same partition replaces that object.
+   * @default `page-<n>`, a new name for every write
+   */
+  readonly name?: string;
+  /** `ingested_at` of the rows, epoch ms. @default the time of the write */
+  readonly ingestedAt?: number;
+  /** Files the page in the partition of this instant (see `TestLake.add`). @default each event's own partition */
+  readonly partitionAt?: number;
+}
+
+/**
+ * The same writes moved by `deltaMs` (events, `ingestedAt` and `partitionAt`), with new uuids that
+ * stay shared across the writes: an event written twice is still written twice.
+ */
+export function shiftedWrites(writes: readonly PageWrite[], deltaMs: number): PageWrite[] {
+  const renamed = new Map<string, string>();
+  return writes.map((w) => ({
+    ...w,
+    events: shifted(w.events, deltaMs, renamed),
+    ...(w.ingestedAt === undefined ? {} : { ingestedAt: w.ingestedAt + deltaMs }),
+    ...(w.partitionAt === undefined ? {} : { partitionAt: w.partitionAt + deltaMs }),
+  }));
 }
 
 /**
@@ -162,6 +199,7 @@ export function shifted(events: readonly OktaEventJson[], deltaMs: number): Okta
  */
 export class TestLake {
   private pages = 0;
+  private moved = 0;
 
   private constructor(
     readonly dir: string,
@@ -178,23 +216,34 @@ export class TestLake {
    * that instant instead of its events' own: a file whose partition does not match its rows, to
    * prove a query's dt/hour condition skips the partition without reading it.
    */
-  async add(org: string, events: readonly OktaEventJson[], partitionAt?: number): Promise<void> {
+  add(org: string, events: readonly OktaEventJson[], partitionAt?: number): Promise<void> {
+    return this.write(org, { events, partitionAt });
+  }
+
+  /**
+   * Writes `page` as one call of the writer, which keeps the first event of each uuid of the page
+   * (a uuid is stored twice only by two writes under different object names, or in two partitions).
+   */
+  async write(org: string, page: PageWrite): Promise<void> {
+    const { events, partitionAt } = page;
     if (events.length === 0) return;
     const result = await this.writer.writePage({
       org,
       body: JSON.stringify(events),
       format: 'array',
-      name: `page-${++this.pages}`,
-      ingestedAt: new Date(),
+      name: page.name ?? `page-${++this.pages}`,
+      ingestedAt: page.ingestedAt === undefined ? new Date() : new Date(page.ingestedAt),
     });
-    if (result.eventsWritten !== events.length) {
-      throw new Error(`writer wrote ${result.eventsWritten} of ${events.length} events for ${org}`);
+    const distinct = new Set(events.map((e) => e.uuid)).size;
+    if (result.eventsWritten !== distinct || result.duplicatesDropped !== events.length - distinct) {
+      throw new Error(`writer wrote ${result.eventsWritten} of ${distinct} distinct events (dropped ${result.duplicatesDropped} repeats of ${events.length - distinct}) for ${org}`);
     }
-    for (const [i, object] of result.objects.entries()) {
+    for (const object of result.objects) {
       let key = object.key;
       if (partitionAt !== undefined) {
+        // A moved file gets a name of its own, so moving never replaces another file.
         const p = partitionOf(partitionAt);
-        key = key.replace(/\/dt=[^/]+\/hour=[^/]+\/(.*)\.parquet$/, `/dt=${p.dt}/hour=${p.hour}/$1-${i}.parquet`);
+        key = key.replace(/\/dt=[^/]+\/hour=[^/]+\/(.*)\.parquet$/, `/dt=${p.dt}/hour=${p.hour}/$1-moved${++this.moved}.parquet`);
       }
       const file = join(this.dir, key);
       mkdirSync(dirname(file), { recursive: true });
