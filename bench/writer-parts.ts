@@ -24,7 +24,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS, LOG_EVENT_COLUMNS } from '../lib/core/schema';
 import { openDuckDb, runOnThisThread } from '../lib/core/writer/duckdb';
 import { jsonTransformStructure } from '../lib/core/writer/parquet-writer';
-import { realisticPages } from './writer';
+import { cpuMs, median, realisticPages } from './writer';
 
 export const PART_NAMES = ['JSON.parse', 'read', 'type', 'encode typed', 'encode typed + raw'] as const;
 export type PartName = (typeof PART_NAMES)[number];
@@ -38,16 +38,7 @@ export interface PartTiming {
 
 export type WriterParts = Readonly<Record<PartName, PartTiming>>;
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const i = (s.length - 1) / 2;
-  return (s[Math.floor(i)] + s[Math.ceil(i)]) / 2;
-};
 const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-const cpuMs = (since: NodeJS.CpuUsage): number => {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-};
 
 async function run(connection: DuckDBConnection, sql: string): Promise<void> {
   const statement = await connection.prepare(sql);

@@ -61,8 +61,8 @@ export interface WriterBenchResult {
   };
 }
 
-const median = (xs: readonly number[]): number => quantile(xs, 0.5);
-function quantile(xs: readonly number[], q: number): number {
+export const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+export function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return Number.NaN;
   const i = (s.length - 1) * q;
@@ -70,7 +70,8 @@ function quantile(xs: readonly number[], q: number): number {
   return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo);
 }
 
-const cpuMs = (since: NodeJS.CpuUsage): number => {
+/** Process CPU milliseconds (user + system) since `since`. */
+export const cpuMs = (since: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 };
