@@ -3,19 +3,22 @@
  * expiring through DynamoDB TTL on `expiresAt` (N, epoch seconds).
  *
  * Item attributes:
- *   fingerprint (S), expiresAt (N, epoch seconds), claimedBy (S, the run id), detectionId (S),
- *   claimedAt (S, ISO-8601)
+ *   fingerprint (S), expiresAt (N, epoch seconds, TTL), suppressUntil (N, epoch seconds of event
+ *   time), claimedBy (S, the run id), detectionId (S), claimedAt (S, ISO-8601), claimedFor (S,
+ *   ISO-8601: the evaluated instant)
  *
  * A claim is one conditional PutItem per fingerprint, so two runs racing for a finding are arbitrated
  * by DynamoDB. TTL deletes expired items late (hours, not seconds), so the condition checks the expiry
- * itself: `attribute_not_exists(fingerprint) OR expiresAt <= :nowSeconds OR claimedBy = :runId`
- * (the last clause lets a retried invocation, same run id, claim again what it claimed before).
+ * itself. The rule is `claimable` (lib/core/detect/suppression.ts), written as a condition:
+ * `attribute_not_exists(fingerprint) OR expiresAt <= :nowSeconds OR suppressUntil <= :atSeconds OR
+ * claimedBy = :runId` (the last clause lets a retried invocation, same run id, claim again what it
+ * claimed before; `suppressUntil` compares event time, so a late re-evaluation repeats nothing).
  * A release is a DeleteItem conditional on `claimedBy = :runId`.
  */
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../core/errors';
 import { SuppressionStoreError } from '../core/detect/errors';
-import { claimExpiresAt } from '../core/detect/memory-suppression-store';
+import { claimTimes } from '../core/detect/suppression';
 import type { SuppressionClaim, SuppressionStore } from '../core/detect/ports';
 
 /** Name of the table's partition key (type S); the CDK table definition uses it too. */
@@ -34,6 +37,7 @@ const NAMES = {
   '#fp': SUPPRESSION_TABLE_KEY,
   '#exp': SUPPRESSION_TTL_ATTRIBUTE,
   '#by': 'claimedBy',
+  '#until': 'suppressUntil',
 } as const;
 
 function isConditionalCheckFailed(err: unknown): boolean {
@@ -86,8 +90,8 @@ export class DynamoDbSuppressionStore implements SuppressionStore {
     if (!(Number.isSafeInteger(claim.nowMs) && claim.nowMs > 0)) throw new ConfigError(`claim nowMs must be epoch milliseconds, got ${claim.nowMs}`);
     if (!(Number.isSafeInteger(claim.windowMs) && claim.windowMs > 0)) throw new ConfigError(`claim windowMs must be more than 0, got ${claim.windowMs}`);
     if (claim.runId.length === 0) throw new ConfigError('claim runId must not be empty');
-    const expiresAt = claimExpiresAt(claim.nowMs, claim.windowMs);
-    const nowSeconds = Math.floor(claim.nowMs / 1000);
+    if (claim.atMs !== undefined && !(Number.isSafeInteger(claim.atMs) && claim.atMs > 0)) throw new ConfigError(`claim atMs must be epoch milliseconds, got ${claim.atMs}`);
+    const { expiresAt, suppressUntil, nowSeconds, atSeconds } = claimTimes(claim);
     const won = new Array<boolean>(fingerprints.length).fill(false);
     try {
       await forEachLimited(fingerprints, this.concurrency, async (fp, i) => {
@@ -98,13 +102,15 @@ export class DynamoDbSuppressionStore implements SuppressionStore {
               Item: {
                 [SUPPRESSION_TABLE_KEY]: { S: fp },
                 [SUPPRESSION_TTL_ATTRIBUTE]: { N: String(expiresAt) },
+                suppressUntil: { N: String(suppressUntil) },
                 claimedBy: { S: claim.runId },
                 detectionId: { S: claim.detectionId },
                 claimedAt: { S: new Date(claim.nowMs).toISOString() },
+                claimedFor: { S: new Date(claim.atMs ?? claim.nowMs).toISOString() },
               },
-              ConditionExpression: 'attribute_not_exists(#fp) OR #exp <= :now OR #by = :runId',
+              ConditionExpression: 'attribute_not_exists(#fp) OR #exp <= :now OR #until <= :at OR #by = :runId',
               ExpressionAttributeNames: NAMES,
-              ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':runId': { S: claim.runId } },
+              ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':at': { N: String(atSeconds) }, ':runId': { S: claim.runId } },
             }),
           );
           won[i] = true;

@@ -7,6 +7,7 @@ import { ConfigError, OktaLakeError } from '../core/errors';
 import { OktaAuthError } from '../core/okta/errors';
 import { UsageError } from './args';
 import { demoCommand } from './demo-command';
+import { detectCommand } from './detect-command';
 import { huntCommand } from './hunt-command';
 import { importCommand } from './import-command';
 import { ingestCommand } from './ingest-command';
@@ -22,6 +23,7 @@ Commands:
   ingest      read an Okta org's System Log into a lake (a folder or S3), resumably
   reconcile   re-read closed windows and add the events Okta recorded late
   import      write exported events (JSON array or JSON lines) into a lake
+  detect      run every scheduled detection on a local lake as the deployment does, printing what is new
   hunt        run the athena-queries/ detections and hunts on a local lake with DuckDB
   mock-okta   serve events with Okta's /api/v1/logs semantics on loopback (for tests and demos)
   demo        simulate an org's day, serve it, ingest it into ./demo-lake and hunt in it
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   ingest: (argv, io) => ingestCommand(argv, io),
   import: (argv, io) => importCommand(argv, io),
   hunt: (argv, io) => huntCommand(argv, io),
+  detect: (argv, io) => detectCommand(argv, io),
   'mock-okta': (argv, io) => mockOktaCommand(argv, io),
   reconcile: (argv, io) => reconcileCommand(argv, io),
   demo: (argv, io) => demoCommand(argv, io),

@@ -107,6 +107,22 @@ export interface DetectionsConfig {
    */
   readonly maxFindingsInMessage: number;
   /**
+   * Evaluations one run of a detection may make over all orgs (1..1000). A run after an outage
+   * evaluates every step the outage held, oldest first; what does not fit resumes on the next run.
+   * @default 24
+   */
+  readonly maxEvaluationsPerRun: number;
+  /**
+   * Where a detection's evaluation starts the first time it sees an org (first deployment, a new
+   * detection or org): this many hours before the org's watermark (0..2160). Events older than that
+   * (the rest of a longer ingestion backfill) are not evaluated by the schedule; each 24 hours costs
+   * 96 queries per 15-minute detection. Raise it to evaluate a whole backfill.
+   * @default 24
+   */
+  readonly initialBackfillHours: number;
+  /** Alarm when a detection's evaluation is more than this many minutes behind an org's watermark (15..10080). @default 180 */
+  readonly lagAlarmMinutes: number;
+  /**
    * E-mail addresses subscribed to the findings topic.
    * @default - the top-level `alertEmails`
    */
@@ -214,6 +230,9 @@ export const DETECTIONS_DEFAULTS = {
   enabled: true,
   suppressionWindowHours: 24,
   maxFindingsInMessage: 20,
+  maxEvaluationsPerRun: 24,
+  initialBackfillHours: 24,
+  lagAlarmMinutes: 180,
   minimumSeverity: 'info' as Severity,
 } as const;
 
@@ -464,12 +483,24 @@ function parseObjectLock(r: Reader, value: unknown): ObjectLockConfig | undefine
 function parseDetections(r: Reader, value: unknown, alertEmails: readonly string[]): DetectionsConfig {
   const d = DETECTIONS_DEFAULTS;
   if (value === undefined) return { ...d, emails: alertEmails };
-  const o = r.object('detections', value, ['enabled', 'suppressionWindowHours', 'maxFindingsInMessage', 'emails', 'minimumSeverity']);
+  const o = r.object('detections', value, [
+    'enabled',
+    'suppressionWindowHours',
+    'maxFindingsInMessage',
+    'maxEvaluationsPerRun',
+    'initialBackfillHours',
+    'lagAlarmMinutes',
+    'emails',
+    'minimumSeverity',
+  ]);
   if (o.enabled !== undefined && typeof o.enabled !== 'boolean') r.fail('detections.enabled', 'must be true or false', o.enabled);
   return {
     enabled: (o.enabled as boolean | undefined) ?? d.enabled,
     suppressionWindowHours: r.integer('detections.suppressionWindowHours', o.suppressionWindowHours, 1, MAX_SUPPRESSION_WINDOW_HOURS, d.suppressionWindowHours),
     maxFindingsInMessage: r.integer('detections.maxFindingsInMessage', o.maxFindingsInMessage, 1, MAX_FINDINGS_IN_MESSAGE_LIMIT, d.maxFindingsInMessage),
+    maxEvaluationsPerRun: r.integer('detections.maxEvaluationsPerRun', o.maxEvaluationsPerRun, 1, 1000, d.maxEvaluationsPerRun),
+    initialBackfillHours: r.integer('detections.initialBackfillHours', o.initialBackfillHours, 0, 90 * 24, d.initialBackfillHours),
+    lagAlarmMinutes: r.integer('detections.lagAlarmMinutes', o.lagAlarmMinutes, 15, 7 * 24 * 60, d.lagAlarmMinutes),
     emails: o.emails === undefined ? alertEmails : parseEmails(r, o.emails, 'detections.emails'),
     minimumSeverity: r.oneOf('detections.minimumSeverity', o.minimumSeverity, SEVERITIES, d.minimumSeverity),
   };

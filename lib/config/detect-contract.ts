@@ -20,6 +20,16 @@ export const DETECT_ENV = {
   topicArn: 'TOPIC_ARN',
   /** Default suppression window, in whole minutes. */
   suppressionWindowMinutes: 'SUPPRESSION_WINDOW_MINUTES',
+  /** The orgs evaluated, as a JSON array of host names (the Glue table's org projection). */
+  orgs: 'ORGS',
+  /** DynamoDB table of the ingestion watermarks (read only). */
+  watermarkTable: 'WATERMARK_TABLE',
+  /** DynamoDB table of the evaluation cursors and late-evidence logs. */
+  evaluationTable: 'EVALUATION_TABLE',
+  /** Evaluations one run may make, over all orgs (the rest resume on the next run). */
+  maxEvaluationsPerRun: 'MAX_EVALUATIONS_PER_RUN',
+  /** Where a new evaluation cursor starts: this many minutes before the org's watermark. */
+  initialBackfillMinutes: 'INITIAL_BACKFILL_MINUTES',
 } as const;
 
 const METRIC_NAMES = {
@@ -27,21 +37,28 @@ const METRIC_NAMES = {
   newFindings: 'DetectionNewFindings',
   failed: 'DetectionFailed',
   dataScannedBytes: 'DetectionDataScannedBytes',
+  evaluations: 'DetectionEvaluations',
+  lagSeconds: 'DetectionLagSeconds',
+  lateRangesPending: 'DetectionLateRangesPending',
 } as const;
 
 /**
  * CloudWatch metrics of the detection runner (Powertools Metrics, embedded metric format). Every run
- * writes two EMF records:
+ * writes two EMF records, and one more per org:
  * - over all detections (dimension `service` only): all four metrics, with the detection id as
  *   metadata (`detectionMetadata`), a log field that is not a dimension: Logs Insights can group
  *   new findings and bytes scanned by detection without CloudWatch billing a metric per detection;
  * - per detection (dimensions `service` and `DetectionId`): only `failed` and `findings`, what an
  *   operator needs per detection (which one fails, which one fires). Not written when the payload
- *   has no usable detection id.
+ *   has no usable detection id;
+ * - per org (dimensions `service` and `Org`): `lagSeconds` (the org's watermark minus this
+ *   detection's cursor: how far evaluation is behind what the lake holds; its Maximum over the
+ *   detections is the org's detection lag) and `lateRangesPending` (late-evidence ranges this
+ *   detection has not re-evaluated yet).
  *
  * Cost: each distinct (name, dimensions) pair is one custom metric, ~$0.30 per metric-month. For N
- * scheduled detections that is 4 + 2 × N metrics (20 detections: 44, ~$13.20 a month), where one
- * dimension set per detection for all four would be 4 × (N + 1) (20 detections: 84, ~$25).
+ * scheduled detections and M orgs that is 5 + 2 × N + 2 × M metrics (20 detections, 1 org: 47,
+ * ~$14.10 a month), where one dimension set per detection for all of them would be 5 × (N + 1).
  */
 export const DETECT_METRICS = {
   namespace: 'OktaLake',
@@ -58,10 +75,15 @@ export const DETECT_METRICS = {
   names: METRIC_NAMES,
   /** The metrics also published per detection; the others only over all detections. */
   perDetection: [METRIC_NAMES.failed, METRIC_NAMES.findings],
+  /** The dimension of the per-org metrics (`perOrg`). */
+  orgDimension: 'Org',
+  /** The metrics published per org (Maximum is the statistic that means something). */
+  perOrg: [METRIC_NAMES.lagSeconds, METRIC_NAMES.lateRangesPending],
 } as const;
 
 /** SNS message attributes the runner sets on every findings message (for subscription filter policies). */
 export const FINDING_ATTRIBUTES = {
   severity: 'severity',
   detectionId: 'detection_id',
+  org: 'org',
 } as const;

@@ -17,6 +17,8 @@ export const INGEST_ENV = {
   prefix: 'OKTA_LAKE_PREFIX',
   /** The watermark table name. */
   table: 'OKTA_LAKE_TABLE',
+  /** The detection state table, where the sweep records late evidence for the detections. */
+  evaluationTable: 'OKTA_LAKE_EVALUATION_TABLE',
   /** ARN of the KMS key that encrypts the lake (objects are written with SSE-KMS under it). */
   kmsKeyArn: 'OKTA_LAKE_KMS_KEY_ARN',
   /** Settle lag in milliseconds. */

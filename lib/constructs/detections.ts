@@ -116,6 +116,18 @@ export interface DetectionsProps {
   readonly suppressionWindowHours?: number;
   /** Findings listed in one e-mail. @default 20 */
   readonly maxFindingsInMessage?: number;
+  /** The orgs evaluated (their host names, as in the lake's `org` partitions). */
+  readonly orgs: readonly string[];
+  /** The ingestion watermarks: a detection never evaluates past an org's watermark. */
+  readonly watermarkTable: dynamodb.ITable;
+  /** The detection state table: evaluation cursors and late-evidence logs. */
+  readonly evaluationTable: dynamodb.ITable;
+  /** Evaluations per run of a detection, over all orgs. @default 24 */
+  readonly maxEvaluationsPerRun?: number;
+  /** Where a new evaluation cursor starts, in hours before the org's watermark. @default 24 */
+  readonly initialBackfillHours?: number;
+  /** Alarm when a detection is this many minutes behind an org's watermark. @default 180 */
+  readonly lagAlarmMinutes?: number;
   /** @default 'arm64' */
   readonly architecture?: LambdaArchitectureName;
   /** Retention of the runner's log group, in days (a value CloudWatch Logs accepts). @default 365 */
@@ -188,6 +200,8 @@ export class DetectionRunner extends Construct {
   readonly deadLettersAlarm: cloudwatch.Alarm;
   /** Fires when the function ran not once in twice the longest schedule period (schedules off or undeliverable). */
   readonly notRunningAlarm?: cloudwatch.Alarm;
+  /** One per org: the detections' evaluation is behind what the lake holds. */
+  readonly lagAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: DetectionRunnerProps) {
     super(scope, id);
@@ -295,6 +309,11 @@ export class DetectionRunner extends Construct {
         [DETECT_ENV.suppressionTable]: this.table.tableName,
         [DETECT_ENV.topicArn]: this.topic.topicArn,
         [DETECT_ENV.suppressionWindowMinutes]: String(suppressionWindowHours * 60),
+        [DETECT_ENV.orgs]: JSON.stringify(props.orgs),
+        [DETECT_ENV.watermarkTable]: props.watermarkTable.tableName,
+        [DETECT_ENV.evaluationTable]: props.evaluationTable.tableName,
+        [DETECT_ENV.maxEvaluationsPerRun]: String(props.maxEvaluationsPerRun ?? 24),
+        [DETECT_ENV.initialBackfillMinutes]: String((props.initialBackfillHours ?? 24) * 60),
         POWERTOOLS_SERVICE_NAME: DETECT_METRICS.service,
         POWERTOOLS_METRICS_NAMESPACE: DETECT_METRICS.namespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -394,7 +413,38 @@ export class DetectionRunner extends Construct {
       });
     }
 
-    if (props.dashboard) this.addWidgets(props.dashboard, scheduled);
+    const lagMinutes = props.lagAlarmMinutes ?? 180;
+    const lagAlarms = new Map<string, cloudwatch.Alarm>();
+    props.orgs.forEach((org, i) => {
+      lagAlarms.set(
+        org,
+        this.alarm(props.alarmTopic, `LagAlarm${i}`, {
+          alarmDescription:
+            `okta-lake: the detections of ${org} are more than ${lagMinutes} minutes behind what the lake holds (an evaluation backlog: ` +
+            'the runner failing, throttled or out of time, or a large backfill). The runner logs say which detection; late evidence waits too (DetectionLateRangesPending).',
+          metric: this.lagMetric(org, Duration.minutes(15)),
+          threshold: lagMinutes * 60,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    });
+    this.lagAlarms = lagAlarms;
+
+    if (props.dashboard) this.addWidgets(props.dashboard, scheduled, props.orgs);
+  }
+
+  /** The detection lag of an org: the largest watermark-minus-cursor any detection reported (seconds). */
+  lagMetric(org: string, period: Duration, metricName: string = DETECT_METRICS.names.lagSeconds, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: DETECT_METRICS.namespace,
+      metricName,
+      dimensionsMap: { service: DETECT_METRICS.service, [DETECT_METRICS.orgDimension]: org },
+      statistic: 'Maximum',
+      period,
+      ...(label !== undefined ? { label } : {}),
+    });
   }
 
   private alarm(topic: sns.ITopic, id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
@@ -405,7 +455,7 @@ export class DetectionRunner extends Construct {
     return alarm;
   }
 
-  private addWidgets(dashboard: cloudwatch.Dashboard, scheduled: readonly QueryDefinition[]): void {
+  private addWidgets(dashboard: cloudwatch.Dashboard, scheduled: readonly QueryDefinition[], orgs: readonly string[]): void {
     const { names, namespace, service, detectionDimension, detectionMetadata } = DETECT_METRICS;
     // Only the metrics in DETECT_METRICS.perDetection exist per detection (the others would cost
     // ~$0.30 a month each per detection); new findings and bytes scanned are graphed over all
@@ -424,8 +474,16 @@ export class DetectionRunner extends Construct {
       );
     const allDetections = (name: string, label: string): cloudwatch.Metric =>
       new cloudwatch.Metric({ namespace, metricName: name, dimensionsMap: { service }, statistic: 'Sum', period: Duration.hours(1), label });
-    const alarms = [this.failedRunsAlarm, this.errorsAlarm, this.deadLettersAlarm, ...(this.notRunningAlarm ? [this.notRunningAlarm] : [])];
+    const alarms = [this.failedRunsAlarm, this.errorsAlarm, this.deadLettersAlarm, ...(this.notRunningAlarm ? [this.notRunningAlarm] : []), ...this.lagAlarms.values()];
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Detection alarms', width: 24, alarms }));
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Detection lag (watermark minus the oldest cursor), seconds, per org', left: orgs.map((o) => this.lagMetric(o, Duration.minutes(15), DETECT_METRICS.names.lagSeconds, o)), width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Late-evidence ranges waiting for re-evaluation, per org',
+        left: orgs.map((o) => this.lagMetric(o, Duration.minutes(15), DETECT_METRICS.names.lateRangesPending, o)),
+        width: 12,
+      }),
+    );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Failed detection runs, per detection', left: perDetection(names.failed, 'Sum'), width: 12 }),
       new cloudwatch.GraphWidget({ title: 'Findings (new and suppressed), per detection', left: perDetection(names.findings, 'Sum'), width: 12 }),
@@ -513,6 +571,18 @@ export class DetectionRunner extends Construct {
         // A claim is one conditional PutItem; a release one conditional DeleteItem.
         actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [this.table.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadWatermarks',
+        // Where each org's ingestion stands: a detection never evaluates past it.
+        actions: ['dynamodb:GetItem'],
+        resources: [props.watermarkTable.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'EvaluationState',
+        // Cursors: a consistent read, then a conditional put; late-evidence logs: read.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [props.evaluationTable.tableArn],
       }),
       new iam.PolicyStatement({
         sid: 'PublishFindings',

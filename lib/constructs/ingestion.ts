@@ -24,6 +24,7 @@ import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
 import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
+import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
 import { createScheduleDelivery } from './schedule-delivery';
 
 /** The repository root (where package-lock.json is), found from this file. */
@@ -106,6 +107,11 @@ interface OrgSecret {
 
 export class Ingestion extends Construct {
   readonly table: dynamodb.Table;
+  /**
+   * The detection state: evaluation cursors (written by the detection runner) and late-evidence
+   * logs (written here, by the sweep). Losing it costs a re-evaluation of the initial backfill.
+   */
+  readonly evaluationTable: dynamodb.Table;
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -130,6 +136,15 @@ export class Ingestion extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.key,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.evaluationTable = new dynamodb.Table(this, 'DetectionState', {
+      partitionKey: { name: EVALUATION_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     const secrets = props.orgs.map((org, i) => this.orgSecret(org, i, props.key));

@@ -69,6 +69,9 @@ export class OktaLakeStack extends Stack {
       dashboard: this.operations.dashboard,
       architecture: config.lambdaArchitecture,
       logRetentionDays: config.logRetentionDays,
+      orgs: hosts,
+      watermarkTable: this.ingestion.table,
+      evaluationTable: this.ingestion.evaluationTable,
       ...config.detections,
     });
 

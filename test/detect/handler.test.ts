@@ -15,6 +15,9 @@ import { AthenaQueryRunner } from '../../lib/adapters/athena-query-runner';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { DetectionInputError, DetectionQueryError, DetectionTimeoutError } from '../../lib/core/detect/errors';
 import { MemorySuppressionStore } from '../../lib/core/detect/memory-suppression-store';
+import { MemoryCursorStore } from '../../lib/core/detect/memory-cursor-store';
+import { querySha256 } from '../../lib/core/detect/input';
+import { MemoryLateEvidenceLog } from '../../lib/core/late-evidence';
 import { ConfigError } from '../../lib/core/errors';
 import type { Context } from 'aws-lambda';
 import { DETECT_METRICS } from '../../lib/config/detect-contract';
@@ -38,8 +41,14 @@ const config: DetectConfig = {
   suppressionTable: 'okta-lake-suppression',
   topicArn: TOPIC_ARN,
   suppressionWindowMs: 24 * 3_600_000,
+  orgs: ['acme.okta.com'],
+  watermarkTable: 'okta-lake-watermarks',
+  evaluationTable: 'okta-lake-evaluation',
+  maxEvaluationsPerRun: 24,
+  initialBackfillMs: 15 * 60_000,
   region: 'eu-west-1',
 };
+const NAMED_SQL = 'SELECT token_id FROM okta_system_log WHERE published <= current_timestamp';
 
 const payload = {
   detectionId: 'api-token-created',
@@ -49,6 +58,9 @@ const payload = {
   findingKey: ['token_id'],
   runbook: 'Ask the actor.',
   description: 'A new API token can act as its creator.',
+  lookbackMs: 3_600_000,
+  scheduleMs: 15 * 60_000,
+  sqlSha256: querySha256(NAMED_SQL),
 };
 
 interface Emf {
@@ -65,6 +77,10 @@ function makeHandler(): DetectHandler {
     runner: new AthenaQueryRunner({ client: new AthenaClient({}) }),
     suppression: new MemorySuppressionStore(),
     notifier: new SnsNotifier({ client: new SNSClient({}), topicArn: TOPIC_ARN }),
+    cursors: new MemoryCursorStore(),
+    lateEvidence: new MemoryLateEvidenceLog(),
+    // The org's watermark is where the clock stands: each run makes one evaluation, at the watermark.
+    watermarks: { watermark: async () => clock.now() },
     logger: new Logger({ serviceName: DETECT_METRICS.service, logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service }),
     clock,
@@ -77,7 +93,7 @@ function context(remainingMs = 300_000): DetectContext {
 }
 
 function mockQuery(state: 'SUCCEEDED' | 'FAILED' | 'RUNNING', rows: string[][] = []): void {
-  athena.on(GetNamedQueryCommand).resolves({ NamedQuery: { Name: 'api-token-created', Database: 'okta_lake', QueryString: 'SELECT token_id FROM t' } });
+  athena.on(GetNamedQueryCommand).resolves({ NamedQuery: { Name: 'api-token-created', Database: 'okta_lake', QueryString: NAMED_SQL } });
   athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'exec-9' });
   athena.on(GetQueryExecutionCommand).resolves(execution(state, { scanned: 2048, ...(state === 'FAILED' ? { errorMessage: 'HIVE_CURSOR_ERROR: boom' } : {}) }));
   athena.on(GetQueryResultsCommand).callsFake(athenaResults(['token_id'], rows, 1000).respond);
@@ -131,6 +147,20 @@ function perDetectionRecord(values: Record<string, number>, detectionId: string)
   };
 }
 
+function perOrgRecord(values: Record<string, number>, org: string, detectionId: string): unknown {
+  return {
+    _aws: {
+      CloudWatchMetrics: [
+        { Namespace: 'OktaLake', Dimensions: [['service', 'Org']], Metrics: [{ Name: 'DetectionLagSeconds', Unit: 'Seconds' }, { Name: 'DetectionLateRangesPending', Unit: 'Count' }] },
+      ],
+    },
+    service: 'okta-lake-detect',
+    Org: org,
+    detection_id: detectionId,
+    ...values,
+  };
+}
+
 /** Every (metric name, dimension names and values) the records define: what CloudWatch bills as custom metrics. */
 function series(records: readonly Emf[]): Set<string> {
   const out = new Set<string>();
@@ -156,11 +186,12 @@ describe('detect handler', () => {
     expect(result).toMatchObject({ detectionId: 'api-token-created', findings: 2, newFindings: 2, published: true });
     expect(emitted.map(withoutTimestamp)).toEqual([
       allDetectionsRecord(
-        { DetectionFindings: 2, DetectionNewFindings: 2, DetectionDataScannedBytes: 2048, DetectionFailed: 0 },
-        { DetectionFindings: 'Count', DetectionNewFindings: 'Count', DetectionDataScannedBytes: 'Bytes', DetectionFailed: 'Count' },
+        { DetectionFindings: 2, DetectionNewFindings: 2, DetectionDataScannedBytes: 2048, DetectionEvaluations: 1, DetectionFailed: 0 },
+        { DetectionFindings: 'Count', DetectionNewFindings: 'Count', DetectionDataScannedBytes: 'Bytes', DetectionEvaluations: 'Count', DetectionFailed: 'Count' },
         'api-token-created',
       ),
       perDetectionRecord({ DetectionFindings: 2, DetectionFailed: 0 }, 'api-token-created'),
+      perOrgRecord({ DetectionLagSeconds: 0, DetectionLateRangesPending: 0 }, 'acme.okta.com', 'api-token-created'),
     ]);
     expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('eu-west-1.console.aws.amazon.com');
   });
@@ -213,7 +244,7 @@ describe('detect handler', () => {
     expect(athena.calls()).toHaveLength(0);
   });
 
-  it('defines 4 + 2 × N custom metrics for N detections, a failed run adding none', async () => {
+  it('defines 5 + 2 × N + 2 × M custom metrics for N detections and M orgs, a failed run adding none', async () => {
     // Prepare: three detections that succeed, then one of them failing.
     const ids = ['api-token-created', 'mfa-factor-reset', 'admin-role-granted'];
     const runs: [string, 'SUCCEEDED' | 'FAILED'][] = [...ids.map((id): [string, 'SUCCEEDED'] => [id, 'SUCCEEDED']), ['mfa-factor-reset', 'FAILED']];
@@ -225,16 +256,19 @@ describe('detect handler', () => {
       sns.on(PublishCommand).resolves({ MessageId: 'm' });
       await handler({ ...payload, detectionId }, context()).catch((e: unknown) => e);
     }
-    // Assess: the four over all detections, and DetectionFailed and DetectionFindings per detection.
+    // Assess: the five over all detections, DetectionFailed and DetectionFindings per detection,
+    // and the lag and late ranges per org.
     const all = 'service=okta-lake-detect';
     expect(series(emitted)).toEqual(
       new Set([
-        ...['DetectionFindings', 'DetectionNewFindings', 'DetectionDataScannedBytes', 'DetectionFailed'].map((m) => `${m} ${all}`),
+        ...['DetectionFindings', 'DetectionNewFindings', 'DetectionDataScannedBytes', 'DetectionEvaluations', 'DetectionFailed'].map((m) => `${m} ${all}`),
         ...ids.flatMap((id) => [`DetectionFailed ${all},DetectionId=${id}`, `DetectionFindings ${all},DetectionId=${id}`]),
+        `DetectionLagSeconds ${all},Org=acme.okta.com`,
+        `DetectionLateRangesPending ${all},Org=acme.okta.com`,
       ]),
     );
-    expect(series(emitted).size).toBe(4 + 2 * ids.length);
-    expect(emitted.map((e) => e.DetectionFailed)).toEqual([0, 0, 0, 0, 0, 0, 1, 1]);
+    expect(series(emitted).size).toBe(5 + 2 * ids.length + 2 * config.orgs.length);
+    expect(emitted.filter((e) => e.DetectionFailed !== undefined).map((e) => e.DetectionFailed)).toEqual([0, 0, 0, 0, 0, 0, 1, 1]);
     // Per-detection new findings and bytes scanned stay readable in the log, by detection id.
     const logged = emitted.filter((e) => e.DetectionNewFindings !== undefined).map((e) => [e.detection_id, e.DetectionNewFindings, e.DetectionDataScannedBytes]);
     expect(logged).toEqual(ids.map((id) => [id, 1, 2048]));
@@ -269,6 +303,10 @@ describe('readDetectConfig', () => {
     SUPPRESSION_TABLE: 'okta-lake-suppression',
     TOPIC_ARN,
     AWS_REGION: 'eu-west-1',
+    ORGS: '["acme.okta.com"]',
+    WATERMARK_TABLE: 'okta-lake-watermarks',
+    EVALUATION_TABLE: 'okta-lake-evaluation',
+    INITIAL_BACKFILL_MINUTES: '15',
   };
 
   it('reads the environment, with a one-day suppression window by default', () => {
@@ -283,6 +321,11 @@ describe('readDetectConfig', () => {
     [{ ...env, SUPPRESSION_TABLE: 'x' }, /SUPPRESSION_TABLE/],
     [{ ...env, SUPPRESSION_WINDOW_MINUTES: '0' }, /SUPPRESSION_WINDOW_MINUTES must be a whole number from 1 to 525600, got "0"/],
     [{ ...env, SUPPRESSION_WINDOW_MINUTES: '1.5' }, /SUPPRESSION_WINDOW_MINUTES/],
+    [{ ...env, ORGS: '[]' }, /ORGS must be a JSON array of distinct org host names/],
+    [{ ...env, ORGS: '["Acme.okta.com"]' }, /ORGS: org label "Acme.okta.com" is not allowed/],
+    [{ ...env, ORGS: '["a.okta.com", "a.okta.com"]' }, /ORGS must be a JSON array of distinct/],
+    [{ ...env, WATERMARK_TABLE: undefined }, /WATERMARK_TABLE is missing/],
+    [{ ...env, MAX_EVALUATIONS_PER_RUN: '0' }, /MAX_EVALUATIONS_PER_RUN must be a whole number from 1 to 1000/],
   ])('refuses a bad environment %#', (bad, message) => {
     // Act / Assess
     expect(() => readDetectConfig(bad)).toThrow(message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DetectionInputError } from '../../lib/core/detect/errors';
-import { detectionPayload, parseDetectionInput, type DetectionPayload } from '../../lib/core/detect/input';
+import { detectionPayload, parseDetectionInput, querySha256, type DetectionPayload } from '../../lib/core/detect/input';
 import { ConfigError } from '../../lib/core/errors';
 import { parseQuery } from '../../lib/core/queries';
 
@@ -14,6 +14,9 @@ const payload: DetectionPayload = {
   findingKey: ['actor_id', 'session_id'],
   runbook: 'Call the user.',
   description: 'Many pushes.',
+  lookbackMs: HOUR,
+  scheduleMs: 15 * 60_000,
+  sqlSha256: 'a'.repeat(64),
 };
 
 const SQL = `-- id: mfa-push-bombing
@@ -59,6 +62,10 @@ describe('parseDetectionInput', () => {
     [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, namedQueryId: 'a b' }, /"namedQueryId" must be an Athena named query id/],
     [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, title: ' ' }, /"title" must be a non-empty string/],
     [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, maxFindingsInMessage: 0 }, /"maxFindingsInMessage" must be a whole number from 1 to 200/],
+    [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, sqlSha256: undefined }, /"sqlSha256" must be the SHA-256 of the deployed query text/],
+    [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, sqlSha256: 'ABC' }, /"sqlSha256" must be the SHA-256/],
+    [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, scheduleMs: 2 * HOUR }, /"scheduleMs" must not be longer than lookbackMs/],
+    [{ ...payload, consoleRegion: 'us-east-1', suppressionWindowMs: HOUR, scheduleMs: undefined }, /"scheduleMs" is missing/],
   ])('refuses payload %# with a specific message', (value, message) => {
     // Act / Assess
     expect(() => parseDetectionInput(value)).toThrow(message);
@@ -88,8 +95,11 @@ describe('detectionPayload', () => {
       runbook: '1. Call the user. 2. Reset factors.',
       description: 'Many pushes denied in a short time.',
       lookbackMs: 2 * HOUR,
+      scheduleMs: 15 * 60_000,
+      sqlSha256: querySha256(SQL),
       consoleRegion: 'eu-west-1',
     });
+    expect(input).toMatchObject({ sqlSha256: querySha256(SQL), scheduleMs: 15 * 60_000, lookbackMs: 2 * HOUR });
     expect(input.suppressionWindowMs).toBe(2 * HOUR);
   });
 

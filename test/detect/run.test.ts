@@ -21,7 +21,9 @@ import {
   DetectionTimeoutError,
   FindingKeyColumnError,
 } from '../../lib/core/detect/errors';
-import { parseDetectionInput, type DetectionInput, type DetectionPayload } from '../../lib/core/detect/input';
+import { parseDetectionInput, querySha256, type DetectionInput, type DetectionPayload } from '../../lib/core/detect/input';
+import { MemoryCursorStore } from '../../lib/core/detect/memory-cursor-store';
+import { MemoryLateEvidenceLog } from '../../lib/core/late-evidence';
 import { runDetection, type DetectionDeps } from '../../lib/core/detect/run';
 import type { Reporter } from '../../lib/core/ports';
 import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
@@ -51,7 +53,10 @@ const HOUR = 3_600_000;
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:okta-lake-alerts';
 const NAMED_QUERY_ID = '0b5c7a52-3c1e-4b6e-9d0e-2f3b4a5c6d7e';
 const EXECUTION_ID = 'a1b2c3d4-0000-4000-8000-000000000001';
-const CONSOLE_SQL = '-- id: admin-role-granted\n-- edited in the console by an analyst\nSELECT actor_id, actor, role, client_ip FROM okta_logs';
+const CONSOLE_SQL = '-- id: admin-role-granted\nSELECT actor_id, actor, role, client_ip FROM okta_system_log WHERE published <= current_timestamp';
+const ORG = 'acme.okta.com';
+/** What runs in Athena: the console text pinned at the evaluated instant (the watermark, T0) and scoped to the org. */
+const RUN_SQL = "-- id: admin-role-granted\nSELECT actor_id, actor, role, client_ip FROM (SELECT * FROM okta_system_log WHERE org = 'acme.okta.com') okta_system_log WHERE published <= CAST('2024-05-01 12:00:00.000 UTC' AS TIMESTAMP WITH TIME ZONE)";
 const COLUMNS = ['actor_id', 'actor', 'role', 'client_ip'];
 
 let counter = 0;
@@ -68,6 +73,9 @@ function detectionInput(overrides: Partial<DetectionPayload> = {}): DetectionInp
     runbook: '1. Confirm the grant with the actor. 2. If unexpected, revoke the role and reset the actor.',
     suppressionWindowMs: 24 * HOUR,
     consoleRegion: 'eu-west-1',
+    sqlSha256: querySha256(CONSOLE_SQL),
+    scheduleMs: 15 * 60_000,
+    lookbackMs: HOUR,
     ...overrides,
   });
 }
@@ -92,7 +100,9 @@ function setup(startMs = T0): Setup {
   return {
     clock,
     reports,
-    deps: (overrides = {}) => ({
+    deps: (overrides = {}) => {
+      const watermarkMs = clock.now();
+      return {
       runner: new AthenaQueryRunner({ client: new AthenaClient({}) }),
       suppression: new DynamoDbSuppressionStore({ client: ddb, tableName }),
       notifier: new SnsNotifier({ client: new SNSClient({}), topicArn: TOPIC_ARN }),
@@ -102,8 +112,16 @@ function setup(startMs = T0): Setup {
       runId: `run-${clock.now()}-${Math.random()}`,
       clock,
       reporter,
+      // One org whose watermark is where the clock stood when the run was prepared, and a new
+      // cursor one schedule behind it: each run makes exactly one evaluation, at that instant.
+      orgs: [ORG],
+      watermarks: { watermark: async () => watermarkMs },
+      cursors: new MemoryCursorStore(),
+      lateEvidence: new MemoryLateEvidenceLog(),
+      initialBackfillMs: 15 * 60_000,
       ...overrides,
-    }),
+      };
+    },
   };
 }
 
@@ -146,7 +164,7 @@ describe('runDetection on Athena (mocked), DynamoDB (dynalite) and SNS (mocked)'
     // Assess
     expect(athena.commandCalls(GetNamedQueryCommand)[0].args[0].input).toEqual({ NamedQueryId: NAMED_QUERY_ID });
     expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({
-      QueryString: CONSOLE_SQL,
+      QueryString: RUN_SQL,
       WorkGroup: 'okta-lake',
       QueryExecutionContext: { Database: 'okta_lake' },
     });
@@ -154,10 +172,12 @@ describe('runDetection on Athena (mocked), DynamoDB (dynalite) and SNS (mocked)'
     expect(s.clock.sleeps).toEqual([500, 1000, 2000]);
     // 8 rows with the header at 3 per page: pages 0, 1, 2.
     expect(results.tokensSeen).toEqual([undefined, 'page-1', 'page-2']);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       detectionId: input.detectionId,
       executionId: EXECUTION_ID,
       queryName: 'okta-lake admin-role-granted',
+      outcome: 'caught-up',
+      evaluations: 1,
       rows: 7,
       findings: 7,
       newFindings: 7,
@@ -165,6 +185,7 @@ describe('runDetection on Athena (mocked), DynamoDB (dynalite) and SNS (mocked)'
       published: true,
       messageId: 'msg-1',
       dataScannedBytes: 1_234_567,
+      orgs: [{ org: ORG, watermark: new Date(T0).toISOString(), evaluatedThrough: new Date(T0).toISOString(), lagMs: 0, evaluations: 1 }],
     });
     const messages = published();
     expect(messages).toHaveLength(1);
@@ -173,6 +194,7 @@ describe('runDetection on Athena (mocked), DynamoDB (dynalite) and SNS (mocked)'
     expect(messages[0].MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'high' },
       detection_id: { DataType: 'String', StringValue: input.detectionId },
+      org: { DataType: 'String', StringValue: ORG },
     });
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
   });
@@ -453,8 +475,9 @@ describe('suppression across runs (dynalite)', () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     const deps = s.deps({ runId: 'request-1' });
     await runDetection(input, deps);
-    // Act
-    const retried = await runDetection(input, { ...deps, timeBudget: budgetOn(s.clock, 120_000, 10_000) });
+    // Act: the first attempt died after its claims and before its cursor write (a fresh cursor
+    // store stands for the cursor it never stored); Lambda retries it with the same request id.
+    const retried = await runDetection(input, { ...deps, cursors: new MemoryCursorStore(), timeBudget: budgetOn(s.clock, 120_000, 10_000) });
     const otherRun = await runDetection(input, s.deps({ runId: 'request-2' }));
     // Assess
     expect(retried).toMatchObject({ newFindings: 2, published: true });

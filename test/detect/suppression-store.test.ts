@@ -48,9 +48,11 @@ describe('DynamoDbSuppressionStore item', () => {
     expect(item).toEqual({
       fingerprint: { S: 'item-shape-fp' },
       [SUPPRESSION_TTL_ATTRIBUTE]: { N: String(Math.ceil((nowMs + 3_600_000) / 1000)) },
+      suppressUntil: { N: String(Math.ceil((nowMs + 3_600_000) / 1000)) },
       claimedBy: { S: 'run-a' },
       detectionId: { S: 'mfa-push-bombing' },
       claimedAt: { S: '2024-05-01T12:00:00.250Z' },
+      claimedFor: { S: '2024-05-01T12:00:00.250Z' },
     });
   });
 

@@ -28,7 +28,7 @@ describe('parseConfig', () => {
       watermarkLagAlarmMinutes: 60,
       lambdaArchitecture: 'arm64',
       logRetentionDays: 365,
-      detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, emails: [], minimumSeverity: 'info' },
+      detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, maxEvaluationsPerRun: 24, initialBackfillHours: 24, lagAlarmMinutes: 180, emails: [], minimumSeverity: 'info' },
     });
     expect(config.objectLock).toBeUndefined();
     expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');
@@ -52,7 +52,16 @@ describe('parseConfig', () => {
       watermarkLagAlarmMinutes: 120,
       lambdaArchitecture: 'x86_64',
       logRetentionDays: 30,
-      detections: { enabled: false, suppressionWindowHours: 72, maxFindingsInMessage: 50, emails: ['analysts@example.com'], minimumSeverity: 'high' },
+      detections: {
+        enabled: false,
+        suppressionWindowHours: 72,
+        maxFindingsInMessage: 50,
+        maxEvaluationsPerRun: 100,
+        initialBackfillHours: 168,
+        lagAlarmMinutes: 60,
+        emails: ['analysts@example.com'],
+        minimumSeverity: 'high',
+      },
     };
     expect(parseConfig(input)).toEqual(input);
   });

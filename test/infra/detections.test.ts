@@ -7,6 +7,7 @@ import '../support/aws-env';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -216,7 +217,8 @@ describe('schedules', () => {
     expect(schedulesOf(s)).toHaveLength(s.config.orgs.length);
     expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(1);
     expect(resourcesOfType(s.json, 'AWS::SNS::Topic')).toHaveLength(1);
-    expect(resourcesOfType(s.json, 'AWS::DynamoDB::Table')).toHaveLength(1);
+    // The watermarks and the detection state (the sweep records late evidence there either way).
+    expect(resourcesOfType(s.json, 'AWS::DynamoDB::Table')).toHaveLength(2);
     expect(Object.keys(s.json.Outputs ?? {})).not.toContain('FindingsTopic');
   });
 });
@@ -252,6 +254,11 @@ describe('the runner function', () => {
       [DETECT_ENV.suppressionTable]: { Ref: logicalIdOf(s, runner.table) },
       [DETECT_ENV.topicArn]: { Ref: logicalIdOf(s, runner.topic) },
       [DETECT_ENV.suppressionWindowMinutes]: String(s.config.detections.suppressionWindowHours * 60),
+      [DETECT_ENV.orgs]: JSON.stringify(s.config.orgs.map((o) => o.host)),
+      [DETECT_ENV.watermarkTable]: { Ref: logicalIdOf(s, s.stack.ingestion.table) },
+      [DETECT_ENV.evaluationTable]: { Ref: logicalIdOf(s, s.stack.ingestion.evaluationTable) },
+      [DETECT_ENV.maxEvaluationsPerRun]: String(s.config.detections.maxEvaluationsPerRun),
+      [DETECT_ENV.initialBackfillMinutes]: String(s.config.detections.initialBackfillHours * 60),
       POWERTOOLS_SERVICE_NAME: DETECT_METRICS.service,
       POWERTOOLS_METRICS_NAMESPACE: DETECT_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -267,6 +274,11 @@ describe('the runner function', () => {
       [DETECT_ENV.suppressionTable]: 'okta-lake-suppression',
       [DETECT_ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:findings',
       [DETECT_ENV.suppressionWindowMinutes]: '2880',
+      [DETECT_ENV.orgs]: '["acme.okta.com"]',
+      [DETECT_ENV.watermarkTable]: 'okta-lake-watermarks',
+      [DETECT_ENV.evaluationTable]: 'okta-lake-evaluation',
+      [DETECT_ENV.maxEvaluationsPerRun]: '24',
+      [DETECT_ENV.initialBackfillMinutes]: '1440',
     });
     // Assess
     expect(config).toEqual({
@@ -275,6 +287,11 @@ describe('the runner function', () => {
       suppressionTable: 'okta-lake-suppression',
       topicArn: 'arn:aws:sns:eu-west-1:123456789012:findings',
       suppressionWindowMs: 2880 * 60_000,
+      orgs: ['acme.okta.com'],
+      watermarkTable: 'okta-lake-watermarks',
+      evaluationTable: 'okta-lake-evaluation',
+      maxEvaluationsPerRun: 24,
+      initialBackfillMs: 1440 * 60_000,
     });
     // The contract is bundled into the runner: it imports nothing (no aws-cdk-lib in the Lambda).
     const contract = readFileSync(join(PROJECT_ROOT, 'lib/config/detect-contract.ts'), 'utf8');
@@ -282,8 +299,8 @@ describe('the runner function', () => {
     expect(contract).not.toMatch(/^\s*export\s*(\*|type\s*\{[^}]*\}|\{[^}]*\})\s*from\b/m);
     expect(contract).not.toMatch(/\brequire\(|\bimport\(/);
     // The message attributes the runner sets are those the filter policy reads.
-    const run = readFileSync(join(PROJECT_ROOT, 'lib/core/detect/run.ts'), 'utf8');
-    expect(run).toMatch(new RegExp(`attributes: \\{ ${FINDING_ATTRIBUTES.severity}: input\\.severity, ${FINDING_ATTRIBUTES.detectionId}: detectionId \\}`));
+    const run = readFileSync(join(PROJECT_ROOT, 'lib/core/detect/evaluate.ts'), 'utf8');
+    expect(run).toMatch(new RegExp(`attributes: \\{ ${FINDING_ATTRIBUTES.severity}: input\\.severity, ${FINDING_ATTRIBUTES.detectionId}: detectionId, ${FINDING_ATTRIBUTES.org} \\}`));
   });
 });
 
@@ -369,9 +386,16 @@ describe('least privilege of the runner', () => {
   }
   /** AWS SDK commands the runner's adapters send, as IAM actions. */
   function actionsTheCodeSends(): Set<string> {
-    const files = ['lib/adapters/athena-query-runner.ts', 'lib/adapters/dynamodb-suppression-store.ts', 'lib/adapters/sns-notifier.ts', 'lambdas/detect/handler.ts'];
-    const services: Record<string, string> = { 'client-athena': 'athena', 'client-dynamodb': 'dynamodb', 'client-sns': 'sns' };
     const needed = new Set<string>();
+    const files = [
+      'lib/adapters/athena-query-runner.ts',
+      'lib/adapters/dynamodb-suppression-store.ts',
+      'lib/adapters/dynamodb-evaluation-store.ts',
+      'lib/adapters/dynamodb-watermark-reader.ts',
+      'lib/adapters/sns-notifier.ts',
+      'lambdas/detect/handler.ts',
+    ];
+    const services: Record<string, string> = { 'client-athena': 'athena', 'client-dynamodb': 'dynamodb', 'client-sns': 'sns' };
     for (const file of files) {
       const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
       for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
@@ -391,14 +415,29 @@ describe('least privilege of the runner', () => {
     const needed = actionsTheCodeSends();
     // Assess: the SDK calls of the code, and nothing else outside what Athena does with the caller's rights.
     expect(needed).toEqual(
-      new Set(['athena:GetNamedQuery', 'athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'sns:Publish']),
+      new Set([
+        'athena:GetNamedQuery',
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'sns:Publish',
+      ]),
     );
     const direct = [...actions.keys()].filter((a) => /^(athena|dynamodb|sns):/.test(a));
     expect(new Set(direct)).toEqual(needed);
     const workgroup = 'arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/okta-lake';
     for (const a of needed) if (a.startsWith('athena:')) expect(actions.get(a)).toEqual([workgroup]);
-    expect(actions.get('dynamodb:PutItem')).toEqual([`<${logicalIdOf(s, runner.table)}.Arn>`]);
-    expect(actions.get('dynamodb:DeleteItem')).toEqual([`<${logicalIdOf(s, runner.table)}.Arn>`]);
+    const suppression = `<${logicalIdOf(s, runner.table)}.Arn>`;
+    const evaluation = `<${logicalIdOf(s, s.stack.ingestion.evaluationTable)}.Arn>`;
+    const watermarks = `<${logicalIdOf(s, s.stack.ingestion.table)}.Arn>`;
+    expect(actions.get('dynamodb:PutItem')).toEqual([suppression, evaluation].sort());
+    expect(actions.get('dynamodb:DeleteItem')).toEqual([suppression]);
+    // Watermarks: read only.
+    expect(actions.get('dynamodb:GetItem')).toEqual([watermarks, evaluation].sort());
     expect(actions.get('sns:Publish')).toEqual([`<${logicalIdOf(s, runner.topic)}>`]);
   });
 
@@ -491,7 +530,15 @@ describe('alarms and dashboard', () => {
       Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(s, runner.deadLetterQueue), 'QueueName'] } }], Threshold: 1, AlarmActions: [alarmTopic],
     });
-    expect(resourcesOfType(s.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('DetectionsRunner'))).toHaveLength(4);
+    // One lag alarm per org: the detections are behind what the lake holds.
+    s.config.orgs.forEach((org) => {
+      expect(alarm(runner.lagAlarms.get(org.host)!)).toMatchObject({
+        Namespace: DETECT_METRICS.namespace, MetricName: DETECT_METRICS.names.lagSeconds,
+        Dimensions: [{ Name: 'Org', Value: org.host }, { Name: 'service', Value: DETECT_METRICS.service }],
+        Statistic: 'Maximum', Period: 900, Threshold: s.config.detections.lagAlarmMinutes * 60, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [alarmTopic],
+      });
+    });
+    expect(resourcesOfType(s.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('DetectionsRunner'))).toHaveLength(4 + s.config.orgs.length);
     expect(resourcesOfType(disabled.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('Detections'))).toHaveLength(0);
   });
 
@@ -516,8 +563,13 @@ describe('alarms and dashboard', () => {
     for (const name of DETECT_METRICS.perDetection) {
       expect(perDetection.filter((m) => m[1] === name).map((m) => dimensionsOf(m)[DETECT_METRICS.detectionDimension])).toEqual(SCHEDULED.map((q) => q.id));
     }
+    // ... the lag and the late ranges waiting per org ...
+    const perOrg = lines.filter((m) => DETECT_METRICS.orgDimension in dimensionsOf(m));
+    expect(perOrg.map((m) => [m[1], dimensionsOf(m)[DETECT_METRICS.orgDimension]])).toEqual(
+      DETECT_METRICS.perOrg.flatMap((name) => s.config.orgs.map((o) => [name, o.host])),
+    );
     // ... new findings and bytes scanned only over all detections ...
-    const overAll = lines.filter((m) => !(DETECT_METRICS.detectionDimension in dimensionsOf(m)));
+    const overAll = lines.filter((m) => !(DETECT_METRICS.detectionDimension in dimensionsOf(m)) && !(DETECT_METRICS.orgDimension in dimensionsOf(m)));
     expect(overAll.map((m) => [m[1], dimensionsOf(m)])).toEqual([
       [DETECT_METRICS.names.newFindings, { service: DETECT_METRICS.service }],
       [DETECT_METRICS.names.dataScannedBytes, { service: DETECT_METRICS.service }],
@@ -583,7 +635,21 @@ describe('synth-time limits', () => {
       tableName: TABLE_NAME,
     });
     const alarmTopic = new sns.Topic(stack, 'Alarms');
-    return () => new Detections(stack, 'Detections', { catalog, bucket: storage.bucket, athenaResultsBucket: storage.athenaResultsBucket, key: storage.key, alarmTopic, queries });
+    const table = (id: string) => new dynamodb.Table(stack, id, { partitionKey: { name: 'key', type: dynamodb.AttributeType.STRING } });
+    const watermarkTable = table('Watermarks');
+    const evaluationTable = table('DetectionState');
+    return () =>
+      new Detections(stack, 'Detections', {
+        catalog,
+        bucket: storage.bucket,
+        athenaResultsBucket: storage.athenaResultsBucket,
+        key: storage.key,
+        alarmTopic,
+        queries,
+        orgs: ['acme.okta.com'],
+        watermarkTable,
+        evaluationTable,
+      });
   }
   const base = readFileSync(join(QUERIES_DIR, `${SCHEDULED[0].id}.sql`), 'utf8');
   const withHeader = (field: string, value: string): string => base.replace(new RegExp(`^-- ${field}: .*$`, 'm'), `-- ${field}: ${value}`);
@@ -642,6 +708,8 @@ describe('the bundled runner', () => {
     const resolved: Record<string, string> = {
       [DETECT_ENV.suppressionTable]: 'okta-lake-suppression',
       [DETECT_ENV.topicArn]: 'arn:aws:sns:eu-west-1:123456789012:okta-lake-findings',
+      [DETECT_ENV.watermarkTable]: 'okta-lake-watermarks',
+      [DETECT_ENV.evaluationTable]: 'okta-lake-detection-state',
     };
     for (const [k, v] of Object.entries(templateEnv)) env[k] = typeof v === 'string' ? v : resolved[k];
     const [schedule] = targeting(bundled, runner.function);

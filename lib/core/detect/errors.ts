@@ -107,3 +107,21 @@ export class SuppressionStoreError extends OktaLakeError {}
 
 /** The notification could not be published. */
 export class NotifierError extends OktaLakeError {}
+
+/**
+ * The named query's text is not the text this deployment put there (someone edited it in the
+ * console, or replaced it): the run refuses it, so nobody can silence a detection by editing it.
+ */
+export class DetectionQueryTamperedError extends ConfigError {
+  constructor(
+    message: string,
+    readonly detectionId: string,
+    readonly expectedSha256: string,
+    readonly actualSha256: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The evaluation cursors could not be read or written. */
+export class EvaluationStoreError extends OktaLakeError {}

@@ -5,6 +5,7 @@
  * query's header (`QueryDefinition`) and its named query id; the handler reads it back with
  * `parseDetectionInput()`, filling what the payload leaves out from the function's configuration.
  */
+import { createHash } from 'node:crypto';
 import type { QueryDefinition, Severity } from '../queries';
 import { SEVERITIES } from '../queries';
 import { DetectionInputError } from './errors';
@@ -39,6 +40,12 @@ export interface DetectionInput {
   readonly maxFindingsInMessage: number;
   /** Region of the Athena console link. */
   readonly consoleRegion: string;
+  /** SHA-256 (hex) of the query text as deployed: the named query must still hold exactly this text. */
+  readonly sqlSha256: string;
+  /** The schedule period: the longest step between two evaluated instants. */
+  readonly scheduleMs: number;
+  /** How far back the query reads from its instant. */
+  readonly lookbackMs: number;
 }
 
 /**
@@ -59,8 +66,12 @@ export interface DetectionPayload {
   readonly maxFindingsInMessage?: number;
   /** @default the function's region */
   readonly consoleRegion?: string;
-  /** The query's lookback; the suppression window is raised to it when shorter. @default not checked */
-  readonly lookbackMs?: number;
+  /** The query's lookback; the suppression window is raised to it when shorter. */
+  readonly lookbackMs: number;
+  /** The query's schedule period, in ms. */
+  readonly scheduleMs: number;
+  /** SHA-256 (hex) of the deployed query text (`querySha256`). */
+  readonly sqlSha256: string;
 }
 
 export interface DetectionInputDefaults {
@@ -86,6 +97,8 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'maxFindingsInMessage',
   'consoleRegion',
   'lookbackMs',
+  'scheduleMs',
+  'sqlSha256',
 ]);
 
 function describe(value: unknown): string {
@@ -139,11 +152,15 @@ export function parseDetectionInput(value: unknown, defaults: DetectionInputDefa
   const runbook = text('runbook', 20_000);
   const description = text('description', 20_000);
 
-  let suppressionWindowMs = integer('suppressionWindowMs', defaults.suppressionWindowMs, MIN_SUPPRESSION_WINDOW_MS, MAX_SUPPRESSION_WINDOW_MS);
-  if (p.lookbackMs !== undefined) {
-    const lookbackMs = integer('lookbackMs', undefined, 1, MAX_SUPPRESSION_WINDOW_MS);
-    suppressionWindowMs = Math.max(suppressionWindowMs, lookbackMs);
-  }
+  const lookbackMs = integer('lookbackMs', undefined, MINUTE, 90 * DAY);
+  const scheduleMs = integer('scheduleMs', undefined, MINUTE, DAY);
+  if (scheduleMs > lookbackMs) fail('scheduleMs', `must not be longer than lookbackMs (${lookbackMs}), or events are missed between evaluations`);
+  const sqlSha256 = p.sqlSha256;
+  if (typeof sqlSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sqlSha256)) fail('sqlSha256', `must be the SHA-256 of the deployed query text as 64 hex digits, got ${describe(sqlSha256)}`);
+  const suppressionWindowMs = Math.max(
+    integer('suppressionWindowMs', defaults.suppressionWindowMs, MIN_SUPPRESSION_WINDOW_MS, MAX_SUPPRESSION_WINDOW_MS),
+    lookbackMs,
+  );
   const maxFindingsInMessage = integer(
     'maxFindingsInMessage',
     defaults.maxFindingsInMessage ?? DEFAULT_MAX_FINDINGS_IN_MESSAGE,
@@ -164,7 +181,15 @@ export function parseDetectionInput(value: unknown, defaults: DetectionInputDefa
     suppressionWindowMs,
     maxFindingsInMessage,
     consoleRegion: region as string,
+    sqlSha256: sqlSha256 as string,
+    scheduleMs,
+    lookbackMs,
   };
+}
+
+/** SHA-256 (hex) of a query text as UTF-8: what the schedule payload carries and the runner checks. */
+export function querySha256(sql: string): string {
+  return createHash('sha256').update(sql, 'utf8').digest('hex');
 }
 
 export interface DetectionPayloadOptions {
@@ -181,8 +206,8 @@ export interface DetectionPayloadOptions {
  * (the named query's `attrNamedQueryId`); it is checked when the runner reads the payload.
  */
 export function detectionPayload(query: QueryDefinition, namedQueryId: string, options: DetectionPayloadOptions = {}): DetectionPayload {
-  if (query.kind !== 'detection') {
-    throw new DetectionInputError(`query "${query.id}" is a ${query.kind}, not a detection: it has no schedule payload`);
+  if (query.kind !== 'detection' || query.scheduleMinutes === undefined) {
+    throw new DetectionInputError(`query "${query.id}" is ${query.kind === 'detection' ? 'not scheduled' : `a ${query.kind}, not a detection`}: it has no schedule payload`);
   }
   return {
     detectionId: query.id,
@@ -193,6 +218,8 @@ export function detectionPayload(query: QueryDefinition, namedQueryId: string, o
     runbook: query.runbook,
     description: query.description,
     lookbackMs: query.lookbackMs,
+    scheduleMs: (query.scheduleMinutes ?? 0) * MINUTE,
+    sqlSha256: querySha256(query.sql),
     ...(options.suppressionWindowMs !== undefined ? { suppressionWindowMs: options.suppressionWindowMs } : {}),
     ...(options.maxFindingsInMessage !== undefined ? { maxFindingsInMessage: options.maxFindingsInMessage } : {}),
     ...(options.consoleRegion !== undefined ? { consoleRegion: options.consoleRegion } : {}),

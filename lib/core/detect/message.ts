@@ -106,6 +106,48 @@ export function formatDuration(ms: number): string {
   return plural(minutes, 'minute');
 }
 
+/** Which instant an alert's evaluation was pinned at, and how late it or its evidence came. */
+export interface EvaluationContext {
+  readonly org: string;
+  /** The instant the query was evaluated at (ISO-8601): its lookback ends there. */
+  readonly evaluatedAt: string;
+  /** `schedule`: the next step of the detection's cursor; `late`: a re-evaluation for late evidence. */
+  readonly kind: 'schedule' | 'late';
+  /** How long after `evaluatedAt` the evaluation ran (ms). */
+  readonly delayMs: number;
+  /** The detection's schedule period (ms): a longer delay means the lake was behind. */
+  readonly scheduleMs: number;
+  /** For a late re-evaluation: the `published` span of the late events and how late they arrived. */
+  readonly lateRange?: { readonly from: string; readonly to: string; readonly maxDelayMs: number };
+}
+
+/** "2 h 05 min", "7 min", "3 d 4 h": a delay as a person reads it. */
+export function formatDelay(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** The lines of the alert that say when the evidence was evaluated, and how late it came. */
+export function evaluationLines(e: EvaluationContext): string[] {
+  const lines: string[] = [`Evaluated as of ${e.evaluatedAt} for org ${e.org}, ${formatDelay(e.delayMs)} after that instant.`];
+  if (e.lateRange !== undefined) {
+    lines.push(
+      `Late evidence: events published between ${e.lateRange.from} and ${e.lateRange.to} reached the lake up to ` +
+        `${formatDelay(e.lateRange.maxDelayMs)} after they were published (Okta recorded them late and the reconciliation ` +
+        'sweep added them, or they were imported). The detection evaluated that time again.',
+    );
+  } else if (e.delayMs > 2 * e.scheduleMs) {
+    lines.push(
+      `This evaluation ran ${formatDelay(e.delayMs)} after its instant: the lake was behind (an ingestion outage or backlog), ` +
+        'and the detection caught up once the events arrived.',
+    );
+  }
+  return lines;
+}
+
 export interface AlertContent {
   readonly detectionId: string;
   readonly title: string;
@@ -134,6 +176,8 @@ export interface AlertContent {
   readonly suppressionUnavailable?: boolean;
   /** @default 40 */
   readonly maxCellWidth?: number;
+  /** The instant evaluated, and how late (omitted by callers that evaluate at the wall clock). */
+  readonly evaluation?: EvaluationContext;
 }
 
 function renderBody(c: AlertContent, shown: number): string {
@@ -154,6 +198,11 @@ function renderBody(c: AlertContent, shown: number): string {
         'Note: the suppression store could not be used, so every finding of this run is listed, including any alerted before.',
       ),
     );
+  }
+  if (c.evaluation !== undefined) {
+    lines.push('');
+    lines.push('When');
+    for (const line of evaluationLines(c.evaluation)) lines.push(...wrapText(line));
   }
   lines.push('');
   lines.push('Why it matters');

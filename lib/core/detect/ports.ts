@@ -52,9 +52,22 @@ export interface SuppressionClaim {
   /** Unique id of this run; a later attempt with the same id (a retried invocation) may re-claim its own claims. */
   readonly runId: string;
   readonly detectionId: string;
+  /** The wall-clock time of the claim (epoch ms). */
   readonly nowMs: number;
-  /** A claimed fingerprint is not claimed again (alerted on) before `nowMs + windowMs`. */
+  /**
+   * The instant the finding was evaluated at (event time, epoch ms). A claimed fingerprint is not
+   * claimed again by an evaluation at an instant before `atMs + windowMs`, whenever that evaluation
+   * runs: a late re-evaluation of an instant already alerted on repeats nothing.
+   * @default nowMs
+   */
+  readonly atMs?: number;
+  /** A claimed fingerprint is not claimed again (alerted on) before `atMs + windowMs`. */
   readonly windowMs: number;
+  /**
+   * How long past `nowMs + windowMs` the claim is kept (DynamoDB TTL), so that a late
+   * re-evaluation days after the alert still finds it. @default 0
+   */
+  readonly retainMs?: number;
 }
 
 /**
@@ -82,4 +95,40 @@ export interface Notification {
 
 export interface Notifier {
   publish(notification: Notification): Promise<{ readonly messageId?: string }>;
+}
+
+/** Where one scheduled detection stands for one org. */
+export interface EvaluationCursor {
+  /**
+   * The detection has been evaluated at successive instants, no further apart than its schedule,
+   * up to and including this one (event time, epoch ms); nothing later has been evaluated.
+   */
+  readonly evaluatedThroughMs: number;
+  /** Every late-evidence range with `seq <= lateSeq` has been re-evaluated. */
+  readonly lateSeq: number;
+  /** The late range being re-evaluated (the next after `lateSeq`) and the last instant of it done. */
+  readonly lateProgress?: { readonly seq: number; readonly throughMs: number };
+}
+
+/** A stored cursor and the version a conditional write must see. */
+export interface StoredCursor {
+  readonly cursor: EvaluationCursor;
+  /** Incremented by every write; 0 for a cursor never written. */
+  readonly version: number;
+}
+
+/** The evaluation cursors (DynamoDB in AWS, the lake's state folder locally). */
+export interface EvaluationCursorStore {
+  read(org: string, detectionId: string): Promise<StoredCursor | undefined>;
+  /**
+   * Stores `cursor` if the stored version is still `expectedVersion` (0: none stored yet) and
+   * returns the new version; returns `undefined` (and changes nothing) when another run moved it.
+   */
+  write(org: string, detectionId: string, cursor: EvaluationCursor, expectedVersion: number, nowMs: number): Promise<number | undefined>;
+}
+
+/** Reads an org's ingestion watermark: every event published before it has been read once. */
+export interface WatermarkReader {
+  /** Epoch ms, or `undefined` when the org was never ingested. */
+  watermark(org: string): Promise<number | undefined>;
 }

@@ -7,3 +7,4 @@ export * from './lake';
 export * from './replay';
 export * from './runner';
 export { codeTokens, dottedReferences, functionCalls, tableScans, tokenize, type FunctionCall, type Token } from './sql-tokens';
+export * from './engine';
