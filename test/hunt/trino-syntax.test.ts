@@ -14,20 +14,40 @@
  * and the parser accepts it wherever an expression may stand, so the hunts are parsed exactly as
  * written, with no literal substituted. Athena is stricter than the grammar: it takes execution
  * parameters only in a WHERE clause ("Use parameterized queries",
- * https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html), which a
- * syntax check does not see.
+ * https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html, which gives
+ * `SELECT ? FROM table` as unsupported), which the parse tree lets this test check too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrinoSQL } from 'dt-sql-parser';
+import { TrinoSQL, TrinoSqlListener } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { defaultQueriesDir } from '../../lib/core/queries';
 
 const trino = new TrinoSQL();
+type TerminalNode = Parameters<TrinoSqlListener['visitTerminal']>[0];
 
 /** The parser's complaints about `sql`, one line each (empty when Trino's grammar accepts it). */
 function syntaxErrors(sql: string): string[] {
   return trino.validate(sql).map((e) => `line ${e.startLine}:${e.startColumn}: ${e.message}`);
+}
+
+/** Where each `?` placeholder stands (line and column from 1) and whether it is inside a WHERE clause. */
+function placeholders(sql: string): { line: number; column: number; inWhere: boolean }[] {
+  const found: { line: number; column: number; inWhere: boolean }[] = [];
+  class PlaceholderListener extends TrinoSqlListener {
+    private whereDepth = 0;
+    override enterWhereClause = (): void => {
+      this.whereDepth++;
+    };
+    override exitWhereClause = (): void => {
+      this.whereDepth--;
+    };
+    override visitTerminal(node: TerminalNode): void {
+      if (node.getText() === '?') found.push({ line: node.symbol.line, column: node.symbol.column + 1, inWhere: this.whereDepth > 0 });
+    }
+  }
+  trino.listen(new PlaceholderListener(), trino.parse(sql));
+  return found;
 }
 
 const dir = defaultQueriesDir();
@@ -45,12 +65,27 @@ describe("every athena-queries file parses with Trino's grammar", () => {
   it.each(files)('%s', (file) => {
     expect(syntaxErrors(readFileSync(join(dir, file), 'utf8'))).toEqual([]);
   });
+
+  it.each(files)('%s: every ? placeholder is in a WHERE clause, where Athena takes parameters', (file) => {
+    const outside = placeholders(readFileSync(join(dir, file), 'utf8')).filter((p) => !p.inWhere);
+    expect(outside.map((p) => `${file}:${p.line}:${p.column}`)).toEqual([]);
+  });
 });
 
 describe('the oracle', () => {
-  it('accepts ? placeholders as they are', () => {
+  it('accepts ? placeholders as they are, and tells WHERE from elsewhere', () => {
     expect(syntaxErrors('SELECT uuid FROM okta_system_log WHERE client.ipAddress = ?')).toEqual([]);
     expect(syntaxErrors("SELECT uuid FROM okta_system_log WHERE cardinality(filter(target, x -> lower(x.alternateId) = lower(CAST(? AS varchar)))) > 0")).toEqual([]);
+    expect(placeholders('SELECT uuid FROM okta_system_log\nWHERE client.ipAddress = ?')).toEqual([{ line: 2, column: 26, inWhere: true }]);
+    // user-timeline's shape before it was fixed: the value selected in a WITH query.
+    const both = 'WITH p AS (SELECT lower(CAST(? AS varchar)) AS login) SELECT uuid FROM okta_system_log CROSS JOIN p WHERE dt > ?';
+    expect(placeholders(both)).toEqual([
+      { line: 1, column: both.indexOf('?') + 1, inWhere: false },
+      { line: 1, column: both.lastIndexOf('?') + 1, inWhere: true },
+    ]);
+    expect(placeholders('SELECT ? FROM okta_system_log')).toEqual([{ line: 1, column: 8, inWhere: false }]);
+    // A `?` in a string or a comment is not a placeholder.
+    expect(placeholders("-- what ?\nSELECT coalesce(city, '?') FROM okta_system_log")).toEqual([]);
   });
 
   // Each DuckDB-only construct in a small query, beside the Trino way of writing it, which parses:
