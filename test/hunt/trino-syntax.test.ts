@@ -105,4 +105,18 @@ describe('the oracle', () => {
     expect(syntaxErrors(trinoForm)).toEqual([]);
     expect(syntaxErrors(duckdbForm).length).toBeGreaterThan(0);
   });
+
+  it('finds one DuckDB-only cast deep inside a whole query file, with its line', () => {
+    // Prepare: a real file (header and all), one CAST(x AS varchar) written the DuckDB way
+    const sql = readFileSync(join(dir, 'mfa-push-bombing.sql'), 'utf8');
+    const cast = /CAST\(([\w.]+) AS varchar\)/i.exec(sql);
+    expect(cast, 'mfa-push-bombing.sql has a CAST(... AS varchar)').not.toBeNull();
+    const broken = sql.replace(cast![0], `${cast![1]}::varchar`);
+    const line = sql.slice(0, cast!.index).split('\n').length;
+    // Act
+    const errors = syntaxErrors(broken);
+    // Assess
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(new RegExp(`^line ${line}:`));
+  });
 });
