@@ -9,6 +9,9 @@
 -- parameters: ip
 -- description: Every event of the last 30 days from one client address (client.ipAddress, exactly
 --   as Okta logs it), oldest first: who it signed in as, what succeeded, which sessions it used.
+-- In the Athena console: enter the address in single quotes as a string, '203.0.113.66' (not
+--   "203.0.113.66", which Trino reads as a column name; unquoted, it is not valid SQL). See "Use
+--   parameterized queries", https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html
 SELECT
   org,
   published AS event_time,

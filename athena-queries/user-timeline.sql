@@ -6,13 +6,13 @@
 -- lookback: 30d
 -- mitre: none
 -- finding_key: none
--- parameters: user
+-- parameters: user, user
 -- description: Every event of the last 30 days in which the user (their login, e.g.
 --   jane.doe@example.com, compared without case) is the actor or one of the targets, oldest first,
 --   with where it came from and in which session.
-WITH params AS (
-  SELECT lower(CAST(? AS varchar)) AS login
-)
+-- In the Athena console: the query asks for the login twice (two ? placeholders, see the WHERE
+--   clause); enter the same login in both boxes, in single quotes as a string:
+--   'jane.doe@example.com' (not "jane.doe@example.com", which Trino reads as a column name).
 SELECT
   l.org,
   l.published AS event_time,
@@ -28,12 +28,14 @@ SELECT
   l.authenticationContext.externalSessionId AS session_id,
   l.uuid AS event_uuid
 FROM okta_system_log l
-CROSS JOIN params p
 WHERE l.dt >= date_format(current_timestamp - INTERVAL '30' DAY, '%Y-%m-%d')
   AND l.published >= current_timestamp - INTERVAL '30' DAY
   AND l.published <= current_timestamp
+  -- The login is compared in two places, so it is passed twice: Athena takes a ? placeholder only
+  -- in a WHERE clause, not in a SELECT list such as a WITH query holding it once ("Use
+  -- parameterized queries", https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html).
   AND (
-    lower(l.actor.alternateId) = p.login
-    OR cardinality(filter(l.target, x -> lower(x.alternateId) = p.login)) > 0
+    lower(l.actor.alternateId) = lower(CAST(? AS varchar))
+    OR cardinality(filter(l.target, x -> lower(x.alternateId) = lower(CAST(? AS varchar)))) > 0
   )
 ORDER BY l.published

@@ -134,7 +134,7 @@ export function formatResults(results: readonly DetectionResult[], format: HuntF
 function formatList(queries: readonly QueryDefinition[]): string {
   const rows = [
     ['id', 'kind', 'severity', 'schedule', 'lookback', 'parameters', 'title'],
-    ...queries.map((q) => [q.id, q.kind, q.severity, q.schedule ?? 'none', q.lookback, q.parameters.join(', '), q.title]),
+    ...queries.map((q) => [q.id, q.kind, q.severity, q.schedule ?? 'none', q.lookback, [...new Set(q.parameters)].join(', '), q.title]),
   ];
   return `${table(rows)}\n`;
 }
@@ -248,7 +248,7 @@ export async function huntCommand(
     }
     for (const name of Object.keys(params)) {
       if (!query.parameters.includes(name)) {
-        throw new UsageError(`${query.id} has no parameter "${name}"${query.parameters.length > 0 ? ` (it takes ${query.parameters.join(', ')})` : ''}`);
+        throw new UsageError(`${query.id} has no parameter "${name}"${query.parameters.length > 0 ? ` (it takes ${[...new Set(query.parameters)].join(', ')})` : ''}`);
       }
     }
     selected = [query];

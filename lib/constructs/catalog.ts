@@ -61,7 +61,10 @@ export function partitionProjectionParameters(options: ProjectionOptions): Recor
   for (const key of PARTITION_KEYS) {
     for (const [name, value] of Object.entries(perKey[key])) params[`projection.${key}.${name}`] = value;
   }
-  params['storage.location.template'] = `${options.location}/${partitionPathTemplate()}`;
+  // Ends with `/`, as every template in Athena's partition projection docs does (for example
+  // `s3://amzn-s3-demo-bucket/prefix/${day}/${hour}/`): a projected partition location is a folder,
+  // the writer's partitionPrefix exactly.
+  params['storage.location.template'] = `${options.location}/${partitionPathTemplate()}/`;
   return params;
 }
 

@@ -16,7 +16,9 @@
  *   -- finding_key: actor_id, session_id    (result columns that identify one finding, for dedupe)
  *   -- description: what it finds and why it matters
  *   -- runbook: what to check, what to do
- *   -- parameters: user                     (hunts only: names of the `?` placeholders, in order)
+ *   -- parameters: user                     (hunts only: names of the `?` placeholders, in order;
+ *                                            a name repeats where the value is needed twice, since
+ *                                            Athena takes `?` only in a WHERE clause)
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';

@@ -444,15 +444,32 @@ describe('DuckDbParquetWriter: page sizes and threads', () => {
 });
 
 describe('DuckDbParquetWriter: timestamps', () => {
-  it('stores microseconds of published (UTC) and ingested_at', async () => {
-    // Prepare
+  it('stores published (UTC) truncated to milliseconds, as Athena reads it (timestamp(3)), and keeps the digits in raw', async () => {
+    // Prepare: an exported event with microseconds
     const published = '2024-01-31T23:15:00.123456Z';
+    const text = JSON.stringify(fixtureEvent(1, { published }));
     // Act
-    const result = await writer.writePage(pageInput(fixturePage([fixtureEvent(1, { published })])));
+    const result = await writer.writePage(pageInput(arrayPage([text])));
     const [row] = await reader.rows(result.objects);
     // Assess
-    expect(row.published).toBe(epochMicros(published));
+    expect(row.published).toBe(epochMicros('2024-01-31T23:15:00.123Z'));
+    expect(row.raw).toBe(text);
     expect(row.ingested_at).toBe(epochMicros(INGESTED_AT.toISOString()));
-    expect(result).toMatchObject({ minPublished: published, maxPublished: published });
+    expect(result).toMatchObject({ minPublished: '2024-01-31T23:15:00.123Z', maxPublished: '2024-01-31T23:15:00.123Z' });
+  });
+
+  it('truncates, never rounds up: 23:59:59.9999996 stays in its day and hour, and in page order with an equal millisecond', async () => {
+    // Prepare: two events in the same millisecond, the later one first in the page
+    const late = JSON.stringify(fixtureEvent(1, { published: '2024-01-31T23:59:59.9999996Z' }));
+    const early = JSON.stringify(fixtureEvent(2, { published: '2024-01-31T23:59:59.999001Z' }));
+    // Act
+    const result = await writer.writePage(pageInput(arrayPage([late, early])));
+    const rows = await reader.rows(result.objects);
+    // Assess
+    expect(result.objects.map((o) => o.key)).toEqual([eventObjectKey(ORG, { dt: '2024-01-31', hour: '23' }, NAME)]);
+    expect(rows.map((r) => [r.published, r.raw])).toEqual([
+      [epochMicros('2024-01-31T23:59:59.999Z'), late],
+      [epochMicros('2024-01-31T23:59:59.999Z'), early],
+    ]);
   });
 });

@@ -58,7 +58,7 @@ function orderedParams(query: QueryDefinition, params: Readonly<Record<string, s
       throw new QueryParameterError(
         query.parameters.length === 0
           ? `${query.id} takes no parameters, got "${name}"`
-          : `${query.id} has no parameter "${name}" (its parameters: ${query.parameters.join(', ')})`,
+          : `${query.id} has no parameter "${name}" (its parameters: ${[...new Set(query.parameters)].join(', ')})`,
       );
     }
   }

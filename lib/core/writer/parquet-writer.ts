@@ -44,7 +44,11 @@
  *
  * Time: `published` must look like an ISO-8601 date-time (`YYYY-MM-DDThh:mm:ss`, optional
  * fraction of up to 9 digits, optional `Z` or `±hh[:mm]` offset; no offset means UTC) and be a
- * real instant (`2017-09-31` is not). It is stored as a Parquet `TIMESTAMP(isAdjustedToUTC=false,
+ * real instant (`2017-09-31` is not). It is truncated to the millisecond (Okta writes
+ * milliseconds; an export may carry more digits, which stay in `raw`): Athena's column is a
+ * `timestamp(3)`, so finer digits are not what Athena shows, yet DuckDB would compare and sort by
+ * them. Truncation, not rounding: rounding up could move 23:59:59.9999 into the next day, away
+ * from its partition. It is stored as a Parquet `TIMESTAMP(isAdjustedToUTC=false,
  * MICROS)` holding the UTC wall-clock time: DuckDB `TIMESTAMP`, not `TIMESTAMPTZ`. Athena
  * (Trino) maps a Hive/Glue `timestamp` column to that Parquet type as is, with no session time
  * zone shift; a `TIMESTAMPTZ` column is written with isAdjustedToUTC=true, which Trino's Hive
@@ -203,7 +207,7 @@ WITH src AS (
   SELECT pos, raw, starts_with(raw, '{') AS is_object,
     CASE WHEN starts_with(k.${id}, '"') AND k.${id} <> '""' THEN k.${id} ->> '$' END AS uuid,
     CASE WHEN regexp_full_match(k.${time}, ${quoteLiteral(PUBLISHED_PATTERN)})
-      THEN try_cast(upper(k.${time}) AS TIMESTAMPTZ)::TIMESTAMP END AS ts
+      THEN date_trunc('millisecond', try_cast(upper(k.${time}) AS TIMESTAMPTZ)::TIMESTAMP) END AS ts
   FROM src
 ), classified AS (
   SELECT pos, raw, uuid, ts,
