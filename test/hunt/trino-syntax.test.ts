@@ -21,7 +21,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrinoSQL, TrinoSqlListener } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
-import { defaultQueriesDir } from '../../lib/core/queries';
+import { pinNow, scopeTable } from '../../lib/core/hunt/compat';
+import { TABLE_NAME } from '../../lib/core/layout';
+import { defaultQueriesDir, loadQueries } from '../../lib/core/queries';
 
 const trino = new TrinoSQL();
 type TerminalNode = Parameters<TrinoSqlListener['visitTerminal']>[0];
@@ -69,6 +71,19 @@ describe("every athena-queries file parses with Trino's grammar", () => {
   it.each(files)('%s: every ? placeholder is in a WHERE clause, where Athena takes parameters', (file) => {
     const outside = placeholders(readFileSync(join(dir, file), 'utf8')).filter((p) => !p.inWhere);
     expect(outside.map((p) => `${file}:${p.line}:${p.column}`)).toEqual([]);
+  });
+});
+
+// What the runner sends Athena is the named query's text pinned at an instant and scoped to one org
+// (lib/core/detect/evaluate.ts): that text must parse too.
+describe("every scheduled detection, as the runner evaluates it, parses with Trino's grammar", () => {
+  const scheduled = loadQueries(dir).filter((q) => q.schedule !== undefined);
+  it.each(scheduled.map((q) => q.id))('%s', (id) => {
+    const q = scheduled.find((s) => s.id === id)!;
+    const sent = scopeTable(pinNow(q.sql, new Date('2026-11-20T12:15:00.000Z')), TABLE_NAME, { org: "acme.okta.com" });
+    expect(sent).toContain("CAST('2026-11-20 12:15:00.000 UTC' AS TIMESTAMP WITH TIME ZONE)");
+    expect(sent).toContain("FROM (SELECT * FROM okta_system_log WHERE org = 'acme.okta.com') okta_system_log");
+    expect(syntaxErrors(sent)).toEqual([]);
   });
 });
 
