@@ -18,9 +18,10 @@ import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-st
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { INGEST_METRICS, type IngestEvent } from '../../lib/config/ingest-contract';
 import { ConfigError, OktaLakeError } from '../../lib/core/errors';
-import { runIngest, type IngestResult } from '../../lib/core/ingest/ingest';
+import type { IngestResult } from '../../lib/core/ingest/ingest';
+import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
-import { reconcile, type ReconcileOutcome } from '../../lib/core/ingest/reconcile';
+import type { ReconcileOutcome } from '../../lib/core/ingest/reconcile';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
@@ -189,34 +190,34 @@ export async function handler(event: IngestEvent, context: Context): Promise<Ing
     const writer = pendingWriter();
     const source = await getSource(rt, org);
     const waitedBefore = source.stats.rateLimitWaitMs;
-    const result = await runIngest({
-      org: org.org.host,
-      source,
-      writer,
-      sink: rt.sink,
-      store: rt.store,
-      owner: context.awsRequestId,
-      reporter,
-      settleLagMs: rt.settings.settleLagMs,
-      initialLookbackMs: rt.settings.initialLookbackMs,
-      timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
-    });
-    let summary: IngestSummary = { org: org.org.host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
-    recordMetrics(org.org.host, result, summary.rateLimitWaitMs);
-    if (result.outcome === 'caught-up' && result.watermark !== undefined) {
-      const swept = await reconcile({
+    const host = org.org.host;
+    let summary!: IngestSummary; // set when the run returned, before the sweep
+    const run = await runScheduledInvocation({
+      ingest: {
         org: org.org.host,
         source,
-        writer: await getWriter(),
+        writer,
         sink: rt.sink,
-        index: await getLakeIndex(rt),
         store: rt.store,
         owner: context.awsRequestId,
         reporter,
-        watermark: result.watermark,
+        settleLagMs: rt.settings.settleLagMs,
+        initialLookbackMs: rt.settings.initialLookbackMs,
+      },
+      timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
+      afterIngest: (result) => {
+        summary = { org: host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
+        recordMetrics(host, result, summary.rateLimitWaitMs);
+      },
+      sweep: async () => ({
+        writer: await getWriter(),
+        index: await getLakeIndex(rt),
         ...(rt.settings.reconcileOffsetsMs ? { offsetsMs: rt.settings.reconcileOffsetsMs } : {}),
-        timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
-      });
+      }),
+    });
+    if (run.error !== undefined) throw run.error;
+    if (run.reconcile) {
+      const swept = run.reconcile;
       metrics.addDimension(INGEST_METRICS.orgDimension, org.org.host);
       metrics.addMetric(INGEST_METRICS.names.lateEventsRecovered, MetricUnit.Count, swept.lateEvents);
       metrics.publishStoredMetrics();

@@ -158,8 +158,11 @@ export const SWEEP_FLAGS = {
   'max-backlog': { type: 'string' },
 } as const;
 
+/** What `--offsets`, `--span` and `--max-backlog` set. */
+export type SweepFlags = Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'>;
+
 /** Reads `--offsets`, `--span` and `--max-backlog`. */
-export function sweepFlags(values: Record<string, string | boolean | undefined>): Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'> {
+export function sweepFlags(values: Record<string, string | boolean | undefined>): SweepFlags {
   const offsets = optionalString(values, 'offsets');
   const span = optionalString(values, 'span');
   const backlog = optionalString(values, 'max-backlog');

@@ -38,3 +38,9 @@ export class ManualClock implements Clock {
     if (ms > this.#t) this.#t = ms;
   }
 }
+
+/** A Lambda-like time budget on `clock`: `totalMs` from the clock's current time, stopping with `marginMs` left. */
+export function budgetOn(clock: Pick<Clock, 'now'>, totalMs: number, marginMs?: number): { remainingMs(): number; marginMs?: number } {
+  const deadline = clock.now() + totalMs;
+  return { remainingMs: () => deadline - clock.now(), ...(marginMs !== undefined ? { marginMs } : {}) };
+}
