@@ -30,7 +30,7 @@ import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
 import { DEFAULT_SWEEP_OFFSETS_MS, ReconcileError } from '../lib/core/ingest/reconcile';
 import type { LakeSink, Reporter, WatermarkStore } from '../lib/core/ports';
 import { runScheduledInvocation } from '../lib/core/ingest/invocation';
-import { ManualClock, budgetOn } from '../lib/core/testing/clock';
+import { ManualClock, budgetOn } from '../testkit/clock';
 import {
   FaultInjector,
   InjectedSinkError,
@@ -42,8 +42,8 @@ import {
   type SinkFault,
   type StoreCall,
   type StoreFault,
-} from '../lib/core/testing/faults';
-import { auditLake } from '../lib/core/testing/lake-audit';
+} from '../testkit/faults';
+import { auditLake } from '../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { iterateEvents } from '../lib/demo/generate';
 import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';

@@ -15,8 +15,8 @@ import { IngestError, runIngest, type IngestOptions, type IngestResult } from '.
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { ForeignLinkError } from '../../lib/core/okta/errors';
-import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../lib/core/testing/faults';
-import { auditLake } from '../../lib/core/testing/lake-audit';
+import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../testkit/faults';
+import { auditLake } from '../../testkit/lake-audit';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { startRecorder } from '../okta/helpers';

@@ -12,8 +12,8 @@ import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import type { IngestOptions } from '../../lib/core/ingest/ingest';
 import type { LakeSink, LogPageSource, Reporter, WatermarkStore } from '../../lib/core/ports';
 import { runScheduledInvocation, type ScheduledInvocationResult, type ScheduledSweepOptions } from '../../lib/core/ingest/invocation';
-import { ManualClock, budgetOn } from '../../lib/core/testing/clock';
-import { auditLake, sha256, type LakeAudit } from '../../lib/core/testing/lake-audit';
+import { ManualClock, budgetOn } from '../../testkit/clock';
+import { auditLake, sha256, type LakeAudit } from '../../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions, type MockRequestInfo } from '../../lib/mock-okta';
 

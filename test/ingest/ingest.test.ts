@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import type { Clock } from '../../lib/core/ports';
-import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../support/fakes';
+import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
 
 const ORG = 'acme.okta.com';
 const HOUR = 3_600_000;

@@ -15,10 +15,10 @@ import {
   type ReconcileOptions,
 } from '../../lib/core/ingest/reconcile';
 import { partitionPrefix, type Partition } from '../../lib/core/layout';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
-import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../lib/core/testing/faults';
-import { auditLake, sha256 } from '../../lib/core/testing/lake-audit';
-import { FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../support/fakes';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
+import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../testkit/faults';
+import { auditLake, sha256 } from '../../testkit/lake-audit';
+import { FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../../testkit/fakes';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';

@@ -23,7 +23,7 @@ import { describe as describeError, main, type CommandIo } from '../../lib/cli/m
 import { EXIT } from '../../lib/cli/output';
 import { INGEST_ENV } from '../../lib/config/ingest-contract';
 import { runIngest } from '../../lib/core/ingest/ingest';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
@@ -32,7 +32,7 @@ import { openDuckDb, type OpenDuckDb } from '../../lib/core/writer/duckdb';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { generateEvents } from '../../lib/demo/generate';
 import { mockEventsFromObjects, startMockOkta, type MockOkta } from '../../lib/mock-okta';
-import { MemorySink } from '../support/fakes';
+import { MemorySink } from '../../testkit/fakes';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { createS3Client } from '../../lib/adapters/s3-sink';

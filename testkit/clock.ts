@@ -3,7 +3,7 @@
  * so rate-limit waits, backoffs, lease TTLs and schedules cost no real time, and the mock Okta (given
  * the same clock) makes late events visible as it moves.
  */
-import type { Clock } from '../ports';
+import type { Clock } from '../lib/core/ports';
 
 export class ManualClock implements Clock {
   #t: number;

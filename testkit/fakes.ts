@@ -4,8 +4,8 @@
  * with opaque next links; the writer drops events at or after `until` and names objects by page; the
  * sink replaces an object written twice under one key.
  */
-import { partitionOf, eventObjectKey, quarantineObjectKey } from '../../lib/core/layout';
-import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../../lib/core/ports';
+import { partitionOf, eventObjectKey, quarantineObjectKey } from '../lib/core/layout';
+import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../lib/core/ports';
 
 export interface FakeEvent {
   readonly uuid: string;
