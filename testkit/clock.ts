@@ -9,6 +9,8 @@ export class ManualClock implements Clock {
   #t: number;
   /** Total time slept on this clock (waits that cost no real time). */
   slept = 0;
+  /** Every sleep asked for, in order (including any of 0 ms). */
+  readonly sleeps: number[] = [];
 
   constructor(startMs: number) {
     if (!Number.isFinite(startMs)) throw new RangeError(`ManualClock start must be a finite epoch ms, got ${startMs}`);
@@ -20,6 +22,7 @@ export class ManualClock implements Clock {
   }
 
   async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
     if (ms > 0) {
       this.#t += ms;
       this.slept += ms;

@@ -15,6 +15,7 @@ import type { LogPage, LogPageSource } from '../../lib/core/ports';
 import { DuckDbParquetWriter, type QuarantineLine } from '../../lib/core/writer/parquet-writer';
 import { generateEvents } from '../../lib/demo/generate';
 import { EVENT_COLUMNS, type Field } from '../../lib/core/schema';
+import { ManualClock } from '../../testkit/clock';
 import { MemorySink } from '../../testkit/fakes';
 import { openParquetReader, type ParquetReader } from '../writer/support';
 
@@ -222,7 +223,7 @@ describe('bad input, property-based', () => {
           owner: 'fuzz',
           since: new Date(T0).toISOString(),
           until: new Date(T0 + 3_600_000).toISOString(),
-          clock: { now: () => T0 + 2 * 3_600_000, sleep: async () => undefined },
+          clock: new ManualClock(T0 + 2 * 3_600_000),
         });
 
         // Assess

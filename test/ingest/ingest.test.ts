@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
-import type { Clock } from '../../lib/core/ports';
+import { ManualClock } from '../../testkit/clock';
 import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
 
 const ORG = 'acme.okta.com';
 const HOUR = 3_600_000;
-
-function fixedClock(iso: string): Clock & { set(ms: number): void } {
-  let t = Date.parse(iso);
-  return { now: () => t, sleep: async (ms) => void (t += ms), set: (ms) => void (t = ms) };
-}
 
 function setup(eventCount = 100, pageSize = 7) {
   // 100 events one minute apart from 10:00, so they span two hours.
@@ -19,7 +14,7 @@ function setup(eventCount = 100, pageSize = 7) {
   const writer = new FakeWriter();
   const sink = new MemorySink();
   const store = new MemoryWatermarkStore();
-  const clock = fixedClock('2024-05-01T14:00:00.000Z');
+  const clock = new ManualClock(Date.parse('2024-05-01T14:00:00.000Z'));
   const base: IngestOptions = {
     org: ORG,
     source,
@@ -101,8 +96,7 @@ describe('runIngest', () => {
     await expect(runIngest({ ...base, store: crashing })).rejects.toThrow('process killed');
     const keysAfterCrash = new Set(sink.objects.keys());
     // The lease of the dead run is still held; it expires.
-    const clock = base.clock as ReturnType<typeof fixedClock>;
-    clock.set(clock.now() + 16 * 60_000);
+    (base.clock as ManualClock).advance(16 * 60_000);
     // Act
     const resumed = await runIngest({ ...base, owner: 'run-2', until: '2024-05-01T13:55:00.000Z' });
     // Assess
