@@ -10,16 +10,13 @@ import {
   partitionsOfWindow,
   reconcile,
   sweepLineKey,
-  type LakeHoldings,
-  type LakeIndex,
   type ReconcileOptions,
 } from '../../lib/core/ingest/reconcile';
-import { partitionPrefix, type Partition } from '../../lib/core/layout';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../testkit/faults';
 import { auditLake, sha256 } from '../../testkit/lake-audit';
 import { ManualClock } from '../../testkit/clock';
-import { FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../../testkit/fakes';
+import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../../testkit/fakes';
 import { RecordingReporter } from '../../testkit/reporter';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
@@ -238,24 +235,6 @@ describe('reconcile: sweeping a lake the ingestion left', () => {
     }
   });
 });
-
-/** A lake index over the fake writer's JSON objects. */
-class FakeIndex implements LakeIndex {
-  constructor(private readonly sink: MemorySink) {}
-  async holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
-    const uuids = new Set<string>();
-    let duplicateRows = 0;
-    for (const p of partitions) {
-      for (const key of await this.sink.list(partitionPrefix(org, p))) {
-        for (const e of JSON.parse(Buffer.from((await this.sink.get(key))!).toString()) as FakeEvent[]) {
-          if (uuids.has(e.uuid)) duplicateRows++;
-          uuids.add(e.uuid);
-        }
-      }
-    }
-    return { uuids, duplicateRows };
-  }
-}
 
 describe('reconcile: sweep lines', () => {
   const ORG = 'acme.okta.com';
