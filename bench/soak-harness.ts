@@ -29,7 +29,8 @@ import { IngestError, type IngestOutcome } from '../lib/core/ingest/ingest';
 import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
 import { DEFAULT_SWEEP_OFFSETS_MS, ReconcileError } from '../lib/core/ingest/reconcile';
 import type { LakeSink, Reporter, WatermarkStore } from '../lib/core/ports';
-import { ManualClock } from '../lib/core/testing/clock';
+import { runScheduledInvocation } from '../lib/core/ingest/invocation';
+import { ManualClock, budgetOn } from '../testkit/clock';
 import {
   FaultInjector,
   InjectedSinkError,
@@ -41,9 +42,8 @@ import {
   type SinkFault,
   type StoreCall,
   type StoreFault,
-} from '../lib/core/testing/faults';
-import { auditLake } from '../lib/core/testing/lake-audit';
-import { scheduledRun } from '../lib/core/testing/schedule';
+} from '../testkit/faults';
+import { auditLake } from '../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { iterateEvents } from '../lib/demo/generate';
 import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';
@@ -333,7 +333,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (let n = 1; ; n++) {
       if (n > maxRuns) throw new Error(`soak did not finish within ${maxRuns} runs`);
       faults.revive();
-      const result = await scheduledRun({
+      const result = await runScheduledInvocation({
         ingest: {
           org: org.host,
           source: faults.source(client),
@@ -347,9 +347,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           settleLagMs: 5 * MINUTE,
           maxWindowMs: HOUR,
         },
-        reconcile: { index, offsetsMs },
-        budgetMs,
-        marginMs,
+        sweep: { index, offsetsMs },
+        timeBudget: budgetOn(clock, budgetMs, marginMs),
       });
       if (result.error !== undefined) {
         bump(runs, `failed in ${result.failedIn}`);

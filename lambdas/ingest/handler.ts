@@ -1,7 +1,9 @@
 /**
- * The ingestion function: a thin composition root. It builds its clients once per container, reads
- * the org's Okta credential from Secrets Manager (cached; never logged), and runs one ingestion run
- * (`runIngest`) for the org named by the schedule's event, within the time the invocation has left.
+ * The ingestion function: a thin composition root. `handler` builds its clients once per container
+ * from the environment and hands them to `createIngestHandler`, which runs one scheduled invocation
+ * (`runScheduledInvocation`: the ingestion run, then the sweep) for the org named by the schedule's
+ * event, within the time the invocation has left. The org's Okta credential comes from Secrets
+ * Manager (`SecretsManagerCredentials`: cached, never logged).
  *
  * Event: `{"org": "<org host>"}` (one EventBridge Scheduler schedule per org).
  *
@@ -10,30 +12,26 @@
  * follows and the late events it recovers are emitted as the `LateEventsRecovered` metric.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
+import { CredentialSecretError, SecretsManagerCredentials } from '../../lib/adapters/secrets-manager-credentials';
 import { INGEST_METRICS, type IngestEvent } from '../../lib/config/ingest-contract';
-import { ConfigError, OktaLakeError } from '../../lib/core/errors';
-import { runIngest, type IngestResult } from '../../lib/core/ingest/ingest';
+import { ConfigError } from '../../lib/core/errors';
+import type { IngestResult } from '../../lib/core/ingest/ingest';
+import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
-import { reconcile, type ReconcileOutcome } from '../../lib/core/ingest/reconcile';
+import type { LakeIndex, ReconcileOutcome } from '../../lib/core/ingest/reconcile';
 import { OktaLogClient } from '../../lib/core/okta/client';
-import { credentialsFromSecret } from '../../lib/core/okta/credentials';
+import type { CredentialProvider } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
-import type { PageWriter, Reporter } from '../../lib/core/ports';
+import type { LakeSink, PageWriter, Reporter, WatermarkStore } from '../../lib/core/ports';
 import { deferredWriter } from '../../lib/core/writer/deferred-writer';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { readIngestSettings, type IngestOrg, type IngestSettings } from './settings';
-
-/** The org's credential secret could not be read (missing, not filled in yet, not text, access denied). */
-export class CredentialSecretError extends OktaLakeError {}
-
-/** A credential read from Secrets Manager is used for at most this long before it is read again. */
-export const CREDENTIAL_TTL_MS = 15 * 60_000;
 
 /** What one invocation returns (and logs): counts only, never a credential. */
 export interface IngestSummary extends IngestResult {
@@ -43,128 +41,46 @@ export interface IngestSummary extends IngestResult {
   readonly reconcile?: { readonly outcome: ReconcileOutcome; readonly windows: number; readonly lateEventsRecovered: number };
 }
 
-const logger = new Logger({ serviceName: INGEST_METRICS.service });
-const metrics = new Metrics({ namespace: INGEST_METRICS.namespace, serviceName: INGEST_METRICS.service });
-
-const reporter: Reporter = {
-  info: (message, fields) => logger.info(message, fields ?? {}),
-  warn: (message, fields) => logger.warn(message, fields ?? {}),
-};
-
-interface Runtime {
+export interface IngestHandlerDeps {
   readonly settings: IngestSettings;
-  readonly sink: S3Sink;
-  readonly store: DynamoDbWatermarkStore;
-  readonly secrets: SecretsManagerClient;
+  readonly sink: LakeSink;
+  readonly store: WatermarkStore;
+  /** The orgs' Okta credentials (Secrets Manager in the Lambda). */
+  readonly credentials: Pick<SecretsManagerCredentials, 'credentialsFor' | 'forget'>;
+  /** Opens the Parquet writer; called on first use, and again after a failed open. */
+  readonly openWriter: () => Promise<PageWriter>;
+  /** Opens the sweep's lake index; called when the first sweep runs, and again after a failed open. */
+  readonly openLakeIndex: () => Promise<LakeIndex>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
-interface OrgSource {
-  readonly client: OktaLogClient;
-  readonly loadedAt: number;
-}
+export type IngestHandler = (event: IngestEvent, context: Context) => Promise<IngestSummary>;
 
-let runtime: Runtime | undefined;
-let writer: Promise<DuckDbParquetWriter> | undefined;
-let lakeIndex: Promise<SinkLakeIndex> | undefined;
-const sources = new Map<string, OrgSource>();
-
-function getRuntime(): Runtime {
-  if (runtime) return runtime;
-  const settings = readIngestSettings(process.env);
-  const s3 = createS3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {});
-  runtime = {
-    settings,
-    sink: new S3Sink({
-      client: s3,
-      bucket: settings.bucket,
-      prefix: settings.prefix,
-      ...(settings.kmsKeyArn ? { serverSideEncryption: { kmsKeyId: settings.kmsKeyArn } } : {}),
-    }),
-    store: new DynamoDbWatermarkStore({ client: new DynamoDBClient({}), tableName: settings.table }),
-    secrets: new SecretsManagerClient({}),
-  };
-  return runtime;
-}
-
-/** One DuckDB writer per container, opened on first use; a failed open is retried next time. */
-function getWriter(): Promise<DuckDbParquetWriter> {
-  if (!writer) {
-    const opening = DuckDbParquetWriter.open({});
-    opening.catch(() => {
-      if (writer === opening) writer = undefined;
-    });
-    writer = opening;
-  }
-  return writer;
-}
-
-/**
- * The container's writer, awaited only when the run writes its first page. On a cold start DuckDB
- * opens (instance, connection, prepared statements, on DuckDB's own threads) while the run reads its
- * credential, takes its lease and fetches its first page. A failed open fails that first write (the
- * run stops there with nothing written; the next run opens again).
- */
-function pendingWriter(): PageWriter {
-  return deferredWriter(getWriter());
-}
-
-/** One lake index (its own DuckDB, a smaller memory limit) per container, opened on first use. */
-function getLakeIndex(rt: Runtime): Promise<SinkLakeIndex> {
-  if (!lakeIndex) {
-    const opening = SinkLakeIndex.open({ sink: rt.sink, memoryLimit: '256MB' });
-    opening.catch(() => {
-      if (lakeIndex === opening) lakeIndex = undefined;
-    });
-    lakeIndex = opening;
-  }
-  return lakeIndex;
-}
-
-async function readSecret(rt: Runtime, org: IngestOrg): Promise<string> {
-  let secretString: string | undefined;
-  try {
-    const out = await rt.secrets.send(new GetSecretValueCommand({ SecretId: org.secretId }));
-    secretString = out.SecretString;
-  } catch (cause) {
-    const name = cause instanceof Error ? cause.name : 'Error';
-    if (name === 'ResourceNotFoundException') {
-      throw new CredentialSecretError(
-        `the Okta credential secret "${org.secretId}" of ${org.org.host} has no value yet (or does not exist): ` +
-          'put the credential into it with `aws secretsmanager put-secret-value` (docs/deploy.md)',
-        { cause },
-      );
+/** `open()` once, on first use; a failed open is forgotten so that the next use opens again. */
+function openedOnce<T>(open: () => Promise<T>): () => Promise<T> {
+  let opened: Promise<T> | undefined;
+  return () => {
+    if (!opened) {
+      const opening = open();
+      opening.catch(() => {
+        if (opened === opening) opened = undefined;
+      });
+      opened = opening;
     }
-    throw new CredentialSecretError(`could not read the Okta credential secret "${org.secretId}" of ${org.org.host} (${name})`, { cause });
-  }
-  if (secretString === undefined) {
-    throw new CredentialSecretError(`the Okta credential secret "${org.secretId}" of ${org.org.host} holds binary data; expected JSON text`);
-  }
-  return secretString;
+    return opened;
+  };
 }
 
-async function getSource(rt: Runtime, org: IngestOrg): Promise<OktaLogClient> {
-  const cached = sources.get(org.org.host);
-  if (cached && Date.now() - cached.loadedAt < CREDENTIAL_TTL_MS) return cached.client;
-  const credentials = credentialsFromSecret(await readSecret(rt, org), org.org);
-  if (credentials.kind !== org.auth) {
-    throw new ConfigError(
-      `the Okta credential secret "${org.secretId}" of ${org.org.host} is of type "${credentials.kind}", but the org is configured with auth "${org.auth}"`,
-    );
-  }
-  const client = new OktaLogClient({ org: org.org, credentials, reporter });
-  sources.set(org.org.host, { client, loadedAt: Date.now() });
-  return client;
-}
-
-function orgOf(rt: Runtime, event: unknown): IngestOrg {
+function orgOf(settings: IngestSettings, event: unknown): IngestOrg {
   const label = typeof event === 'object' && event !== null ? (event as Partial<IngestEvent>).org : undefined;
   if (typeof label !== 'string') throw new ConfigError('the event must be {"org": "<org host>"}');
-  const org = rt.settings.orgs.get(label);
-  if (!org) throw new ConfigError(`org "${label}" is not configured here; configured: ${[...rt.settings.orgs.keys()].join(', ')}`);
+  const org = settings.orgs.get(label);
+  if (!org) throw new ConfigError(`org "${label}" is not configured here; configured: ${[...settings.orgs.keys()].join(', ')}`);
   return org;
 }
 
-function recordMetrics(org: string, result: IngestResult, rateLimitWaitMs: number): void {
+function recordMetrics(metrics: Metrics, org: string, result: IngestResult, rateLimitWaitMs: number): void {
   const n = INGEST_METRICS.names;
   metrics.addDimension(INGEST_METRICS.orgDimension, org);
   metrics.addMetric(n.eventsWritten, MetricUnit.Count, result.eventsWritten);
@@ -179,58 +95,127 @@ function recordMetrics(org: string, result: IngestResult, rateLimitWaitMs: numbe
   metrics.publishStoredMetrics();
 }
 
-export async function handler(event: IngestEvent, context: Context): Promise<IngestSummary> {
-  logger.addContext(context);
-  let org: IngestOrg | undefined;
-  try {
-    const rt = getRuntime();
-    org = orgOf(rt, event);
-    logger.appendKeys({ org: org.org.host });
-    const writer = pendingWriter();
-    const source = await getSource(rt, org);
-    const waitedBefore = source.stats.rateLimitWaitMs;
-    const result = await runIngest({
-      org: org.org.host,
-      source,
-      writer,
-      sink: rt.sink,
-      store: rt.store,
-      owner: context.awsRequestId,
-      reporter,
-      settleLagMs: rt.settings.settleLagMs,
-      initialLookbackMs: rt.settings.initialLookbackMs,
-      timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
-    });
-    let summary: IngestSummary = { org: org.org.host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
-    recordMetrics(org.org.host, result, summary.rateLimitWaitMs);
-    if (result.outcome === 'caught-up' && result.watermark !== undefined) {
-      const swept = await reconcile({
-        org: org.org.host,
-        source,
-        writer: await getWriter(),
-        sink: rt.sink,
-        index: await getLakeIndex(rt),
-        store: rt.store,
-        owner: context.awsRequestId,
-        reporter,
-        watermark: result.watermark,
-        ...(rt.settings.reconcileOffsetsMs ? { offsetsMs: rt.settings.reconcileOffsetsMs } : {}),
-        timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
-      });
-      metrics.addDimension(INGEST_METRICS.orgDimension, org.org.host);
-      metrics.addMetric(INGEST_METRICS.names.lateEventsRecovered, MetricUnit.Count, swept.lateEvents);
-      metrics.publishStoredMetrics();
-      summary = { ...summary, reconcile: { outcome: swept.outcome, windows: swept.windows, lateEventsRecovered: swept.lateEvents } };
-    }
-    logger.info('ingestion run finished', { ...summary });
-    return summary;
-  } catch (error) {
-    // A refused credential may have been replaced in the secret: read it again next time.
-    if (org && (error instanceof OktaAuthError || error instanceof ConfigError || error instanceof CredentialSecretError)) sources.delete(org.org.host);
-    // Messages of this project's errors never carry a credential (see lib/core/okta/errors.ts).
-    logger.error('ingestion run failed', error instanceof Error ? error : String(error));
-    throw error;
-  } finally {
-    logger.removeKeys(['org']);
+export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
+  const { settings, logger, metrics } = deps;
+  const reporter: Reporter = {
+    info: (message, fields) => logger.info(message, fields ?? {}),
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+  };
+  /** One writer and one lake index per handler (per container). */
+  const getWriter = openedOnce(deps.openWriter);
+  const getLakeIndex = openedOnce(deps.openLakeIndex);
+  /** One Okta client per org, kept while its credential is (a re-read credential gets a new client). */
+  const sources = new Map<string, { readonly credentials: CredentialProvider; readonly client: OktaLogClient }>();
+
+  async function getSource(org: IngestOrg): Promise<OktaLogClient> {
+    const credentials = await deps.credentials.credentialsFor(org);
+    const known = sources.get(org.org.host);
+    if (known?.credentials === credentials) return known.client;
+    const client = new OktaLogClient({ org: org.org, credentials, reporter });
+    sources.set(org.org.host, { credentials, client });
+    return client;
   }
+
+  return async (event, context) => {
+    logger.addContext(context);
+    let org: IngestOrg | undefined;
+    try {
+      org = orgOf(settings, event);
+      const host = org.org.host;
+      logger.appendKeys({ org: host });
+      /**
+       * The container's writer, awaited only when the run writes its first page. On a cold start
+       * DuckDB opens (instance, connection, prepared statements, on DuckDB's own threads) while the
+       * run reads its credential, takes its lease and fetches its first page. A failed open fails
+       * that first write (the run stops there with nothing written; the next run opens again).
+       */
+      const writer = deferredWriter(getWriter());
+      const source = await getSource(org);
+      const waitedBefore = source.stats.rateLimitWaitMs;
+      let summary!: IngestSummary; // set when the run returned, before the sweep
+      const run = await runScheduledInvocation({
+        ingest: {
+          org: host,
+          source,
+          writer,
+          sink: deps.sink,
+          store: deps.store,
+          owner: context.awsRequestId,
+          reporter,
+          settleLagMs: settings.settleLagMs,
+          initialLookbackMs: settings.initialLookbackMs,
+        },
+        timeBudget: { remainingMs: () => context.getRemainingTimeInMillis() },
+        afterIngest: (result) => {
+          summary = { org: host, ...result, rateLimitWaitMs: source.stats.rateLimitWaitMs - waitedBefore };
+          recordMetrics(metrics, host, result, summary.rateLimitWaitMs);
+        },
+        sweep: async () => ({
+          writer: await getWriter(),
+          index: await getLakeIndex(),
+          ...(settings.reconcileOffsetsMs ? { offsetsMs: settings.reconcileOffsetsMs } : {}),
+        }),
+      });
+      if (run.error !== undefined) throw run.error;
+      if (run.reconcile) {
+        const swept = run.reconcile;
+        metrics.addDimension(INGEST_METRICS.orgDimension, host);
+        metrics.addMetric(INGEST_METRICS.names.lateEventsRecovered, MetricUnit.Count, swept.lateEvents);
+        metrics.publishStoredMetrics();
+        summary = { ...summary, reconcile: { outcome: swept.outcome, windows: swept.windows, lateEventsRecovered: swept.lateEvents } };
+      }
+      logger.info('ingestion run finished', { ...summary });
+      return summary;
+    } catch (error) {
+      // A refused credential may have been replaced in the secret: read it again next time.
+      if (org && (error instanceof OktaAuthError || error instanceof ConfigError || error instanceof CredentialSecretError)) deps.credentials.forget(org.org.host);
+      // Messages of this project's errors never carry a credential (see lib/core/okta/errors.ts).
+      logger.error('ingestion run failed', error instanceof Error ? error : String(error));
+      throw error;
+    } finally {
+      logger.removeKeys(['org']);
+    }
+  };
+}
+
+const logger = new Logger({ serviceName: INGEST_METRICS.service });
+const metrics = new Metrics({ namespace: INGEST_METRICS.namespace, serviceName: INGEST_METRICS.service });
+
+/** Builds the clients and adapters once per container, from the environment. */
+function fromEnvironment(): IngestHandler {
+  const settings = readIngestSettings(process.env);
+  const s3 = createS3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {});
+  const sink = new S3Sink({
+    client: s3,
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    ...(settings.kmsKeyArn ? { serverSideEncryption: { kmsKeyId: settings.kmsKeyArn } } : {}),
+  });
+  return createIngestHandler({
+    settings,
+    sink,
+    store: new DynamoDbWatermarkStore({ client: new DynamoDBClient({}), tableName: settings.table }),
+    credentials: new SecretsManagerCredentials({ client: new SecretsManagerClient({}) }),
+    openWriter: () => DuckDbParquetWriter.open({}),
+    // Its own DuckDB, with a smaller memory limit than the writer's.
+    openLakeIndex: () => SinkLakeIndex.open({ sink, memoryLimit: '256MB' }),
+    logger,
+    metrics,
+  });
+}
+
+let cached: IngestHandler | undefined;
+
+export async function handler(event: IngestEvent, context: Context): Promise<IngestSummary> {
+  if (cached === undefined) {
+    try {
+      cached = fromEnvironment();
+    } catch (error) {
+      // A configuration error fails every run; it is built again next time.
+      logger.addContext(context);
+      logger.error('ingestion run failed', error instanceof Error ? error : String(error));
+      throw error;
+    }
+  }
+  return cached(event, context);
 }

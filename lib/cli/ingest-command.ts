@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { runIngest, type IngestResult } from '../core/ingest/ingest';
+import type { IngestResult } from '../core/ingest/ingest';
+import { runScheduledInvocation } from '../core/ingest/invocation';
+import { SinkLakeIndex } from '../core/ingest/lake-index';
 import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../core/okta/credentials';
 import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
@@ -13,7 +15,7 @@ import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
 import { deferredWriter } from '../core/writer/deferred-writer';
 import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
 import { openLakeTarget } from './lake-target';
-import { SWEEP_FLAGS, reconcileExitCode, runReconcileOnLake, summariseReconcile, sweepFlags } from './reconcile-command';
+import { SWEEP_FLAGS, reconcileExitCode, summariseReconcile, sweepFlags, type ReconcileOnLakeResult, type SweepFlags } from './reconcile-command';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
 export const INGEST_HELP = `Usage: okta-lake ingest --org <host or URL> --out <dir | s3://bucket/prefix> [options]
@@ -111,7 +113,7 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     throw new UsageError('--offsets, --span and --max-backlog apply to the sweep: add --reconcile');
   }
 
-  const { stats, result, elapsedMs } = await runIngestToLake({
+  const { result, reconcile } = await runIngestToLake({
     org,
     credentials,
     out,
@@ -122,25 +124,14 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     settleLagMs: settle ? parseDuration(settle, '--settle-lag') : undefined,
     maxWindowMs: maxWindow ? parseDuration(maxWindow, '--max-window') : undefined,
     rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+    sweep,
+    onIngested: (r) => deps.stdout.write(`${summarise(org.host, out, r.result, r.stats, r.elapsedMs)}\n`),
     stderr: deps.stderr,
     signal: deps.signal,
   });
-  deps.stdout.write(`${summarise(org.host, out, result, stats, elapsedMs)}\n`);
-  if (sweep && result.outcome === 'caught-up' && result.watermark !== undefined) {
-    const swept = await runReconcileOnLake({
-      org,
-      credentials,
-      out,
-      stateDir: optionalString(values, 'state'),
-      s3Endpoint: optionalString(values, 's3-endpoint'),
-      watermark: result.watermark,
-      ...sweep,
-      rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
-      stderr: deps.stderr,
-      signal: deps.signal,
-    });
-    deps.stdout.write(`${summariseReconcile(org.host, out, swept.result, swept.elapsedMs)}\n`);
-    return reconcileExitCode(swept.result);
+  if (reconcile) {
+    deps.stdout.write(`${summariseReconcile(org.host, out, reconcile.result, reconcile.elapsedMs)}\n`);
+    return reconcileExitCode(reconcile.result);
   }
   switch (result.outcome) {
     case 'caught-up':
@@ -163,12 +154,25 @@ export interface IngestToLakeOptions {
   readonly settleLagMs?: number;
   readonly maxWindowMs?: number;
   readonly rateLimitShare?: number;
+  /** Sweep for late events after the run when it caught up (`--reconcile`). @default no sweep */
+  readonly sweep?: SweepFlags;
+  /** Called when the ingestion run ended, before the sweep (the CLI prints its summary). */
+  readonly onIngested?: (ingested: IngestCommandResult) => void;
   readonly stderr: NodeJS.WriteStream;
   readonly signal?: AbortSignal;
 }
 
-/** One ingest run into a folder or S3 with progress on stderr; used by `ingest` and the demo. */
-export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestCommandResult> {
+export interface IngestToLakeResult extends IngestCommandResult {
+  /** The sweep's result, when it ran. */
+  readonly reconcile?: ReconcileOnLakeResult;
+}
+
+/**
+ * One scheduled invocation (`runScheduledInvocation`) into a folder or S3 with progress on stderr:
+ * the ingestion run, then the sweep when `sweep` is given and the run caught up. Used by `ingest`
+ * (with `--reconcile`), the demo and the ingestion bench. Throws what the invocation failed with.
+ */
+export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestToLakeResult> {
   const started = Date.now();
   const progress = new ProgressPrinter(o.stderr);
   const reporter = progress.reporter();
@@ -176,25 +180,46 @@ export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestCom
   const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
   // DuckDB opens while the run takes its lease and fetches its first page.
   const writer = deferredWriter(DuckDbParquetWriter.open({}));
+  let index: SinkLakeIndex | undefined;
+  let ingested: IngestCommandResult | undefined;
+  let sweepStarted = 0;
   try {
-    const result = await runIngest({
-      org: o.org.host,
-      source: client,
-      writer,
-      sink: target.sink,
-      store: target.store,
-      owner: `cli-${randomUUID()}`,
-      reporter,
-      since: o.since,
-      until: o.until,
-      settleLagMs: o.settleLagMs,
-      maxWindowMs: o.maxWindowMs,
-      signal: o.signal,
-      onProgress: (p) => progress.update(p),
+    const run = await runScheduledInvocation({
+      ingest: {
+        org: o.org.host,
+        source: client,
+        writer,
+        sink: target.sink,
+        store: target.store,
+        owner: `cli-${randomUUID()}`,
+        reporter,
+        since: o.since,
+        until: o.until,
+        settleLagMs: o.settleLagMs,
+        maxWindowMs: o.maxWindowMs,
+        signal: o.signal,
+        onProgress: (p) => progress.update(p),
+      },
+      afterIngest: (result) => {
+        progress.done();
+        ingested = { result, stats: client.stats, elapsedMs: Date.now() - started };
+        o.onIngested?.(ingested);
+        sweepStarted = Date.now();
+      },
+      ...(o.sweep
+        ? {
+            sweep: async () => {
+              index = await SinkLakeIndex.open({ sink: target.sink });
+              return { index, ...o.sweep };
+            },
+          }
+        : {}),
     });
-    return { result, stats: client.stats, elapsedMs: Date.now() - started };
+    if (run.error !== undefined) throw run.error;
+    return { ...ingested!, ...(run.reconcile ? { reconcile: { result: run.reconcile, elapsedMs: Date.now() - sweepStarted } } : {}) };
   } finally {
-    progress.done();
+    if (ingested === undefined) progress.done(); // else done before the summary
+    await index?.close();
     await writer.close();
     target.close();
   }

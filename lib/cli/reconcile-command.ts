@@ -50,8 +50,6 @@ export interface ReconcileOnLakeOptions {
   readonly out: string;
   readonly stateDir?: string;
   readonly s3Endpoint?: string;
-  /** The org's watermark when the caller knows it (after an ingestion run). @default read from the state */
-  readonly watermark?: string;
   readonly offsetsMs?: readonly number[];
   readonly spanMs?: number;
   readonly maxBacklogMs?: number;
@@ -65,7 +63,10 @@ export interface ReconcileOnLakeResult {
   readonly elapsedMs: number;
 }
 
-/** One sweep over a folder or S3 lake, with warnings on stderr; used by `reconcile` and `ingest --reconcile`. */
+/**
+ * One sweep over a folder or S3 lake, with warnings on stderr (`okta-lake reconcile`; the watermark
+ * is read from the state). `ingest --reconcile` sweeps within its invocation (`runIngestToLake`).
+ */
 export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<ReconcileOnLakeResult> {
   const started = Date.now();
   const progress = new ProgressPrinter(o.stderr);
@@ -85,7 +86,6 @@ export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<Rec
         store: target.store,
         owner: `cli-${randomUUID()}`,
         reporter,
-        ...(o.watermark !== undefined ? { watermark: o.watermark } : {}),
         ...(o.offsetsMs !== undefined ? { offsetsMs: o.offsetsMs } : {}),
         ...(o.spanMs !== undefined ? { spanMs: o.spanMs } : {}),
         ...(o.maxBacklogMs !== undefined ? { maxBacklogMs: o.maxBacklogMs } : {}),
@@ -158,8 +158,11 @@ export const SWEEP_FLAGS = {
   'max-backlog': { type: 'string' },
 } as const;
 
+/** What `--offsets`, `--span` and `--max-backlog` set. */
+export type SweepFlags = Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'>;
+
 /** Reads `--offsets`, `--span` and `--max-backlog`. */
-export function sweepFlags(values: Record<string, string | boolean | undefined>): Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'> {
+export function sweepFlags(values: Record<string, string | boolean | undefined>): SweepFlags {
   const offsets = optionalString(values, 'offsets');
   const span = optionalString(values, 'span');
   const backlog = optionalString(values, 'max-backlog');

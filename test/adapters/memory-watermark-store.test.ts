@@ -1,4 +1,4 @@
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { describeWatermarkStoreContract } from './watermark-store-contract';
 
 describeWatermarkStoreContract('MemoryWatermarkStore', () => {

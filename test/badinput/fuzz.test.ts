@@ -10,12 +10,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngest } from '../../lib/core/ingest/ingest';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import type { LogPage, LogPageSource } from '../../lib/core/ports';
 import { DuckDbParquetWriter, type QuarantineLine } from '../../lib/core/writer/parquet-writer';
 import { generateEvents } from '../../lib/demo/generate';
 import { EVENT_COLUMNS, type Field } from '../../lib/core/schema';
-import { MemorySink } from '../support/fakes';
+import { ManualClock } from '../../testkit/clock';
+import { MemorySink } from '../../testkit/fakes';
 import { openParquetReader, type ParquetReader } from '../writer/support';
 
 type JsonObject = Record<string, unknown>;
@@ -222,7 +223,7 @@ describe('bad input, property-based', () => {
           owner: 'fuzz',
           since: new Date(T0).toISOString(),
           until: new Date(T0 + 3_600_000).toISOString(),
-          clock: { now: () => T0 + 2 * 3_600_000, sleep: async () => undefined },
+          clock: new ManualClock(T0 + 2 * 3_600_000),
         });
 
         // Assess

@@ -29,7 +29,8 @@ import {
   type DetectContext,
   type DetectHandler,
 } from '../../lambdas/detect/handler';
-import { athenaResults, execution, FakeClock } from './support';
+import { ManualClock } from '../../testkit/clock';
+import { athenaResults, execution } from './support';
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
@@ -69,7 +70,7 @@ interface Emf {
 }
 
 let emitted: Emf[];
-let clock: FakeClock;
+let clock: ManualClock;
 
 function makeHandler(): DetectHandler {
   return createDetectHandler({
@@ -102,7 +103,7 @@ function mockQuery(state: 'SUCCEEDED' | 'FAILED' | 'RUNNING', rows: string[][] =
 beforeEach(() => {
   athena.reset();
   sns.reset();
-  clock = new FakeClock(Date.parse('2024-05-01T00:00:00.000Z'));
+  clock = new ManualClock(Date.parse('2024-05-01T00:00:00.000Z'));
   emitted = [];
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
@@ -283,7 +284,7 @@ describe('handler (the function entry point)', () => {
     vi.stubEnv('SUPPRESSION_TABLE', 'okta-lake-suppression');
     vi.stubEnv('TOPIC_ARN', TOPIC_ARN);
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-    clock = new FakeClock(0);
+    clock = new ManualClock(0);
     // Act
     const error = await handler(payload, context() as Context).catch((e: unknown) => e);
     // Assess

@@ -25,9 +25,10 @@ import { parseDetectionInput, querySha256, type DetectionInput, type DetectionPa
 import { MemoryCursorStore } from '../../lib/core/detect/memory-cursor-store';
 import { MemoryLateEvidenceLog } from '../../lib/core/late-evidence';
 import { runDetection, type DetectionDeps } from '../../lib/core/detect/run';
-import type { Reporter } from '../../lib/core/ports';
 import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
-import { athenaResults, budgetOn, createSuppressionTable, execution, FakeClock } from './support';
+import { ManualClock, budgetOn } from '../../testkit/clock';
+import { RecordingReporter } from '../../testkit/reporter';
+import { athenaResults, createSuppressionTable, execution } from './support';
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
@@ -85,21 +86,17 @@ function rowsOf(n: number): string[][] {
 }
 
 interface Setup {
-  readonly clock: FakeClock;
-  readonly reports: { level: string; message: string; fields?: Record<string, unknown> }[];
+  readonly clock: ManualClock;
+  readonly reports: RecordingReporter['lines'];
   deps(overrides?: Partial<DetectionDeps>): DetectionDeps;
 }
 
 function setup(startMs = T0): Setup {
-  const clock = new FakeClock(startMs);
-  const reports: Setup['reports'] = [];
-  const reporter: Reporter = {
-    info: (message, fields) => reports.push({ level: 'info', message, fields }),
-    warn: (message, fields) => reports.push({ level: 'warn', message, fields }),
-  };
+  const clock = new ManualClock(startMs);
+  const reporter = new RecordingReporter();
   return {
     clock,
-    reports,
+    reports: reporter.lines,
     deps: (overrides = {}) => {
       const watermarkMs = clock.now();
       return {
@@ -412,10 +409,10 @@ describe('suppression across runs (dynalite)', () => {
     mockQuery({ rows: rowsOf(3) });
     await runDetection(input, s.deps());
     // Act: the same results 15 minutes later
-    s.clock.t += 15 * 60_000;
+    s.clock.advance(15 * 60_000);
     const second = await runDetection(input, s.deps());
     // Act: one more finding 15 minutes after that
-    s.clock.t += 15 * 60_000;
+    s.clock.advance(15 * 60_000);
     athena.reset();
     mockQuery({ rows: rowsOf(4) });
     const third = await runDetection(input, s.deps());
@@ -437,10 +434,10 @@ describe('suppression across runs (dynalite)', () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     mockQuery({ rows: rowsOf(2) });
     await runDetection(input, s.deps());
-    s.clock.t += HOUR - 60_000;
+    s.clock.advance(HOUR - 60_000);
     const inside = await runDetection(input, s.deps());
     // Act
-    s.clock.t += 2 * 60_000;
+    s.clock.advance(2 * 60_000);
     const after = await runDetection(input, s.deps());
     // Assess
     expect(inside).toMatchObject({ newFindings: 0, suppressed: 2, published: false });
@@ -456,7 +453,7 @@ describe('suppression across runs (dynalite)', () => {
     sns.on(PublishCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' })).resolves({ MessageId: 'retry' });
     // Act
     const error = await runDetection(input, s.deps()).catch((e: unknown) => e);
-    s.clock.t += 15 * 60_000;
+    s.clock.advance(15 * 60_000);
     const next = await runDetection(input, s.deps());
     // Assess
     expect(error).toBeInstanceOf(DetectionPublishError);

@@ -1,32 +1,13 @@
 /**
- * Helpers for the detection runner tests: a fake clock whose sleep moves time instead of waiting,
- * a time budget on that clock, the suppression table on dynalite, and Athena responses built from
- * plain rows (header row first on the first page, NextToken paging) for aws-sdk-client-mock.
+ * Helpers for the detection runner tests: the suppression table on dynalite, and Athena responses
+ * built from plain rows (header row first on the first page, NextToken paging) for
+ * aws-sdk-client-mock. The clock and time budgets are the test kit's (testkit/clock.ts).
  */
 import '../support/aws-env';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { GetQueryExecutionOutput, GetQueryResultsInput, GetQueryResultsOutput, QueryExecutionState } from '@aws-sdk/client-athena';
 import { SUPPRESSION_TABLE_KEY } from '../../lib/adapters/dynamodb-suppression-store';
-import type { Clock } from '../../lib/core/ports';
 import { createKeyedTable } from '../support/dynamodb';
-
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  constructor(public t: number) {}
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-  }
-}
-
-/** A Lambda-like time budget on the fake clock: `totalMs` from the clock's current time. */
-export function budgetOn(clock: FakeClock, totalMs: number, marginMs: number): { remainingMs(): number; marginMs: number } {
-  const deadline = clock.now() + totalMs;
-  return { remainingMs: () => deadline - clock.now(), marginMs };
-}
 
 /** Creates the suppression table (partition key `fingerprint`, string) and waits until it is ACTIVE. */
 export function createSuppressionTable(client: DynamoDBClient, tableName: string): Promise<void> {

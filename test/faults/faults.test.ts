@@ -15,8 +15,10 @@ import { IngestError, runIngest, type IngestOptions, type IngestResult } from '.
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { ForeignLinkError } from '../../lib/core/okta/errors';
-import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../lib/core/testing/faults';
-import { auditLake } from '../../lib/core/testing/lake-audit';
+import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../testkit/faults';
+import { ManualClock } from '../../testkit/clock';
+import { auditLake } from '../../testkit/lake-audit';
+import { RecordingReporter } from '../../testkit/reporter';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { startRecorder } from '../okta/helpers';
@@ -90,10 +92,11 @@ describe('faults on the Lambda path (mock Okta, s3rver, dynalite)', () => {
     world.mock.faults.nextStalls = 1;
     world.mock.faults.nextTruncated = 1;
     world.mock.faults.nextMalformed = 1;
-    const warnings: string[] = [];
+    const reporter = new RecordingReporter();
 
     // Act
-    const result = await runIngest(options('okta-faults', { reporter: { info: () => undefined, warn: (m) => void warnings.push(m) } }));
+    const result = await runIngest(options('okta-faults', { reporter }));
+    const warnings = reporter.messages('warn');
 
     // Assess
     expect(result.outcome).toBe('caught-up');
@@ -235,7 +238,7 @@ describe('faults on the Lambda path (mock Okta, s3rver, dynalite)', () => {
       put: () => void puts++,
       store: ({ op }) => (op === 'checkpoint' && puts > 0 && !killed ? ((killed = true), 'kill') : undefined),
     });
-    const at = (ms: number) => ({ now: () => ms, sleep: async () => undefined });
+    const at = (ms: number) => new ManualClock(ms);
 
     // Act: the next run comes after the lease expired, when "now minus the settle lag" is later.
     const dead = await runIngest(options('opens-window', { clock: at(T0 + HOUR), sink: faults.sink(sink), store: faults.store(store) })).catch((e: unknown) => e);

@@ -15,8 +15,8 @@ import { runIngest, type IngestOptions, type IngestResult } from '../../lib/core
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { eventObjectKey, pageObjectName, partitionOf, quarantineObjectKey } from '../../lib/core/layout';
-import { FaultInjector, isSimulatedCrash, type FaultPlan } from '../../lib/core/testing/faults';
-import { auditLake } from '../../lib/core/testing/lake-audit';
+import { FaultInjector, isSimulatedCrash, type FaultPlan } from '../../testkit/faults';
+import { auditLake } from '../../testkit/lake-audit';
 import type { MockEvent, MockOktaOptions } from '../../lib/mock-okta';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';

@@ -10,11 +10,10 @@ import { SswsToken } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import type { IngestOptions } from '../../lib/core/ingest/ingest';
-import type { ReconcileOptions } from '../../lib/core/ingest/reconcile';
 import type { LakeSink, LogPageSource, Reporter, WatermarkStore } from '../../lib/core/ports';
-import { ManualClock } from '../../lib/core/testing/clock';
-import { auditLake, sha256, type LakeAudit } from '../../lib/core/testing/lake-audit';
-import { scheduledRun, type ScheduledRunResult } from '../../lib/core/testing/schedule';
+import { runScheduledInvocation, type ScheduledInvocationResult, type ScheduledSweepOptions } from '../../lib/core/ingest/invocation';
+import { ManualClock, budgetOn } from '../../testkit/clock';
+import { auditLake, sha256, type LakeAudit } from '../../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions, type MockRequestInfo } from '../../lib/mock-okta';
 
@@ -150,7 +149,7 @@ export interface ScheduleOptions {
   readonly everyMs: number;
   readonly untilMs: number;
   /** The sweep, or false for ingestion only. @default false */
-  readonly reconcile?: false | Partial<Omit<ReconcileOptions, 'index'>>;
+  readonly reconcile?: false | Partial<ScheduledSweepOptions>;
   readonly ingest?: Partial<IngestOptions>;
   readonly budgetMs?: number;
   readonly reporter?: Reporter;
@@ -159,13 +158,13 @@ export interface ScheduleOptions {
 }
 
 /** Runs scheduled invocations until the clock passes `untilMs`; returns every run's result. */
-export async function runSchedule(o: ScheduleOptions): Promise<ScheduledRunResult[]> {
-  const results: ScheduledRunResult[] = [];
+export async function runSchedule(o: ScheduleOptions): Promise<ScheduledInvocationResult[]> {
+  const results: ScheduledInvocationResult[] = [];
   const { world } = o;
   for (let n = 1; world.clock.now() <= o.untilMs; n++) {
     o.beforeRun?.(n);
     results.push(
-      await scheduledRun({
+      await runScheduledInvocation({
         ingest: {
           org: world.org.host,
           source: o.source ?? world.client,
@@ -180,9 +179,8 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduledRunResul
           ...(o.reporter ? { reporter: o.reporter } : {}),
           ...o.ingest,
         },
-        reconcile: o.reconcile ? { index: world.index, ...o.reconcile } : false,
-        budgetMs: o.budgetMs,
-        marginMs: 1_000,
+        ...(o.reconcile ? { sweep: { index: world.index, ...o.reconcile } } : {}),
+        ...(o.budgetMs !== undefined ? { timeBudget: budgetOn(world.clock, o.budgetMs, 1_000) } : {}),
       }),
     );
     world.clock.advance(o.everyMs);

@@ -422,7 +422,7 @@ describe('least privilege', () => {
 
   /** AWS SDK commands the function's adapters send, as the IAM actions they need. */
   function actionsTheCodeNeeds(): Set<string> {
-    const files = ['lib/adapters/s3-sink.ts', 'lib/adapters/dynamodb-watermark-store.ts', 'lambdas/ingest/handler.ts'];
+    const files = ['lib/adapters/s3-sink.ts', 'lib/adapters/dynamodb-watermark-store.ts', 'lib/adapters/secrets-manager-credentials.ts', 'lambdas/ingest/handler.ts'];
     const needed = new Set<string>();
     const services: Record<string, string> = { 'client-s3': 's3', 'client-dynamodb': 'dynamodb', 'client-secrets-manager': 'secretsmanager' };
     const s3Special: Record<string, string> = { ListObjectsV2: 'ListBucket' };

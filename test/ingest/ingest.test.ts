@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
-import type { Clock } from '../../lib/core/ports';
-import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../support/fakes';
+import { IngestError, runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
+import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
+import { ManualClock } from '../../testkit/clock';
+import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
 
 const ORG = 'acme.okta.com';
 const HOUR = 3_600_000;
-
-function fixedClock(iso: string): Clock & { set(ms: number): void } {
-  let t = Date.parse(iso);
-  return { now: () => t, sleep: async (ms) => void (t += ms), set: (ms) => void (t = ms) };
-}
 
 function setup(eventCount = 100, pageSize = 7) {
   // 100 events one minute apart from 10:00, so they span two hours.
@@ -19,7 +15,7 @@ function setup(eventCount = 100, pageSize = 7) {
   const writer = new FakeWriter();
   const sink = new MemorySink();
   const store = new MemoryWatermarkStore();
-  const clock = fixedClock('2024-05-01T14:00:00.000Z');
+  const clock = new ManualClock(Date.parse('2024-05-01T14:00:00.000Z'));
   const base: IngestOptions = {
     org: ORG,
     source,
@@ -101,8 +97,7 @@ describe('runIngest', () => {
     await expect(runIngest({ ...base, store: crashing })).rejects.toThrow('process killed');
     const keysAfterCrash = new Set(sink.objects.keys());
     // The lease of the dead run is still held; it expires.
-    const clock = base.clock as ReturnType<typeof fixedClock>;
-    clock.set(clock.now() + 16 * 60_000);
+    (base.clock as ManualClock).advance(16 * 60_000);
     // Act
     const resumed = await runIngest({ ...base, owner: 'run-2', until: '2024-05-01T13:55:00.000Z' });
     // Assess
@@ -172,5 +167,86 @@ describe('runIngest', () => {
     // Assess
     expect(result).toMatchObject({ outcome: 'stopped', pages: 1 });
     expect(store.peek(ORG)?.window?.pagesWritten).toBe(1);
+  });
+});
+
+// One scheduled invocation (`runScheduledInvocation`): the run, then the sweep when it caught up; errors returned.
+describe('runScheduledInvocation', () => {
+  it('sweeps after a run that caught up, with the run’s parts, and returns both whole results', async () => {
+    // Prepare
+    const { source, sink, base: ingest } = setup();
+    const order: string[] = [];
+    // Act
+    const run = await runScheduledInvocation({
+      ingest,
+      afterIngest: (r) => void order.push(`ingested ${r.outcome}`),
+      sweep: async () => {
+        order.push('sweep opened');
+        return { index: new FakeIndex(sink), offsetsMs: [HOUR] };
+      },
+    });
+    // Assess
+    expect(run.error).toBeUndefined();
+    expect(run.failedIn).toBeUndefined();
+    expect(run.ingest).toMatchObject({ outcome: 'caught-up', eventsWritten: 100 });
+    expect(run.reconcile).toMatchObject({ outcome: 'done', lateEvents: 0 });
+    expect(run.reconcile!.lines).toHaveLength(1);
+    expect(run.reconcile!.windows).toBeGreaterThan(0);
+    expect(order).toEqual(['ingested caught-up', 'sweep opened']);
+    // The sweep read through the run's source, behind the watermark the run left.
+    expect(source.requests.length).toBeGreaterThan(run.ingest!.pages);
+  });
+
+  it('does not open the sweep when the run did not catch up, or when there is none', async () => {
+    // Prepare
+    const held = setup();
+    await held.store.acquire(ORG, 'someone-else', 60_000, held.clock.now());
+    const noSweep = setup();
+    let opened = 0;
+    const sweep = async () => {
+      opened++;
+      return { index: new FakeIndex(held.sink) };
+    };
+    // Act
+    const leaseHeld = await runScheduledInvocation({ ingest: held.base, sweep });
+    const outOfTime = await runScheduledInvocation({ ingest: setup().base, sweep, timeBudget: { remainingMs: () => 0 } });
+    const ingestOnly = await runScheduledInvocation({ ingest: noSweep.base });
+    // Assess
+    expect(leaseHeld).toEqual({ ingest: expect.objectContaining({ outcome: 'lease-held' }) });
+    expect(outOfTime).toEqual({ ingest: expect.objectContaining({ outcome: 'time-budget' }) });
+    expect(ingestOnly).toEqual({ ingest: expect.objectContaining({ outcome: 'caught-up', eventsWritten: 100 }) });
+    expect(opened).toBe(0);
+  });
+
+  it('returns what failed, and where, instead of throwing', async () => {
+    // Prepare
+    const broken = setup();
+    const refused = new Error('PutObject refused');
+    broken.sink.put = async () => {
+      throw refused;
+    };
+    const sweepFails = setup();
+    const indexFailed = new Error('index did not open');
+    const afterIngestFails = setup();
+    const metricsFailed = new Error('metrics failed');
+    let opened = 0;
+    // Act
+    const inIngest = await runScheduledInvocation({ ingest: broken.base, sweep: async () => ((opened++, { index: new FakeIndex(broken.sink) })) });
+    const inSweep = await runScheduledInvocation({ ingest: sweepFails.base, sweep: () => Promise.reject(indexFailed) });
+    const inAfterIngest = await runScheduledInvocation({
+      ingest: afterIngestFails.base,
+      afterIngest: () => {
+        throw metricsFailed;
+      },
+      sweep: async () => ((opened++, { index: new FakeIndex(afterIngestFails.sink) })),
+    });
+    // Assess
+    expect(inIngest.failedIn).toBe('ingest');
+    expect(inIngest.ingest).toBeUndefined();
+    expect(inIngest.error).toBeInstanceOf(IngestError);
+    expect((inIngest.error as Error).cause).toBe(refused);
+    expect(inSweep).toEqual({ ingest: expect.objectContaining({ outcome: 'caught-up' }), error: indexFailed, failedIn: 'reconcile' });
+    expect(inAfterIngest).toEqual({ ingest: expect.objectContaining({ outcome: 'caught-up' }), error: metricsFailed, failedIn: 'ingest' });
+    expect(opened).toBe(0);
   });
 });

@@ -5,7 +5,9 @@ import { SswsToken } from '../../lib/core/okta/credentials';
 import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
-import { makeEvents, ManualClock, readAll, recordingReporter, startRecorder } from './helpers';
+import { ManualClock } from '../../testkit/clock';
+import { RecordingReporter } from '../../testkit/reporter';
+import { makeEvents, readAll, startRecorder } from './helpers';
 
 const TOKEN = 'ssws-test-token-9f8e7d6c5b4a';
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
@@ -17,7 +19,7 @@ afterEach(async () => {
 });
 
 async function mock(options: Partial<MockOktaOptions> = {}): Promise<MockOkta> {
-  const m = await startMockOkta({ apiToken: TOKEN, clock: { now: () => T0 + 3_600_000 }, ...options });
+  const m = await startMockOkta({ apiToken: TOKEN, clock: new ManualClock(T0 + 3_600_000), ...options });
   stops.push(() => m.stop());
   return m;
 }
@@ -198,7 +200,7 @@ describe('OktaLogClient: retries', () => {
       const r = await fetch(`${m.origin}/api/v1/logs?limit=1`, { headers: { Authorization: `SSWS ${TOKEN}` } });
       await r.text();
     }
-    const reporter = recordingReporter();
+    const reporter = new RecordingReporter();
     const c = client(m, { clock, reporter });
     // Act
     const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
@@ -239,7 +241,7 @@ describe('OktaLogClient: retries', () => {
 
   it('retries HTTP 5xx with backoff and then succeeds', async () => {
     const m = await mock({ events: makeEvents(2, T0), faults: { next5xx: 2 } });
-    const reporter = recordingReporter();
+    const reporter = new RecordingReporter();
     const c = client(m, { reporter });
     // Act
     const page = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
@@ -438,7 +440,7 @@ describe('OktaLogClient: pacing', () => {
         return undefined;
       },
     });
-    const reporter = recordingReporter();
+    const reporter = new RecordingReporter();
     const c = client(m, { clock, reporter, rateLimitShare: share, pageSize: 1 });
     // Act
     const { uuids } = await readAll(c, c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));

@@ -1,25 +1,8 @@
 /** Shared helpers for the Okta client and mock server tests. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock, LogPageSource } from '../../lib/core/ports';
+import type { LogPageSource } from '../../lib/core/ports';
 import type { MockEvent } from '../../lib/mock-okta/events';
-
-/** A clock that only moves when someone sleeps on it (or `advance` is called): waits cost no real time. */
-export class ManualClock implements Clock {
-  readonly sleeps: number[] = [];
-  constructor(private t: number) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-    await Promise.resolve();
-  }
-}
 
 /** `n` events, one every `stepMs` from `startMs`, with JSON text that has the usual top-level fields. */
 export function makeEvents(n: number, startMs: number, stepMs = 1000, prefix = 'ev'): MockEvent[] {
@@ -73,15 +56,5 @@ export async function startRecorder(): Promise<{ origin: string; received: Incom
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
       }),
-  };
-}
-
-/** A reporter that keeps what it is told. */
-export function recordingReporter(): { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void; lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  return {
-    lines,
-    info: (message, fields) => lines.push({ level: 'info', message, fields }),
-    warn: (message, fields) => lines.push({ level: 'warn', message, fields }),
   };
 }

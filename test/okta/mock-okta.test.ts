@@ -14,7 +14,8 @@ import {
   mockEventsFromTexts,
 } from '../../lib/mock-okta/events';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
-import { makeEvents, ManualClock } from './helpers';
+import { ManualClock } from '../../testkit/clock';
+import { makeEvents } from './helpers';
 
 const TOKEN = 'mock-test-token';
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
@@ -27,7 +28,7 @@ afterEach(async () => {
 });
 
 async function mock(options: Partial<MockOktaOptions> = {}): Promise<MockOkta> {
-  const m = await startMockOkta({ apiToken: TOKEN, clock: { now: () => NOW }, ...options });
+  const m = await startMockOkta({ apiToken: TOKEN, clock: new ManualClock(NOW), ...options });
   stops.push(() => m.stop());
   return m;
 }

@@ -5,7 +5,8 @@ import { credentialsFromSecret, OAuthServiceApp, SswsToken } from '../../lib/cor
 import { CredentialsError, OAuthTokenError, OktaAuthError } from '../../lib/core/okta/errors';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta } from '../../lib/mock-okta/server';
-import { makeEvents, ManualClock, readAll } from './helpers';
+import { ManualClock } from '../../testkit/clock';
+import { makeEvents, readAll } from './helpers';
 
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
 const NOW = T0 + 3_600_000;

@@ -5,7 +5,9 @@ import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret, OAuthServiceApp, SswsToken } from '../../lib/core/okta/credentials';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta } from '../../lib/mock-okta/server';
-import { makeEvents, recordingReporter } from './helpers';
+import { ManualClock } from '../../testkit/clock';
+import { RecordingReporter } from '../../testkit/reporter';
+import { makeEvents } from './helpers';
 
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -73,9 +75,9 @@ describe('credentials never reveal their secrets', () => {
     // Prepare
     const token = '00Sw5-Another-Secret-Token-0987654321';
     const wrong = '00Sw5-Wrong-Secret-Token-1111111111';
-    const m = await startMockOkta({ apiToken: token, events: makeEvents(3, T0), clock: { now: () => T0 + 60_000 }, faults: { next5xx: 2 } });
+    const m = await startMockOkta({ apiToken: token, events: makeEvents(3, T0), clock: new ManualClock(T0 + 60_000), faults: { next5xx: 2 } });
     try {
-      const reporter = recordingReporter();
+      const reporter = new RecordingReporter();
       const make = (t: string): OktaLogClient =>
         new OktaLogClient({
           org: parseOrg(m.origin, { allowInsecureLoopback: true }),

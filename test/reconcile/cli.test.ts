@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CommandIo } from '../../lib/cli/main';
 import { EXIT } from '../../lib/cli/output';
 import { LocalSink } from '../../lib/adapters/local-sink';
-import { auditLake } from '../../lib/core/testing/lake-audit';
+import { auditLake } from '../../testkit/lake-audit';
 import { startMockOkta, type MockOkta } from '../../lib/mock-okta';
 import { HOUR, MINUTE, scenario } from '../faults/support';
 

@@ -10,15 +10,14 @@ import {
   partitionsOfWindow,
   reconcile,
   sweepLineKey,
-  type LakeHoldings,
-  type LakeIndex,
   type ReconcileOptions,
 } from '../../lib/core/ingest/reconcile';
-import { partitionPrefix, type Partition } from '../../lib/core/layout';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
-import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../lib/core/testing/faults';
-import { auditLake, sha256 } from '../../lib/core/testing/lake-audit';
-import { FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../support/fakes';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
+import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../testkit/faults';
+import { auditLake, sha256 } from '../../testkit/lake-audit';
+import { ManualClock } from '../../testkit/clock';
+import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEvent } from '../../testkit/fakes';
+import { RecordingReporter } from '../../testkit/reporter';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
@@ -194,10 +193,11 @@ describe('reconcile: sweeping a lake the ingestion left', () => {
     sink.objects.set(key.replace(/\.parquet$/, '-copy.parquet'), body);
     const audit = await auditLake(sink);
     const copied = audit.rows - audit.byUuid.size;
-    const warnings: string[] = [];
+    const reporter = new RecordingReporter();
     try {
       // Act
-      const result = await reconcile({ ...options, reporter: { info: () => undefined, warn: (m) => void warnings.push(m) } });
+      const result = await reconcile({ ...options, reporter });
+      const warnings = reporter.messages('warn');
 
       // Assess
       expect(copied).toBeGreaterThan(0);
@@ -236,24 +236,6 @@ describe('reconcile: sweeping a lake the ingestion left', () => {
   });
 });
 
-/** A lake index over the fake writer's JSON objects. */
-class FakeIndex implements LakeIndex {
-  constructor(private readonly sink: MemorySink) {}
-  async holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
-    const uuids = new Set<string>();
-    let duplicateRows = 0;
-    for (const p of partitions) {
-      for (const key of await this.sink.list(partitionPrefix(org, p))) {
-        for (const e of JSON.parse(Buffer.from((await this.sink.get(key))!).toString()) as FakeEvent[]) {
-          if (uuids.has(e.uuid)) duplicateRows++;
-          uuids.add(e.uuid);
-        }
-      }
-    }
-    return { uuids, duplicateRows };
-  }
-}
-
 describe('reconcile: sweep lines', () => {
   const ORG = 'acme.okta.com';
   function fakes(events: FakeEvent[]) {
@@ -268,7 +250,7 @@ describe('reconcile: sweep lines', () => {
       index: new FakeIndex(sink),
       store,
       owner: 'sweep',
-      clock: { now: () => Date.parse('2024-05-03T00:00:00.000Z'), sleep: async () => undefined },
+      clock: new ManualClock(Date.parse('2024-05-03T00:00:00.000Z')),
     };
     return { sink, store, source, base };
   }
@@ -295,8 +277,7 @@ describe('reconcile: sweep lines', () => {
   it('sweeps each window once per line however often it runs, and a line too far behind skips ahead with a warning', async () => {
     // Prepare
     const { store, base } = fakes(fakeEvents(3 * 24 * 60, '2024-05-01T00:00:00.000Z', 60_000));
-    const warnings: string[] = [];
-    const reporter = { info: () => undefined, warn: (m: string) => void warnings.push(m) };
+    const reporter = new RecordingReporter();
 
     // Act: runs every 20 minutes over 3 hours, then one after a 2-day pause.
     const runs = [];
@@ -304,6 +285,7 @@ describe('reconcile: sweep lines', () => {
       runs.push(await reconcile({ ...base, offsetsMs: [HOUR], watermark: iso(t), reporter }));
     }
     const afterPause = await reconcile({ ...base, offsetsMs: [HOUR], watermark: '2024-05-03T15:10:00.000Z', maxBacklogMs: 6 * HOUR, reporter });
+    const warnings = reporter.messages('warn');
 
     // Assess: windows 10h (first run), 11h, 12h, 13h: each once.
     expect(runs.map((r) => r.windows)).toEqual([1, 0, 0, 1, 0, 0, 1, 0, 0, 1]);

@@ -23,16 +23,16 @@ import { describe as describeError, main, type CommandIo } from '../../lib/cli/m
 import { EXIT } from '../../lib/cli/output';
 import { INGEST_ENV } from '../../lib/config/ingest-contract';
 import { runIngest } from '../../lib/core/ingest/ingest';
-import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
+import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
-import type { Reporter } from '../../lib/core/ports';
 import { openDuckDb, type OpenDuckDb } from '../../lib/core/writer/duckdb';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { generateEvents } from '../../lib/demo/generate';
 import { mockEventsFromObjects, startMockOkta, type MockOkta } from '../../lib/mock-okta';
-import { MemorySink } from '../support/fakes';
+import { MemorySink } from '../../testkit/fakes';
+import { RecordingReporter } from '../../testkit/reporter';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { createS3Client } from '../../lib/adapters/s3-sink';
@@ -42,6 +42,7 @@ type Mode = 'ssws' | 'oauth';
 /** Everything a run can leave as text: collected per test, scanned at the end. */
 class Exposure {
   readonly texts: string[] = [];
+  readonly #reporters: [label: string, reporter: RecordingReporter][] = [];
   add(label: string, ...values: unknown[]): void {
     for (const v of values) {
       if (typeof v === 'string') this.texts.push(`${label}: ${v}`);
@@ -52,13 +53,16 @@ class Exposure {
       }
     }
   }
-  reporter(label: string): Reporter {
-    return {
-      info: (m, f) => this.add(`${label} info`, `${m} ${JSON.stringify(f ?? {})}`),
-      warn: (m, f) => this.add(`${label} warn`, `${m} ${JSON.stringify(f ?? {})}`),
-    };
+  /** A reporter whose every line counts as exposed text. */
+  reporter(label: string): RecordingReporter {
+    const reporter = new RecordingReporter();
+    this.#reporters.push([label, reporter]);
+    return reporter;
   }
   expectFree(secrets: readonly string[]): void {
+    for (const [label, reporter] of this.#reporters.splice(0)) {
+      for (const l of reporter.lines) this.add(`${label} ${l.level}`, `${l.message} ${JSON.stringify(l.fields ?? {})}`);
+    }
     expect(this.texts.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThanOrEqual(16);

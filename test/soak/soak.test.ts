@@ -13,7 +13,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runSoak } from '../../bench/soak-harness';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
-import { KILL_POINTS } from '../../lib/core/testing/faults';
+import { KILL_POINTS } from '../../testkit/faults';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 

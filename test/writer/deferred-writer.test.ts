@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PageWriteInput } from '../../lib/core/ports';
 import { deferredWriter } from '../../lib/core/writer/deferred-writer';
-import { FakeWriter } from '../support/fakes';
+import { FakeWriter } from '../../testkit/fakes';
 
 const input: PageWriteInput = {
   org: 'acme.okta.com',

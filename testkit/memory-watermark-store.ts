@@ -1,9 +1,9 @@
 /**
  * A `WatermarkStore` kept in memory, with the same lease semantics as the DynamoDB and file stores
- * (see `./lease`). For domain tests and one-shot runs; nothing survives the process.
+ * (see `lib/core/lease.ts`). For domain tests; nothing survives the process.
  */
-import { acquireRecord, checkpointRecord, releaseRecord, stateOfRecord, type StoredOrgRecord } from './lease';
-import type { IngestState, Lease, WatermarkStore } from './ports';
+import { acquireRecord, checkpointRecord, releaseRecord, stateOfRecord, type StoredOrgRecord } from '../lib/core/lease';
+import type { IngestState, Lease, WatermarkStore } from '../lib/core/ports';
 
 export class MemoryWatermarkStore implements WatermarkStore {
   private readonly records = new Map<string, StoredOrgRecord>();

@@ -3,12 +3,14 @@
  * so rate-limit waits, backoffs, lease TTLs and schedules cost no real time, and the mock Okta (given
  * the same clock) makes late events visible as it moves.
  */
-import type { Clock } from '../ports';
+import type { Clock } from '../lib/core/ports';
 
 export class ManualClock implements Clock {
   #t: number;
   /** Total time slept on this clock (waits that cost no real time). */
   slept = 0;
+  /** Every sleep asked for, in order (including any of 0 ms). */
+  readonly sleeps: number[] = [];
 
   constructor(startMs: number) {
     if (!Number.isFinite(startMs)) throw new RangeError(`ManualClock start must be a finite epoch ms, got ${startMs}`);
@@ -20,6 +22,7 @@ export class ManualClock implements Clock {
   }
 
   async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
     if (ms > 0) {
       this.#t += ms;
       this.slept += ms;
@@ -37,4 +40,10 @@ export class ManualClock implements Clock {
   advanceTo(ms: number): void {
     if (ms > this.#t) this.#t = ms;
   }
+}
+
+/** A Lambda-like time budget on `clock`: `totalMs` from the clock's current time, stopping with `marginMs` left. */
+export function budgetOn(clock: Pick<Clock, 'now'>, totalMs: number, marginMs?: number): { remainingMs(): number; marginMs?: number } {
+  const deadline = clock.now() + totalMs;
+  return { remainingMs: () => deadline - clock.now(), ...(marginMs !== undefined ? { marginMs } : {}) };
 }

@@ -7,9 +7,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../layout';
-import type { LakeSink } from '../ports';
-import { openDuckDb } from '../writer/duckdb';
+import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../lib/core/layout';
+import type { LakeSink } from '../lib/core/ports';
+import { openDuckDb } from '../lib/core/writer/duckdb';
 
 export interface AuditedEvent {
   /** Rows holding this uuid (1 in a correct lake). */

@@ -2,10 +2,11 @@
  * In-memory fakes of the ingestion ports, for testing the run logic without servers or DuckDB.
  * They keep the semantics the real parts promise: the source serves bounded, published-ordered pages
  * with opaque next links; the writer drops events at or after `until` and names objects by page; the
- * sink replaces an object written twice under one key.
+ * sink replaces an object written twice under one key; the index reads the fake writer's objects.
  */
-import { partitionOf, eventObjectKey, quarantineObjectKey } from '../../lib/core/layout';
-import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../../lib/core/ports';
+import type { LakeHoldings, LakeIndex } from '../lib/core/ingest/reconcile';
+import { partitionOf, partitionPrefix, eventObjectKey, quarantineObjectKey, type Partition } from '../lib/core/layout';
+import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../lib/core/ports';
 
 export interface FakeEvent {
   readonly uuid: string;
@@ -115,6 +116,24 @@ export class MemorySink implements LakeSink {
     return [...this.objects]
       .filter(([k]) => k.startsWith('events/'))
       .flatMap(([, body]) => (JSON.parse(dec.decode(body)) as FakeEvent[]).map((e) => e.uuid));
+  }
+}
+
+/** A lake index over the fake writer's JSON objects. */
+export class FakeIndex implements LakeIndex {
+  constructor(private readonly sink: MemorySink) {}
+  async holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
+    const uuids = new Set<string>();
+    let duplicateRows = 0;
+    for (const p of partitions) {
+      for (const key of await this.sink.list(partitionPrefix(org, p))) {
+        for (const e of JSON.parse(Buffer.from((await this.sink.get(key))!).toString()) as FakeEvent[]) {
+          if (uuids.has(e.uuid)) duplicateRows++;
+          uuids.add(e.uuid);
+        }
+      }
+    }
+    return { uuids, duplicateRows };
   }
 }
 

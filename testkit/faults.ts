@@ -10,8 +10,8 @@
  *
  * Plans decide per call; `scriptedPlan` fails given call numbers, the soak draws at random.
  */
-import { LeaseLostError, OktaLakeError, SinkError, StateStoreError } from '../errors';
-import type { IngestState, LakeSink, Lease, LogPage, LogPageSource, WatermarkStore } from '../ports';
+import { LeaseLostError, OktaLakeError, SinkError, StateStoreError } from '../lib/core/errors';
+import type { IngestState, LakeSink, Lease, LogPage, LogPageSource, WatermarkStore } from '../lib/core/ports';
 
 /** Where a simulated process died. */
 export type KillPoint =
