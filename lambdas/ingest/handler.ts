@@ -16,6 +16,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { DynamoDbEvaluationStore } from '../../lib/adapters/dynamodb-evaluation-store';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { CredentialSecretError, SecretsManagerCredentials } from '../../lib/adapters/secrets-manager-credentials';
@@ -25,6 +26,7 @@ import type { IngestResult } from '../../lib/core/ingest/ingest';
 import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import type { LakeIndex, ReconcileOutcome } from '../../lib/core/ingest/reconcile';
+import type { LateEvidenceLog } from '../../lib/core/late-evidence';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import type { CredentialProvider } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
@@ -51,6 +53,8 @@ export interface IngestHandlerDeps {
   readonly openWriter: () => Promise<PageWriter>;
   /** Opens the sweep's lake index; called when the first sweep runs, and again after a failed open. */
   readonly openLakeIndex: () => Promise<LakeIndex>;
+  /** Where the sweep records late evidence for the detections. @default not recorded */
+  readonly lateEvidence?: Pick<LateEvidenceLog, 'record'>;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -154,6 +158,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
           writer: await getWriter(),
           index: await getLakeIndex(),
           ...(settings.reconcileOffsetsMs ? { offsetsMs: settings.reconcileOffsetsMs } : {}),
+          ...(deps.lateEvidence ? { lateEvidence: deps.lateEvidence } : {}),
         }),
       });
       if (run.error !== undefined) throw run.error;
@@ -185,6 +190,7 @@ const metrics = new Metrics({ namespace: INGEST_METRICS.namespace, serviceName: 
 function fromEnvironment(): IngestHandler {
   const settings = readIngestSettings(process.env);
   const s3 = createS3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {});
+  const dynamodb = new DynamoDBClient({});
   const sink = new S3Sink({
     client: s3,
     bucket: settings.bucket,
@@ -194,7 +200,8 @@ function fromEnvironment(): IngestHandler {
   return createIngestHandler({
     settings,
     sink,
-    store: new DynamoDbWatermarkStore({ client: new DynamoDBClient({}), tableName: settings.table }),
+    store: new DynamoDbWatermarkStore({ client: dynamodb, tableName: settings.table }),
+    ...(settings.evaluationTable ? { lateEvidence: new DynamoDbEvaluationStore({ client: dynamodb, tableName: settings.evaluationTable }) } : {}),
     credentials: new SecretsManagerCredentials({ client: new SecretsManagerClient({}) }),
     openWriter: () => DuckDbParquetWriter.open({}),
     // Its own DuckDB, with a smaller memory limit than the writer's.

@@ -27,6 +27,8 @@ export interface IngestSettings {
   readonly bucket: string;
   readonly prefix: string;
   readonly table: string;
+  /** The detection state table, where the sweep records late evidence. @default not recorded */
+  readonly evaluationTable?: string;
   readonly kmsKeyArn?: string;
   readonly settleLagMs?: number;
   readonly initialLookbackMs?: number;
@@ -106,6 +108,7 @@ export function readIngestSettings(env: Env): IngestSettings {
     bucket: required(env, INGEST_ENV.bucket),
     prefix: env[INGEST_ENV.prefix] ?? '',
     table: required(env, INGEST_ENV.table),
+    ...(env[INGEST_ENV.evaluationTable] ? { evaluationTable: env[INGEST_ENV.evaluationTable] } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
     settleLagMs: optionalMs(env, INGEST_ENV.settleLagMs),
     initialLookbackMs: optionalMs(env, INGEST_ENV.initialLookbackMs),

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertOrgLabel, quarantineObjectKey } from '../core/layout';
+import type { LateEvidenceLog } from '../core/late-evidence';
 import type { LakeSink, PageWriteResult, PageWriter } from '../core/ports';
 import { DuckDbParquetWriter, type QuarantineLine } from '../core/writer/parquet-writer';
 import { UsageError, optionalString, parse, requireString } from './args';
@@ -40,7 +41,14 @@ export interface ImportSummary {
 }
 
 /** Imports one file's text; exported for tests and the demo. */
-export async function importText(text: string, org: string, writer: PageWriter, sink: LakeSink, now = new Date()): Promise<ImportSummary> {
+export async function importText(
+  text: string,
+  org: string,
+  writer: PageWriter,
+  sink: LakeSink,
+  now = new Date(),
+  lateEvidence?: Pick<LateEvidenceLog, 'record'>,
+): Promise<ImportSummary> {
   assertOrgLabel(org);
   const name = `import-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
   const format = text.trimStart().startsWith('[') ? 'array' : 'newline_delimited';
@@ -51,6 +59,13 @@ export async function importText(text: string, org: string, writer: PageWriter, 
     totals.bytesWritten += body.byteLength;
   };
   const add = async (r: PageWriteResult) => {
+    // Imported events arrive after the detections may have evaluated their time: recorded before
+    // they are stored, so that `okta-lake detect` evaluates that time again (a retried import
+    // records again, which costs a re-evaluation, never a missed one).
+    if (lateEvidence && r.minPublished !== undefined && r.maxPublished !== undefined) {
+      const fromMs = Date.parse(r.minPublished);
+      await lateEvidence.record(org, { fromMs, toMs: Date.parse(r.maxPublished), maxDelayMs: Math.max(0, now.getTime() - fromMs) }, now.getTime());
+    }
     for (const o of r.objects) await store(o.key, o.body, 'application/vnd.apache.parquet');
     if (r.quarantine) await store(r.quarantine.key, r.quarantine.body, 'application/x-ndjson');
     totals.eventsWritten += r.eventsWritten;
@@ -119,7 +134,7 @@ export async function importCommand(argv: readonly string[], io: { stdout: NodeJ
   const target = openLakeTarget({ out, s3Endpoint: optionalString(values, 's3-endpoint') });
   const writer = await DuckDbParquetWriter.open({});
   try {
-    const s = await importText(text, org, writer, target.sink);
+    const s = await importText(text, org, writer, target.sink, new Date(), target.lateEvidence);
     io.stdout.write(
       [
         `import ${basename(file)} -> ${target.sink.location} (org=${org})`,

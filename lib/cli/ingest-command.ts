@@ -210,7 +210,7 @@ export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestToL
         ? {
             sweep: async () => {
               index = await SinkLakeIndex.open({ sink: target.sink });
-              return { index, ...o.sweep };
+              return { index, lateEvidence: target.lateEvidence, ...o.sweep };
             },
           }
         : {}),

@@ -6,7 +6,9 @@
  * the resident memory of a process that imports it, which a run into a local folder never uses.
  */
 import { join, resolve } from 'node:path';
+import { FileDetectionState } from '../adapters/file-detection-state';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
+import type { LateEvidenceLog } from '../core/late-evidence';
 import { LocalSink } from '../adapters/local-sink';
 import { parseS3Url } from '../adapters/s3-url';
 import type { LakeSink, WatermarkStore } from '../core/ports';
@@ -14,6 +16,8 @@ import type { LakeSink, WatermarkStore } from '../core/ports';
 export interface LakeTarget {
   readonly sink: LakeSink;
   readonly store: WatermarkStore;
+  /** Where the sweep and imports record late evidence for `okta-lake detect` (`<state>/detect`). */
+  readonly lateEvidence: LateEvidenceLog;
   /** Where the state files are, for messages. */
   readonly stateLocation: string;
   close(): void;
@@ -36,6 +40,7 @@ export function openLakeTarget(options: LakeTargetOptions): LakeTarget {
     return {
       sink,
       store: new FileWatermarkStore({ dir: stateDir }),
+      lateEvidence: new FileDetectionState({ dir: join(stateDir, 'detect') }),
       stateLocation: stateDir,
       close: () => sink.close(),
     };
@@ -45,6 +50,7 @@ export function openLakeTarget(options: LakeTargetOptions): LakeTarget {
   return {
     sink: new LocalSink({ root }),
     store: new FileWatermarkStore({ dir: stateDir }),
+    lateEvidence: new FileDetectionState({ dir: join(stateDir, 'detect') }),
     stateLocation: stateDir,
     close: () => undefined,
   };

@@ -82,6 +82,7 @@ export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<Rec
         source: client,
         writer,
         sink: target.sink,
+        lateEvidence: target.lateEvidence,
         index,
         store: target.store,
         owner: `cli-${randomUUID()}`,

@@ -196,6 +196,7 @@ export class Ingestion extends Construct {
         [INGEST_ENV.bucket]: props.bucket.bucketName,
         [INGEST_ENV.prefix]: '',
         [INGEST_ENV.table]: this.table.tableName,
+        [INGEST_ENV.evaluationTable]: this.evaluationTable.tableName,
         [INGEST_ENV.kmsKeyArn]: props.key.keyArn,
         [INGEST_ENV.settleLagMs]: String(props.settleLagMinutes * 60_000),
         [INGEST_ENV.initialLookbackMs]: String(props.initialLookbackDays * 86_400_000),
@@ -307,6 +308,12 @@ export class Ingestion extends Construct {
         // The watermark store does every read and write as one conditional UpdateItem.
         actions: ['dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'LateEvidence',
+        // The sweep appends to an org's late-evidence log: a consistent read, then a conditional put.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [this.evaluationTable.tableArn],
       }),
       new iam.PolicyStatement({
         sid: 'OktaCredentials',

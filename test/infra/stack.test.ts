@@ -422,7 +422,7 @@ describe('least privilege', () => {
 
   /** AWS SDK commands the function's adapters send, as the IAM actions they need. */
   function actionsTheCodeNeeds(): Set<string> {
-    const files = ['lib/adapters/s3-sink.ts', 'lib/adapters/dynamodb-watermark-store.ts', 'lib/adapters/secrets-manager-credentials.ts', 'lambdas/ingest/handler.ts'];
+    const files = ['lib/adapters/s3-sink.ts', 'lib/adapters/dynamodb-watermark-store.ts', 'lib/adapters/dynamodb-evaluation-store.ts', 'lib/adapters/secrets-manager-credentials.ts', 'lambdas/ingest/handler.ts'];
     const needed = new Set<string>();
     const services: Record<string, string> = { 'client-s3': 's3', 'client-dynamodb': 'dynamodb', 'client-secrets-manager': 'secretsmanager' };
     const s3Special: Record<string, string> = { ListObjectsV2: 'ListBucket' };
@@ -447,7 +447,7 @@ describe('least privilege', () => {
     const stmts = roleStatements(s, roleId);
     const actions = byAction(stmts);
     const needed = actionsTheCodeNeeds();
-    expect(needed).toEqual(new Set(['s3:PutObject', 's3:ListBucket', 's3:GetObject', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue']));
+    expect(needed).toEqual(new Set(['s3:PutObject', 's3:ListBucket', 's3:GetObject', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue']));
     const granted = new Set([...actions.keys()].filter((a) => !a.startsWith('logs:') && !a.startsWith('kms:')));
     expect(granted).toEqual(needed);
 
@@ -457,6 +457,8 @@ describe('least privilege', () => {
     const list = stmts.find((st) => asList(st.Action).includes('s3:ListBucket'))!;
     expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`, `${QUARANTINE_PREFIX}/*`] } });
     expect(actions.get('dynamodb:UpdateItem')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.table)}.Arn>`]);
+    // The late-evidence log (the sweep records what it added for the detections): read and put only.
+    for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem']) expect(actions.get(a)).toEqual([`<${logicalIdOf(s, s.stack.ingestion.evaluationTable)}.Arn>`]);
     expect(actions.get('secretsmanager:GetSecretValue')?.sort()).toEqual(
       [
         `<${logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!)}>`,

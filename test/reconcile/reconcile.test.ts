@@ -13,6 +13,7 @@ import {
   type ReconcileOptions,
 } from '../../lib/core/ingest/reconcile';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
+import { MemoryLateEvidenceLog } from '../../lib/core/late-evidence';
 import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../testkit/faults';
 import { auditLake, sha256 } from '../../testkit/lake-audit';
 import { ManualClock } from '../../testkit/clock';
@@ -91,6 +92,32 @@ describe('reconcile: late events', () => {
     }
   });
 
+  it('records the published span of what it recovers as late evidence, so every detection evaluates it again', async () => {
+    // Prepare
+    const sc = scenario({ count: 2700, stepMs: 4_000, lateEvery: 40, lateByMs: 8 * MINUTE });
+    const sink = new MemorySink();
+    const store = new MemoryWatermarkStore();
+    const late = new MemoryLateEvidenceLog();
+    const world = await startWorld({ events: sc.events, sink, clockStartMs: T0 + 5 * MINUTE });
+    try {
+      // Act
+      const runs = await runSchedule({ world, sink, store, since: iso(T0), everyMs: 5 * MINUTE, untilMs: T0 + 4 * HOUR + 10 * MINUTE, reconcile: { offsetsMs: [HOUR], lateEvidence: late } });
+      // Assess: every event the sweep wrote lies inside a recorded range, recorded no later than it was written.
+      expect(runs.filter((r) => r.error)).toEqual([]);
+      const audit = await auditLake(sink);
+      const publishedOf = new Map(sc.events.map((e) => [e.uuid, e.publishedMs]));
+      const recovered = [...audit.byUuid].filter(([, e]) => e.keys.some((k) => k.includes('-late-'))).map(([uuid]) => publishedOf.get(uuid)!);
+      expect(recovered.length).toBeGreaterThan(0);
+      const log = await late.lateLog(world.org.host);
+      expect(log.ranges.length).toBeGreaterThan(0);
+      for (const published of recovered) {
+        expect(log.ranges.some((r) => r.fromMs <= published && published <= r.toMs), `late event at ${iso(published)} is in a recorded range`).toBe(true);
+      }
+      expect(log.ranges.every((r) => r.maxDelayMs >= HOUR)).toBe(true);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 describe('reconcile: sweeping a lake the ingestion left', () => {

@@ -48,6 +48,7 @@ import {
   type Reporter,
   type WatermarkStore,
 } from '../ports';
+import { lateEvidenceOf, type LateEvidenceLog } from '../late-evidence';
 import { arrayElementSpans } from '../writer/json-text';
 import type { TimeBudget } from './ingest';
 
@@ -109,6 +110,12 @@ export interface ReconcileOptions {
   readonly signal?: AbortSignal;
   /** Called after each swept window has been checkpointed. */
   readonly onWindow?: (window: SweptWindow) => void;
+  /**
+   * Where the `published` span of the events the sweep adds is recorded, so that every scheduled
+   * detection evaluates that time again (lib/core/late-evidence.ts). Recorded before the events are
+   * written: a crash in between costs a re-evaluation, never a missed one. @default not recorded
+   */
+  readonly lateEvidence?: Pick<LateEvidenceLog, 'record'>;
 }
 
 /** One window a sweep line re-read. */
@@ -191,6 +198,16 @@ export function partitionsOfWindow(startMs: number, endMs: number): Partition[] 
   const out: Partition[] = [];
   for (let t = Math.floor(startMs / HOUR) * HOUR; t < endMs; t += HOUR) out.push(partitionOf(t));
   return out;
+}
+
+/** The `published` instant of one event's JSON text (epoch ms), NaN when it has none that parses. */
+function publishedOf(text: string): number {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown>).published;
+    return typeof value === 'string' ? Date.parse(value) : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** One element of a page: its exact text and its uuid, when it has a usable one. */
@@ -495,6 +512,16 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
 
   async function writeLate(missing: readonly { text: string; uuid: string }[], start: string, end: string): Promise<{ events: number; quarantined: number }> {
     const name = lateObjectName(start, end, missing.map((m) => m.uuid));
+    if (options.lateEvidence) {
+      const evidence = lateEvidenceOf(missing.map((m) => publishedOf(m.text)), clock.now());
+      if (evidence) {
+        try {
+          await options.lateEvidence.record(org, evidence, clock.now());
+        } catch (cause) {
+          throw new ReconcileError(`recording the late evidence of ${start}..${end} of org ${org} failed; the next run sweeps the window again`, { cause });
+        }
+      }
+    }
     try {
       const result = await writer.writePage({
         org,
