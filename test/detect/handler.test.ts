@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AthenaQueryRunner } from '../../lib/adapters/athena-query-runner';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
-import { DetectionInputError, DetectionQueryError, DetectionTimeoutError } from '../../lib/core/detect/errors';
+import { DetectionInputError, DetectionQueryError, DetectionQueryTamperedError, DetectionTimeoutError } from '../../lib/core/detect/errors';
 import { MemorySuppressionStore } from '../../lib/core/detect/memory-suppression-store';
 import { MemoryCursorStore } from '../../lib/core/detect/memory-cursor-store';
 import { querySha256 } from '../../lib/core/detect/input';
@@ -210,6 +210,23 @@ describe('detect handler', () => {
       allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }, 'api-token-created'),
       perDetectionRecord({ DetectionFailed: 1 }, 'api-token-created'),
     ]);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('counts a tampered named query as a failed run of the detection (the failed-runs alarm fires) and fails the invocation', async () => {
+    // Prepare: the console text is not the deployed text.
+    mockQuery('SUCCEEDED', [['tok-1']]);
+    athena.on(GetNamedQueryCommand).resolves({ NamedQuery: { Name: 'api-token-created', Database: 'okta_lake', QueryString: `${NAMED_SQL} AND false` } });
+    const handler = makeHandler();
+    // Act
+    const error = await handler(payload, context()).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(DetectionQueryTamperedError);
+    expect(emitted.map(withoutTimestamp)).toEqual([
+      allDetectionsRecord({ DetectionFailed: 1 }, { DetectionFailed: 'Count' }, 'api-token-created'),
+      perDetectionRecord({ DetectionFailed: 1 }, 'api-token-created'),
+    ]);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 

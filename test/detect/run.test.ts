@@ -17,6 +17,7 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import {
   DetectionPublishError,
   DetectionQueryError,
+  DetectionQueryTamperedError,
   DetectionSuppressionError,
   DetectionTimeoutError,
   FindingKeyColumnError,
@@ -397,6 +398,25 @@ describe('runDetection on Athena (mocked), DynamoDB (dynalite) and SNS (mocked)'
     // Assess
     expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input.WorkGroup).toBe('okta-lake');
     expect(s.reports.some((r) => r.level === 'warn' && r.fields?.savedWorkGroup === 'primary')).toBe(true);
+  });
+
+  it('refuses a named query edited in the console: runs nothing, publishes nothing, fails with DetectionQueryTamperedError', async () => {
+    // Prepare: an analyst "tunes" the detection in the console so that it can never fire.
+    const s = setup();
+    mockQuery({ rows: rowsOf(2) });
+    const silenced = CONSOLE_SQL.replace('WHERE published', 'WHERE false AND published');
+    athena.on(GetNamedQueryCommand).resolves({ NamedQuery: { Name: 'okta-lake admin-role-granted', Database: 'okta_lake', QueryString: silenced, WorkGroup: 'okta-lake' } });
+    sns.on(PublishCommand).resolves({ MessageId: 'never' });
+    const input = detectionInput();
+    // Act
+    const error = await runDetection(input, s.deps()).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(DetectionQueryTamperedError);
+    expect((error as DetectionQueryTamperedError).expectedSha256).toBe(querySha256(CONSOLE_SQL));
+    expect((error as DetectionQueryTamperedError).actualSha256).toBe(querySha256(silenced));
+    expect((error as Error).message).toMatch(/is not the deployed text .* deploying the stack again/);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+    expect(published()).toHaveLength(0);
   });
 });
 
