@@ -17,6 +17,7 @@ import { TABLE_NAME } from '../layout';
 import { silentReporter, type Clock, type Reporter } from '../ports';
 import type { QueryDefinition } from '../queries';
 import { timestampLiteral } from './compat';
+import { codeTokens } from './sql-tokens';
 import type { Lake } from './lake';
 import { QueryExecutionError, toFindingValue } from './runner';
 
@@ -97,11 +98,35 @@ export interface DetectLakeOptions extends Omit<EvaluateDeps, 'engine' | 'notifi
   readonly queries: readonly QueryDefinition[];
 }
 
+/** At most this many rows are copied into memory for a run of many evaluations (see `withSnapshot`). */
+export const SNAPSHOT_MAX_ROWS = 250_000;
+
+/**
+ * Runs `fn` with the lake's table read from an in-memory copy of its rows (without `raw`, which no
+ * scheduled detection reads), when the lake is small enough: a catch-up makes hundreds of
+ * evaluations, and each one over the Parquet files lists and opens them again (measured on a
+ * 25,000-event day: 20-34 ms per query over the files, 6-17 ms over the copy). The same rows, the
+ * same SQL; a larger lake, or a query that reads `raw`, is read from the files.
+ */
+export async function withSnapshot<T>(lake: Lake, queries: readonly QueryDefinition[], fn: () => Promise<T>): Promise<T> {
+  await lake.refresh();
+  const readsRaw = queries.some((q) => codeTokens(q.sql).some((t) => t.kind === 'word' && t.text.toLowerCase() === 'raw'));
+  const count = Number((await lake.connection.runAndReadAll(`SELECT count(*) AS n FROM ${TABLE_NAME}`)).getRowObjectsJS()[0]?.n ?? 0);
+  if (readsRaw || count === 0 || count > SNAPSHOT_MAX_ROWS) return fn();
+  await lake.connection.run(`CREATE OR REPLACE TEMP TABLE okta_lake_snapshot AS SELECT * EXCLUDE (raw) FROM ${TABLE_NAME}`);
+  await lake.connection.run(`CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT * FROM okta_lake_snapshot`);
+  try {
+    return await fn();
+  } finally {
+    await lake.connection.run('DROP TABLE IF EXISTS okta_lake_snapshot');
+    await lake.refresh();
+  }
+}
+
 /** One run of every scheduled detection of `queries` on the lake (what `okta-lake detect` does once). */
 export async function detectLake(lake: Lake, options: DetectLakeOptions): Promise<LocalDetection[]> {
-  await lake.refresh();
   const { queries, ...deps } = options;
-  return detectLakeWith(new LakeEngine(lake), queries, deps);
+  return withSnapshot(lake, queries, () => detectLakeWith(new LakeEngine(lake), queries, deps));
 }
 
 export interface ReplayRunsOptions {
