@@ -25,6 +25,9 @@ Options:
   --fail-stalls <n>        never answer the next n log requests
   --fail-truncated <n>     send half a page for the next n log requests
   --fail-malformed <n>     send the next n pages whole but as invalid JSON (a trailing comma)
+  --empty-pages-with-next <n>
+                           answer the next n log requests with an empty page that still has a
+                           next link (Okta only promises that the last page has none)
   --foreign-next-link      point rel="next" links at another host (a client must refuse them)
 
 Authentication: requests must carry "SSWS $OKTA_API_TOKEN". When OKTA_API_TOKEN is not set, a
@@ -48,6 +51,7 @@ export async function mockOktaCommand(
     'fail-stalls': { type: 'string' },
     'fail-truncated': { type: 'string' },
     'fail-malformed': { type: 'string' },
+    'empty-pages-with-next': { type: 'string' },
     'foreign-next-link': { type: 'boolean' },
   });
   if (values.help) {
@@ -69,6 +73,7 @@ export async function mockOktaCommand(
     nextStalls: count('fail-stalls'),
     nextTruncated: count('fail-truncated'),
     nextMalformed: count('fail-malformed'),
+    nextEmptyWithNext: count('empty-pages-with-next'),
     foreignNextLink: values['foreign-next-link'] === true,
   };
 

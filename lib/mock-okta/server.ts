@@ -43,7 +43,13 @@ export type MockFaultKind =
   /** HTTP 429 with the bucket's `X-Rate-Limit-*` headers (unless `omitRateLimitHeaders`). */
   | '429'
   /** HTTP 403 E0000006. */
-  | 'forbidden';
+  | 'forbidden'
+  /**
+   * HTTP 200 with an empty page `[]` that still carries a `rel="next"` link to the same position (the
+   * request's own query): Okta promises only that the last page of a bounded query has no `next`
+   * (developer.okta.com/docs/reference/system-log-query), so a client must follow it.
+   */
+  | 'empty-next';
 
 export interface MockFault {
   readonly kind: MockFaultKind;
@@ -56,7 +62,7 @@ export interface MockFault {
 /**
  * Counters of faults to inject into the next `/api/v1/logs` requests, live and mutable
  * (`mock.faults.next5xx = 2`). When several are set, one fault per request is taken in this order:
- * 429, 5xx, forbidden, reset, stall, truncated, malformed. Each injected fault decrements its counter.
+ * 429, 5xx, forbidden, reset, stall, truncated, malformed, empty-next. Each injected fault decrements its counter.
  */
 export interface MockFaultPlan {
   next429: number;
@@ -67,6 +73,8 @@ export interface MockFaultPlan {
   nextTruncated: number;
   /** The next pages are served whole but as malformed JSON (see the `malformed` fault kind). @default 0 */
   nextMalformed: number;
+  /** The next log requests are answered with an empty page that still has a next link (see `empty-next`). @default 0 */
+  nextEmptyWithNext: number;
   /** The next token requests answer HTTP 503. */
   nextToken5xx: number;
   /** `rel="next"` links point to this origin (`true`: {@link DEFAULT_FOREIGN_ORIGIN}) instead of the mock's. */
@@ -279,6 +287,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     nextStalls: 0,
     nextTruncated: 0,
     nextMalformed: 0,
+    nextEmptyWithNext: 0,
     nextToken5xx: 0,
     foreignNextLink: false,
     ...options.faults,
@@ -302,6 +311,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     malformed: 0,
     '429': 0,
     forbidden: 0,
+    'empty-next': 0,
     token5xx: 0,
   };
   const tokens = new Map<string, IssuedToken>();
@@ -349,6 +359,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       ['nextStalls', 'stall'],
       ['nextTruncated', 'truncated'],
       ['nextMalformed', 'malformed'],
+      ['nextEmptyWithNext', 'empty-next'],
     ];
     for (const [key, kind] of plan) {
       const left = faults[key];
@@ -437,7 +448,14 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     if (wait > 0) await sleep(wait);
     if (res.destroyed) return;
     let body: string | Buffer = page.body;
-    if (fault?.kind === 'truncated') {
+    let links = page.links;
+    let count = page.count;
+    if (fault?.kind === 'empty-next') {
+      const self = `${origin}${url.pathname}${url.search}`;
+      body = '[]';
+      count = 0;
+      links = [`<${self}>; rel="self"`, `<${self}>; rel="next"`];
+    } else if (fault?.kind === 'truncated') {
       let text = body.toString('utf8');
       text = text.slice(0, Math.floor(text.length / 2));
       while (text.endsWith(']')) text = text.slice(0, -1);
@@ -446,8 +464,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       body = `${body.toString('utf8').slice(0, -1)},]`;
     }
     counters.pagesServed++;
-    counters.eventsServed += page.count;
-    send(res, 200, body, { ...rateHeaders(), Link: page.links });
+    counters.eventsServed += count;
+    send(res, 200, body, { ...rateHeaders(), Link: links });
   };
 
   // Each event's UTF-8 bytes, encoded once: a page is then one copy of its events' bytes. Joining

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
+import { EmptyPagesError } from '../../lib/core/ingest/page-chain';
 import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
-import type { Clock } from '../../lib/core/ports';
+import type { Clock, LogPage, LogPageSource } from '../../lib/core/ports';
 import { FakeSource, FakeWriter, MemorySink, fakeEvents } from '../support/fakes';
 
 const ORG = 'acme.okta.com';
@@ -33,6 +34,19 @@ function setup(eventCount = 100, pageSize = 7) {
     settleLagMs: 5 * 60_000,
   };
   return { events, source, writer, sink, store, clock, base };
+}
+
+/** Answers `[]` with a next link to the same position instead of the real page whenever `empty(n)` (n: 1-based request count). */
+function withEmptyPages(inner: LogPageSource, empty: (n: number) => boolean): LogPageSource & { requests: number } {
+  const source = {
+    requests: 0,
+    boundedQueryUrl: (since: string, until: string) => inner.boundedQueryUrl(since, until),
+    async fetchPage(url: string): Promise<LogPage> {
+      source.requests++;
+      return empty(source.requests) ? { url, body: '[]', nextUrl: url } : inner.fetchPage(url);
+    },
+  };
+  return source;
 }
 
 describe('runIngest', () => {
@@ -162,6 +176,35 @@ describe('runIngest', () => {
     // Assess
     expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T12:00:00.000Z');
     await expect(runIngest({ ...base, initialLookbackMs: 91 * 24 * HOUR })).rejects.toThrow(/at most 90 days/);
+  });
+
+  it('follows empty pages that still carry a next link: they do not end the window', async () => {
+    // Prepare: requests 2, 3 and 9 answer an empty page with a next link
+    const { events, sink, source, base } = setup();
+    const flaky = withEmptyPages(source, (n) => n === 2 || n === 3 || n === 9);
+    // Act
+    const result = await runIngest({ ...base, source: flaky });
+    // Assess
+    expect(result.outcome).toBe('caught-up');
+    expect(result.eventsWritten).toBe(events.length);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('fails with EmptyPagesError after maxConsecutiveEmptyPages empty pages in a row, keeping the window and its last link', async () => {
+    // Prepare: from the 2nd request on, every page is empty with a next link
+    const { store, source, base } = setup();
+    const stuck = withEmptyPages(source, (n) => n >= 2);
+    // Act
+    const err = await runIngest({ ...base, source: stuck, maxConsecutiveEmptyPages: 5 }).catch((e: unknown) => e);
+    // Assess: loud, not a silently ended window; 1 real page + 6 empty ones were read
+    expect(err).toBeInstanceOf(EmptyPagesError);
+    expect((err as EmptyPagesError).emptyPages).toBe(6);
+    expect((err as Error).message).toMatch(/6 empty pages in a row/);
+    expect(stuck.requests).toBeGreaterThanOrEqual(7); // and up to two more fetched ahead
+    const saved = store.peek(ORG);
+    expect(saved?.watermark).toBeUndefined();
+    expect(saved?.window).toMatchObject({ start: '2024-05-01T09:30:00.000Z', pagesWritten: 7, nextUrl: (err as EmptyPagesError).nextUrl });
+    await expect(runIngest({ ...base, maxConsecutiveEmptyPages: 0 })).rejects.toThrow(/maxConsecutiveEmptyPages must be a whole number/);
   });
 
   it('stops cleanly when aborted, with the window checkpointed', async () => {

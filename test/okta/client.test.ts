@@ -104,7 +104,7 @@ describe('OktaLogClient: pages', () => {
     expect(none).toEqual([]);
   });
 
-  it('treats an empty page of a bounded query as the last one, but keeps next for a polling query', async () => {
+  it('keeps the next link of an empty page, bounded or polling: only the last page has none', async () => {
     // Prepare: a fetch that answers [] with a next link (as Okta may at the end of a window)
     const origin = 'https://acme.okta.com';
     const fakeFetch: typeof fetch = async (input) =>
@@ -120,8 +120,22 @@ describe('OktaLogClient: pages', () => {
     const bounded = await c.fetchPage(c.boundedQueryUrl('2024-05-01T00:00:00Z', '2024-05-01T00:05:00Z'));
     const polling = await c.fetchPage(`${origin}/api/v1/logs?since=2024-05-01T00%3A00%3A00Z&sortOrder=ASCENDING`);
     // Assess
-    expect(bounded.nextUrl).toBeUndefined();
+    expect(bounded.nextUrl).toBe(`${origin}/api/v1/logs?after=abc&limit=1000`);
     expect(polling.nextUrl).toBe(`${origin}/api/v1/logs?after=abc&limit=1000`);
+  });
+
+  it('follows an empty bounded page that still carries a next link and reads the rest of the window', async () => {
+    // Prepare: the 2nd and 3rd requests are answered [] with a next link to the same position
+    const events = makeEvents(5, T0);
+    const m = await mock({ events, onLogRequest: ({ n }) => (n === 2 || n === 3 ? 'empty-next' : undefined) });
+    const c = client(m, { pageSize: 2 });
+    // Act
+    const { uuids, pages, bodies } = await readAll(c, c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(uuids).toEqual(events.map((e) => e.uuid));
+    expect(pages).toBe(5);
+    expect(bodies.slice(1, 3)).toEqual(['[]', '[]']);
+    expect(m.stats.faultsInjected['empty-next']).toBe(2);
   });
 
   it('keeps the next link of an empty polling page from the mock', async () => {

@@ -105,6 +105,18 @@ describe('mock Okta: /api/v1/logs', () => {
     expect(nextOf(p3.headers)).toBeUndefined();
   });
 
+  it('answers an empty bounded page that still has a next link to the same position when told to', async () => {
+    const m = await mock({ events: makeEvents(3, T0), faults: { nextEmptyWithNext: 1 } });
+    // Act
+    const p1 = await get(m, q(T0, T0 + 60_000, '&limit=2'));
+    const p2 = await get(m, new URL(nextOf(p1.headers) ?? ''));
+    // Assess: the empty page's next link reads the page it stood in for
+    expect(p1.text).toBe('[]');
+    expect(nextOf(p1.headers)).toContain('until=');
+    expect((p2.json as unknown[]).length).toBe(2);
+    expect(m.stats.faultsInjected['empty-next']).toBe(1);
+  });
+
   it('always gives a next link to a polling query, even on an empty page', async () => {
     const m = await mock({ events: makeEvents(2, T0) });
     // Act

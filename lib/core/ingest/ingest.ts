@@ -18,15 +18,20 @@
  * (`PageWriter.emptyObject`, or an empty JSON Lines body), before the checkpoint. The events it held
  * are later in the window now and are written by the pages that follow (or, when page k is kept whole
  * in quarantine, they are in that page, and the sweep finds them). A retried page that comes back
- * empty ends the window, so no later page can write the earlier attempt's events again: its objects
- * are left as they are (replacing them would lose events Okta no longer returns, e.g. past its
- * 90-day retention).
+ * empty and ends the window leaves the earlier attempt's objects as they are: no later page can write
+ * their events again, and replacing them would lose events Okta no longer returns (e.g. past its
+ * 90-day retention). A retried page that comes back empty with a `next` link does not end the window
+ * (Okta promises only that the last page has no `next`): the listing is kept and applied at the first
+ * page that writes something, as if that page were the retried one.
+ *
+ * Empty pages with a `next` link are followed (see `PageChain`), at most `maxConsecutiveEmptyPages`
+ * in a row: then the run fails with `EmptyPagesError`, after checkpointing the last link.
  *
  * While page n is being written, page n+1 is already being fetched (see `PageChain`).
  */
 import { ConfigError, OktaLakeError } from '../errors';
 import { eventObjectKey, pageObjectName, quarantineObjectKey } from '../layout';
-import { PageChain } from './page-chain';
+import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
 import { partitionsOfWindow } from './reconcile';
 import {
   systemClock,
@@ -105,6 +110,11 @@ export interface IngestOptions {
   readonly onProgress?: (progress: IngestProgress) => void;
   /** Times a page the writer cannot parse is fetched again before it is quarantined whole. @default 2 */
   readonly malformedPageRetries?: number;
+  /**
+   * Empty pages that still carry a `next` link a window may yield in a row before the run fails with
+   * `EmptyPagesError` (never silently ending the window). @default 20
+   */
+  readonly maxConsecutiveEmptyPages?: number;
 }
 
 export type IngestOutcome = 'caught-up' | 'time-budget' | 'lease-held' | 'stopped';
@@ -139,7 +149,9 @@ function isMalformedPage(error: unknown): boolean {
   return error instanceof Error && error.name === 'MalformedPageError';
 }
 
-function validate(o: IngestOptions): Required<Pick<IngestOptions, 'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries'>> {
+function validate(
+  o: IngestOptions,
+): Required<Pick<IngestOptions, 'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries' | 'maxConsecutiveEmptyPages'>> {
   const settleLagMs = o.settleLagMs ?? 5 * MINUTE;
   const maxWindowMs = o.maxWindowMs ?? HOUR;
   const initialLookbackMs = o.initialLookbackMs ?? 7 * DAY;
@@ -157,12 +169,11 @@ function validate(o: IngestOptions): Required<Pick<IngestOptions, 'settleLagMs' 
   for (const [field, value] of [['since', o.since], ['until', o.until]] as const) {
     if (value !== undefined && Number.isNaN(Date.parse(value))) throw new ConfigError(`${field} must be an ISO-8601 instant, got "${value}"`);
   }
-  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries };
+  const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'ingest');
+  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
 
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 const JSON_LINES_TYPE = 'application/x-ndjson';
@@ -256,21 +267,29 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       let windowEvents = window.eventsWritten;
       // Pages are requested as soon as their link is known, while earlier ones are written.
       chain = new PageChain(source, window.nextUrl ?? source.boundedQueryUrl(window.start, window.end));
+      const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `window ${window.start}..${window.end} of org ${org}`);
+      /** What an earlier attempt stored of the resumed page, while only empty pages with a next link followed it. */
+      let pendingEarlier: { readonly name: string; readonly keys: readonly string[] } | undefined;
 
       for (;;) {
         const page = await chain.take();
-        const nextUrl = page.nextUrl && !isEmptyPage(page.body) ? page.nextUrl : undefined;
+        const nextUrl = page.nextUrl;
 
         const name = pageObjectName(window.start, window.end, pageIndex);
         let written: PageWriteResult | undefined;
+        if (resuming) {
+          pendingEarlier = { name, keys: await listEarlierAttempt(window, name) };
+          resuming = false;
+        }
         // An empty page leaves what an earlier attempt stored of it (see the module comment).
         if (!isEmptyPage(page.body)) {
-          const earlier = resuming ? await listEarlierAttempt(window, name) : [];
           const stored = await writePage(page, name, window.end);
-          await replaceStaleObjects(earlier, stored.keys, name);
+          if (pendingEarlier) await replaceStaleObjects(pendingEarlier.keys, stored.keys, pendingEarlier.name);
+          pendingEarlier = undefined;
           written = stored.result;
+        } else if (nextUrl === undefined) {
+          pendingEarlier = undefined;
         }
-        resuming = false;
         pageIndex++;
         totals.pages++;
         windowEvents += written?.eventsWritten ?? 0;
@@ -302,6 +321,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           chain.stop();
           continue windows;
         }
+        emptyPages.see(page);
         const stopNow = shouldStop();
         if (stopNow) {
           outcome = stopNow;

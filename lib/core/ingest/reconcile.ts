@@ -50,6 +50,7 @@ import {
 } from '../ports';
 import { arrayElementSpans } from '../writer/json-text';
 import type { TimeBudget } from './ingest';
+import { checkMaxEmptyPages, EmptyPageGuard } from './page-chain';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -101,6 +102,8 @@ export interface ReconcileOptions {
   readonly timeBudget?: TimeBudget;
   /** Times a page that is not valid JSON is fetched again before the sweep fails. @default 2 */
   readonly malformedPageRetries?: number;
+  /** Empty pages with a `next` link a window may yield in a row before the sweep fails with `EmptyPagesError`. @default 20 */
+  readonly maxConsecutiveEmptyPages?: number;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default silent */
@@ -227,6 +230,7 @@ interface Config {
   readonly maxBacklogMs: number;
   readonly leaseTtlMs: number;
   readonly malformedPageRetries: number;
+  readonly maxConsecutiveEmptyPages: number;
 }
 
 function validate(o: ReconcileOptions): Config {
@@ -256,11 +260,11 @@ function validate(o: ReconcileOptions): Config {
     throw new ConfigError(`reconcile watermark must be an ISO-8601 instant, got "${o.watermark}"`);
   }
   assertOrgLabel(o.org);
-  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries };
+  const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'reconcile');
+  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
 
 /** A sweep line during a run. */
 interface Line {
@@ -415,6 +419,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
       throw new ReconcileError(`could not read the uuids the lake holds for ${start}..${end} of org ${org}`, { cause });
     }
     let url: string | undefined = source.boundedQueryUrl(start, end);
+    const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `sweep of ${start}..${end} of org ${org}`);
     while (url !== undefined) {
       if (window.pages > 0) {
         const stop = shouldStop();
@@ -439,7 +444,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         window.lateEvents += written.events;
         window.lateQuarantined += written.quarantined;
       }
-      url = page.nextUrl !== undefined && !isEmptyPage(page.body) ? page.nextUrl : undefined;
+      // An empty page with a next link is not the end (see `PageChain`).
+      emptyPages.see(page);
+      url = page.nextUrl;
     }
 
     const state: IngestState = {

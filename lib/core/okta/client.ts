@@ -463,8 +463,9 @@ export class OktaLogClient implements LogPageSource {
     const links = parseLinkHeader(headers.get('link'), url);
     let next = findLink(links, 'next');
     if (next !== undefined) next = this.#checkUrl(next, 'rel="next" link');
-    const bounded = new URL(url).searchParams.has('until');
-    if (bounded && next !== undefined && /^\s*\[\s*\]\s*$/.test(body)) next = undefined;
+    // An empty page that carries `next` is not the last one, bounded or polling: Okta promises only
+    // that the last page of a bounded query has no next link (developer.okta.com/docs/reference/
+    // system-log-query, "Bounded requests"), so the link is passed on for the caller to follow.
     return next === undefined ? { url, body } : { url, body, nextUrl: next };
   }
 
