@@ -1,43 +1,22 @@
 /**
  * The Okta System Log client: fetches pages of `GET /api/v1/logs`, follows only links to the
- * configured org, paces itself to a share of the org's rate limit, and retries what can be retried.
+ * configured org, paces itself to a share of the org's rate limit (`rate-limit.ts`), and retries what
+ * can be retried (`retry-policy.ts`).
  */
-import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ConfigError } from '../errors';
 import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
 import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from './errors';
-import { raceAbort, type CredentialProvider } from './credentials';
+import type { CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
+import { RateLimitPacer, type RateLimitState } from './rate-limit';
+import { RETRY_CAUSES, RetryPolicy, type RetryCause } from './retry-policy';
+import { abortableSleep } from './wait';
+
+export { MAX_RESET_WAIT_MS } from './rate-limit';
+export { RETRY_CAUSES, type RetryCause } from './retry-policy';
 
 export const LOGS_PATH = '/api/v1/logs';
-
-/** Why a request was retried (keys of {@link OktaClientStats.retries}). */
-export type RetryCause =
-  /** HTTP 429: waited for the rate-limit reset. */
-  | 'rate-limited'
-  /** HTTP 5xx. */
-  | 'server-error'
-  /** Connection refused/reset, DNS or TLS failure, a body cut off by the connection. */
-  | 'network'
-  /** No complete answer within `requestTimeoutMs`. */
-  | 'timeout'
-  /** HTTP 200 whose body is not a complete JSON array, or not JSON. */
-  | 'incomplete-body'
-  /** HTTP 401 with OAuth: the access token was dropped and a new one fetched (once per page). */
-  | 'unauthorized'
-  /** The OAuth token endpoint failed in a retryable way (network, timeout, 429, 5xx). */
-  | 'token-endpoint';
-
-export const RETRY_CAUSES: readonly RetryCause[] = [
-  'rate-limited',
-  'server-error',
-  'network',
-  'timeout',
-  'incomplete-body',
-  'unauthorized',
-  'token-endpoint',
-];
 
 export interface OktaClientStats {
   /** Requests sent to `/api/v1/logs` (token requests are not counted). */
@@ -87,15 +66,6 @@ export interface OktaLogClientOptions {
   readonly pageSize?: number;
 }
 
-/** Longest single wait for a rate-limit reset: Okta's windows are one minute, so more means clock skew. */
-export const MAX_RESET_WAIT_MS = 60_000;
-
-interface RateLimitState {
-  readonly limit: number;
-  readonly remaining: number;
-  readonly resetMs: number;
-}
-
 /** One failed attempt that may be retried. */
 interface Failure {
   readonly cause: RetryCause;
@@ -117,12 +87,6 @@ function positiveNumber(name: string, value: number | undefined, fallback: numbe
     throw new ConfigError(`OktaLogClient option ${name} must be ${kind} ${range}`);
   }
   return value;
-}
-
-function headerInt(headers: Headers, name: string): number | undefined {
-  const v = headers.get(name);
-  if (v === null || !/^\s*\d+\s*$/.test(v)) return undefined;
-  return Number(v);
 }
 
 function isJsonArrayText(body: string): boolean {
@@ -180,16 +144,11 @@ export class OktaLogClient implements LogPageSource {
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #reporter: Reporter;
-  readonly #share: number;
-  readonly #maxAttempts: number;
+  readonly #pacer: RateLimitPacer;
+  readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
-  readonly #backoffBaseMs: number;
-  readonly #backoffCapMs: number;
-  readonly #jitterMs: number;
-  readonly #random: () => number;
   readonly #userAgent: string;
   readonly #pageSize: number;
-  #rate?: RateLimitState;
   #requests = 0;
   #rateLimitWaitMs = 0;
   readonly #retries: Record<RetryCause, number> = Object.fromEntries(RETRY_CAUSES.map((c) => [c, 0])) as Record<RetryCause, number>;
@@ -209,16 +168,15 @@ export class OktaLogClient implements LogPageSource {
     }
     this.org = org;
     this.#credentials = credentials;
-    this.#share = share;
-    this.#maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 8, { integer: true, min: 1, max: 100 });
+    const maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 8, { integer: true, min: 1, max: 100 });
     this.#timeoutMs = positiveNumber('requestTimeoutMs', options.requestTimeoutMs, 60_000, { min: 1, max: 600_000 });
-    this.#backoffBaseMs = positiveNumber('backoffBaseMs', options.backoffBaseMs, 500, { min: 0 });
-    this.#backoffCapMs = positiveNumber('backoffCapMs', options.backoffCapMs, 30_000, { min: 0 });
-    if (this.#backoffCapMs < this.#backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
-    this.#jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
+    const backoffBaseMs = positiveNumber('backoffBaseMs', options.backoffBaseMs, 500, { min: 0 });
+    const backoffCapMs = positiveNumber('backoffCapMs', options.backoffCapMs, 30_000, { min: 0 });
+    if (backoffCapMs < backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
+    const jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
     this.#pageSize = positiveNumber('pageSize', options.pageSize, 1000, { integer: true, min: 1, max: 1000 });
     if (options.random !== undefined && typeof options.random !== 'function') throw new ConfigError('OktaLogClient option random must be a function');
-    this.#random = options.random ?? Math.random;
+    const random = options.random ?? Math.random;
     const ua = options.userAgent ?? 'okta-lake';
     if (typeof ua !== 'string' || !/^[\x20-\x7e]+$/.test(ua)) throw new ConfigError('OktaLogClient option userAgent must be printable ASCII');
     this.#userAgent = ua;
@@ -226,6 +184,8 @@ export class OktaLogClient implements LogPageSource {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#clock = options.clock ?? systemClock;
     this.#reporter = options.reporter ?? silentReporter;
+    this.#pacer = new RateLimitPacer({ share, jitterMs, random, clock: this.#clock });
+    this.#retry = new RetryPolicy({ maxAttempts, backoffBaseMs, backoffCapMs, random });
   }
 
   /** A snapshot of the counters. */
@@ -264,8 +224,7 @@ export class OktaLogClient implements LogPageSource {
       announced = true;
       onNextLink(next);
     };
-    let used = 0;
-    let backoffs = 0;
+    const budget = this.#retry.start();
     let attempts = 0;
     let authRetried = false;
     for (;;) {
@@ -280,8 +239,7 @@ export class OktaLogClient implements LogPageSource {
         authRetried = true;
         this.#credentials.invalidate();
       }
-      used += failure.cause === 'rate-limited' ? 0.5 : 1;
-      if (used >= this.#maxAttempts) {
+      if (budget.spend(failure.cause)) {
         if (failure.cause === 'unauthorized') throw this.#authError(failure.status ?? 401, failure.error, false);
         throw new OktaRequestError(`GET ${target} failed after ${attempts} attempt(s) (last: ${failure.description})`, {
           cause: failure.error,
@@ -292,12 +250,7 @@ export class OktaLogClient implements LogPageSource {
       }
       let waitMs = failure.waitMs;
       if (waitMs === undefined) {
-        if (failure.cause === 'unauthorized') waitMs = 0;
-        else {
-          const ceiling = Math.min(this.#backoffCapMs, this.#backoffBaseMs * 2 ** backoffs);
-          backoffs++;
-          waitMs = Math.floor(this.#random() * ceiling);
-        }
+        waitMs = failure.cause === 'unauthorized' ? 0 : budget.backoffMs();
       }
       this.#retries[failure.cause]++;
       this.#reporter.warn('Okta request retry', {
@@ -390,7 +343,7 @@ export class OktaLogClient implements LogPageSource {
     } catch (error) {
       return transportFailure(error, 'request');
     }
-    this.#noteRateLimit(res.headers);
+    this.#pacer.note(res.headers);
     if (res.status === 200) onHeaders?.(res.headers, url);
     let body: string;
     try {
@@ -410,8 +363,7 @@ export class OktaLogClient implements LogPageSource {
       return { ok: true, page: this.#page(url, body, res.headers) };
     }
     if (status === 429) {
-      const reset = headerInt(res.headers, 'x-rate-limit-reset');
-      const waitMs = reset !== undefined ? this.#resetWait(reset * 1000) : undefined;
+      const waitMs = this.#pacer.waitAfter429(res.headers);
       const e = oktaErrorOf(body);
       const description = describeOktaError(status, e);
       return { ok: false, failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, waitMs, description } };
@@ -469,52 +421,22 @@ export class OktaLogClient implements LogPageSource {
     return next === undefined ? { url, body } : { url, body, nextUrl: next };
   }
 
-  #noteRateLimit(headers: Headers): void {
-    const limit = headerInt(headers, 'x-rate-limit-limit');
-    const remaining = headerInt(headers, 'x-rate-limit-remaining');
-    const reset = headerInt(headers, 'x-rate-limit-reset');
-    if (limit === undefined || remaining === undefined || reset === undefined || limit <= 0) return;
-    this.#rate = { limit, remaining, resetMs: reset * 1000 };
-  }
-
-  /** Wait until `resetMs` (capped at {@link MAX_RESET_WAIT_MS}) plus jitter. */
-  #resetWait(resetMs: number): number {
-    const until = Math.min(Math.max(0, resetMs - this.#clock.now()), MAX_RESET_WAIT_MS);
-    return Math.ceil(until + this.#random() * this.#jitterMs);
-  }
-
   async #pace(signal?: AbortSignal): Promise<void> {
-    const rl = this.#rate;
-    if (!rl) return;
-    if (rl.remaining > rl.limit * (1 - this.#share)) return;
-    this.#rate = undefined;
-    if (this.#clock.now() >= rl.resetMs) return;
-    await this.#rateLimitWait(this.#resetWait(rl.resetMs), 'pacing', signal, rl);
+    const wait = this.#pacer.beforeRequest();
+    if (wait) await this.#rateLimitWait(wait.ms, 'pacing', signal, wait.state);
   }
 
   async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState): Promise<void> {
     this.#reporter.info('rate-limit wait', {
       ms,
       reason,
-      ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#share } : {}),
+      ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#pacer.share } : {}),
     });
     this.#rateLimitWaitMs += ms;
     await this.#sleep(ms, signal);
   }
 
-  async #sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (ms <= 0) {
-      signal?.throwIfAborted();
-      return;
-    }
-    if (this.#clock === systemClock) {
-      // An abortable timer, so that an aborted run does not keep the process alive.
-      await sleepTimer(ms, undefined, signal ? { signal } : undefined).catch((e: unknown) => {
-        throw signal?.aborted ? signal.reason : e;
-      });
-      return;
-    }
-    signal?.throwIfAborted();
-    await raceAbort(this.#clock.sleep(ms), signal);
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return abortableSleep(this.#clock, ms, signal);
   }
 }
