@@ -340,6 +340,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     // One UTF-8 encoding pass; writing a Buffer is also cheaper for the socket than a large string.
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     res.writeHead(status, {
+      // Okta's clock, as X-Rate-Limit-Reset is: clients compute the 429 wait from the two.
+      Date: new Date(clock.now()).toUTCString(),
       'Content-Type': 'application/json',
       'Content-Length': String(bytes.length),
       'Cache-Control': 'no-cache, no-store',

@@ -226,6 +226,55 @@ describe('OktaLogClient: retries', () => {
     expect(reporter.lines).toContainEqual(expect.objectContaining({ message: 'rate-limit wait', fields: expect.objectContaining({ ms: 50_000, reason: '429' }) }));
   });
 
+  it.each([
+    ['ahead of', 45_000],
+    ['behind', -100_000],
+  ])('computes the 429 wait from the response Date, not from a local clock running %s Okta\'s', async (_how, skewMs) => {
+    // Prepare: on Okta's clock the 429 comes at S and the window resets at S + 20 s
+    const S = T0 + 3_600_000 + 40_000;
+    const clock = new ManualClock(S + skewMs);
+    const responses = [
+      new Response('{"errorCode":"E0000047"}', {
+        status: 429,
+        headers: { Date: new Date(S).toUTCString(), 'X-Rate-Limit-Limit': '20', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((S + 20_000) / 1000) },
+      }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    ];
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess: 20 s, whatever the local clock says (the local clock alone gave 0 s and 60 s)
+    expect(c.stats.rateLimitWaitMs).toBe(20_000);
+    expect(clock.sleeps).toEqual([20_000]);
+  });
+
+  it('falls back to the local clock for the 429 wait when the response has no Date', async () => {
+    const S = T0 + 3_600_000 + 40_000;
+    const clock = new ManualClock(S + 5_000);
+    const responses = [
+      new Response('{"errorCode":"E0000047"}', { status: 429, headers: { 'X-Rate-Limit-Limit': '20', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((S + 20_000) / 1000) } }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    ];
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess
+    expect(c.stats.rateLimitWaitMs).toBe(15_000);
+  });
+
+  it('paces to the reset measured from the response Date too', async () => {
+    // Prepare: the bucket is down to its last request; the local clock runs 30 s ahead of Okta's
+    const S = T0 + 3_600_000 + 10_000;
+    const clock = new ManualClock(S + 30_000);
+    const headers = { 'Content-Type': 'application/json', Date: new Date(S).toUTCString(), 'X-Rate-Limit-Limit': '4', 'X-Rate-Limit-Remaining': '1', 'X-Rate-Limit-Reset': String((S + 50_000) / 1000) };
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => new Response('[]', { status: 200, headers }) });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess: the second request waited the 50 s to the reset (the local clock alone said 20 s)
+    expect(clock.sleeps).toEqual([50_000]);
+  });
+
   it('backs off after a 429 without rate-limit headers', async () => {
     const m = await mock({ events: makeEvents(1, T0), onLogRequest: ({ n }) => (n === 1 ? { kind: '429', omitRateLimitHeaders: true } : undefined) });
     const c = client(m, { random: () => 0.5, backoffBaseMs: 4, backoffCapMs: 100 });

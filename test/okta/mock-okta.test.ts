@@ -228,6 +228,8 @@ describe('mock Okta: rate limits and faults', () => {
     expect(d.headers.get('x-rate-limit-reset')).toBe(String((NOW + 3_000) / 1000));
     expect((c.json as { errorCode: string }).errorCode).toBe('E0000047');
     expect(m.stats.rateLimited).toBe(1);
+    // Date is on the mock's clock, as X-Rate-Limit-Reset is (a client subtracts one from the other).
+    expect(c.headers.get('date')).toBe(new Date(NOW + 1_500).toUTCString());
   });
 
   it('injects each planned fault once, in order, and counts it', async () => {

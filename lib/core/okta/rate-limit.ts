@@ -2,6 +2,14 @@
  * Rate-limit pacing of the System Log client: reads Okta's `X-Rate-Limit-*` headers and says how long
  * to wait, before a request (to stay within this client's share of the org's bucket) and after a 429
  * (until the window's reset). Okta's headers: developer.okta.com/docs/reference/rl-best-practices.
+ *
+ * Clocks. `X-Rate-Limit-Reset` is an instant on Okta's clock. The wait is the reset minus the
+ * response's `Date` header (also Okta's clock), as Okta's own SDK computes it
+ * (okta/okta-sdk-nodejs `src/default-request-executor.js`, `getRetryDelayMs`: "the delta
+ * X-Rate-Limit-Reset and the Date header"), so a local clock that runs ahead or behind does not
+ * shorten or stretch it. Only when `Date` is missing or unreadable is the local clock used instead.
+ * The SDK adds one second for the sub-second part the two headers lose; here the jitter added after
+ * every reset (`rateLimitJitterMs`, default 1 s) plays that part.
  */
 import type { Clock } from '../ports';
 
@@ -53,13 +61,24 @@ export class RateLimitPacer {
     const remaining = headerInt(headers, 'x-rate-limit-remaining');
     const reset = headerInt(headers, 'x-rate-limit-reset');
     if (limit === undefined || remaining === undefined || reset === undefined || limit <= 0) return;
-    this.#state = { limit, remaining, resetMs: reset * 1000 };
+    this.#state = { limit, remaining, resetMs: this.localResetMs(headers, reset) };
   }
 
   /** The wait a 429 asks for (until its `X-Rate-Limit-Reset`, plus jitter), or undefined when it names no reset. */
   waitAfter429(headers: Headers): number | undefined {
     const reset = headerInt(headers, 'x-rate-limit-reset');
-    return reset !== undefined ? this.#resetWait(reset * 1000) : undefined;
+    return reset !== undefined ? this.#resetWait(this.localResetMs(headers, reset)) : undefined;
+  }
+
+  /**
+   * The reset `resetSec` (epoch seconds on Okta's clock) as an instant on the local clock: now plus
+   * the reset's distance from the response's `Date`; the reset itself when `Date` is missing or invalid.
+   */
+  localResetMs(headers: Headers, resetSec: number): number {
+    const date = headers.get('date');
+    const serverNowMs = date === null ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(serverNowMs)) return resetSec * 1000;
+    return this.#clock.now() + (resetSec * 1000 - serverNowMs);
   }
 
   /**
