@@ -342,6 +342,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     res.writeHead(status, {
       // Okta's clock, as X-Rate-Limit-Reset is: clients compute the 429 wait from the two.
       Date: new Date(clock.now()).toUTCString(),
+      // Every Okta response names its request for Okta support (okta-sdk-nodejs reads it on each retry).
+      'X-Okta-Request-Id': `mock-${randomBytes(12).toString('base64url')}`,
       'Content-Type': 'application/json',
       'Content-Length': String(bytes.length),
       'Cache-Control': 'no-cache, no-store',

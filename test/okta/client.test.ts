@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
-import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from '../../lib/core/okta/errors';
+import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError, oktaRequestId } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
 import { makeEvents, ManualClock, readAll, recordingReporter, startRecorder } from './helpers';
@@ -328,6 +328,64 @@ describe('OktaLogClient: retries', () => {
     expect((err as OktaRequestError).cause).toBeInstanceOf(OktaHttpError);
     expect(((err as OktaRequestError).cause as OktaHttpError).status).toBe(500);
     expect(m.stats.logRequests).toBe(3);
+  });
+
+  it('puts X-Okta-Request-Id into the error, its cause and every retry log line', async () => {
+    const m = await mock({ faults: { next5xx: 100 } });
+    const reporter = recordingReporter();
+    const c = client(m, { maxAttempts: 3, reporter });
+    // Act
+    const err = (await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e)) as OktaRequestError;
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect(err.requestId).toMatch(/^mock-[\w-]+$/);
+    expect(err.message).toContain(`[X-Okta-Request-Id: ${err.requestId}]`);
+    expect((err.cause as OktaHttpError).requestId).toBe(err.requestId);
+    const retries = reporter.lines.filter((l) => l.message === 'Okta request retry');
+    expect(retries).toHaveLength(2);
+    for (const line of retries) expect(line.fields?.requestId).toMatch(/^mock-[\w-]+$/);
+    expect(new Set(retries.map((l) => l.fields?.requestId)).size).toBe(2);
+  });
+
+  it.each([
+    [400, { errorCode: 'E0000053', errorSummary: 'Invalid date' }, OktaBadRequestError],
+    [401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' }, OktaAuthError],
+    [403, { errorCode: 'E0000006', errorSummary: 'You do not have permission' }, OktaAuthError],
+    [404, { errorCode: 'E0000007', errorSummary: 'Not found' }, OktaRequestError],
+  ])('names X-Okta-Request-Id in the error of an HTTP %d', async (status, body, type) => {
+    const c = new OktaLogClient({
+      org: parseOrg('acme.okta.com'),
+      credentials: new SswsToken(TOKEN),
+      fetch: async () => Response.json(body, { status, headers: { 'X-Okta-Request-Id': 'Xq7-aBc_123' } }),
+    });
+    // Act
+    const err = (await c.fetchPage('https://acme.okta.com/api/v1/logs').catch((e: unknown) => e)) as OktaAuthError;
+    // Assess
+    expect(err).toBeInstanceOf(type);
+    expect(err.requestId).toBe('Xq7-aBc_123');
+    expect(err.message).toContain('[X-Okta-Request-Id: Xq7-aBc_123]');
+  });
+
+  it('names the request id in the log line of a 429 wait and of a pacing wait, and ignores one that is not an id', async () => {
+    const clock = new ManualClock(T0);
+    const rl = { 'X-Rate-Limit-Limit': '4', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((T0 + 10_000) / 1000) };
+    const responses = [
+      new Response('{}', { status: 429, headers: { ...rl, 'X-Okta-Request-Id': 'req-429' } }),
+      new Response('[]', { status: 200, headers: { ...rl, 'X-Rate-Limit-Reset': String((T0 + 30_000) / 1000), 'Content-Type': 'application/json', 'X-Okta-Request-Id': 'req-200' } }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json', 'X-Okta-Request-Id': 'bad id\u0007' } }),
+    ];
+    const reporter = recordingReporter();
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, reporter, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs');
+    await c.fetchPage('https://acme.okta.com/api/v1/logs');
+    // Assess
+    const waits = reporter.lines.filter((l) => l.message === 'rate-limit wait');
+    expect(waits.map((l) => [l.fields?.reason, l.fields?.requestId])).toEqual([
+      ['429', 'req-429'],
+      ['pacing', 'req-200'],
+    ]);
+    expect(oktaRequestId(new Headers({ 'X-Okta-Request-Id': 'a b' }))).toBeUndefined();
   });
 
   it('retries a connection reset', async () => {

@@ -172,6 +172,8 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     expect((err as OAuthTokenError).error).toBe('invalid_client');
     expect((err as OAuthTokenError).errorDescription).toMatch(/signature is invalid/);
     expect((err as Error).message).toMatch(/HTTP 401: invalid_client .*registered public key matches the private key/);
+    expect((err as OAuthTokenError).requestId).toMatch(/^mock-[\w-]+$/);
+    expect((err as Error).message).toContain(`[X-Okta-Request-Id: ${(err as OAuthTokenError).requestId}]`);
     expect(m.stats.logRequests).toBe(before);
   });
 

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors';
 import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
-import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from './errors';
+import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError, oktaRequestId, withRequestId } from './errors';
 import type { CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
@@ -74,6 +74,8 @@ interface Failure {
   readonly status?: number;
   /** Wait before retrying, when the failure dictates it (429 with a reset time). */
   readonly waitMs?: number;
+  /** `X-Okta-Request-Id` of the answer, when Okta answered with one. */
+  readonly requestId?: string;
 }
 
 type AttemptResult = { readonly ok: true; readonly page: LogPage } | { readonly ok: false; readonly failure: Failure };
@@ -246,6 +248,7 @@ export class OktaLogClient implements LogPageSource {
           url: target,
           status: failure.status,
           attempts,
+          requestId: failure.requestId,
         });
       }
       let waitMs = failure.waitMs;
@@ -259,8 +262,9 @@ export class OktaLogClient implements LogPageSource {
         attempt: attempts,
         delayMs: waitMs,
         url: target,
+        ...(failure.requestId ? { requestId: failure.requestId } : {}),
       });
-      if (failure.cause === 'rate-limited') await this.#rateLimitWait(waitMs, '429', signal);
+      if (failure.cause === 'rate-limited') await this.#rateLimitWait(waitMs, '429', signal, undefined, failure.requestId);
       else await this.#sleep(waitMs, signal);
     }
   }
@@ -293,6 +297,7 @@ export class OktaLogClient implements LogPageSource {
   #authError(status: number, cause: unknown, afterNewToken: boolean): OktaAuthError {
     const detail = cause instanceof Error ? cause.message : `HTTP ${status}`;
     const errorCode = cause instanceof OktaAuthError ? cause.errorCode : undefined;
+    const requestId = cause instanceof OktaAuthError ? cause.requestId : undefined;
     let hint: string;
     if (status === 403) {
       hint =
@@ -305,7 +310,7 @@ export class OktaLogClient implements LogPageSource {
           ? `${afterNewToken ? 'A freshly issued access token was refused too. ' : ''}Check that the service app is active, has the okta.logs.read scope granted and an admin role that can read the System Log, and that the token is requested from this org.`
           : 'Check that the API token is valid and not expired (tokens expire after 30 days unused or when revoked) and that the admin who created it is still active.';
     }
-    return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode });
+    return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode, requestId });
   }
 
   async #attempt(url: string, attempt: number, signal?: AbortSignal, onHeaders?: (headers: Headers, url: string) => void): Promise<AttemptResult> {
@@ -321,14 +326,14 @@ export class OktaLogClient implements LogPageSource {
     }
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const transportFailure = (error: unknown, stage: string): AttemptResult => {
+    const transportFailure = (error: unknown, stage: string, requestId?: string): AttemptResult => {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
-        return { ok: false, failure: { cause: 'timeout', error, description: `no complete answer within ${this.#timeoutMs} ms` } };
+        return { ok: false, failure: { cause: 'timeout', error, description: withRequestId(`no complete answer within ${this.#timeoutMs} ms`, requestId), requestId } };
       }
       const inner = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       const msg = error instanceof Error ? error.message : String(error);
-      return { ok: false, failure: { cause: 'network', error, description: `${stage} failed: ${msg}${inner}` } };
+      return { ok: false, failure: { cause: 'network', error, description: withRequestId(`${stage} failed: ${msg}${inner}`, requestId), requestId } };
     };
 
     this.#requests++;
@@ -343,13 +348,15 @@ export class OktaLogClient implements LogPageSource {
     } catch (error) {
       return transportFailure(error, 'request');
     }
-    this.#pacer.note(res.headers);
+    const requestId = oktaRequestId(res.headers);
+    this.#pacer.note(res.headers, requestId);
+    const described = (status: number, e: { errorCode?: string; errorSummary?: string }): string => withRequestId(describeOktaError(status, e), requestId);
     if (res.status === 200) onHeaders?.(res.headers, url);
     let body: string;
     try {
       body = await res.text();
     } catch (error) {
-      return transportFailure(error, 'reading the response');
+      return transportFailure(error, 'reading the response', requestId);
     }
     const status = res.status;
 
@@ -357,35 +364,42 @@ export class OktaLogClient implements LogPageSource {
       const ct = res.headers.get('content-type') ?? '';
       if (!/json/i.test(ct) || !isJsonArrayText(body)) {
         const what = /json/i.test(ct) ? 'an incomplete JSON array' : `content type ${JSON.stringify(ct.slice(0, 100))}`;
-        const description = `HTTP 200 with ${what} (${body.length} chars)`;
-        return { ok: false, failure: { cause: 'incomplete-body', error: new OktaHttpError(description, { status }), status, description } };
+        const description = withRequestId(`HTTP 200 with ${what} (${body.length} chars)`, requestId);
+        return { ok: false, failure: { cause: 'incomplete-body', error: new OktaHttpError(description, { status, requestId }), status, description, requestId } };
       }
       return { ok: true, page: this.#page(url, body, res.headers) };
     }
     if (status === 429) {
       const waitMs = this.#pacer.waitAfter429(res.headers);
       const e = oktaErrorOf(body);
-      const description = describeOktaError(status, e);
-      return { ok: false, failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, waitMs, description } };
+      const description = described(status, e);
+      return {
+        ok: false,
+        failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode, requestId }), status, waitMs, description, requestId },
+      };
     }
     if (status >= 500) {
       const e = oktaErrorOf(body);
-      const description = describeOktaError(status, e);
-      return { ok: false, failure: { cause: 'server-error', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, description } };
+      const description = described(status, e);
+      return {
+        ok: false,
+        failure: { cause: 'server-error', error: new OktaHttpError(description, { status, errorCode: e.errorCode, requestId }), status, description, requestId },
+      };
     }
     const e = oktaErrorOf(body);
     if (status === 401 || status === 403) {
-      const err = new OktaAuthError(describeOktaError(status, e), { status, errorCode: e.errorCode });
+      const err = new OktaAuthError(described(status, e), { status, errorCode: e.errorCode, requestId });
       if (status === 401 && this.#credentials.kind === 'oauth') {
-        return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message } };
+        return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message, requestId } };
       }
       throw this.#authError(status, err, false);
     }
     if (status === 400) {
       const causes = e.errorCauses.length > 0 ? ` (${e.errorCauses.join('; ')})` : '';
-      throw new OktaBadRequestError(`Okta rejected GET ${url}: ${describeOktaError(status, e)}${causes}`, {
+      throw new OktaBadRequestError(withRequestId(`Okta rejected GET ${url}: ${describeOktaError(status, e)}${causes}`, requestId), {
         status,
         url,
+        requestId,
         errorCode: e.errorCode,
         errorSummary: e.errorSummary,
         errorCauses: e.errorCauses,
@@ -401,14 +415,15 @@ export class OktaLogClient implements LogPageSource {
           where = 'to an invalid location';
         }
       }
-      throw new OktaRequestError(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, {
+      throw new OktaRequestError(withRequestId(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, requestId), {
         url,
         status,
         attempts: attempt,
+        requestId,
       });
     }
     const hint = status === 404 ? ' (check the org URL)' : '';
-    throw new OktaRequestError(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, { url, status, attempts: attempt });
+    throw new OktaRequestError(withRequestId(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, requestId), { url, status, attempts: attempt, requestId });
   }
 
   #page(url: string, body: string, headers: Headers): LogPage {
@@ -423,14 +438,15 @@ export class OktaLogClient implements LogPageSource {
 
   async #pace(signal?: AbortSignal): Promise<void> {
     const wait = this.#pacer.beforeRequest();
-    if (wait) await this.#rateLimitWait(wait.ms, 'pacing', signal, wait.state);
+    if (wait) await this.#rateLimitWait(wait.ms, 'pacing', signal, wait.state, wait.state.requestId);
   }
 
-  async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState): Promise<void> {
+  async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState, requestId?: string): Promise<void> {
     this.#reporter.info('rate-limit wait', {
       ms,
       reason,
       ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#pacer.share } : {}),
+      ...(requestId ? { requestId } : {}),
     });
     this.#rateLimitWaitMs += ms;
     await this.#sleep(ms, signal);

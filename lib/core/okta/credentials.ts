@@ -8,7 +8,7 @@
 import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../ports';
-import { CredentialsError, OAuthTokenError } from './errors';
+import { CredentialsError, OAuthTokenError, oktaRequestId, withRequestId } from './errors';
 import type { OktaOrg } from './org';
 
 /** Gives the `Authorization` header value for Okta API requests. */
@@ -328,11 +328,13 @@ export class OAuthServiceApp implements CredentialProvider {
       const errorDescription = typeof json?.error_description === 'string' ? json.error_description : undefined;
       const retryable = res.status === 429 || res.status >= 500;
       const detail = error ? `: ${error}${errorDescription ? ` (${errorDescription})` : ''}` : '';
-      throw new OAuthTokenError(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, {
+      const requestId = oktaRequestId(res.headers);
+      throw new OAuthTokenError(withRequestId(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, requestId), {
         status: res.status,
         error,
         errorDescription,
         retryable,
+        requestId,
       });
     }
     const accessToken = json?.access_token;

@@ -22,6 +22,8 @@ export interface RateLimitState {
   readonly remaining: number;
   /** When the window resets, on the client's clock (ms). */
   readonly resetMs: number;
+  /** `X-Okta-Request-Id` of the response that said so, for the log line of a pacing wait. */
+  readonly requestId?: string;
 }
 
 /** A header holding a whole number, or undefined. */
@@ -56,12 +58,12 @@ export class RateLimitPacer {
   }
 
   /** Notes the bucket a response describes (a 429 for concurrency, `X-Rate-Limit-Limit: 0`, is ignored). */
-  note(headers: Headers): void {
+  note(headers: Headers, requestId?: string): void {
     const limit = headerInt(headers, 'x-rate-limit-limit');
     const remaining = headerInt(headers, 'x-rate-limit-remaining');
     const reset = headerInt(headers, 'x-rate-limit-reset');
     if (limit === undefined || remaining === undefined || reset === undefined || limit <= 0) return;
-    this.#state = { limit, remaining, resetMs: this.localResetMs(headers, reset) };
+    this.#state = { limit, remaining, resetMs: this.localResetMs(headers, reset), ...(requestId ? { requestId } : {}) };
   }
 
   /** The wait a 429 asks for (until its `X-Rate-Limit-Reset`, plus jitter), or undefined when it names no reset. */
