@@ -5,14 +5,14 @@
  * with faults that tests inject deterministically. Used by the tests, the benchmark and
  * `okta-lake mock-okta`.
  */
-import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
 import { EventIndex, type EventKey, type MockEvent } from './events';
-import { AssertionError, toPublicKey, verifyClientAssertion, type MockOAuthClient } from './oauth';
+import { AssertionError, toMockPublicKey, verifyClientAssertion, type MockOAuthClient, type MockPublicKey } from './oauth';
 
 export const MOCK_LOGS_PATH = '/api/v1/logs';
 export const MOCK_TOKEN_PATH = '/oauth2/v1/token';
@@ -267,13 +267,13 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   const tokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
   const boundedNext = options.boundedNext ?? 'exact';
   const apiToken = options.apiToken !== undefined ? Buffer.from(options.apiToken) : undefined;
-  const clients = new Map<string, { keys: readonly KeyObject[]; client: MockOAuthClient }>();
+  const clients = new Map<string, { keys: readonly MockPublicKey[]; client: MockOAuthClient }>();
   for (const c of options.oauthClients ?? []) {
     if (typeof c.clientId !== 'string' || c.clientId === '') throw new ConfigError('mock Okta oauthClients[].clientId must be a non-empty string');
     if (!Array.isArray(c.publicKeys) || c.publicKeys.length === 0) throw new ConfigError(`mock Okta oauth client ${c.clientId} needs at least one public key`);
-    let keys: KeyObject[];
+    let keys: MockPublicKey[];
     try {
-      keys = c.publicKeys.map(toPublicKey);
+      keys = c.publicKeys.map(toMockPublicKey);
     } catch (cause) {
       throw new ConfigError(`mock Okta oauth client ${c.clientId}: a public key cannot be read`, { cause });
     }
