@@ -17,7 +17,10 @@ and 429s when the per-minute budget runs out, and faults injected on request.
 Options:
   --events <file>          events to serve: a JSON array or one event per line (served byte for byte)
   --port <n>               port on 127.0.0.1 (default: any free port, printed)
-  --rate-limit <n>         requests per minute before 429 (default 120)
+  --rate-limit <n>         requests per minute before 429 (default 120): the org's bucket
+  --client-share <f>       share of the bucket one API token or OAuth app may use, 0 < f <= 1
+                           (default 0.5, Okta's default per-token/app limit)
+  --retention-days <n>     events older than this are not returned (default 90, as on Okta)
   --latency <ms>           delay before each page (default 0)
   --fail-5xx <n>           answer the next n log requests with HTTP 500
   --fail-429 <n>           answer the next n log requests with HTTP 429
@@ -44,6 +47,8 @@ export async function mockOktaCommand(
     events: { type: 'string' },
     port: { type: 'string' },
     'rate-limit': { type: 'string' },
+    'client-share': { type: 'string' },
+    'retention-days': { type: 'string' },
     latency: { type: 'string' },
     'fail-5xx': { type: 'string' },
     'fail-429': { type: 'string' },
@@ -66,6 +71,8 @@ export async function mockOktaCommand(
   const port = optionalString(values, 'port');
   const rate = optionalString(values, 'rate-limit');
   const latency = optionalString(values, 'latency');
+  const share = optionalString(values, 'client-share');
+  const retention = optionalString(values, 'retention-days');
   const faults: Partial<MockFaultPlan> = {
     next5xx: count('fail-5xx'),
     next429: count('fail-429'),
@@ -99,6 +106,8 @@ export async function mockOktaCommand(
     oauthClients,
     rateLimitPerMinute: rate ? parseNumber(rate, '--rate-limit', 1, 1_000_000, true) : undefined,
     latencyMs: latency ? parseNumber(latency, '--latency', 0, 600_000, true) : undefined,
+    clientShare: share ? parseNumber(share, '--client-share', 0.001, 1, false) : undefined,
+    retentionDays: retention ? parseNumber(retention, '--retention-days', 1, 100_000, true) : undefined,
     faults,
   });
   io.stderr.write(`mock Okta serving ${formatCount(events.length)} events at ${mock.origin}\n`);

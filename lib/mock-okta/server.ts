@@ -101,6 +101,14 @@ export interface MockOktaOptions {
   readonly accessTokenLifetimeSec?: number;
   /** `/api/v1/logs` requests per window (the org's bucket). @default 120 */
   readonly rateLimitPerMinute?: number;
+  /**
+   * The share (0 < share <= 1) of the org's bucket one API token or OAuth app may use per window
+   * before it gets 429s of its own, whatever the bucket has left: Okta's default is 50%
+   * (developer.okta.com/docs/reference/rl2-token-oauth: "each API token or OAuth 2.0 app can use up
+   * to 50% of an API endpoint's total rate limit"; admins can change it per token or app).
+   * @default 0.5
+   */
+  readonly clientShare?: number;
   /** Length of a rate-limit window, aligned to the epoch; shorter windows make tests fast. @default 60_000 */
   readonly rateLimitWindowMs?: number;
   /** Response time of each page: the page is sent this long after its request arrived (at the earliest). @default 0 */
@@ -118,7 +126,12 @@ export interface MockOktaOptions {
    * @default 'exact'
    */
   readonly boundedNext?: 'exact' | 'when-full';
-  /** Events published more than this many days before the clock are not returned (Okta: 90). @default no limit */
+  /**
+   * Events published more than this many days before the clock are not returned; queries reaching
+   * further back still succeed (developer.okta.com/docs/reference/system-log-query, "Data
+   * retention": "System Log data older than 90 days isn't returned").
+   * @default 90
+   */
   readonly retentionDays?: number;
 }
 
@@ -158,11 +171,14 @@ export interface MockOkta {
 interface Bucket {
   windowStart: number;
   used: number;
+  /** Requests of each principal (an API token, an OAuth client id) in this window. */
+  readonly byPrincipal: Map<string, number>;
 }
 
 interface IssuedToken {
   readonly expiresAtMs: number;
   readonly scopes: readonly string[];
+  readonly clientId: string;
 }
 
 function oktaError(errorCode: string, errorSummary: string, causes: readonly string[] = []): string {
@@ -219,6 +235,9 @@ function validateOptions(o: MockOktaOptions): void {
   int('latencyMs', o.latencyMs, 0, 600_000);
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
   if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
+  if (o.clientShare !== undefined && !(typeof o.clientShare === 'number' && o.clientShare > 0 && o.clientShare <= 1)) {
+    throw new ConfigError('mock Okta option clientShare must be a number greater than 0 and at most 1');
+  }
   if (o.apiToken === undefined && (o.oauthClients === undefined || o.oauthClients.length === 0)) {
     throw new ConfigError('mock Okta needs apiToken and/or oauthClients: every request is authenticated as on Okta');
   }
@@ -262,6 +281,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   index.add(options.events ?? []);
   const clock = options.clock ?? systemClock;
   const limitPerWindow = options.rateLimitPerMinute ?? 120;
+  const perClient = Math.max(1, Math.floor(limitPerWindow * (options.clientShare ?? 0.5)));
+  const retentionDays = options.retentionDays ?? 90;
   const windowMs = options.rateLimitWindowMs ?? 60_000;
   const latencyMs = options.latencyMs ?? 0;
   const tokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
@@ -316,7 +337,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   };
   const tokens = new Map<string, IssuedToken>();
   const usedJtis = new Set<string>();
-  const bucket: Bucket = { windowStart: 0, used: 0 };
+  const bucket: Bucket = { windowStart: 0, used: 0, byPrincipal: new Map() };
   let origin = '';
 
   const currentBucket = (): Bucket => {
@@ -324,6 +345,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     if (start !== bucket.windowStart) {
       bucket.windowStart = start;
       bucket.used = 0;
+      bucket.byPrincipal.clear();
     }
     return bucket;
   };
@@ -406,12 +428,15 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const b = currentBucket();
-    if (b.used >= limitPerWindow) {
+    const principal = who === 'ssws' ? 'ssws' : `oauth:${who.clientId}`;
+    const mine = b.byPrincipal.get(principal) ?? 0;
+    if (b.used >= limitPerWindow || mine >= perClient) {
       counters.rateLimited++;
       send(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), rateHeaders());
       return;
     }
     b.used++;
+    b.byPrincipal.set(principal, mine + 1);
     const fault = pickFault({ n, url });
     if (fault) injected[fault.kind]++;
     switch (fault?.kind) {
@@ -525,7 +550,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     }
     const afterText = q.get('after');
     const after = afterText !== null ? decodeCursor(afterText) : undefined;
-    if (options.retentionDays !== undefined) sinceMs = Math.max(sinceMs, now - options.retentionDays * DAY_MS);
+    sinceMs = Math.max(sinceMs, now - retentionDays * DAY_MS);
 
     const { events, more } = index.page({ sinceMs, untilMs, after, limit, nowMs: now });
     const body = pageBytes(events);
@@ -602,7 +627,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const accessToken = randomBytes(32).toString('base64url');
-    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested });
+    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested, clientId: client.clientId });
     counters.tokensIssued++;
     send(res, 200, JSON.stringify({ token_type: 'Bearer', expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
       Pragma: 'no-cache',

@@ -207,7 +207,8 @@ describe('OktaLogClient: retries', () => {
   it('waits for the rate-limit reset after a 429 and then succeeds', async () => {
     // Prepare: another integration has used up this minute's bucket
     const clock = new ManualClock(T0 + 3_600_000 + 10_000);
-    const m = await mock({ events: makeEvents(3, T0), clock, rateLimitPerMinute: 3 });
+    // (clientShare 1: the test empties the org bucket with the same token, standing in for another integration)
+    const m = await mock({ events: makeEvents(3, T0), clock, rateLimitPerMinute: 3, clientShare: 1 });
     for (let i = 0; i < 3; i++) {
       const r = await fetch(`${m.origin}/api/v1/logs?limit=1`, { headers: { Authorization: `SSWS ${TOKEN}` } });
       await r.text();
@@ -553,6 +554,8 @@ describe('OktaLogClient: pacing', () => {
       events: makeEvents(10, T0),
       clock,
       rateLimitPerMinute: 4,
+      // The token may use the whole bucket (an admin can raise the per-token share to 100%).
+      clientShare: 1,
       onLogRequest: () => {
         const w = Math.floor(clock.now() / 60_000);
         windows.set(w, (windows.get(w) ?? 0) + 1);

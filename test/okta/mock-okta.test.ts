@@ -213,7 +213,7 @@ describe('mock Okta: rate limits and faults', () => {
   it('counts down a per-window bucket, answers 429 when it is empty, and refills at the reset', async () => {
     // Prepare
     const clock = new ManualClock(NOW + 1_500);
-    const m = await mock({ clock, rateLimitPerMinute: 2, rateLimitWindowMs: 1_000 });
+    const m = await mock({ clock, rateLimitPerMinute: 2, rateLimitWindowMs: 1_000, clientShare: 1 });
     // Act
     const a = await get(m, q(T0, T0 + 1));
     const b = await get(m, q(T0, T0 + 1));
@@ -230,6 +230,38 @@ describe('mock Okta: rate limits and faults', () => {
     expect(m.stats.rateLimited).toBe(1);
     // Date is on the mock's clock, as X-Rate-Limit-Reset is (a client subtracts one from the other).
     expect(c.headers.get('date')).toBe(new Date(NOW + 1_500).toUTCString());
+  });
+
+  it('caps one token or app at its share of the bucket (50% by default), while others still get the rest', async () => {
+    // Prepare: a bucket of 4 a window; an API token and an OAuth app
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const clock = new ManualClock(NOW);
+    const m = await mock({ clock, rateLimitPerMinute: 4, oauthClients: [{ clientId: '0oashare', publicKeys: [publicKey] }] });
+    const app = new OAuthServiceApp({ org: parseOrg(m.origin, { allowInsecureLoopback: true }), clientId: '0oashare', privateKey, clock });
+    // Act
+    const token = [await get(m, q(T0, T0 + 1)), await get(m, q(T0, T0 + 1)), await get(m, q(T0, T0 + 1))];
+    const bearer = await app.authorization();
+    const oauth = [await get(m, q(T0, T0 + 1), bearer), await get(m, q(T0, T0 + 1), bearer), await get(m, q(T0, T0 + 1), bearer)];
+    // Assess: 2 each (50% of 4); the 429 of a capped client leaves the bucket to the other
+    expect(token.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(oauth.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(token[1].headers.get('x-rate-limit-remaining')).toBe('2');
+    await expect(startMockOkta({ apiToken: TOKEN, clientShare: 0 })).rejects.toThrow(/clientShare must be a number greater than 0/);
+  });
+
+  it('returns no events older than 90 days by default (the query still succeeds), or than retentionDays', async () => {
+    // Prepare: events 91 and 89 days before the clock
+    const old = makeEvents(1, NOW - 91 * 86_400_000, 1000, 'old');
+    const recent = makeEvents(1, NOW - 89 * 86_400_000, 1000, 'new');
+    const m = await mock({ events: [...old, ...recent] });
+    const short = await mock({ events: [...old, ...recent], retentionDays: 30 });
+    // Act
+    const r = await get(m, q(NOW - 100 * 86_400_000, NOW));
+    const s30 = await get(short, q(NOW - 100 * 86_400_000, NOW));
+    // Assess
+    expect(r.status).toBe(200);
+    expect((r.json as { uuid: string }[]).map((e) => e.uuid)).toEqual([recent[0].uuid]);
+    expect(s30.json).toEqual([]);
   });
 
   it('injects each planned fault once, in order, and counts it', async () => {
