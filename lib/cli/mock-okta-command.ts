@@ -22,7 +22,10 @@ Options:
                            (default 0.5, Okta's default per-token/app limit)
   --retention-days <n>     events older than this are not returned (default 90, as on Okta)
   --latency <ms>           delay before each page (default 0)
-  --fail-5xx <n>           answer the next n log requests with HTTP 500
+  --fail-5xx <n>           answer the next n log requests with HTTP 500 (E0000053)
+  --timeout-wider-than <ms>
+                           answer every bounded query wider than this with HTTP 500 E0000009
+                           (the query took too long): a client must narrow the window
   --fail-429 <n>           answer the next n log requests with HTTP 429
   --fail-resets <n>        reset the connection of the next n log requests
   --fail-stalls <n>        never answer the next n log requests
@@ -51,6 +54,7 @@ export async function mockOktaCommand(
     'retention-days': { type: 'string' },
     latency: { type: 'string' },
     'fail-5xx': { type: 'string' },
+    'timeout-wider-than': { type: 'string' },
     'fail-429': { type: 'string' },
     'fail-resets': { type: 'string' },
     'fail-stalls': { type: 'string' },
@@ -71,6 +75,7 @@ export async function mockOktaCommand(
   const port = optionalString(values, 'port');
   const rate = optionalString(values, 'rate-limit');
   const latency = optionalString(values, 'latency');
+  const timeoutWider = optionalString(values, 'timeout-wider-than');
   const share = optionalString(values, 'client-share');
   const retention = optionalString(values, 'retention-days');
   const faults: Partial<MockFaultPlan> = {
@@ -106,6 +111,7 @@ export async function mockOktaCommand(
     oauthClients,
     rateLimitPerMinute: rate ? parseNumber(rate, '--rate-limit', 1, 1_000_000, true) : undefined,
     latencyMs: latency ? parseNumber(latency, '--latency', 0, 600_000, true) : undefined,
+    queryTimeoutWiderThanMs: timeoutWider ? parseNumber(timeoutWider, '--timeout-wider-than', 1, 31_536_000_000, true) : undefined,
     clientShare: share ? parseNumber(share, '--client-share', 0.001, 1, false) : undefined,
     retentionDays: retention ? parseNumber(retention, '--retention-days', 1, 100_000, true) : undefined,
     faults,

@@ -74,3 +74,17 @@ export const INGEST_METRICS = {
     lateEventsRecovered: 'LateEventsRecovered',
   },
 } as const;
+
+/**
+ * Metrics of the Okta edges `runIngest` now counts (`IngestResult.windowSplits`, `cursorRestarts`,
+ * `eventsAlreadyInLake`). Kept apart from `INGEST_METRICS.names` until the handler emits them and the
+ * dashboard draws them (every name there must be on the dashboard); then they move into `names`.
+ */
+export const INGEST_EDGE_METRIC_NAMES = {
+  /** Windows split because Okta timed out on their query (HTTP 500 E0000009). */
+  windowSplits: 'WindowSplits',
+  /** Windows read again from their start after Okta refused a stored next link (HTTP 400, a stale cursor). */
+  cursorRestarts: 'CursorRestarts',
+  /** Events of restarted or split windows left out because the lake already held them. */
+  eventsAlreadyInLake: 'EventsAlreadyInLake',
+} as const;

@@ -26,8 +26,19 @@ export const DEFAULT_FOREIGN_ORIGIN = 'https://attacker.invalid';
 
 /** A fault the mock can inject into one `/api/v1/logs` request (after authentication and the rate-limit bucket). */
 export type MockFaultKind =
-  /** HTTP 5xx with Okta's error JSON (status 500 unless given). */
+  /**
+   * HTTP 5xx with Okta's error JSON for an internal error (status 500 unless given): `E0000053`, as
+   * the System Log documents it (developer.okta.com/docs/reference/system-log-query, "Errors":
+   * "An internal service error returns the HTTP 500 error with ... E0000053").
+   */
   | '5xx'
+  /**
+   * HTTP 500 `E0000009`, "Your last request took too long to complete": the System Log's answer to a
+   * query that ran past its 30 s (same page: "A timeout returns the HTTP 500 error with ... E0000009").
+   */
+  | 'query-timeout'
+  /** HTTP 400 `E0000001` "Api validation failed: after": Okta refusing a `next` link's cursor (a stale one). */
+  | 'bad-cursor'
   /** The connection is destroyed before any response. */
   | 'reset'
   /** No response at all until the client gives up (closes the connection) or the server stops. */
@@ -126,6 +137,12 @@ export interface MockOktaOptions {
    * @default 'exact'
    */
   readonly boundedNext?: 'exact' | 'when-full';
+  /**
+   * Bounded queries whose `until - since` is wider than this (ms) are answered with the `query-timeout`
+   * fault (HTTP 500 `E0000009`), every time: a heavy window that only narrower queries can read.
+   * @default no limit
+   */
+  readonly queryTimeoutWiderThanMs?: number;
   /**
    * Events published more than this many days before the clock are not returned; queries reaching
    * further back still succeed (developer.okta.com/docs/reference/system-log-query, "Data
@@ -233,6 +250,7 @@ function validateOptions(o: MockOktaOptions): void {
   int('rateLimitPerMinute', o.rateLimitPerMinute, 1, 1_000_000);
   int('rateLimitWindowMs', o.rateLimitWindowMs, 1, 3_600_000);
   int('latencyMs', o.latencyMs, 0, 600_000);
+  int('queryTimeoutWiderThanMs', o.queryTimeoutWiderThanMs, 1, 365 * DAY_MS);
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
   if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
   if (o.clientShare !== undefined && !(typeof o.clientShare === 'number' && o.clientShare > 0 && o.clientShare <= 1)) {
@@ -326,6 +344,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   };
   const injected: Record<MockFaultKind | 'token5xx', number> = {
     '5xx': 0,
+    'query-timeout': 0,
+    'bad-cursor': 0,
     reset: 0,
     stall: 0,
     truncated: 0,
@@ -377,6 +397,12 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   const pickFault = (info: MockRequestInfo): MockFault | undefined => {
     const hooked = options.onLogRequest?.(info);
     if (hooked !== undefined) return typeof hooked === 'string' ? { kind: hooked } : hooked;
+    const wide = options.queryTimeoutWiderThanMs;
+    if (wide !== undefined) {
+      const since = Date.parse(info.url.searchParams.get('since') ?? '');
+      const until = Date.parse(info.url.searchParams.get('until') ?? '');
+      if (until - since > wide) return { kind: 'query-timeout' };
+    }
     const plan: [keyof MockFaultPlan, MockFaultKind][] = [
       ['next429', '429'],
       ['next5xx', '5xx'],
@@ -446,9 +472,29 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
         return;
       case '5xx': {
         const status = fault.status ?? 500;
-        send(res, status, oktaError('E0000009', 'Internal Server Error'), rateHeaders());
+        send(
+          res,
+          status,
+          oktaError('E0000053', "Sorry, there's been an error. We aren't sure what caused it, but we've logged this and will work to address it. Please try your request again."),
+          rateHeaders(),
+        );
         return;
       }
+      case 'bad-cursor':
+        counters.badRequests++;
+        send(res, 400, oktaError('E0000001', 'Api validation failed: after', ['after: The after cursor is not valid.']), rateHeaders());
+        return;
+      case 'query-timeout':
+        send(
+          res,
+          500,
+          oktaError(
+            'E0000009',
+            "Your last request took too long to complete. This is likely due to a load issue on our side. We've logged this and will work to address it. Please either simplify your query or wait a few minutes and try again.",
+          ),
+          rateHeaders(),
+        );
+        return;
       case 'forbidden':
         send(res, 403, oktaError('E0000006', 'You do not have permission to perform the requested action'), rateHeaders());
         return;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
-import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError, oktaRequestId } from '../../lib/core/okta/errors';
+import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaQueryTimeoutError, OktaRequestError, oktaRequestId } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
 import { makeEvents, ManualClock, readAll, recordingReporter, startRecorder } from './helpers';
@@ -324,7 +324,8 @@ describe('OktaLogClient: retries', () => {
     // Assess
     expect(err).toBeInstanceOf(OktaRequestError);
     expect((err as OktaRequestError).message).toContain(url);
-    expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000009/);
+    // E0000053: the System Log's internal error (E0000009 is its query timeout, not retried)
+    expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000053/);
     expect((err as OktaRequestError).message).not.toContain(TOKEN);
     expect((err as OktaRequestError).cause).toBeInstanceOf(OktaHttpError);
     expect(((err as OktaRequestError).cause as OktaHttpError).status).toBe(500);
@@ -387,6 +388,24 @@ describe('OktaLogClient: retries', () => {
       ['pacing', 'req-200'],
     ]);
     expect(oktaRequestId(new Headers({ 'X-Okta-Request-Id': 'a b' }))).toBeUndefined();
+  });
+
+  it('does not retry HTTP 500 E0000009 (the query took too long): OktaQueryTimeoutError at once', async () => {
+    const m = await mock({ events: makeEvents(3, T0), queryTimeoutWiderThanMs: 30_000 });
+    const c = client(m);
+    // Act
+    const err = (await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e)) as OktaQueryTimeoutError;
+    const narrow = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 30_000)));
+    // Assess
+    expect(err).toBeInstanceOf(OktaQueryTimeoutError);
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect(err.status).toBe(500);
+    expect(err.attempts).toBe(1);
+    expect(err.message).toMatch(/took too long \(HTTP 500 E0000009: Your last request took too long/);
+    expect(err.requestId).toMatch(/^mock-/);
+    expect(m.stats.faultsInjected['query-timeout']).toBe(1);
+    expect(JSON.parse(narrow.body)).toHaveLength(3);
+    expect(c.stats.retries['server-error']).toBe(0);
   });
 
   it('retries a connection reset', async () => {

@@ -274,7 +274,8 @@ describe('mock Okta: rate limits and faults', () => {
     const reset = await fetch(`${m.origin}/api/v1/logs${q(T0, T0 + 60_000)}`, { headers: { Authorization: `SSWS ${TOKEN}` } }).catch((e: unknown) => e);
     // Assess
     expect(r1.status).toBe(500);
-    expect((r1.json as { errorCode: string }).errorCode).toBe('E0000009');
+    // Okta documents E0000053 for the System Log's internal errors (E0000009 is its query timeout).
+    expect((r1.json as { errorCode: string }).errorCode).toBe('E0000053');
     expect(r2.status).toBe(200);
     expect(r2.text.endsWith(']')).toBe(false);
     expect(r2.text.length).toBeLessThan(r3.text.length / 2 + 1);

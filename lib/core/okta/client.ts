@@ -5,7 +5,17 @@
  */
 import { ConfigError } from '../errors';
 import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
-import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError, oktaRequestId, withRequestId } from './errors';
+import {
+  ForeignLinkError,
+  OAuthTokenError,
+  OktaAuthError,
+  OktaBadRequestError,
+  OktaHttpError,
+  OktaQueryTimeoutError,
+  OktaRequestError,
+  oktaRequestId,
+  withRequestId,
+} from './errors';
 import type { CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
@@ -377,6 +387,17 @@ export class OktaLogClient implements LogPageSource {
         ok: false,
         failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode, requestId }), status, waitMs, description, requestId },
       };
+    }
+    if (status === 500 && oktaErrorOf(body).errorCode === 'E0000009') {
+      // The query took too long on Okta's side: the same query would again (see OktaQueryTimeoutError).
+      const description = described(status, oktaErrorOf(body));
+      throw new OktaQueryTimeoutError(`Okta's query GET ${url} took too long (${description}): narrow it`, {
+        cause: new OktaHttpError(description, { status, errorCode: 'E0000009', requestId }),
+        url,
+        status,
+        attempts: attempt,
+        requestId,
+      });
     }
     if (status >= 500) {
       const e = oktaErrorOf(body);

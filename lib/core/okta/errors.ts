@@ -133,3 +133,12 @@ export class OktaRequestError extends OktaLakeError {
     this.requestId = options.requestId;
   }
 }
+
+/**
+ * Okta gave up on the query itself: HTTP 500 `E0000009`, "Your last request took too long to
+ * complete ... Please either simplify your query" (developer.okta.com/docs/reference/system-log-query,
+ * "Timeouts": individual queries run at most 30 s; "Errors": a timeout returns HTTP 500 E0000009).
+ * The same query would time out again, so it is not retried: the caller narrows it (the ingestion
+ * splits the window).
+ */
+export class OktaQueryTimeoutError extends OktaRequestError {}
