@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
 import { CursorRestartError, runIngest, WindowSplitError, type IngestOptions } from '../../lib/core/ingest/ingest';
+import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { reconcile } from '../../lib/core/ingest/reconcile';
 import { MemoryWatermarkStore } from '../../lib/core/memory-watermark-store';
-import { HOUR, MINUTE, T0, expectExactLake, scenario, startWorld, type Scenario, type World } from './support';
+import { HOUR, MINUTE, T0, eventText, expectExactLake, scenario, startWorld, type Scenario, type World } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -80,7 +82,7 @@ describe('Okta edges on the real pieces', () => {
   it('splits a window that times out after pages of it were stored, checking the halves against the lake', async () => {
     // Prepare: the third page (a next link) of the first hour-long window times out
     const { sink, store, options } = await lake();
-    const wide = { since: iso(SINCE), until: iso(SINCE + HOUR) };
+    const wide = { since: iso(SINCE - 1_000), until: iso(SINCE + HOUR + 1_000) }; // the window's query, 1 s overlap
     let pagesOfWide = 0;
     world.setLogHook((info) => {
       const q = info.url.searchParams;
@@ -92,7 +94,8 @@ describe('Okta edges on the real pieces', () => {
     // Assess: the two stored pages are not written again; the rest is, once
     expect(result.outcome).toBe('caught-up');
     expect(result.windowSplits).toBe(1);
-    expect(result.eventsAlreadyInLake).toBe(100);
+    // 100 events in two pages, one of them (00:19:59) in the overlap before the window: 99 stored
+    expect(result.eventsAlreadyInLake).toBe(99);
     expect(store.peek(world.org.host)?.window).toBeUndefined();
     await expectExactLake(sink, expected, sc.texts);
   });
@@ -123,7 +126,9 @@ describe('Okta edges on the real pieces', () => {
     expect(stored).toContain('after=');
     expect(second.outcome).toBe('caught-up');
     expect(second.cursorRestarts).toBe(1);
-    expect(second.eventsAlreadyInLake).toBe(100);
+    // the two pages stored before: 100 events, one of them (00:19:59) in the overlap before the window
+    expect(second.eventsAlreadyInLake).toBe(99);
+    expect(second.overlapEventsSkipped).toBe(1);
     await expectExactLake(sink, expected, sc.texts);
   });
 
@@ -136,5 +141,43 @@ describe('Okta edges on the real pieces', () => {
     expect(err).toBeInstanceOf(CursorRestartError);
     expect((err as Error).message).toMatch(/after 2 restart\(s\)/);
     expect(store.peek(world.org.host)?.window).toMatchObject({ start: iso(SINCE), checkedUntil: iso(SINCE + HOUR) });
+  });
+});
+
+describe('window bounds overlap on the real pieces', () => {
+  it('reads events within the overlap of two windows twice and writes them once, in ingestion and in the sweep', async () => {
+    // Prepare: events half a second either side of the hour bounds 01:00 and 02:00, and between
+    const times = [30 * MINUTE, HOUR - 500, HOUR, HOUR + 500, 90 * MINUTE, 2 * HOUR - 500, 2 * HOUR + 500, 150 * MINUTE];
+    const events = times.map((t, i) => ({ uuid: `edge-${i}`, publishedMs: T0 + t, text: eventText(i, `edge-${i}`, T0 + t) }));
+    const texts = new Map(events.map((e) => [e.uuid, e.text]));
+    const root = await mkdtemp(join(tmpdir(), 'edges-overlap-'));
+    const sink = new LocalSink({ root, fsync: false });
+    const world = await startWorld({ events, sink, clockStartMs: T0 + 4 * HOUR, pageSize: 3 });
+    const store = new MemoryWatermarkStore();
+    try {
+      // Act: hour-long windows from 00:00; then a 1-minute sweep line standing at 00:00 sweeps [00:00, 03:00)
+      const ingested = await runIngest({
+        org: world.org.host, source: world.client, writer: world.writer, sink, store, owner: 'ingest', clock: world.clock,
+        since: iso(T0), settleLagMs: 5 * MINUTE, maxWindowMs: HOUR,
+      });
+      const key = `${world.org.host}.reconcile-1m`;
+      const line = await store.acquire(key, 'setup', 60_000, world.clock.now());
+      await store.release(await store.checkpoint(line!.lease, { org: key, watermark: iso(T0), totalEvents: 0, totalQuarantined: 0 }, 60_000, world.clock.now()));
+      const index = await SinkLakeIndex.open({ sink });
+      const sweep = await reconcile({
+        org: world.org.host, source: world.client, writer: world.writer, sink, index, store, owner: 'sweep', clock: world.clock,
+        offsetsMs: [MINUTE], watermark: iso(T0 + 3 * HOUR + MINUTE),
+      }).finally(() => index.close());
+      // Assess: 01:00-0.5 s and 02:00-0.5 s are in the overlap of the window after theirs
+      expect(ingested.eventsWritten).toBe(events.length);
+      expect(ingested.overlapEventsSkipped).toBe(2);
+      expect(sweep.windows).toBe(3);
+      expect(sweep.eventsSeen).toBe(events.length);
+      expect(sweep.lateEvents).toBe(0);
+      await expectExactLake(sink, events.map((e) => e.uuid), texts);
+    } finally {
+      await world.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -152,10 +152,40 @@ describe('runIngest', () => {
     expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
   });
 
+  it.each([
+    ['since exclusive', { sinceInclusive: false, untilInclusive: false }],
+    ['since exclusive and until inclusive', { sinceInclusive: false, untilInclusive: true }],
+    ['until inclusive', { sinceInclusive: true, untilInclusive: true }],
+  ])('writes every event once whether Okta takes its bounds inclusive or not (%s)', async (_name, bounds) => {
+    // Prepare: events every minute, so some sit exactly on window bounds (10:30, 11:30, ...)
+    const { events, sink, base, source } = setup(100, 7);
+    const other = Object.create(source) as FakeSource;
+    other.fetchPage = async (url) => {
+      const u = new URL(url);
+      // The fake takes [since, until); move the bounds by 1 ms to make it (since, until].
+      if (!bounds.sinceInclusive) u.searchParams.set('since', new Date(Date.parse(u.searchParams.get('since') ?? '') + 1).toISOString());
+      if (bounds.untilInclusive) u.searchParams.set('until', new Date(Date.parse(u.searchParams.get('until') ?? '') + 1).toISOString());
+      const page = await source.fetchPage(u.toString());
+      return { ...page, url };
+    };
+    // Act
+    const result = await runIngest({ ...base, source: other });
+    // Assess: each event once (uuids() keeps repeats), those of the overlap skipped by the later window
+    expect(result.outcome).toBe('caught-up');
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+    expect(result.eventsWritten).toBe(events.length);
+  });
+
+  it('refuses an overlap of more than a minute', async () => {
+    const { base } = setup(1, 5);
+    await expect(runIngest({ ...base, overlapMs: 60_001 })).rejects.toThrow(/overlapMs must be a whole number of ms from 0 to 60000/);
+  });
+
   it('refetches a page that is not valid JSON, then keeps it whole in quarantine and goes on', async () => {
     const { sink, source, base } = setup(10, 5);
     // The first page of the first window is truncated three times: the fetch and both refetches.
-    const firstUrl = source.boundedQueryUrl('2024-05-01T09:30:00.000Z', '2024-05-01T10:30:00.000Z');
+    // (the window's query overlaps it by 1 s on both sides: see "Window bounds" in ingest.ts)
+    const firstUrl = source.boundedQueryUrl('2024-05-01T09:29:59.000Z', '2024-05-01T10:30:01.000Z');
     source.corrupt.set(firstUrl, 3);
     // Act
     const result = await runIngest(base);
@@ -174,7 +204,8 @@ describe('runIngest', () => {
     // Act
     await runIngest({ ...base, since: undefined, initialLookbackMs: 2 * HOUR, maxWindowMs: 3 * HOUR });
     // Assess
-    expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T12:00:00.000Z');
+    // 12:00 less the 1 s overlap of the window's query
+    expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T11:59:59.000Z');
     await expect(runIngest({ ...base, initialLookbackMs: 91 * 24 * HOUR })).rejects.toThrow(/at most 90 days/);
   });
 

@@ -29,6 +29,12 @@
  *
  * While page n is being written, page n+1 is already being fetched (see `PageChain`).
  *
+ * Window bounds. Whether Okta's `since` is inclusive and `until` exclusive is not documented, so the
+ * query of window `[start, end)` asks for `[start - overlapMs, end + overlapMs)`, and each event is
+ * kept by the one window its `published` falls in: the writer leaves out events at or after `end`
+ * (`PageWriteInput.until`), and the run leaves out those before `start` (`overlapEventsSkipped`),
+ * which the window before kept. An event in the overlap is therefore read twice and written once.
+ *
  * Restarts and splits. Two answers of Okta make the window's query unusable as it is:
  * - HTTP 500 `E0000009`, the query took too long (developer.okta.com/docs/reference/system-log-query,
  *   "Timeouts" and "Errors": "Please either simplify your query"). The window is split: its first
@@ -50,7 +56,7 @@ import { eventObjectKey, pageObjectName, quarantineObjectKey, stamp } from '../l
 import { OktaBadRequestError, OktaQueryTimeoutError } from '../okta/errors';
 import { SinkLakeIndex } from './lake-index';
 import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
-import { pageElements, partitionsOfWindow, type LakeIndex } from './reconcile';
+import { checkOverlapMs, dropBefore, overlappedQueryUrl, partitionsOfWindow, timedElements, type LakeIndex, type TimedElement } from './reconcile';
 import {
   systemClock,
   silentReporter,
@@ -139,6 +145,11 @@ export interface IngestOptions {
   readonly maxCursorRestarts?: number;
   /** Which events the lake holds, for checked windows (see "Restarts and splits"). @default a `SinkLakeIndex` over `sink`, opened when needed */
   readonly index?: LakeIndex;
+  /**
+   * Each window's query reaches this far beyond the window on both sides (see "Window bounds").
+   * @default 1000 (1 s); at most 1 minute
+   */
+  readonly overlapMs?: number;
 }
 
 export type IngestOutcome = 'caught-up' | 'time-budget' | 'lease-held' | 'stopped';
@@ -165,6 +176,8 @@ export interface IngestResult {
   readonly cursorRestarts: number;
   /** Events of checked windows left out because the lake already holds them: the `EventsAlreadyInLake` metric. */
   readonly eventsAlreadyInLake: number;
+  /** Events Okta returned in the overlap before a window's start: they belong to the window before (see "Window bounds"). */
+  readonly overlapEventsSkipped: number;
   /** The watermark after the run. */
   readonly watermark?: string;
   /** How far the watermark is behind now, after the run. */
@@ -195,7 +208,10 @@ function isMalformedPage(error: unknown): boolean {
 function validate(
   o: IngestOptions,
 ): Required<
-  Pick<IngestOptions, 'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries' | 'maxConsecutiveEmptyPages' | 'minWindowMs' | 'maxCursorRestarts'>
+  Pick<
+    IngestOptions,
+    'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries' | 'maxConsecutiveEmptyPages' | 'minWindowMs' | 'maxCursorRestarts' | 'overlapMs'
+  >
 > {
   const settleLagMs = o.settleLagMs ?? 5 * MINUTE;
   const maxWindowMs = o.maxWindowMs ?? HOUR;
@@ -221,7 +237,8 @@ function validate(
   if (!(Number.isInteger(maxCursorRestarts) && maxCursorRestarts >= 0 && maxCursorRestarts <= 100)) {
     throw new ConfigError(`maxCursorRestarts must be a whole number from 0 to 100, got ${maxCursorRestarts}`);
   }
-  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, minWindowMs, maxCursorRestarts };
+  const overlapMs = checkOverlapMs(o.overlapMs, 'ingest');
+  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, minWindowMs, maxCursorRestarts, overlapMs };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -268,6 +285,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     windowSplits: 0,
     cursorRestarts: 0,
     eventsAlreadyInLake: 0,
+    overlapEventsSkipped: 0,
   };
   /** The lake index this run opened itself (when `options.index` is not given), once needed. */
   let ownIndex: Promise<SinkLakeIndex> | undefined;
@@ -343,7 +361,16 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       // Checked windows write only what the lake does not hold yet (see "Restarts and splits").
       const known = checked ? await heldUuids(window) : undefined;
       if (checked) resuming = false;
-      const firstUrl = source.boundedQueryUrl(window.start, window.end);
+      const firstUrl = overlappedQueryUrl(source, window.start, window.end, cfg.overlapMs);
+      const startMs = Date.parse(window.start);
+      // Pages come in published order: once one reaches the window start, no later one is before it.
+      let pastStart = false;
+      const cutOverlap = (body: string): string => {
+        const cut = dropBefore(body, startMs);
+        totals.overlapEventsSkipped += cut.dropped;
+        if (cut.reached) pastStart = true;
+        return cut.body;
+      };
       // Pages are requested as soon as their link is known, while earlier ones are written.
       let pageUrl = window.nextUrl ?? firstUrl;
       chain = new PageChain(source, pageUrl);
@@ -378,9 +405,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
             pendingEarlier = { name, keys: await listEarlierAttempt(window, name) };
             resuming = false;
           }
+          const inWindow = pastStart ? page : { ...page, body: cutOverlap(page.body) };
           // An empty page leaves what an earlier attempt stored of it (see the module comment).
-          if (!isEmptyPage(page.body)) {
-            const stored = await writePage(page, name, window.end);
+          if (!isEmptyPage(inWindow.body)) {
+            const stored = await writePage(inWindow, name, window.end, pastStart ? undefined : cutOverlap);
             if (pendingEarlier) await replaceStaleObjects(pendingEarlier.keys, stored.keys, pendingEarlier.name);
             pendingEarlier = undefined;
             written = stored.result;
@@ -564,13 +592,24 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
    * same objects, and a name never depends on the page position (as the sweep's late objects).
    */
   async function writeChecked(page: LogPage, window: WindowProgress, known: Set<string>): Promise<PageWriteResult | undefined> {
-    const elements = pageElements(page.body);
+    const startMs = Date.parse(window.start);
+    const select = (elements: readonly TimedElement[]): TimedElement[] =>
+      elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs) && (e.uuid === undefined || !known.has(e.uuid)));
+    const elements = timedElements(page.body);
     if (elements === undefined) {
-      // Not a JSON array: refetched, then kept whole in quarantine, as any page.
-      return (await writePage(page, checkedObjectName(window, [page.body]), window.end)).result;
+      // Not a JSON array: refetched (what a refetch brings is selected the same way), then kept
+      // whole in quarantine, as any page.
+      const prepare = (body: string): string => {
+        const again = timedElements(body);
+        return again === undefined ? body : `[${select(again).map((e) => e.text).join(',')}]`;
+      };
+      const stored = await writePage(page, checkedObjectName(window, [page.body]), window.end, prepare);
+      return stored.result;
     }
-    const fresh = elements.filter((e) => e.uuid === undefined || !known.has(e.uuid));
-    totals.eventsAlreadyInLake += elements.length - fresh.length;
+    const inWindow = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+    totals.overlapEventsSkipped += elements.length - inWindow.length;
+    const fresh = inWindow.filter((e) => e.uuid === undefined || !known.has(e.uuid));
+    totals.eventsAlreadyInLake += inWindow.length - fresh.length;
     if (fresh.length === 0) return undefined;
     const texts = fresh.map((e) => e.text);
     const stored = await writePage({ url: page.url, body: `[${texts.join(',')}]` }, checkedObjectName(window, texts), window.end);
@@ -579,7 +618,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   }
 
   /** Writes one page (refetching a page the writer cannot parse), stores its objects, updates totals. */
-  async function writePage(first: LogPage, name: string, until: string): Promise<StoredPage> {
+  async function writePage(first: LogPage, name: string, until: string, prepare?: (body: string) => string): Promise<StoredPage> {
     let page = first;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -602,6 +641,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         if (attempt < cfg.malformedPageRetries) {
           reporter.warn('page is not valid JSON; fetching it again', { page: name, attempt: attempt + 1 });
           page = await source.fetchPage(page.url);
+          if (prepare) page = { ...page, body: prepare(page.body) };
           continue;
         }
         // Keep the page whole, verbatim, where a person can find it; count it; go on.

@@ -104,6 +104,8 @@ export interface ReconcileOptions {
   readonly malformedPageRetries?: number;
   /** Empty pages with a `next` link a window may yield in a row before the sweep fails with `EmptyPagesError`. @default 20 */
   readonly maxConsecutiveEmptyPages?: number;
+  /** Each window's query reaches this far beyond it on both sides; events outside the window are left to its neighbours (see `overlappedQueryUrl`). @default 1000 */
+  readonly overlapMs?: number;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default silent */
@@ -207,6 +209,16 @@ export interface PageElement {
  * is not a JSON array.
  */
 export function pageElements(body: string): PageElement[] | undefined {
+  return timedElements(body)?.map((e) => (e.uuid !== undefined ? { text: e.text, uuid: e.uuid } : { text: e.text }));
+}
+
+/** A page element with its `published` instant, when it has a readable one. */
+export interface TimedElement extends PageElement {
+  readonly publishedMs?: number;
+}
+
+/** As {@link pageElements}, with each element's `published` (ms), when it is a readable instant. */
+export function timedElements(body: string): TimedElement[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -218,10 +230,47 @@ export function pageElements(body: string): PageElement[] | undefined {
   if (!spans || spans.length !== parsed.length) return undefined;
   return spans.map((s, i) => {
     const value: unknown = parsed[i];
-    const uuid = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>).uuid : undefined;
+    const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const uuid = o?.uuid;
+    const publishedMs = typeof o?.published === 'string' ? Date.parse(o.published) : Number.NaN;
     const text = body.slice(s.start, s.end);
-    return typeof uuid === 'string' && uuid !== '' ? { text, uuid } : { text };
+    return {
+      text,
+      ...(typeof uuid === 'string' && uuid !== '' ? { uuid } : {}),
+      ...(Number.isNaN(publishedMs) ? {} : { publishedMs }),
+    };
   });
+}
+
+/**
+ * Okta does not document whether `since` is inclusive and `until` exclusive
+ * (developer.okta.com/docs/reference/system-log-query describes neither; the shared notes: "do not
+ * depend on either; overlap and deduplicate by uuid"): a window's query reaches `overlapMs` beyond it
+ * on both sides, and each event is kept by the one window its `published` falls in.
+ */
+export function overlappedQueryUrl(source: LogPageSource, start: string, end: string, overlapMs: number): string {
+  return source.boundedQueryUrl(iso(Date.parse(start) - overlapMs), iso(Date.parse(end) + overlapMs));
+}
+
+/** Validates an `overlapMs` option. */
+export function checkOverlapMs(value: number | undefined, what: string): number {
+  const v = value ?? 1000;
+  if (!(Number.isSafeInteger(v) && v >= 0 && v <= MINUTE)) throw new ConfigError(`${what} overlapMs must be a whole number of ms from 0 to 60000, got ${v}`);
+  return v;
+}
+
+/**
+ * `body` without its elements published before `startMs` (the overlap before a window), byte for byte
+ * the same text when none is; `reached` when an element is at or after `startMs`. A body that is not
+ * a JSON array is returned as it is (the writer refuses it).
+ */
+export function dropBefore(body: string, startMs: number): { body: string; dropped: number; reached: boolean } {
+  const elements = timedElements(body);
+  if (elements === undefined) return { body, dropped: 0, reached: false };
+  const kept = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+  const reached = elements.some((e) => e.publishedMs !== undefined && e.publishedMs >= startMs);
+  const dropped = elements.length - kept.length;
+  return { body: dropped === 0 ? body : `[${kept.map((e) => e.text).join(',')}]`, dropped, reached };
 }
 
 interface Config {
@@ -231,6 +280,7 @@ interface Config {
   readonly leaseTtlMs: number;
   readonly malformedPageRetries: number;
   readonly maxConsecutiveEmptyPages: number;
+  readonly overlapMs: number;
 }
 
 function validate(o: ReconcileOptions): Config {
@@ -261,7 +311,8 @@ function validate(o: ReconcileOptions): Config {
   }
   assertOrgLabel(o.org);
   const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'reconcile');
-  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages };
+  const overlapMs = checkOverlapMs(o.overlapMs, 'reconcile');
+  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, overlapMs };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -418,14 +469,17 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     } catch (cause) {
       throw new ReconcileError(`could not read the uuids the lake holds for ${start}..${end} of org ${org}`, { cause });
     }
-    let url: string | undefined = source.boundedQueryUrl(start, end);
+    let url: string | undefined = overlappedQueryUrl(source, start, end, cfg.overlapMs);
     const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `sweep of ${start}..${end} of org ${org}`);
     while (url !== undefined) {
       if (window.pages > 0) {
         const stop = shouldStop();
         if (stop) throw stop;
       }
-      const { page, elements } = await fetchElements(url);
+      const fetched = await fetchElements(url);
+      const page = fetched.page;
+      // Events of the overlap belong to the neighbouring windows: their partitions are not in `known`.
+      const elements = fetched.elements.filter((e) => e.publishedMs === undefined || (e.publishedMs >= startMs && e.publishedMs < endMs));
       window.pages++;
       totals.pages++;
       window.eventsSeen += elements.length;
@@ -481,7 +535,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     options.onWindow?.(window);
   }
 
-  async function fetchElements(url: string): Promise<{ page: LogPage; elements: PageElement[] }> {
+  async function fetchElements(url: string): Promise<{ page: LogPage; elements: TimedElement[] }> {
     for (let attempt = 0; ; attempt++) {
       let page: LogPage;
       try {
@@ -490,7 +544,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         if (options.signal?.aborted) throw new Stop('stopped');
         throw new ReconcileError(`fetching a page of the sweep of org ${org} failed; the next run sweeps the window again`, { cause });
       }
-      const elements = pageElements(page.body);
+      const elements = timedElements(page.body);
       if (elements) return { page, elements };
       if (attempt >= cfg.malformedPageRetries) {
         throw new MalformedSweepPageError(`a page of the sweep of org ${org} is not a JSON array after ${attempt + 1} fetches; the next run sweeps the window again`);
