@@ -145,7 +145,7 @@ describe('Okta edges on the real pieces', () => {
 });
 
 describe('window bounds overlap on the real pieces', () => {
-  it('reads events within the overlap of two windows twice and writes them once, in ingestion and in the sweep', async () => {
+  it('reads events within the overlap of two windows twice and writes them once, in ingestion and in the sweep (which follows empty pages with a next link)', async () => {
     // Prepare: events half a second either side of the hour bounds 01:00 and 02:00, and between
     const times = [30 * MINUTE, HOUR - 500, HOUR, HOUR + 500, 90 * MINUTE, 2 * HOUR - 500, 2 * HOUR + 500, 150 * MINUTE];
     const events = times.map((t, i) => ({ uuid: `edge-${i}`, publishedMs: T0 + t, text: eventText(i, `edge-${i}`, T0 + t) }));
@@ -163,12 +163,23 @@ describe('window bounds overlap on the real pieces', () => {
       const key = `${world.org.host}.reconcile-1m`;
       const line = await store.acquire(key, 'setup', 60_000, world.clock.now());
       await store.release(await store.checkpoint(line!.lease, { org: key, watermark: iso(T0), totalEvents: 0, totalQuarantined: 0 }, 60_000, world.clock.now()));
+      // The sweep's first request of each window is answered [] with a next link: it must go on.
+      let sweepHookHits = 0;
+      const answered = new Set<string>();
+      world.setLogHook((info) => {
+        const url = info.url.toString();
+        if (info.url.searchParams.has('after') || answered.has(url)) return undefined;
+        answered.add(url);
+        sweepHookHits++;
+        return 'empty-next';
+      });
       const index = await SinkLakeIndex.open({ sink });
       const sweep = await reconcile({
         org: world.org.host, source: world.client, writer: world.writer, sink, index, store, owner: 'sweep', clock: world.clock,
         offsetsMs: [MINUTE], watermark: iso(T0 + 3 * HOUR + MINUTE),
       }).finally(() => index.close());
       // Assess: 01:00-0.5 s and 02:00-0.5 s are in the overlap of the window after theirs
+      expect(sweepHookHits).toBe(3);
       expect(ingested.eventsWritten).toBe(events.length);
       expect(ingested.overlapEventsSkipped).toBe(2);
       expect(sweep.windows).toBe(3);
