@@ -79,6 +79,33 @@ describe('Okta edges on the real pieces', () => {
     await expectExactLake(sink, expected, sc.texts);
   });
 
+  it('the sweep, too, reads a range Okta times out on in halves, and finds nothing missing after a split ingestion', async () => {
+    // Prepare: Okta times out on every query wider than 20 minutes; the ingestion has split its windows
+    const { sink, store, options } = await lake();
+    world.setLogHook((info) => {
+      const width = Date.parse(info.url.searchParams.get('until') ?? '') - Date.parse(info.url.searchParams.get('since') ?? '');
+      return width > 20 * MINUTE ? 'query-timeout' : undefined;
+    });
+    const ingested = await runIngest(options('split-then-sweep'));
+    // A 1-minute sweep line standing at 01:00 sweeps [01:00, 02:00): 60 -> 30 -> 15 minutes
+    const key = `${world.org.host}.reconcile-1m`;
+    const line = await store.acquire(key, 'setup', 60_000, world.clock.now());
+    await store.release(await store.checkpoint(line!.lease, { org: key, watermark: iso(T0 + HOUR), totalEvents: 0, totalQuarantined: 0 }, 60_000, world.clock.now()));
+    const index = await SinkLakeIndex.open({ sink });
+    // Act
+    const sweep = await reconcile({
+      org: world.org.host, source: world.client, writer: world.writer, sink, index, store, owner: 'sweep', clock: world.clock,
+      offsetsMs: [MINUTE], watermark: ingested.watermark,
+    }).finally(() => index.close());
+    // Assess
+    expect(sweep.outcome).toBe('done');
+    expect(sweep.windows).toBe(1);
+    expect(sweep.windowSplits).toBe(1 + 2);
+    expect(sweep.eventsSeen).toBe(sc.events.filter((e) => e.publishedMs >= T0 + HOUR && e.publishedMs < T0 + 2 * HOUR).length);
+    expect(sweep.lateEvents).toBe(0);
+    await expectExactLake(sink, expected, sc.texts);
+  });
+
   it('splits a window that times out after pages of it were stored, checking the halves against the lake', async () => {
     // Prepare: the third page (a next link) of the first hour-long window times out
     const { sink, store, options } = await lake();

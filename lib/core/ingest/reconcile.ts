@@ -50,6 +50,7 @@ import {
 } from '../ports';
 import { arrayElementSpans } from '../writer/json-text';
 import type { TimeBudget } from './ingest';
+import { OktaQueryTimeoutError } from '../okta/errors';
 import { checkMaxEmptyPages, EmptyPageGuard } from './page-chain';
 
 const MINUTE = 60_000;
@@ -106,6 +107,8 @@ export interface ReconcileOptions {
   readonly maxConsecutiveEmptyPages?: number;
   /** Each window's query reaches this far beyond it on both sides; events outside the window are left to its neighbours (see `overlappedQueryUrl`). @default 1000 */
   readonly overlapMs?: number;
+  /** A range whose query Okta times out on (E0000009) is swept in halves, never narrower than this. @default 1 minute */
+  readonly minWindowMs?: number;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default silent */
@@ -170,6 +173,8 @@ export interface ReconcileResult {
   readonly windowsSkipped: number;
   /** Rows of events the lake holds more than once in the swept windows (see the module comment). */
   readonly duplicatesFound: number;
+  /** Ranges swept in halves because Okta timed out on their query (E0000009). */
+  readonly windowSplits: number;
   readonly lines: readonly SweepLineResult[];
 }
 
@@ -281,6 +286,7 @@ interface Config {
   readonly malformedPageRetries: number;
   readonly maxConsecutiveEmptyPages: number;
   readonly overlapMs: number;
+  readonly minWindowMs: number;
 }
 
 function validate(o: ReconcileOptions): Config {
@@ -312,7 +318,9 @@ function validate(o: ReconcileOptions): Config {
   assertOrgLabel(o.org);
   const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'reconcile');
   const overlapMs = checkOverlapMs(o.overlapMs, 'reconcile');
-  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, overlapMs };
+  const minWindowMs = o.minWindowMs ?? MINUTE;
+  if (!(Number.isSafeInteger(minWindowMs) && minWindowMs >= 1)) throw new ConfigError(`reconcile minWindowMs must be a whole number of ms >= 1, got ${minWindowMs}`);
+  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, overlapMs, minWindowMs };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -356,6 +364,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     bytesWritten: 0,
     windowsSkipped: 0,
     duplicatesFound: 0,
+    windowSplits: 0,
   };
 
   let watermark = options.watermark;
@@ -469,17 +478,42 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     } catch (cause) {
       throw new ReconcileError(`could not read the uuids the lake holds for ${start}..${end} of org ${org}`, { cause });
     }
-    let url: string | undefined = overlappedQueryUrl(source, start, end, cfg.overlapMs);
-    const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `sweep of ${start}..${end} of org ${org}`);
-    while (url !== undefined) {
-      if (window.pages > 0) {
-        const stop = shouldStop();
-        if (stop) throw stop;
+    /**
+     * Sweeps `[a, b)` of the window. When Okta times out on its query (HTTP 500 E0000009, see
+     * `OktaQueryTimeoutError`), the halves are swept instead, down to `minWindowMs`: what was written
+     * before is in `known`, and late objects are named after their events, so nothing is written twice.
+     */
+    const sweepRange = async (a: number, b: number): Promise<void> => {
+      let url: string | undefined = overlappedQueryUrl(source, iso(a), iso(b), cfg.overlapMs);
+      const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `sweep of ${iso(a)}..${iso(b)} of org ${org}`);
+      while (url !== undefined) {
+        if (window.pages > 0) {
+          const stop = shouldStop();
+          if (stop) throw stop;
+        }
+        let fetched: { page: LogPage; elements: TimedElement[] };
+        try {
+          fetched = await fetchElements(url);
+        } catch (error) {
+          const half = Math.floor((b - a) / 2);
+          if (error instanceof ReconcileError && error.cause instanceof OktaQueryTimeoutError && half >= cfg.minWindowMs) {
+            totals.windowSplits++;
+            reporter.warn('Okta timed out on the sweep query (E0000009); sweeping it in halves', { org, range: `${iso(a)}..${iso(b)}` });
+            await sweepRange(a, a + half);
+            await sweepRange(a + half, b);
+            return;
+          }
+          throw error;
+        }
+        await sweepPage(fetched, a, b);
+        // An empty page with a next link is not the end (see `PageChain`).
+        emptyPages.see(fetched.page);
+        url = fetched.page.nextUrl;
       }
-      const fetched = await fetchElements(url);
-      const page = fetched.page;
-      // Events of the overlap belong to the neighbouring windows: their partitions are not in `known`.
-      const elements = fetched.elements.filter((e) => e.publishedMs === undefined || (e.publishedMs >= startMs && e.publishedMs < endMs));
+    };
+    const sweepPage = async (fetched: { page: LogPage; elements: TimedElement[] }, a: number, b: number): Promise<void> => {
+      // Events of the overlap belong to the neighbouring windows (or ranges): their partitions are not in `known`.
+      const elements = fetched.elements.filter((e) => e.publishedMs === undefined || (e.publishedMs >= a && e.publishedMs < b));
       window.pages++;
       totals.pages++;
       window.eventsSeen += elements.length;
@@ -498,10 +532,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         window.lateEvents += written.events;
         window.lateQuarantined += written.quarantined;
       }
-      // An empty page with a next link is not the end (see `PageChain`).
-      emptyPages.see(page);
-      url = page.nextUrl;
-    }
+    };
+    await sweepRange(startMs, endMs);
 
     const state: IngestState = {
       ...(line.state as IngestState),
