@@ -146,9 +146,11 @@ function describeOktaError(status: number, e: { errorCode?: string; errorSummary
  * `rel="next"` link to another origin. Redirects are not followed.
  *
  * Retries: 5xx, network errors, timeouts and incomplete 200 bodies are retried with capped exponential
- * backoff and full jitter; 429 waits for `X-Rate-Limit-Reset` (plus jitter); 401/403 fail at once
- * with {@link OktaAuthError} (with OAuth, a 401 first drops the access token and retries once); 400
- * fails with {@link OktaBadRequestError}.
+ * backoff and full jitter; 429 waits for `X-Rate-Limit-Reset` measured from the response's `Date`
+ * (plus jitter); 401/403 fail at once with {@link OktaAuthError} (with OAuth, a 401 first drops the
+ * access token and retries once); 400 fails with {@link OktaBadRequestError}; HTTP 500 `E0000009` (the
+ * query took too long) fails at once with {@link OktaQueryTimeoutError}, as the same query would.
+ * Every error and retry line names the response's `X-Okta-Request-Id`.
  */
 export class OktaLogClient implements LogPageSource {
   readonly org: OktaOrg;

@@ -8,7 +8,7 @@
 export type RetryCause =
   /** HTTP 429: waited for the rate-limit reset. */
   | 'rate-limited'
-  /** HTTP 5xx. */
+  /** HTTP 5xx (but not 500 `E0000009`, a query timeout, which is not retried: `OktaQueryTimeoutError`). */
   | 'server-error'
   /** Connection refused/reset, DNS or TLS failure, a body cut off by the connection. */
   | 'network'
