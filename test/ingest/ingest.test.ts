@@ -217,6 +217,7 @@ describe('runIngest', () => {
     const result = await runIngest({ ...base, source: flaky });
     // Assess
     expect(result.outcome).toBe('caught-up');
+    expect(result.emptyPagesFollowed).toBe(3);
     expect(result.eventsWritten).toBe(events.length);
     expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
   });

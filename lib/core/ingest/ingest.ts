@@ -178,6 +178,8 @@ export interface IngestResult {
   readonly eventsAlreadyInLake: number;
   /** Events Okta returned in the overlap before a window's start: they belong to the window before (see "Window bounds"). */
   readonly overlapEventsSkipped: number;
+  /** Empty pages that still carried a next link, followed: the `EmptyPagesFollowed` metric. */
+  readonly emptyPagesFollowed: number;
   /** The watermark after the run. */
   readonly watermark?: string;
   /** How far the watermark is behind now, after the run. */
@@ -286,6 +288,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     cursorRestarts: 0,
     eventsAlreadyInLake: 0,
     overlapEventsSkipped: 0,
+    emptyPagesFollowed: 0,
   };
   /** The lake index this run opened itself (when `options.index` is not given), once needed. */
   let ownIndex: Promise<SinkLakeIndex> | undefined;
@@ -453,6 +456,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           continue windows;
         }
         pageUrl = nextUrl;
+        if (isEmptyPage(page.body)) totals.emptyPagesFollowed++;
         emptyPages.see(page);
         const stopNow = shouldStop();
         if (stopNow) {
