@@ -3,7 +3,7 @@
  *
  * Item attributes:
  *   org (S), version (N, incremented on every write), leaseOwner (S), leaseExpiresAt (N, epoch ms),
- *   watermark (S), window (M: start S, end S, nextUrl S, pagesWritten N, eventsWritten N),
+ *   watermark (S), window (M: start S, end S, nextUrl S, pagesWritten N, eventsWritten N, checkedUntil S),
  *   totalEvents (N), totalQuarantined (N), updatedAt (S)
  *
  * Every write is one conditional UpdateItem, so two runs racing for the same org are arbitrated by
@@ -53,6 +53,7 @@ const N = (value: number): AttributeValue => ({ N: String(value) });
 function windowToAttribute(w: WindowProgress): AttributeValue {
   const m: Item = { start: S(w.start), end: S(w.end), pagesWritten: N(w.pagesWritten), eventsWritten: N(w.eventsWritten) };
   if (w.nextUrl !== undefined) m.nextUrl = S(w.nextUrl);
+  if (w.checkedUntil !== undefined) m.checkedUntil = S(w.checkedUntil);
   return { M: m };
 }
 

@@ -79,12 +79,14 @@ export function readIngestState(r: RecordReader, orgField: string): IngestState 
   let window: WindowProgress | undefined;
   if (w !== undefined) {
     const nextUrl = w.optStr('nextUrl');
+    const checkedUntil = w.optStr('checkedUntil');
     window = {
       start: w.str('start'),
       end: w.str('end'),
       ...(nextUrl !== undefined ? { nextUrl } : {}),
       pagesWritten: w.int('pagesWritten'),
       eventsWritten: w.int('eventsWritten'),
+      ...(checkedUntil !== undefined ? { checkedUntil } : {}),
     };
   }
   const watermark = r.optStr('watermark');

@@ -242,6 +242,11 @@ function summarise(org: string, out: string, r: IngestResult, stats: OktaClientS
     `  objects written    ${formatCount(r.objectsWritten)} (${formatBytes(r.bytesWritten)})`,
     `  quarantined        ${formatCount(r.eventsQuarantined)} events, ${formatCount(r.pagesQuarantined)} whole pages`,
     `  duplicates dropped ${formatCount(r.duplicatesDropped)}`,
+    ...(r.windowSplits > 0 || r.cursorRestarts > 0
+      ? [
+          `  Okta edges         ${formatCount(r.windowSplits)} window splits (query timed out), ${formatCount(r.cursorRestarts)} cursor restarts, ${formatCount(r.eventsAlreadyInLake)} events already in the lake`,
+        ]
+      : []),
     `  watermark          ${r.watermark ?? '(none yet)'}${r.lagMs !== undefined ? ` (${formatDuration(r.lagMs)} behind now)` : ''}`,
     `  requests           ${formatCount(stats.requests)}${retries ? `, retries: ${retries}` : ''}, rate-limit waits ${formatDuration(stats.rateLimitWaitMs)}`,
     `  elapsed            ${formatDuration(elapsedMs)}`,

@@ -17,14 +17,23 @@ and 429s when the per-minute budget runs out, and faults injected on request.
 Options:
   --events <file>          events to serve: a JSON array or one event per line (served byte for byte)
   --port <n>               port on 127.0.0.1 (default: any free port, printed)
-  --rate-limit <n>         requests per minute before 429 (default 120)
+  --rate-limit <n>         requests per minute before 429 (default 120): the org's bucket
+  --client-share <f>       share of the bucket one API token or OAuth app may use, 0 < f <= 1
+                           (default 0.5, Okta's default per-token/app limit)
+  --retention-days <n>     events older than this are not returned (default 90, as on Okta)
   --latency <ms>           delay before each page (default 0)
-  --fail-5xx <n>           answer the next n log requests with HTTP 500
+  --fail-5xx <n>           answer the next n log requests with HTTP 500 (E0000053)
+  --timeout-wider-than <ms>
+                           answer every bounded query wider than this with HTTP 500 E0000009
+                           (the query took too long): a client must narrow the window
   --fail-429 <n>           answer the next n log requests with HTTP 429
   --fail-resets <n>        reset the connection of the next n log requests
   --fail-stalls <n>        never answer the next n log requests
   --fail-truncated <n>     send half a page for the next n log requests
   --fail-malformed <n>     send the next n pages whole but as invalid JSON (a trailing comma)
+  --empty-pages-with-next <n>
+                           answer the next n log requests with an empty page that still has a
+                           next link (Okta only promises that the last page has none)
   --foreign-next-link      point rel="next" links at another host (a client must refuse them)
 
 Authentication: requests must carry "SSWS $OKTA_API_TOKEN". When OKTA_API_TOKEN is not set, a
@@ -41,13 +50,17 @@ export async function mockOktaCommand(
     events: { type: 'string' },
     port: { type: 'string' },
     'rate-limit': { type: 'string' },
+    'client-share': { type: 'string' },
+    'retention-days': { type: 'string' },
     latency: { type: 'string' },
     'fail-5xx': { type: 'string' },
+    'timeout-wider-than': { type: 'string' },
     'fail-429': { type: 'string' },
     'fail-resets': { type: 'string' },
     'fail-stalls': { type: 'string' },
     'fail-truncated': { type: 'string' },
     'fail-malformed': { type: 'string' },
+    'empty-pages-with-next': { type: 'string' },
     'foreign-next-link': { type: 'boolean' },
   });
   if (values.help) {
@@ -62,6 +75,9 @@ export async function mockOktaCommand(
   const port = optionalString(values, 'port');
   const rate = optionalString(values, 'rate-limit');
   const latency = optionalString(values, 'latency');
+  const timeoutWider = optionalString(values, 'timeout-wider-than');
+  const share = optionalString(values, 'client-share');
+  const retention = optionalString(values, 'retention-days');
   const faults: Partial<MockFaultPlan> = {
     next5xx: count('fail-5xx'),
     next429: count('fail-429'),
@@ -69,6 +85,7 @@ export async function mockOktaCommand(
     nextStalls: count('fail-stalls'),
     nextTruncated: count('fail-truncated'),
     nextMalformed: count('fail-malformed'),
+    nextEmptyWithNext: count('empty-pages-with-next'),
     foreignNextLink: values['foreign-next-link'] === true,
   };
 
@@ -94,6 +111,9 @@ export async function mockOktaCommand(
     oauthClients,
     rateLimitPerMinute: rate ? parseNumber(rate, '--rate-limit', 1, 1_000_000, true) : undefined,
     latencyMs: latency ? parseNumber(latency, '--latency', 0, 600_000, true) : undefined,
+    queryTimeoutWiderThanMs: timeoutWider ? parseNumber(timeoutWider, '--timeout-wider-than', 1, 31_536_000_000, true) : undefined,
+    clientShare: share ? parseNumber(share, '--client-share', 0.001, 1, false) : undefined,
+    retentionDays: retention ? parseNumber(retention, '--retention-days', 1, 100_000, true) : undefined,
     faults,
   });
   io.stderr.write(`mock Okta serving ${formatCount(events.length)} events at ${mock.origin}\n`);

@@ -80,6 +80,7 @@ export function assertStateForLease(lease: Lease, state: IngestState): void {
     if (w.nextUrl !== undefined) assertNonEmpty('window.nextUrl', w.nextUrl);
     assertCount('window.pagesWritten', w.pagesWritten);
     assertCount('window.eventsWritten', w.eventsWritten);
+    if (w.checkedUntil !== undefined) assertNonEmpty('window.checkedUntil', w.checkedUntil);
   }
 }
 
@@ -91,6 +92,7 @@ export function copyWindow(w: WindowProgress): WindowProgress {
     ...(w.nextUrl !== undefined ? { nextUrl: w.nextUrl } : {}),
     pagesWritten: w.pagesWritten,
     eventsWritten: w.eventsWritten,
+    ...(w.checkedUntil !== undefined ? { checkedUntil: w.checkedUntil } : {}),
   };
 }
 

@@ -31,6 +31,12 @@ export interface WindowProgress {
   readonly pagesWritten: number;
   /** Events of this window already written. */
   readonly eventsWritten: number;
+  /**
+   * Windows starting before this instant are checked against the lake (uuids) and written under
+   * content names, because pages of an earlier query of them may be stored (a restart after a stale
+   * cursor, a split after a timeout: see `runIngest`). Absent for ordinary windows.
+   */
+  readonly checkedUntil?: string;
 }
 
 /** The durable ingestion state of one org. */

@@ -24,6 +24,19 @@ const ALGS: Readonly<Record<string, { type: 'rsa' | 'ec'; hash: string; curve?: 
   ES512: { type: 'ec', hash: 'sha512', curve: 'secp521r1' },
 };
 
+/** A registered public key and its `kid` (a JWK's own; PEM and KeyObject keys have none). */
+export interface MockPublicKey {
+  readonly key: KeyObject;
+  readonly kid?: string;
+}
+
+/** The public key and the `kid` of a registered key. */
+export function toMockPublicKey(k: string | JsonWebKey | KeyObject): MockPublicKey {
+  const key = toPublicKey(k);
+  const kid = typeof k === 'object' && !(typeof (k as KeyObject).export === 'function' && 'type' in k) ? (k as JsonWebKey).kid : undefined;
+  return typeof kid === 'string' && kid !== '' ? { key, kid } : { key };
+}
+
 export function toPublicKey(k: string | JsonWebKey | KeyObject): KeyObject {
   if (typeof k === 'string') return createPublicKey(k);
   if (typeof (k as KeyObject).export === 'function' && 'type' in k) {
@@ -46,13 +59,20 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
 
 /**
  * Verifies a `private_key_jwt` client assertion: signature (RS256/ES256/ES384/ES512) with one of the
- * client's keys, `iss` = `sub` = a known client id, `aud` = the token endpoint, `exp` in the future,
- * `iat` not in the future (60 s leeway), lifetime at most one hour, `jti` present and not used before.
+ * client's keys, `iss` = `sub` = a known client id, `aud` = the token endpoint, `exp` in the future
+ * and at most one hour ahead, `iat` (when given) not after the request arrives, `jti` present and not
+ * used before. A `kid` names the key to verify with; a client with several keys needs one.
  * Returns the client. Throws {@link AssertionError}.
+ *
+ * Okta's rules (developer.okta.com/docs/guides/build-self-signed-jwt, "Gather claims information"):
+ * `iat` "if specified, it must be a time before the request is received"; `exp` fails "if the
+ * expiration time is more than one hour in the future or if the token is already expired"; and
+ * (implement-oauth-for-okta-serviceapp, "Save keys in Okta") "all keys in the JWKS must have a
+ * unique ID", the `kid`.
  */
 export function verifyClientAssertion(
   assertion: string,
-  opts: { clients: ReadonlyMap<string, { keys: readonly KeyObject[]; client: MockOAuthClient }>; audience: string; nowMs: number; usedJtis: Set<string> },
+  opts: { clients: ReadonlyMap<string, { keys: readonly MockPublicKey[]; client: MockOAuthClient }>; audience: string; nowMs: number; usedJtis: Set<string> },
 ): MockOAuthClient {
   const parts = assertion.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new AssertionError('The client_assertion is not a compact JWS');
@@ -72,15 +92,24 @@ export function verifyClientAssertion(
   const { exp, iat } = payload;
   if (typeof exp !== 'number') throw new AssertionError('The client_assertion has no exp');
   if (exp <= nowSec) throw new AssertionError('The client_assertion has expired');
-  if (iat !== undefined && (typeof iat !== 'number' || iat > nowSec + 60)) throw new AssertionError('The client_assertion iat is in the future');
-  const issued = typeof iat === 'number' ? iat : nowSec;
-  if (exp - issued > 3600) throw new AssertionError('The client_assertion lifetime exceeds one hour');
+  if (iat !== undefined && (typeof iat !== 'number' || iat > nowSec)) throw new AssertionError('The client_assertion iat is in the future: it must be before the request is received');
+  if (exp - nowSec > 3600) throw new AssertionError('The client_assertion exp is more than one hour in the future');
   if (typeof payload.jti !== 'string' || payload.jti === '') throw new AssertionError('The client_assertion has no jti');
   if (opts.usedJtis.has(payload.jti)) throw new AssertionError('The client_assertion jti was already used');
 
+  const kid = header.kid;
+  if (kid !== undefined && typeof kid !== 'string') throw new AssertionError('The client_assertion kid is not a string');
+  let keys = entry.keys;
+  if (kid !== undefined) {
+    // A key registered without a kid (a PEM in the mock's set-up) cannot be told apart by it.
+    keys = keys.filter((k) => k.kid === kid || k.kid === undefined);
+    if (keys.length === 0) throw new AssertionError(`The client_assertion kid ${JSON.stringify(kid.slice(0, 64))} is not a key of the client`);
+  } else if (keys.length > 1) {
+    throw new AssertionError('The client_assertion has no kid, and the client has several keys: the kid says which one signed it');
+  }
   const data = Buffer.from(`${parts[0]}.${parts[1]}`);
   const signature = Buffer.from(parts[2], 'base64url');
-  const ok = entry.keys.some((key) => {
+  const ok = keys.some(({ key }) => {
     if (key.asymmetricKeyType !== alg.type) return false;
     if (alg.curve && key.asymmetricKeyDetails?.namedCurve !== alg.curve) return false;
     try {

@@ -5,14 +5,14 @@
  * with faults that tests inject deterministically. Used by the tests, the benchmark and
  * `okta-lake mock-okta`.
  */
-import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
 import { EventIndex, type EventKey, type MockEvent } from './events';
-import { AssertionError, toPublicKey, verifyClientAssertion, type MockOAuthClient } from './oauth';
+import { AssertionError, toMockPublicKey, verifyClientAssertion, type MockOAuthClient, type MockPublicKey } from './oauth';
 
 export const MOCK_LOGS_PATH = '/api/v1/logs';
 export const MOCK_TOKEN_PATH = '/oauth2/v1/token';
@@ -26,8 +26,19 @@ export const DEFAULT_FOREIGN_ORIGIN = 'https://attacker.invalid';
 
 /** A fault the mock can inject into one `/api/v1/logs` request (after authentication and the rate-limit bucket). */
 export type MockFaultKind =
-  /** HTTP 5xx with Okta's error JSON (status 500 unless given). */
+  /**
+   * HTTP 5xx with Okta's error JSON for an internal error (status 500 unless given): `E0000053`, as
+   * the System Log documents it (developer.okta.com/docs/reference/system-log-query, "Errors":
+   * "An internal service error returns the HTTP 500 error with ... E0000053").
+   */
   | '5xx'
+  /**
+   * HTTP 500 `E0000009`, "Your last request took too long to complete": the System Log's answer to a
+   * query that ran past its 30 s (same page: "A timeout returns the HTTP 500 error with ... E0000009").
+   */
+  | 'query-timeout'
+  /** HTTP 400 `E0000001` "Api validation failed: after": Okta refusing a `next` link's cursor (a stale one). */
+  | 'bad-cursor'
   /** The connection is destroyed before any response. */
   | 'reset'
   /** No response at all until the client gives up (closes the connection) or the server stops. */
@@ -43,7 +54,13 @@ export type MockFaultKind =
   /** HTTP 429 with the bucket's `X-Rate-Limit-*` headers (unless `omitRateLimitHeaders`). */
   | '429'
   /** HTTP 403 E0000006. */
-  | 'forbidden';
+  | 'forbidden'
+  /**
+   * HTTP 200 with an empty page `[]` that still carries a `rel="next"` link to the same position (the
+   * request's own query): Okta promises only that the last page of a bounded query has no `next`
+   * (developer.okta.com/docs/reference/system-log-query), so a client must follow it.
+   */
+  | 'empty-next';
 
 export interface MockFault {
   readonly kind: MockFaultKind;
@@ -56,7 +73,7 @@ export interface MockFault {
 /**
  * Counters of faults to inject into the next `/api/v1/logs` requests, live and mutable
  * (`mock.faults.next5xx = 2`). When several are set, one fault per request is taken in this order:
- * 429, 5xx, forbidden, reset, stall, truncated, malformed. Each injected fault decrements its counter.
+ * 429, 5xx, forbidden, reset, stall, truncated, malformed, empty-next. Each injected fault decrements its counter.
  */
 export interface MockFaultPlan {
   next429: number;
@@ -67,6 +84,8 @@ export interface MockFaultPlan {
   nextTruncated: number;
   /** The next pages are served whole but as malformed JSON (see the `malformed` fault kind). @default 0 */
   nextMalformed: number;
+  /** The next log requests are answered with an empty page that still has a next link (see `empty-next`). @default 0 */
+  nextEmptyWithNext: number;
   /** The next token requests answer HTTP 503. */
   nextToken5xx: number;
   /** `rel="next"` links point to this origin (`true`: {@link DEFAULT_FOREIGN_ORIGIN}) instead of the mock's. */
@@ -93,6 +112,14 @@ export interface MockOktaOptions {
   readonly accessTokenLifetimeSec?: number;
   /** `/api/v1/logs` requests per window (the org's bucket). @default 120 */
   readonly rateLimitPerMinute?: number;
+  /**
+   * The share (0 < share <= 1) of the org's bucket one API token or OAuth app may use per window
+   * before it gets 429s of its own, whatever the bucket has left: Okta's default is 50%
+   * (developer.okta.com/docs/reference/rl2-token-oauth: "each API token or OAuth 2.0 app can use up
+   * to 50% of an API endpoint's total rate limit"; admins can change it per token or app).
+   * @default 0.5
+   */
+  readonly clientShare?: number;
   /** Length of a rate-limit window, aligned to the epoch; shorter windows make tests fast. @default 60_000 */
   readonly rateLimitWindowMs?: number;
   /** Response time of each page: the page is sent this long after its request arrived (at the earliest). @default 0 */
@@ -110,7 +137,18 @@ export interface MockOktaOptions {
    * @default 'exact'
    */
   readonly boundedNext?: 'exact' | 'when-full';
-  /** Events published more than this many days before the clock are not returned (Okta: 90). @default no limit */
+  /**
+   * Bounded queries whose `until - since` is wider than this (ms) are answered with the `query-timeout`
+   * fault (HTTP 500 `E0000009`), every time: a heavy window that only narrower queries can read.
+   * @default no limit
+   */
+  readonly queryTimeoutWiderThanMs?: number;
+  /**
+   * Events published more than this many days before the clock are not returned; queries reaching
+   * further back still succeed (developer.okta.com/docs/reference/system-log-query, "Data
+   * retention": "System Log data older than 90 days isn't returned").
+   * @default 90
+   */
   readonly retentionDays?: number;
 }
 
@@ -150,11 +188,14 @@ export interface MockOkta {
 interface Bucket {
   windowStart: number;
   used: number;
+  /** Requests of each principal (an API token, an OAuth client id) in this window. */
+  readonly byPrincipal: Map<string, number>;
 }
 
 interface IssuedToken {
   readonly expiresAtMs: number;
   readonly scopes: readonly string[];
+  readonly clientId: string;
 }
 
 function oktaError(errorCode: string, errorSummary: string, causes: readonly string[] = []): string {
@@ -209,8 +250,12 @@ function validateOptions(o: MockOktaOptions): void {
   int('rateLimitPerMinute', o.rateLimitPerMinute, 1, 1_000_000);
   int('rateLimitWindowMs', o.rateLimitWindowMs, 1, 3_600_000);
   int('latencyMs', o.latencyMs, 0, 600_000);
+  int('queryTimeoutWiderThanMs', o.queryTimeoutWiderThanMs, 1, 365 * DAY_MS);
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
   if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
+  if (o.clientShare !== undefined && !(typeof o.clientShare === 'number' && o.clientShare > 0 && o.clientShare <= 1)) {
+    throw new ConfigError('mock Okta option clientShare must be a number greater than 0 and at most 1');
+  }
   if (o.apiToken === undefined && (o.oauthClients === undefined || o.oauthClients.length === 0)) {
     throw new ConfigError('mock Okta needs apiToken and/or oauthClients: every request is authenticated as on Okta');
   }
@@ -254,18 +299,20 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   index.add(options.events ?? []);
   const clock = options.clock ?? systemClock;
   const limitPerWindow = options.rateLimitPerMinute ?? 120;
+  const perClient = Math.max(1, Math.floor(limitPerWindow * (options.clientShare ?? 0.5)));
+  const retentionDays = options.retentionDays ?? 90;
   const windowMs = options.rateLimitWindowMs ?? 60_000;
   const latencyMs = options.latencyMs ?? 0;
   const tokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
   const boundedNext = options.boundedNext ?? 'exact';
   const apiToken = options.apiToken !== undefined ? Buffer.from(options.apiToken) : undefined;
-  const clients = new Map<string, { keys: readonly KeyObject[]; client: MockOAuthClient }>();
+  const clients = new Map<string, { keys: readonly MockPublicKey[]; client: MockOAuthClient }>();
   for (const c of options.oauthClients ?? []) {
     if (typeof c.clientId !== 'string' || c.clientId === '') throw new ConfigError('mock Okta oauthClients[].clientId must be a non-empty string');
     if (!Array.isArray(c.publicKeys) || c.publicKeys.length === 0) throw new ConfigError(`mock Okta oauth client ${c.clientId} needs at least one public key`);
-    let keys: KeyObject[];
+    let keys: MockPublicKey[];
     try {
-      keys = c.publicKeys.map(toPublicKey);
+      keys = c.publicKeys.map(toMockPublicKey);
     } catch (cause) {
       throw new ConfigError(`mock Okta oauth client ${c.clientId}: a public key cannot be read`, { cause });
     }
@@ -279,6 +326,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     nextStalls: 0,
     nextTruncated: 0,
     nextMalformed: 0,
+    nextEmptyWithNext: 0,
     nextToken5xx: 0,
     foreignNextLink: false,
     ...options.faults,
@@ -296,17 +344,20 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   };
   const injected: Record<MockFaultKind | 'token5xx', number> = {
     '5xx': 0,
+    'query-timeout': 0,
+    'bad-cursor': 0,
     reset: 0,
     stall: 0,
     truncated: 0,
     malformed: 0,
     '429': 0,
     forbidden: 0,
+    'empty-next': 0,
     token5xx: 0,
   };
   const tokens = new Map<string, IssuedToken>();
   const usedJtis = new Set<string>();
-  const bucket: Bucket = { windowStart: 0, used: 0 };
+  const bucket: Bucket = { windowStart: 0, used: 0, byPrincipal: new Map() };
   let origin = '';
 
   const currentBucket = (): Bucket => {
@@ -314,6 +365,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     if (start !== bucket.windowStart) {
       bucket.windowStart = start;
       bucket.used = 0;
+      bucket.byPrincipal.clear();
     }
     return bucket;
   };
@@ -330,6 +382,10 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     // One UTF-8 encoding pass; writing a Buffer is also cheaper for the socket than a large string.
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     res.writeHead(status, {
+      // Okta's clock, as X-Rate-Limit-Reset is: clients compute the 429 wait from the two.
+      Date: new Date(clock.now()).toUTCString(),
+      // Every Okta response names its request for Okta support (okta-sdk-nodejs reads it on each retry).
+      'X-Okta-Request-Id': `mock-${randomBytes(12).toString('base64url')}`,
       'Content-Type': 'application/json',
       'Content-Length': String(bytes.length),
       'Cache-Control': 'no-cache, no-store',
@@ -341,6 +397,12 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   const pickFault = (info: MockRequestInfo): MockFault | undefined => {
     const hooked = options.onLogRequest?.(info);
     if (hooked !== undefined) return typeof hooked === 'string' ? { kind: hooked } : hooked;
+    const wide = options.queryTimeoutWiderThanMs;
+    if (wide !== undefined) {
+      const since = Date.parse(info.url.searchParams.get('since') ?? '');
+      const until = Date.parse(info.url.searchParams.get('until') ?? '');
+      if (until - since > wide) return { kind: 'query-timeout' };
+    }
     const plan: [keyof MockFaultPlan, MockFaultKind][] = [
       ['next429', '429'],
       ['next5xx', '5xx'],
@@ -349,6 +411,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       ['nextStalls', 'stall'],
       ['nextTruncated', 'truncated'],
       ['nextMalformed', 'malformed'],
+      ['nextEmptyWithNext', 'empty-next'],
     ];
     for (const [key, kind] of plan) {
       const left = faults[key];
@@ -391,12 +454,15 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const b = currentBucket();
-    if (b.used >= limitPerWindow) {
+    const principal = who === 'ssws' ? 'ssws' : `oauth:${who.clientId}`;
+    const mine = b.byPrincipal.get(principal) ?? 0;
+    if (b.used >= limitPerWindow || mine >= perClient) {
       counters.rateLimited++;
       send(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), rateHeaders());
       return;
     }
     b.used++;
+    b.byPrincipal.set(principal, mine + 1);
     const fault = pickFault({ n, url });
     if (fault) injected[fault.kind]++;
     switch (fault?.kind) {
@@ -406,9 +472,29 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
         return;
       case '5xx': {
         const status = fault.status ?? 500;
-        send(res, status, oktaError('E0000009', 'Internal Server Error'), rateHeaders());
+        send(
+          res,
+          status,
+          oktaError('E0000053', "Sorry, there's been an error. We aren't sure what caused it, but we've logged this and will work to address it. Please try your request again."),
+          rateHeaders(),
+        );
         return;
       }
+      case 'bad-cursor':
+        counters.badRequests++;
+        send(res, 400, oktaError('E0000001', 'Api validation failed: after', ['after: The after cursor is not valid.']), rateHeaders());
+        return;
+      case 'query-timeout':
+        send(
+          res,
+          500,
+          oktaError(
+            'E0000009',
+            "Your last request took too long to complete. This is likely due to a load issue on our side. We've logged this and will work to address it. Please either simplify your query or wait a few minutes and try again.",
+          ),
+          rateHeaders(),
+        );
+        return;
       case 'forbidden':
         send(res, 403, oktaError('E0000006', 'You do not have permission to perform the requested action'), rateHeaders());
         return;
@@ -437,7 +523,14 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     if (wait > 0) await sleep(wait);
     if (res.destroyed) return;
     let body: string | Buffer = page.body;
-    if (fault?.kind === 'truncated') {
+    let links = page.links;
+    let count = page.count;
+    if (fault?.kind === 'empty-next') {
+      const self = `${origin}${url.pathname}${url.search}`;
+      body = '[]';
+      count = 0;
+      links = [`<${self}>; rel="self"`, `<${self}>; rel="next"`];
+    } else if (fault?.kind === 'truncated') {
       let text = body.toString('utf8');
       text = text.slice(0, Math.floor(text.length / 2));
       while (text.endsWith(']')) text = text.slice(0, -1);
@@ -446,8 +539,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       body = `${body.toString('utf8').slice(0, -1)},]`;
     }
     counters.pagesServed++;
-    counters.eventsServed += page.count;
-    send(res, 200, body, { ...rateHeaders(), Link: page.links });
+    counters.eventsServed += count;
+    send(res, 200, body, { ...rateHeaders(), Link: links });
   };
 
   // Each event's UTF-8 bytes, encoded once: a page is then one copy of its events' bytes. Joining
@@ -503,7 +596,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     }
     const afterText = q.get('after');
     const after = afterText !== null ? decodeCursor(afterText) : undefined;
-    if (options.retentionDays !== undefined) sinceMs = Math.max(sinceMs, now - options.retentionDays * DAY_MS);
+    sinceMs = Math.max(sinceMs, now - retentionDays * DAY_MS);
 
     const { events, more } = index.page({ sinceMs, untilMs, after, limit, nowMs: now });
     const body = pageBytes(events);
@@ -580,7 +673,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const accessToken = randomBytes(32).toString('base64url');
-    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested });
+    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested, clientId: client.clientId });
     counters.tokensIssued++;
     send(res, 200, JSON.stringify({ token_type: 'Bearer', expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
       Pragma: 'no-cache',

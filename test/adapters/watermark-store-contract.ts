@@ -118,10 +118,13 @@ export function describeWatermarkStoreContract(name: string, handles: () => Wate
       });
       const noWindowState = without(progressed(org, { watermark: '2024-05-01T00:05:00.000Z', totalEvents: 130_000 }), 'window');
       const bare = without(progressed(org, { totalEvents: 5 }), 'watermark', 'window');
+      const checked = progressed(org, {
+        window: { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T00:05:00.000Z', pagesWritten: 2, eventsWritten: 9, checkedUntil: '2024-05-01T01:00:00.000Z' },
+      });
       const seen: IngestState[] = [];
       let lease = first.lease;
       // Act: each state is checkpointed, then read back through a fresh acquire by the other handle
-      for (const state of [full, noNextUrl, noWindowState, full, bare]) {
+      for (const state of [full, noNextUrl, noWindowState, full, bare, checked, full]) {
         lease = await store.checkpoint(lease, state, TTL, T0 + 1);
         await store.release(lease);
         const read = await mustAcquire(other, org, 'run-b', T0 + 2);
@@ -130,7 +133,7 @@ export function describeWatermarkStoreContract(name: string, handles: () => Wate
         lease = (await mustAcquire(store, org, 'run-a', T0 + 3)).lease;
       }
       // Assess (toStrictEqual: an absent field must be absent, not present as undefined)
-      expect(seen).toStrictEqual([full, noNextUrl, noWindowState, full, bare]);
+      expect(seen).toStrictEqual([full, noNextUrl, noWindowState, full, bare, checked, full]);
       expect(seen[1]?.window).not.toHaveProperty('nextUrl');
       expect(seen[2]).not.toHaveProperty('window');
     });

@@ -110,6 +110,32 @@ describe('okta-lake CLI', () => {
     }
   });
 
+  it('mock-okta with Okta\'s edges (query timeouts, empty pages with a next link): ingest splits and follows, each uuid once', async () => {
+    // Prepare: queries wider than 20 minutes time out; the first 2 requests are empty pages with a next link
+    const start = Date.now() - 3 * 3_600_000;
+    const events = generateEvents(600, { start: new Date(start), hours: 2, seed: 5 });
+    const file = join(work, 'edges.jsonl');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    const stop = new AbortController();
+    const mockIo = capture({ OKTA_API_TOKEN: TOKEN }, stop.signal);
+    const serving = main(['mock-okta', '--events', file, '--timeout-wider-than', '1200000', '--empty-pages-with-next', '2', '--client-share', '1', '--retention-days', '90'], mockIo);
+    await expect.poll(() => mockIo.out(), { timeout: 20_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    const origin = mockIo.out().trim();
+    const lake = join(work, 'edges-lake');
+    try {
+      // Act
+      const io = capture({ OKTA_API_TOKEN: TOKEN });
+      const code = await main(['ingest', '--org', origin, '--out', lake, '--since', new Date(start - 60_000).toISOString()], io);
+      // Assess
+      expect(code, io.err()).toBe(EXIT.ok);
+      expect(io.out()).toMatch(/Okta edges\s+2 window splits \(query timed out\), 0 cursor restarts/);
+      expect(await lakeUuids(lake)).toEqual({ n: 600, d: 600 });
+    } finally {
+      stop.abort();
+      expect(await serving).toBe(EXIT.ok);
+    }
+  });
+
   it('import writes every event once with raw byte for byte, and keeps malformed lines verbatim in quarantine', async () => {
     // Prepare: JSON lines with a duplicate, an event without uuid, one with an impossible date, and a broken line.
     const good = generateEvents(50, { seed: 5 }).map((e) => JSON.stringify(e));

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IngestError, runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
 import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
+import { EmptyPagesError } from '../../lib/core/ingest/page-chain';
+import type { LogPage, LogPageSource } from '../../lib/core/ports';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { ManualClock } from '../../testkit/clock';
 import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
@@ -29,6 +31,19 @@ function setup(eventCount = 100, pageSize = 7) {
     settleLagMs: 5 * 60_000,
   };
   return { events, source, writer, sink, store, clock, base };
+}
+
+/** Answers `[]` with a next link to the same position instead of the real page whenever `empty(n)` (n: 1-based request count). */
+function withEmptyPages(inner: LogPageSource, empty: (n: number) => boolean): LogPageSource & { requests: number } {
+  const source = {
+    requests: 0,
+    boundedQueryUrl: (since: string, until: string) => inner.boundedQueryUrl(since, until),
+    async fetchPage(url: string): Promise<LogPage> {
+      source.requests++;
+      return empty(source.requests) ? { url, body: '[]', nextUrl: url } : inner.fetchPage(url);
+    },
+  };
+  return source;
 }
 
 describe('runIngest', () => {
@@ -133,10 +148,40 @@ describe('runIngest', () => {
     expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
   });
 
+  it.each([
+    ['since exclusive', { sinceInclusive: false, untilInclusive: false }],
+    ['since exclusive and until inclusive', { sinceInclusive: false, untilInclusive: true }],
+    ['until inclusive', { sinceInclusive: true, untilInclusive: true }],
+  ])('writes every event once whether Okta takes its bounds inclusive or not (%s)', async (_name, bounds) => {
+    // Prepare: events every minute, so some sit exactly on window bounds (10:30, 11:30, ...)
+    const { events, sink, base, source } = setup(100, 7);
+    const other = Object.create(source) as FakeSource;
+    other.fetchPage = async (url) => {
+      const u = new URL(url);
+      // The fake takes [since, until); move the bounds by 1 ms to make it (since, until].
+      if (!bounds.sinceInclusive) u.searchParams.set('since', new Date(Date.parse(u.searchParams.get('since') ?? '') + 1).toISOString());
+      if (bounds.untilInclusive) u.searchParams.set('until', new Date(Date.parse(u.searchParams.get('until') ?? '') + 1).toISOString());
+      const page = await source.fetchPage(u.toString());
+      return { ...page, url };
+    };
+    // Act
+    const result = await runIngest({ ...base, source: other });
+    // Assess: each event once (uuids() keeps repeats), those of the overlap skipped by the later window
+    expect(result.outcome).toBe('caught-up');
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+    expect(result.eventsWritten).toBe(events.length);
+  });
+
+  it('refuses an overlap of more than a minute', async () => {
+    const { base } = setup(1, 5);
+    await expect(runIngest({ ...base, overlapMs: 60_001 })).rejects.toThrow(/overlapMs must be a whole number of ms from 0 to 60000/);
+  });
+
   it('refetches a page that is not valid JSON, then keeps it whole in quarantine and goes on', async () => {
     const { sink, source, base } = setup(10, 5);
     // The first page of the first window is truncated three times: the fetch and both refetches.
-    const firstUrl = source.boundedQueryUrl('2024-05-01T09:30:00.000Z', '2024-05-01T10:30:00.000Z');
+    // (the window's query overlaps it by 1 s on both sides: see "Window bounds" in ingest.ts)
+    const firstUrl = source.boundedQueryUrl('2024-05-01T09:29:59.000Z', '2024-05-01T10:30:01.000Z');
     source.corrupt.set(firstUrl, 3);
     // Act
     const result = await runIngest(base);
@@ -155,8 +200,39 @@ describe('runIngest', () => {
     // Act
     await runIngest({ ...base, since: undefined, initialLookbackMs: 2 * HOUR, maxWindowMs: 3 * HOUR });
     // Assess
-    expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T12:00:00.000Z');
+    // 12:00 less the 1 s overlap of the window's query
+    expect(new URL(source.requests[0]).searchParams.get('since')).toBe('2024-05-01T11:59:59.000Z');
     await expect(runIngest({ ...base, initialLookbackMs: 91 * 24 * HOUR })).rejects.toThrow(/at most 90 days/);
+  });
+
+  it('follows empty pages that still carry a next link: they do not end the window', async () => {
+    // Prepare: requests 2, 3 and 9 answer an empty page with a next link
+    const { events, sink, source, base } = setup();
+    const flaky = withEmptyPages(source, (n) => n === 2 || n === 3 || n === 9);
+    // Act
+    const result = await runIngest({ ...base, source: flaky });
+    // Assess
+    expect(result.outcome).toBe('caught-up');
+    expect(result.emptyPagesFollowed).toBe(3);
+    expect(result.eventsWritten).toBe(events.length);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('fails with EmptyPagesError after maxConsecutiveEmptyPages empty pages in a row, keeping the window and its last link', async () => {
+    // Prepare: from the 2nd request on, every page is empty with a next link
+    const { store, source, base } = setup();
+    const stuck = withEmptyPages(source, (n) => n >= 2);
+    // Act
+    const err = await runIngest({ ...base, source: stuck, maxConsecutiveEmptyPages: 5 }).catch((e: unknown) => e);
+    // Assess: loud, not a silently ended window; 1 real page + 6 empty ones were read
+    expect(err).toBeInstanceOf(EmptyPagesError);
+    expect((err as EmptyPagesError).emptyPages).toBe(6);
+    expect((err as Error).message).toMatch(/6 empty pages in a row/);
+    expect(stuck.requests).toBeGreaterThanOrEqual(7); // and up to two more fetched ahead
+    const saved = store.peek(ORG);
+    expect(saved?.watermark).toBeUndefined();
+    expect(saved?.window).toMatchObject({ start: '2024-05-01T09:30:00.000Z', pagesWritten: 7, nextUrl: (err as EmptyPagesError).nextUrl });
+    await expect(runIngest({ ...base, maxConsecutiveEmptyPages: 0 })).rejects.toThrow(/maxConsecutiveEmptyPages must be a whole number/);
   });
 
   it('stops cleanly when aborted, with the window checkpointed', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
-import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from '../../lib/core/okta/errors';
+import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaQueryTimeoutError, OktaRequestError, oktaRequestId } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
 import { ManualClock } from '../../testkit/clock';
@@ -106,7 +106,7 @@ describe('OktaLogClient: pages', () => {
     expect(none).toEqual([]);
   });
 
-  it('treats an empty page of a bounded query as the last one, but keeps next for a polling query', async () => {
+  it('keeps the next link of an empty page, bounded or polling: only the last page has none', async () => {
     // Prepare: a fetch that answers [] with a next link (as Okta may at the end of a window)
     const origin = 'https://acme.okta.com';
     const fakeFetch: typeof fetch = async (input) =>
@@ -122,8 +122,22 @@ describe('OktaLogClient: pages', () => {
     const bounded = await c.fetchPage(c.boundedQueryUrl('2024-05-01T00:00:00Z', '2024-05-01T00:05:00Z'));
     const polling = await c.fetchPage(`${origin}/api/v1/logs?since=2024-05-01T00%3A00%3A00Z&sortOrder=ASCENDING`);
     // Assess
-    expect(bounded.nextUrl).toBeUndefined();
+    expect(bounded.nextUrl).toBe(`${origin}/api/v1/logs?after=abc&limit=1000`);
     expect(polling.nextUrl).toBe(`${origin}/api/v1/logs?after=abc&limit=1000`);
+  });
+
+  it('follows an empty bounded page that still carries a next link and reads the rest of the window', async () => {
+    // Prepare: the 2nd and 3rd requests are answered [] with a next link to the same position
+    const events = makeEvents(5, T0);
+    const m = await mock({ events, onLogRequest: ({ n }) => (n === 2 || n === 3 ? 'empty-next' : undefined) });
+    const c = client(m, { pageSize: 2 });
+    // Act
+    const { uuids, pages, bodies } = await readAll(c, c.boundedQueryUrl(iso(T0), iso(T0 + 60_000)));
+    // Assess
+    expect(uuids).toEqual(events.map((e) => e.uuid));
+    expect(pages).toBe(5);
+    expect(bodies.slice(1, 3)).toEqual(['[]', '[]']);
+    expect(m.stats.faultsInjected['empty-next']).toBe(2);
   });
 
   it('keeps the next link of an empty polling page from the mock', async () => {
@@ -195,7 +209,8 @@ describe('OktaLogClient: retries', () => {
   it('waits for the rate-limit reset after a 429 and then succeeds', async () => {
     // Prepare: another integration has used up this minute's bucket
     const clock = new ManualClock(T0 + 3_600_000 + 10_000);
-    const m = await mock({ events: makeEvents(3, T0), clock, rateLimitPerMinute: 3 });
+    // (clientShare 1: the test empties the org bucket with the same token, standing in for another integration)
+    const m = await mock({ events: makeEvents(3, T0), clock, rateLimitPerMinute: 3, clientShare: 1 });
     for (let i = 0; i < 3; i++) {
       const r = await fetch(`${m.origin}/api/v1/logs?limit=1`, { headers: { Authorization: `SSWS ${TOKEN}` } });
       await r.text();
@@ -212,6 +227,55 @@ describe('OktaLogClient: retries', () => {
     expect(c.stats.rateLimitWaitMs).toBe(50_000); // the window of T0+1h+10s resets at T0+1h+60s
     expect(clock.now()).toBe(T0 + 3_600_000 + 60_000);
     expect(reporter.lines).toContainEqual(expect.objectContaining({ message: 'rate-limit wait', fields: expect.objectContaining({ ms: 50_000, reason: '429' }) }));
+  });
+
+  it.each([
+    ['ahead of', 45_000],
+    ['behind', -100_000],
+  ])('computes the 429 wait from the response Date, not from a local clock running %s Okta\'s', async (_how, skewMs) => {
+    // Prepare: on Okta's clock the 429 comes at S and the window resets at S + 20 s
+    const S = T0 + 3_600_000 + 40_000;
+    const clock = new ManualClock(S + skewMs);
+    const responses = [
+      new Response('{"errorCode":"E0000047"}', {
+        status: 429,
+        headers: { Date: new Date(S).toUTCString(), 'X-Rate-Limit-Limit': '20', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((S + 20_000) / 1000) },
+      }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    ];
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess: 20 s, whatever the local clock says (the local clock alone gave 0 s and 60 s)
+    expect(c.stats.rateLimitWaitMs).toBe(20_000);
+    expect(clock.sleeps).toEqual([20_000]);
+  });
+
+  it('falls back to the local clock for the 429 wait when the response has no Date', async () => {
+    const S = T0 + 3_600_000 + 40_000;
+    const clock = new ManualClock(S + 5_000);
+    const responses = [
+      new Response('{"errorCode":"E0000047"}', { status: 429, headers: { 'X-Rate-Limit-Limit': '20', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((S + 20_000) / 1000) } }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    ];
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess
+    expect(c.stats.rateLimitWaitMs).toBe(15_000);
+  });
+
+  it('paces to the reset measured from the response Date too', async () => {
+    // Prepare: the bucket is down to its last request; the local clock runs 30 s ahead of Okta's
+    const S = T0 + 3_600_000 + 10_000;
+    const clock = new ManualClock(S + 30_000);
+    const headers = { 'Content-Type': 'application/json', Date: new Date(S).toUTCString(), 'X-Rate-Limit-Limit': '4', 'X-Rate-Limit-Remaining': '1', 'X-Rate-Limit-Reset': String((S + 50_000) / 1000) };
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, rateLimitJitterMs: 0, fetch: async () => new Response('[]', { status: 200, headers }) });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    await c.fetchPage('https://acme.okta.com/api/v1/logs?limit=5');
+    // Assess: the second request waited the 50 s to the reset (the local clock alone said 20 s)
+    expect(clock.sleeps).toEqual([50_000]);
   });
 
   it('backs off after a 429 without rate-limit headers', async () => {
@@ -262,11 +326,88 @@ describe('OktaLogClient: retries', () => {
     // Assess
     expect(err).toBeInstanceOf(OktaRequestError);
     expect((err as OktaRequestError).message).toContain(url);
-    expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000009/);
+    // E0000053: the System Log's internal error (E0000009 is its query timeout, not retried)
+    expect((err as OktaRequestError).message).toMatch(/HTTP 500 E0000053/);
     expect((err as OktaRequestError).message).not.toContain(TOKEN);
     expect((err as OktaRequestError).cause).toBeInstanceOf(OktaHttpError);
     expect(((err as OktaRequestError).cause as OktaHttpError).status).toBe(500);
     expect(m.stats.logRequests).toBe(3);
+  });
+
+  it('puts X-Okta-Request-Id into the error, its cause and every retry log line', async () => {
+    const m = await mock({ faults: { next5xx: 100 } });
+    const reporter = new RecordingReporter();
+    const c = client(m, { maxAttempts: 3, reporter });
+    // Act
+    const err = (await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e)) as OktaRequestError;
+    // Assess
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect(err.requestId).toMatch(/^mock-[\w-]+$/);
+    expect(err.message).toContain(`[X-Okta-Request-Id: ${err.requestId}]`);
+    expect((err.cause as OktaHttpError).requestId).toBe(err.requestId);
+    const retries = reporter.lines.filter((l) => l.message === 'Okta request retry');
+    expect(retries).toHaveLength(2);
+    for (const line of retries) expect(line.fields?.requestId).toMatch(/^mock-[\w-]+$/);
+    expect(new Set(retries.map((l) => l.fields?.requestId)).size).toBe(2);
+  });
+
+  it.each([
+    [400, { errorCode: 'E0000053', errorSummary: 'Invalid date' }, OktaBadRequestError],
+    [401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' }, OktaAuthError],
+    [403, { errorCode: 'E0000006', errorSummary: 'You do not have permission' }, OktaAuthError],
+    [404, { errorCode: 'E0000007', errorSummary: 'Not found' }, OktaRequestError],
+  ])('names X-Okta-Request-Id in the error of an HTTP %d', async (status, body, type) => {
+    const c = new OktaLogClient({
+      org: parseOrg('acme.okta.com'),
+      credentials: new SswsToken(TOKEN),
+      fetch: async () => Response.json(body, { status, headers: { 'X-Okta-Request-Id': 'Xq7-aBc_123' } }),
+    });
+    // Act
+    const err = (await c.fetchPage('https://acme.okta.com/api/v1/logs').catch((e: unknown) => e)) as OktaAuthError;
+    // Assess
+    expect(err).toBeInstanceOf(type);
+    expect(err.requestId).toBe('Xq7-aBc_123');
+    expect(err.message).toContain('[X-Okta-Request-Id: Xq7-aBc_123]');
+  });
+
+  it('names the request id in the log line of a 429 wait and of a pacing wait, and ignores one that is not an id', async () => {
+    const clock = new ManualClock(T0);
+    const rl = { 'X-Rate-Limit-Limit': '4', 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String((T0 + 10_000) / 1000) };
+    const responses = [
+      new Response('{}', { status: 429, headers: { ...rl, 'X-Okta-Request-Id': 'req-429' } }),
+      new Response('[]', { status: 200, headers: { ...rl, 'X-Rate-Limit-Reset': String((T0 + 30_000) / 1000), 'Content-Type': 'application/json', 'X-Okta-Request-Id': 'req-200' } }),
+      new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json', 'X-Okta-Request-Id': 'bad id\u0007' } }),
+    ];
+    const reporter = new RecordingReporter();
+    const c = new OktaLogClient({ org: parseOrg('acme.okta.com'), credentials: new SswsToken(TOKEN), clock, reporter, rateLimitJitterMs: 0, fetch: async () => responses.shift()! });
+    // Act
+    await c.fetchPage('https://acme.okta.com/api/v1/logs');
+    await c.fetchPage('https://acme.okta.com/api/v1/logs');
+    // Assess
+    const waits = reporter.lines.filter((l) => l.message === 'rate-limit wait');
+    expect(waits.map((l) => [l.fields?.reason, l.fields?.requestId])).toEqual([
+      ['429', 'req-429'],
+      ['pacing', 'req-200'],
+    ]);
+    expect(oktaRequestId(new Headers({ 'X-Okta-Request-Id': 'a b' }))).toBeUndefined();
+  });
+
+  it('does not retry HTTP 500 E0000009 (the query took too long): OktaQueryTimeoutError at once', async () => {
+    const m = await mock({ events: makeEvents(3, T0), queryTimeoutWiderThanMs: 30_000 });
+    const c = client(m);
+    // Act
+    const err = (await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 60_000))).catch((e: unknown) => e)) as OktaQueryTimeoutError;
+    const narrow = await c.fetchPage(c.boundedQueryUrl(iso(T0), iso(T0 + 30_000)));
+    // Assess
+    expect(err).toBeInstanceOf(OktaQueryTimeoutError);
+    expect(err).toBeInstanceOf(OktaRequestError);
+    expect(err.status).toBe(500);
+    expect(err.attempts).toBe(1);
+    expect(err.message).toMatch(/took too long \(HTTP 500 E0000009: Your last request took too long/);
+    expect(err.requestId).toMatch(/^mock-/);
+    expect(m.stats.faultsInjected['query-timeout']).toBe(1);
+    expect(JSON.parse(narrow.body)).toHaveLength(3);
+    expect(c.stats.retries['server-error']).toBe(0);
   });
 
   it('retries a connection reset', async () => {
@@ -434,6 +575,8 @@ describe('OktaLogClient: pacing', () => {
       events: makeEvents(10, T0),
       clock,
       rateLimitPerMinute: 4,
+      // The token may use the whole bucket (an admin can raise the per-token share to 100%).
+      clientShare: 1,
       onLogRequest: () => {
         const w = Math.floor(clock.now() / 60_000);
         windows.set(w, (windows.get(w) ?? 0) + 1);

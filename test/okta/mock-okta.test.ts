@@ -106,6 +106,18 @@ describe('mock Okta: /api/v1/logs', () => {
     expect(nextOf(p3.headers)).toBeUndefined();
   });
 
+  it('answers an empty bounded page that still has a next link to the same position when told to', async () => {
+    const m = await mock({ events: makeEvents(3, T0), faults: { nextEmptyWithNext: 1 } });
+    // Act
+    const p1 = await get(m, q(T0, T0 + 60_000, '&limit=2'));
+    const p2 = await get(m, new URL(nextOf(p1.headers) ?? ''));
+    // Assess: the empty page's next link reads the page it stood in for
+    expect(p1.text).toBe('[]');
+    expect(nextOf(p1.headers)).toContain('until=');
+    expect((p2.json as unknown[]).length).toBe(2);
+    expect(m.stats.faultsInjected['empty-next']).toBe(1);
+  });
+
   it('always gives a next link to a polling query, even on an empty page', async () => {
     const m = await mock({ events: makeEvents(2, T0) });
     // Act
@@ -202,7 +214,7 @@ describe('mock Okta: rate limits and faults', () => {
   it('counts down a per-window bucket, answers 429 when it is empty, and refills at the reset', async () => {
     // Prepare
     const clock = new ManualClock(NOW + 1_500);
-    const m = await mock({ clock, rateLimitPerMinute: 2, rateLimitWindowMs: 1_000 });
+    const m = await mock({ clock, rateLimitPerMinute: 2, rateLimitWindowMs: 1_000, clientShare: 1 });
     // Act
     const a = await get(m, q(T0, T0 + 1));
     const b = await get(m, q(T0, T0 + 1));
@@ -217,6 +229,40 @@ describe('mock Okta: rate limits and faults', () => {
     expect(d.headers.get('x-rate-limit-reset')).toBe(String((NOW + 3_000) / 1000));
     expect((c.json as { errorCode: string }).errorCode).toBe('E0000047');
     expect(m.stats.rateLimited).toBe(1);
+    // Date is on the mock's clock, as X-Rate-Limit-Reset is (a client subtracts one from the other).
+    expect(c.headers.get('date')).toBe(new Date(NOW + 1_500).toUTCString());
+  });
+
+  it('caps one token or app at its share of the bucket (50% by default), while others still get the rest', async () => {
+    // Prepare: a bucket of 4 a window; an API token and an OAuth app
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const clock = new ManualClock(NOW);
+    const m = await mock({ clock, rateLimitPerMinute: 4, oauthClients: [{ clientId: '0oashare', publicKeys: [publicKey] }] });
+    const app = new OAuthServiceApp({ org: parseOrg(m.origin, { allowInsecureLoopback: true }), clientId: '0oashare', privateKey, clock });
+    // Act
+    const token = [await get(m, q(T0, T0 + 1)), await get(m, q(T0, T0 + 1)), await get(m, q(T0, T0 + 1))];
+    const bearer = await app.authorization();
+    const oauth = [await get(m, q(T0, T0 + 1), bearer), await get(m, q(T0, T0 + 1), bearer), await get(m, q(T0, T0 + 1), bearer)];
+    // Assess: 2 each (50% of 4); the 429 of a capped client leaves the bucket to the other
+    expect(token.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(oauth.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(token[1].headers.get('x-rate-limit-remaining')).toBe('2');
+    await expect(startMockOkta({ apiToken: TOKEN, clientShare: 0 })).rejects.toThrow(/clientShare must be a number greater than 0/);
+  });
+
+  it('returns no events older than 90 days by default (the query still succeeds), or than retentionDays', async () => {
+    // Prepare: events 91 and 89 days before the clock
+    const old = makeEvents(1, NOW - 91 * 86_400_000, 1000, 'old');
+    const recent = makeEvents(1, NOW - 89 * 86_400_000, 1000, 'new');
+    const m = await mock({ events: [...old, ...recent] });
+    const short = await mock({ events: [...old, ...recent], retentionDays: 30 });
+    // Act
+    const r = await get(m, q(NOW - 100 * 86_400_000, NOW));
+    const s30 = await get(short, q(NOW - 100 * 86_400_000, NOW));
+    // Assess
+    expect(r.status).toBe(200);
+    expect((r.json as { uuid: string }[]).map((e) => e.uuid)).toEqual([recent[0].uuid]);
+    expect(s30.json).toEqual([]);
   });
 
   it('injects each planned fault once, in order, and counts it', async () => {
@@ -229,7 +275,8 @@ describe('mock Okta: rate limits and faults', () => {
     const reset = await fetch(`${m.origin}/api/v1/logs${q(T0, T0 + 60_000)}`, { headers: { Authorization: `SSWS ${TOKEN}` } }).catch((e: unknown) => e);
     // Assess
     expect(r1.status).toBe(500);
-    expect((r1.json as { errorCode: string }).errorCode).toBe('E0000009');
+    // Okta documents E0000053 for the System Log's internal errors (E0000009 is its query timeout).
+    expect((r1.json as { errorCode: string }).errorCode).toBe('E0000053');
     expect(r2.status).toBe(200);
     expect(r2.text.endsWith(']')).toBe(false);
     expect(r2.text.length).toBeLessThan(r3.text.length / 2 + 1);

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { credentialsFromSecret, OAuthServiceApp, SswsToken } from '../../lib/core/okta/credentials';
@@ -101,8 +101,9 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     const b = decode(creds.createClientAssertion());
     // Assess
     expect(a.header).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'kid-7' });
-    expect(a.payload).toMatchObject({ iss: '0oaec', sub: '0oaec', aud: `${m.origin}/oauth2/v1/token`, iat: NOW / 1000 });
-    expect(Number(a.payload.exp) - Number(a.payload.iat)).toBe(300);
+    // iat 30 s in the past: Okta wants it before the request is received (build-self-signed-jwt)
+    expect(a.payload).toMatchObject({ iss: '0oaec', sub: '0oaec', aud: `${m.origin}/oauth2/v1/token`, iat: NOW / 1000 - 30 });
+    expect(Number(a.payload.exp) - NOW / 1000).toBe(300);
     expect(typeof a.payload.jti).toBe('string');
     expect(a.payload.jti).not.toBe(b.payload.jti);
   });
@@ -111,6 +112,50 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     const jwk = { ...ec.privateKey.export({ format: 'jwk' }), kid: 'from-jwk' };
     expect(decode(new OAuthServiceApp({ org, clientId: '0oaec', privateKey: jwk }).createClientAssertion()).header.kid).toBe('from-jwk');
     expect(decode(new OAuthServiceApp({ org, clientId: '0oaec', privateKey: ec.privateKey }).createClientAssertion()).header).not.toHaveProperty('kid');
+  });
+
+  it('gets a token although the local clock runs a little ahead of Okta\'s: iat is set in the past', async () => {
+    // Prepare: the mock refuses an iat after the request arrives, as Okta does
+    const ahead = new OAuthServiceApp({ org, clientId: '0oaec', privateKey: ec.privateKey, clock: new ManualClock(NOW + 10_000) });
+    const tooFar = new OAuthServiceApp({ org, clientId: '0oaec', privateKey: ec.privateKey, clock: new ManualClock(NOW + 10_000), clockSkewSec: 0 });
+    // Act
+    const header = await ahead.authorization();
+    const err = await tooFar.authorization().catch((e: unknown) => e);
+    // Assess
+    expect(header).toMatch(/^Bearer /);
+    expect(err).toBeInstanceOf(OAuthTokenError);
+    expect((err as OAuthTokenError).errorDescription).toMatch(/iat is in the future/);
+    expect(() => new OAuthServiceApp({ org, clientId: '0oaec', privateKey: ec.privateKey, clockSkewSec: -1 })).toThrow(/clockSkewSec must be an integer from 0 to 300/);
+  });
+
+  it('takes the kid from a JWK Set of one key, and refuses a set of several', () => {
+    const jwk = { ...ec.privateKey.export({ format: 'jwk' }), kid: 'from-set' };
+    expect(decode(new OAuthServiceApp({ org, clientId: '0oaec', privateKey: JSON.stringify({ keys: [jwk] }) }).createClientAssertion()).header.kid).toBe('from-set');
+    expect(decode(new OAuthServiceApp({ org, clientId: '0oaec', privateKey: { keys: [jwk] } as unknown as JsonWebKey }).createClientAssertion()).header.kid).toBe('from-set');
+    expect(() => new OAuthServiceApp({ org, clientId: '0oaec', privateKey: JSON.stringify({ keys: [jwk, jwk] }) })).toThrow(/JWK Set: it must hold exactly one key/);
+  });
+
+  it('the mock verifies with the key the kid names, and wants a kid when the app has several keys', async () => {
+    // Prepare: an app with two registered keys, each with its kid
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const two = await startMockOkta({
+      clock,
+      oauthClients: [{ clientId: '0oatwo', publicKeys: [{ ...ec.publicKey.export({ format: 'jwk' }), kid: 'k-ec' }, { ...other.publicKey.export({ format: 'jwk' }), kid: 'k-other' }] }],
+    });
+    try {
+      const twoOrg = parseOrg(two.origin, { allowInsecureLoopback: true });
+      const app = (keyId?: string): OAuthServiceApp => new OAuthServiceApp({ org: twoOrg, clientId: '0oatwo', privateKey: ec.privateKey, keyId, clock });
+      // Act
+      const named = await app('k-ec').authorization();
+      const noKid = await app().authorization().catch((e: unknown) => e);
+      const wrongKid = await app('k-other').authorization().catch((e: unknown) => e);
+      // Assess
+      expect(named).toMatch(/^Bearer /);
+      expect((noKid as OAuthTokenError).errorDescription).toMatch(/no kid, and the client has several keys/);
+      expect((wrongKid as OAuthTokenError).errorDescription).toMatch(/signature is invalid/);
+    } finally {
+      await two.stop();
+    }
   });
 
   it('caches the token until 60 s before it expires', async () => {
@@ -173,6 +218,8 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     expect((err as OAuthTokenError).error).toBe('invalid_client');
     expect((err as OAuthTokenError).errorDescription).toMatch(/signature is invalid/);
     expect((err as Error).message).toMatch(/HTTP 401: invalid_client .*registered public key matches the private key/);
+    expect((err as OAuthTokenError).requestId).toMatch(/^mock-[\w-]+$/);
+    expect((err as Error).message).toContain(`[X-Okta-Request-Id: ${(err as OAuthTokenError).requestId}]`);
     expect(m.stats.logRequests).toBe(before);
   });
 

@@ -18,16 +18,45 @@
  * (`PageWriter.emptyObject`, or an empty JSON Lines body), before the checkpoint. The events it held
  * are later in the window now and are written by the pages that follow (or, when page k is kept whole
  * in quarantine, they are in that page, and the sweep finds them). A retried page that comes back
- * empty ends the window, so no later page can write the earlier attempt's events again: its objects
- * are left as they are (replacing them would lose events Okta no longer returns, e.g. past its
- * 90-day retention).
+ * empty and ends the window leaves the earlier attempt's objects as they are: no later page can write
+ * their events again, and replacing them would lose events Okta no longer returns (e.g. past its
+ * 90-day retention). A retried page that comes back empty with a `next` link does not end the window
+ * (Okta promises only that the last page has no `next`): the listing is kept and applied at the first
+ * page that writes something, as if that page were the retried one.
+ *
+ * Empty pages with a `next` link are followed (see `PageChain`), at most `maxConsecutiveEmptyPages`
+ * in a row: then the run fails with `EmptyPagesError`, after checkpointing the last link.
  *
  * While page n is being written, page n+1 is already being fetched (see `PageChain`).
+ *
+ * Window bounds. Whether Okta's `since` is inclusive and `until` exclusive is not documented, so the
+ * query of window `[start, end)` asks for `[start - overlapMs, end + overlapMs)`, and each event is
+ * kept by the one window its `published` falls in: the writer leaves out events at or after `end`
+ * (`PageWriteInput.until`), and the run leaves out those before `start` (`overlapEventsSkipped`),
+ * which the window before kept. An event in the overlap is therefore read twice and written once.
+ *
+ * Restarts and splits. Two answers of Okta make the window's query unusable as it is:
+ * - HTTP 500 `E0000009`, the query took too long (developer.okta.com/docs/reference/system-log-query,
+ *   "Timeouts" and "Errors": "Please either simplify your query"). The window is split: its first
+ *   half is read now, the rest as the windows after it (and windows stay at most that wide for the
+ *   rest of the run), down to `minWindowMs`, then `WindowSplitError`. Counted in `windowSplits`.
+ * - HTTP 400 on a stored or followed `next` link (a stale cursor). The window is read again from its
+ *   start, at most `maxCursorRestarts` times a run, then `CursorRestartError`. Counted in `cursorRestarts`.
+ * Pages of the window may be in the lake already (written under page names of the old query). The
+ * window is then "checked" (`WindowProgress.checkedUntil`, carried to the windows after it up to that
+ * instant): the uuids the lake holds in its partitions are read (`LakeIndex`, by default a
+ * `SinkLakeIndex` over the sink), and each page writes only the events the lake does not hold, under
+ * a name made from their texts (`w<start>-<end>-c-<hash>`), so that a re-run replaces the same objects
+ * or writes nothing: exactly once, as the sweep's late objects. Those left out are counted in
+ * `eventsAlreadyInLake`. A window split before anything was stored needs no check.
  */
+import { createHash } from 'node:crypto';
 import { ConfigError, OktaLakeError } from '../errors';
-import { eventObjectKey, pageObjectName, quarantineObjectKey } from '../layout';
-import { PageChain } from './page-chain';
-import { partitionsOfWindow } from './reconcile';
+import { eventObjectKey, pageObjectName, quarantineObjectKey, stamp } from '../layout';
+import { OktaBadRequestError, OktaQueryTimeoutError } from '../okta/errors';
+import { SinkLakeIndex } from './lake-index';
+import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
+import { checkOverlapMs, dropBefore, overlappedQueryUrl, partitionsOfWindow, timedElements, type LakeIndex, type TimedElement } from './reconcile';
 import {
   systemClock,
   silentReporter,
@@ -105,6 +134,22 @@ export interface IngestOptions {
   readonly onProgress?: (progress: IngestProgress) => void;
   /** Times a page the writer cannot parse is fetched again before it is quarantined whole. @default 2 */
   readonly malformedPageRetries?: number;
+  /**
+   * Empty pages that still carry a `next` link a window may yield in a row before the run fails with
+   * `EmptyPagesError` (never silently ending the window). @default 20
+   */
+  readonly maxConsecutiveEmptyPages?: number;
+  /** A split window is never narrower than this (then `WindowSplitError`). @default 1 minute */
+  readonly minWindowMs?: number;
+  /** Restarts of one window from its start after a stale cursor, per run (then `CursorRestartError`). @default 2 */
+  readonly maxCursorRestarts?: number;
+  /** Which events the lake holds, for checked windows (see "Restarts and splits"). @default a `SinkLakeIndex` over `sink`, opened when needed */
+  readonly index?: LakeIndex;
+  /**
+   * Each window's query reaches this far beyond the window on both sides (see "Window bounds").
+   * @default 1000 (1 s); at most 1 minute
+   */
+  readonly overlapMs?: number;
 }
 
 export type IngestOutcome = 'caught-up' | 'time-budget' | 'lease-held' | 'stopped';
@@ -125,6 +170,16 @@ export interface IngestResult {
    * replaced by empty ones (see "Stale objects" above); almost always 0.
    */
   readonly staleObjectsReplaced: number;
+  /** Windows split because Okta timed out on their query (E0000009): the `WindowSplits` metric. */
+  readonly windowSplits: number;
+  /** Windows read again from their start after Okta refused a stored next link (HTTP 400): the `CursorRestarts` metric. */
+  readonly cursorRestarts: number;
+  /** Events of checked windows left out because the lake already holds them: the `EventsAlreadyInLake` metric. */
+  readonly eventsAlreadyInLake: number;
+  /** Events Okta returned in the overlap before a window's start: they belong to the window before (see "Window bounds"). */
+  readonly overlapEventsSkipped: number;
+  /** Empty pages that still carried a next link, followed: the `EmptyPagesFollowed` metric. */
+  readonly emptyPagesFollowed: number;
   /** The watermark after the run. */
   readonly watermark?: string;
   /** How far the watermark is behind now, after the run. */
@@ -134,12 +189,32 @@ export interface IngestResult {
 /** A page could not be written or checkpointed; the run stopped there and will resume at that page. */
 export class IngestError extends OktaLakeError {}
 
+/** Okta times out (E0000009) on a window that is already as narrow as `minWindowMs` allows. */
+export class WindowSplitError extends IngestError {}
+
+/** Okta refused a window's next link (HTTP 400) again after `maxCursorRestarts` restarts in this run. */
+export class CursorRestartError extends IngestError {}
+
+/** Name (without extension) of the objects a checked window writes for these element texts. */
+export function checkedObjectName(window: { readonly start: string; readonly end: string }, texts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const t of texts) hash.update(t).update('\n');
+  return `w${stamp(window.start)}-${stamp(window.end)}-c-${hash.digest('hex').slice(0, 20)}`;
+}
+
 /** The writer's named error for a page that is not parseable JSON (duck-typed to keep ports small). */
 function isMalformedPage(error: unknown): boolean {
   return error instanceof Error && error.name === 'MalformedPageError';
 }
 
-function validate(o: IngestOptions): Required<Pick<IngestOptions, 'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries'>> {
+function validate(
+  o: IngestOptions,
+): Required<
+  Pick<
+    IngestOptions,
+    'settleLagMs' | 'maxWindowMs' | 'initialLookbackMs' | 'leaseTtlMs' | 'malformedPageRetries' | 'maxConsecutiveEmptyPages' | 'minWindowMs' | 'maxCursorRestarts' | 'overlapMs'
+  >
+> {
   const settleLagMs = o.settleLagMs ?? 5 * MINUTE;
   const maxWindowMs = o.maxWindowMs ?? HOUR;
   const initialLookbackMs = o.initialLookbackMs ?? 7 * DAY;
@@ -157,12 +232,18 @@ function validate(o: IngestOptions): Required<Pick<IngestOptions, 'settleLagMs' 
   for (const [field, value] of [['since', o.since], ['until', o.until]] as const) {
     if (value !== undefined && Number.isNaN(Date.parse(value))) throw new ConfigError(`${field} must be an ISO-8601 instant, got "${value}"`);
   }
-  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries };
+  const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'ingest');
+  const minWindowMs = o.minWindowMs ?? MINUTE;
+  if (!(Number.isSafeInteger(minWindowMs) && minWindowMs >= 1)) throw new ConfigError(`minWindowMs must be a whole number of ms >= 1, got ${minWindowMs}`);
+  const maxCursorRestarts = o.maxCursorRestarts ?? 2;
+  if (!(Number.isInteger(maxCursorRestarts) && maxCursorRestarts >= 0 && maxCursorRestarts <= 100)) {
+    throw new ConfigError(`maxCursorRestarts must be a whole number from 0 to 100, got ${maxCursorRestarts}`);
+  }
+  const overlapMs = checkOverlapMs(o.overlapMs, 'ingest');
+  return { settleLagMs, maxWindowMs, initialLookbackMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, minWindowMs, maxCursorRestarts, overlapMs };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
 
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 const JSON_LINES_TYPE = 'application/x-ndjson';
@@ -193,7 +274,24 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   const reporter = options.reporter ?? silentReporter;
   const marginMs = options.timeBudget?.marginMs ?? 30_000;
 
-  const totals = { windows: 0, pages: 0, eventsWritten: 0, eventsQuarantined: 0, pagesQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0, staleObjectsReplaced: 0 };
+  const totals = {
+    windows: 0,
+    pages: 0,
+    eventsWritten: 0,
+    eventsQuarantined: 0,
+    pagesQuarantined: 0,
+    duplicatesDropped: 0,
+    objectsWritten: 0,
+    bytesWritten: 0,
+    staleObjectsReplaced: 0,
+    windowSplits: 0,
+    cursorRestarts: 0,
+    eventsAlreadyInLake: 0,
+    overlapEventsSkipped: 0,
+    emptyPagesFollowed: 0,
+  };
+  /** The lake index this run opened itself (when `options.index` is not given), once needed. */
+  let ownIndex: Promise<SinkLakeIndex> | undefined;
 
   const acquired = await store.acquire(org, owner, cfg.leaseTtlMs, clock.now());
   if (!acquired) {
@@ -225,13 +323,20 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     return undefined;
   };
 
+  /** Windows are at most this wide in this run: halved by each split (see `splitWindow`). */
+  let windowCapMs = cfg.maxWindowMs;
   const nextWindow = (): WindowProgress | undefined => {
     if (state.window) return state.window;
     const start = state.watermark ? Date.parse(state.watermark) : firstStart;
-    const end = Math.min(target, start + cfg.maxWindowMs);
+    const end = Math.min(target, start + windowCapMs);
     if (!(end > start)) return undefined;
-    return { start: iso(start), end: iso(end), pagesWritten: 0, eventsWritten: 0 };
+    const carried = checkedAfter !== undefined && Date.parse(checkedAfter) > start ? { checkedUntil: checkedAfter } : {};
+    return { start: iso(start), end: iso(end), pagesWritten: 0, eventsWritten: 0, ...carried };
   };
+  /** The `checkedUntil` of the window that just ended, carried into the next one while it lasts. */
+  let checkedAfter: string | undefined;
+  /** Cursor restarts of each window (by start) in this run. */
+  const restartsOf = new Map<string, number>();
 
   let chain: PageChain | undefined;
 
@@ -245,6 +350,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       }
       const window = nextWindow();
       if (!window) break;
+      const fromEarlierRun = resuming;
       if (!state.window) {
         // Record a window before writing into it: its end depends on the clock, and a run that dies
         // after storing a page of it must be resumed with the same end (object names include it).
@@ -254,23 +360,65 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       totals.windows++;
       let pageIndex = window.pagesWritten;
       let windowEvents = window.eventsWritten;
+      const checked = window.checkedUntil !== undefined && Date.parse(window.start) < Date.parse(window.checkedUntil);
+      // Checked windows write only what the lake does not hold yet (see "Restarts and splits").
+      const known = checked ? await heldUuids(window) : undefined;
+      if (checked) resuming = false;
+      const firstUrl = overlappedQueryUrl(source, window.start, window.end, cfg.overlapMs);
+      const startMs = Date.parse(window.start);
+      // Pages come in published order: once one reaches the window start, no later one is before it.
+      let pastStart = false;
+      const cutOverlap = (body: string): string => {
+        const cut = dropBefore(body, startMs);
+        totals.overlapEventsSkipped += cut.dropped;
+        if (cut.reached) pastStart = true;
+        return cut.body;
+      };
       // Pages are requested as soon as their link is known, while earlier ones are written.
-      chain = new PageChain(source, window.nextUrl ?? source.boundedQueryUrl(window.start, window.end));
+      let pageUrl = window.nextUrl ?? firstUrl;
+      chain = new PageChain(source, pageUrl);
+      const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `window ${window.start}..${window.end} of org ${org}`);
+      /** What an earlier attempt stored of the resumed page, while only empty pages with a next link followed it. */
+      let pendingEarlier: { readonly name: string; readonly keys: readonly string[] } | undefined;
 
       for (;;) {
-        const page = await chain.take();
-        const nextUrl = page.nextUrl && !isEmptyPage(page.body) ? page.nextUrl : undefined;
-
-        const name = pageObjectName(window.start, window.end, pageIndex);
-        let written: PageWriteResult | undefined;
-        // An empty page leaves what an earlier attempt stored of it (see the module comment).
-        if (!isEmptyPage(page.body)) {
-          const earlier = resuming ? await listEarlierAttempt(window, name) : [];
-          const stored = await writePage(page, name, window.end);
-          await replaceStaleObjects(earlier, stored.keys, name);
-          written = stored.result;
+        let page: LogPage;
+        try {
+          page = await chain.take();
+        } catch (error) {
+          chain.stop();
+          if (error instanceof OktaQueryTimeoutError) {
+            await splitWindow(window, pageIndex > 0 || fromEarlierRun || checked, error);
+            continue windows;
+          }
+          if (error instanceof OktaBadRequestError && pageUrl !== firstUrl) {
+            await restartWindow(window, windowEvents, error);
+            continue windows;
+          }
+          throw error;
         }
-        resuming = false;
+        const nextUrl = page.nextUrl;
+
+        let written: PageWriteResult | undefined;
+        if (known) {
+          written = await writeChecked(page, window, known);
+        } else {
+          const name = pageObjectName(window.start, window.end, pageIndex);
+          if (resuming) {
+            pendingEarlier = { name, keys: await listEarlierAttempt(window, name) };
+            resuming = false;
+          }
+          const inWindow = pastStart ? page : { ...page, body: cutOverlap(page.body) };
+          // An empty page leaves what an earlier attempt stored of it (see the module comment).
+          if (!isEmptyPage(inWindow.body)) {
+            const stored = await writePage(inWindow, name, window.end, pastStart ? undefined : cutOverlap);
+            if (pendingEarlier) await replaceStaleObjects(pendingEarlier.keys, stored.keys, pendingEarlier.name);
+            pendingEarlier = undefined;
+            written = stored.result;
+          } else if (nextUrl === undefined) {
+            pendingEarlier = undefined;
+          }
+        }
         pageIndex++;
         totals.pages++;
         windowEvents += written?.eventsWritten ?? 0;
@@ -278,7 +426,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         if (nextUrl) {
           state = { ...state, window: { ...window, nextUrl, pagesWritten: pageIndex, eventsWritten: windowEvents } };
         } else {
+          checkedAfter = window.checkedUntil !== undefined && Date.parse(window.checkedUntil) > Date.parse(window.end) ? window.checkedUntil : undefined;
           state = { ...state, watermark: window.end, window: undefined };
+          // The next window inherits the check at once, in this checkpoint: a run that stops here
+          // must not read it unchecked.
+          const following = checkedAfter !== undefined ? nextWindow() : undefined;
+          if (following) state = { ...state, window: following };
         }
         state = {
           ...state,
@@ -302,6 +455,9 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           chain.stop();
           continue windows;
         }
+        pageUrl = nextUrl;
+        if (isEmptyPage(page.body)) totals.emptyPagesFollowed++;
+        emptyPages.see(page);
         const stopNow = shouldStop();
         if (stopNow) {
           outcome = stopNow;
@@ -312,6 +468,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
   } finally {
     chain?.stop();
     await store.release(lease).catch((error: unknown) => reporter.warn('could not release the lease', { error: String(error) }));
+    if (ownIndex) await ownIndex.then((i) => i.close()).catch((error: unknown) => reporter.warn('could not close the lake index', { error: String(error) }));
   }
 
   const watermark = state.watermark;
@@ -358,8 +515,114 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     });
   }
 
+  /** The uuids the lake holds in the partitions of `window` (for a checked window). */
+  async function heldUuids(window: WindowProgress): Promise<Set<string>> {
+    try {
+      if (!options.index) ownIndex ??= SinkLakeIndex.open({ sink });
+      const index: LakeIndex = options.index ?? (await (ownIndex as Promise<SinkLakeIndex>));
+      return (await index.holdings(org, partitionsOfWindow(Date.parse(window.start), Date.parse(window.end)))).uuids;
+    } catch (error) {
+      throw new IngestError(`reading which events of ${window.start}..${window.end} of org ${org} the lake holds failed; the next run tries again`, { cause: error });
+    }
+  }
+
+  /**
+   * Okta timed out on the window's query (E0000009): read its first half now and the rest after it.
+   * A window from which nothing was stored yet is simply narrowed; otherwise the narrowed window and
+   * those after it up to the old end are checked against the lake.
+   */
+  async function splitWindow(window: WindowProgress, stored: boolean, error: OktaQueryTimeoutError): Promise<void> {
+    const startMs = Date.parse(window.start);
+    const endMs = Date.parse(window.end);
+    const half = Math.floor((endMs - startMs) / 2);
+    if (half < cfg.minWindowMs) {
+      throw new WindowSplitError(
+        `Okta timed out on window ${window.start}..${window.end} of org ${org} (E0000009) and it cannot be split below minWindowMs = ${cfg.minWindowMs} ms; the next run tries again`,
+        { cause: error },
+      );
+    }
+    const mid = iso(startMs + half);
+    const checkedUntil = stored ? iso(Math.max(endMs, Date.parse(window.checkedUntil ?? window.end))) : window.checkedUntil;
+    const narrowed: WindowProgress = {
+      start: window.start,
+      end: mid,
+      pagesWritten: 0,
+      eventsWritten: stored ? window.eventsWritten : 0,
+      ...(checkedUntil !== undefined ? { checkedUntil } : {}),
+    };
+    windowCapMs = Math.min(windowCapMs, half);
+    totals.windowSplits++;
+    reporter.warn('Okta timed out on the window query (E0000009); reading it in halves', {
+      org,
+      window: `${window.start}..${window.end}`,
+      now: `${narrowed.start}..${narrowed.end}`,
+      checkedAgainstLake: checkedUntil !== undefined,
+      ...(error.requestId ? { requestId: error.requestId } : {}),
+    });
+    state = { ...state, window: narrowed, updatedAt: iso(clock.now()) };
+    lease = await store.checkpoint(lease, state, cfg.leaseTtlMs, clock.now());
+    resuming = false;
+  }
+
+  /**
+   * Okta refused a stored next link (HTTP 400: a stale cursor): read the window again from its start,
+   * checked against the lake so that what was already stored is not written twice.
+   */
+  async function restartWindow(window: WindowProgress, eventsWritten: number, error: OktaBadRequestError): Promise<void> {
+    const n = (restartsOf.get(window.start) ?? 0) + 1;
+    restartsOf.set(window.start, n);
+    if (n > cfg.maxCursorRestarts) {
+      throw new CursorRestartError(
+        `Okta refused the next link of window ${window.start}..${window.end} of org ${org} again after ${n - 1} restart(s) from the window start (more than maxCursorRestarts = ${cfg.maxCursorRestarts}); the next run tries again`,
+        { cause: error },
+      );
+    }
+    const checkedUntil = iso(Math.max(Date.parse(window.end), Date.parse(window.checkedUntil ?? window.end)));
+    totals.cursorRestarts++;
+    reporter.warn('Okta refused a stored next link (HTTP 400, a stale cursor); reading the window again from its start, checked against the lake', {
+      org,
+      window: `${window.start}..${window.end}`,
+      errorCode: error.errorCode,
+      ...(error.requestId ? { requestId: error.requestId } : {}),
+    });
+    state = { ...state, window: { start: window.start, end: window.end, pagesWritten: 0, eventsWritten, checkedUntil }, updatedAt: iso(clock.now()) };
+    lease = await store.checkpoint(lease, state, cfg.leaseTtlMs, clock.now());
+    resuming = false;
+  }
+
+  /**
+   * Writes the events of a page of a checked window that the lake does not hold (`known`, updated),
+   * as one page named after their texts: a re-run that finds the same events missing replaces the
+   * same objects, and a name never depends on the page position (as the sweep's late objects).
+   */
+  async function writeChecked(page: LogPage, window: WindowProgress, known: Set<string>): Promise<PageWriteResult | undefined> {
+    const startMs = Date.parse(window.start);
+    const select = (elements: readonly TimedElement[]): TimedElement[] =>
+      elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs) && (e.uuid === undefined || !known.has(e.uuid)));
+    const elements = timedElements(page.body);
+    if (elements === undefined) {
+      // Not a JSON array: refetched (what a refetch brings is selected the same way), then kept
+      // whole in quarantine, as any page.
+      const prepare = (body: string): string => {
+        const again = timedElements(body);
+        return again === undefined ? body : `[${select(again).map((e) => e.text).join(',')}]`;
+      };
+      const stored = await writePage(page, checkedObjectName(window, [page.body]), window.end, prepare);
+      return stored.result;
+    }
+    const inWindow = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+    totals.overlapEventsSkipped += elements.length - inWindow.length;
+    const fresh = inWindow.filter((e) => e.uuid === undefined || !known.has(e.uuid));
+    totals.eventsAlreadyInLake += inWindow.length - fresh.length;
+    if (fresh.length === 0) return undefined;
+    const texts = fresh.map((e) => e.text);
+    const stored = await writePage({ url: page.url, body: `[${texts.join(',')}]` }, checkedObjectName(window, texts), window.end);
+    for (const e of fresh) if (e.uuid !== undefined) known.add(e.uuid);
+    return stored.result;
+  }
+
   /** Writes one page (refetching a page the writer cannot parse), stores its objects, updates totals. */
-  async function writePage(first: LogPage, name: string, until: string): Promise<StoredPage> {
+  async function writePage(first: LogPage, name: string, until: string, prepare?: (body: string) => string): Promise<StoredPage> {
     let page = first;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -382,6 +645,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         if (attempt < cfg.malformedPageRetries) {
           reporter.warn('page is not valid JSON; fetching it again', { page: name, attempt: attempt + 1 });
           page = await source.fetchPage(page.url);
+          if (prepare) page = { ...page, body: prepare(page.body) };
           continue;
         }
         // Keep the page whole, verbatim, where a person can find it; count it; go on.

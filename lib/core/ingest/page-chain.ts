@@ -5,10 +5,80 @@
  * downloading and page n-1 is being written: the chain then runs at the rate Okta answers.
  *
  * A link announced early is only a hint: when the finished page names a different `next` (a retried
- * response that differs, or an empty last page), everything fetched ahead is dropped and the chain
- * restarts from the page's real `next` link, so no page is skipped or read twice.
+ * response that differs), everything fetched ahead is dropped and the chain restarts from the page's
+ * real `next` link, so no page is skipped or read twice.
+ *
+ * Empty pages. Okta promises only that the *last* page of a bounded query has no `next` link
+ * (developer.okta.com/docs/reference/system-log-query, "Bounded requests": "the last page doesn't
+ * contain a next link relation header"); an empty page that still carries one is not the end, so its
+ * link is followed like any other. {@link EmptyPageGuard} makes a window that keeps answering empty
+ * pages fail loudly instead of looping for ever or silently ending.
  */
+import { ConfigError, OktaLakeError } from '../errors';
 import type { LogPage, LogPageSource } from '../ports';
+
+/** How many empty pages in a row (each with a `next` link) a window may yield before it fails. */
+export const DEFAULT_MAX_CONSECUTIVE_EMPTY_PAGES = 20;
+
+/**
+ * A window yielded more consecutive empty pages with a `next` link than allowed: Okta keeps promising
+ * more and never sends any. The window is not ended (that would skip whatever follows): the run
+ * fails, the checkpoint keeps the last link, and the next run goes on from there.
+ */
+export class EmptyPagesError extends OktaLakeError {
+  /** Empty pages in a row when the run gave up. */
+  readonly emptyPages: number;
+  /** The `next` link the last empty page carried (where the next run resumes). */
+  readonly nextUrl: string;
+  constructor(message: string, options: { emptyPages: number; nextUrl: string }) {
+    super(message);
+    this.emptyPages = options.emptyPages;
+    this.nextUrl = options.nextUrl;
+  }
+}
+
+/** A page body that is a JSON array with no elements. */
+export const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
+
+/** Validates the `maxConsecutiveEmptyPages` option of the ingestion and the sweep. */
+export function checkMaxEmptyPages(value: number | undefined, what: string): number {
+  const v = value ?? DEFAULT_MAX_CONSECUTIVE_EMPTY_PAGES;
+  if (!(Number.isInteger(v) && v >= 1 && v <= 10_000)) {
+    throw new ConfigError(`${what} maxConsecutiveEmptyPages must be a whole number from 1 to 10000, got ${v}`);
+  }
+  return v;
+}
+
+/**
+ * Counts the empty pages a window yields in a row. `see` is called for every page taken; it throws
+ * {@link EmptyPagesError} when the page is the `max + 1`-th empty one in a row that still has a next link.
+ */
+export class EmptyPageGuard {
+  #run = 0;
+  constructor(
+    readonly max: number,
+    readonly describe: string,
+  ) {}
+
+  /** Empty pages in a row so far. */
+  get run(): number {
+    return this.#run;
+  }
+
+  see(page: LogPage): void {
+    if (!isEmptyPage(page.body) || page.nextUrl === undefined) {
+      this.#run = 0;
+      return;
+    }
+    this.#run++;
+    if (this.#run > this.max) {
+      throw new EmptyPagesError(
+        `${this.describe}: Okta answered ${this.#run} empty pages in a row that each still carry a next link (more than maxConsecutiveEmptyPages = ${this.max}); not ending the window, which could skip events: the next run resumes at the last link`,
+        { emptyPages: this.#run, nextUrl: page.nextUrl },
+      );
+    }
+  }
+}
 
 interface Pending {
   readonly url: string;

@@ -51,6 +51,8 @@ import {
 import { lateEvidenceOf, type LateEvidenceLog } from '../late-evidence';
 import { arrayElementSpans } from '../writer/json-text';
 import type { TimeBudget } from './ingest';
+import { OktaQueryTimeoutError } from '../okta/errors';
+import { checkMaxEmptyPages, EmptyPageGuard } from './page-chain';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -102,6 +104,12 @@ export interface ReconcileOptions {
   readonly timeBudget?: TimeBudget;
   /** Times a page that is not valid JSON is fetched again before the sweep fails. @default 2 */
   readonly malformedPageRetries?: number;
+  /** Empty pages with a `next` link a window may yield in a row before the sweep fails with `EmptyPagesError`. @default 20 */
+  readonly maxConsecutiveEmptyPages?: number;
+  /** Each window's query reaches this far beyond it on both sides; events outside the window are left to its neighbours (see `overlappedQueryUrl`). @default 1000 */
+  readonly overlapMs?: number;
+  /** A range whose query Okta times out on (E0000009) is swept in halves, never narrower than this. @default 1 minute */
+  readonly minWindowMs?: number;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default silent */
@@ -172,6 +180,8 @@ export interface ReconcileResult {
   readonly windowsSkipped: number;
   /** Rows of events the lake holds more than once in the swept windows (see the module comment). */
   readonly duplicatesFound: number;
+  /** Ranges swept in halves because Okta timed out on their query (E0000009). */
+  readonly windowSplits: number;
   readonly lines: readonly SweepLineResult[];
 }
 
@@ -221,6 +231,16 @@ export interface PageElement {
  * is not a JSON array.
  */
 export function pageElements(body: string): PageElement[] | undefined {
+  return timedElements(body)?.map((e) => (e.uuid !== undefined ? { text: e.text, uuid: e.uuid } : { text: e.text }));
+}
+
+/** A page element with its `published` instant, when it has a readable one. */
+export interface TimedElement extends PageElement {
+  readonly publishedMs?: number;
+}
+
+/** As {@link pageElements}, with each element's `published` (ms), when it is a readable instant. */
+export function timedElements(body: string): TimedElement[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -232,10 +252,47 @@ export function pageElements(body: string): PageElement[] | undefined {
   if (!spans || spans.length !== parsed.length) return undefined;
   return spans.map((s, i) => {
     const value: unknown = parsed[i];
-    const uuid = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>).uuid : undefined;
+    const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const uuid = o?.uuid;
+    const publishedMs = typeof o?.published === 'string' ? Date.parse(o.published) : Number.NaN;
     const text = body.slice(s.start, s.end);
-    return typeof uuid === 'string' && uuid !== '' ? { text, uuid } : { text };
+    return {
+      text,
+      ...(typeof uuid === 'string' && uuid !== '' ? { uuid } : {}),
+      ...(Number.isNaN(publishedMs) ? {} : { publishedMs }),
+    };
   });
+}
+
+/**
+ * Okta does not document whether `since` is inclusive and `until` exclusive
+ * (developer.okta.com/docs/reference/system-log-query describes neither; the shared notes: "do not
+ * depend on either; overlap and deduplicate by uuid"): a window's query reaches `overlapMs` beyond it
+ * on both sides, and each event is kept by the one window its `published` falls in.
+ */
+export function overlappedQueryUrl(source: LogPageSource, start: string, end: string, overlapMs: number): string {
+  return source.boundedQueryUrl(iso(Date.parse(start) - overlapMs), iso(Date.parse(end) + overlapMs));
+}
+
+/** Validates an `overlapMs` option. */
+export function checkOverlapMs(value: number | undefined, what: string): number {
+  const v = value ?? 1000;
+  if (!(Number.isSafeInteger(v) && v >= 0 && v <= MINUTE)) throw new ConfigError(`${what} overlapMs must be a whole number of ms from 0 to 60000, got ${v}`);
+  return v;
+}
+
+/**
+ * `body` without its elements published before `startMs` (the overlap before a window), byte for byte
+ * the same text when none is; `reached` when an element is at or after `startMs`. A body that is not
+ * a JSON array is returned as it is (the writer refuses it).
+ */
+export function dropBefore(body: string, startMs: number): { body: string; dropped: number; reached: boolean } {
+  const elements = timedElements(body);
+  if (elements === undefined) return { body, dropped: 0, reached: false };
+  const kept = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+  const reached = elements.some((e) => e.publishedMs !== undefined && e.publishedMs >= startMs);
+  const dropped = elements.length - kept.length;
+  return { body: dropped === 0 ? body : `[${kept.map((e) => e.text).join(',')}]`, dropped, reached };
 }
 
 interface Config {
@@ -244,6 +301,9 @@ interface Config {
   readonly maxBacklogMs: number;
   readonly leaseTtlMs: number;
   readonly malformedPageRetries: number;
+  readonly maxConsecutiveEmptyPages: number;
+  readonly overlapMs: number;
+  readonly minWindowMs: number;
 }
 
 function validate(o: ReconcileOptions): Config {
@@ -273,11 +333,14 @@ function validate(o: ReconcileOptions): Config {
     throw new ConfigError(`reconcile watermark must be an ISO-8601 instant, got "${o.watermark}"`);
   }
   assertOrgLabel(o.org);
-  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries };
+  const maxConsecutiveEmptyPages = checkMaxEmptyPages(o.maxConsecutiveEmptyPages, 'reconcile');
+  const overlapMs = checkOverlapMs(o.overlapMs, 'reconcile');
+  const minWindowMs = o.minWindowMs ?? MINUTE;
+  if (!(Number.isSafeInteger(minWindowMs) && minWindowMs >= 1)) throw new ConfigError(`reconcile minWindowMs must be a whole number of ms >= 1, got ${minWindowMs}`);
+  return { offsetsMs, spanMs, maxBacklogMs, leaseTtlMs, malformedPageRetries, maxConsecutiveEmptyPages, overlapMs, minWindowMs };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const isEmptyPage = (body: string): boolean => /^\s*\[\s*\]\s*$/.test(body);
 
 /** A sweep line during a run. */
 interface Line {
@@ -318,6 +381,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     bytesWritten: 0,
     windowsSkipped: 0,
     duplicatesFound: 0,
+    windowSplits: 0,
   };
 
   let watermark = options.watermark;
@@ -431,13 +495,42 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     } catch (cause) {
       throw new ReconcileError(`could not read the uuids the lake holds for ${start}..${end} of org ${org}`, { cause });
     }
-    let url: string | undefined = source.boundedQueryUrl(start, end);
-    while (url !== undefined) {
-      if (window.pages > 0) {
-        const stop = shouldStop();
-        if (stop) throw stop;
+    /**
+     * Sweeps `[a, b)` of the window. When Okta times out on its query (HTTP 500 E0000009, see
+     * `OktaQueryTimeoutError`), the halves are swept instead, down to `minWindowMs`: what was written
+     * before is in `known`, and late objects are named after their events, so nothing is written twice.
+     */
+    const sweepRange = async (a: number, b: number): Promise<void> => {
+      let url: string | undefined = overlappedQueryUrl(source, iso(a), iso(b), cfg.overlapMs);
+      const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `sweep of ${iso(a)}..${iso(b)} of org ${org}`);
+      while (url !== undefined) {
+        if (window.pages > 0) {
+          const stop = shouldStop();
+          if (stop) throw stop;
+        }
+        let fetched: { page: LogPage; elements: TimedElement[] };
+        try {
+          fetched = await fetchElements(url);
+        } catch (error) {
+          const half = Math.floor((b - a) / 2);
+          if (error instanceof ReconcileError && error.cause instanceof OktaQueryTimeoutError && half >= cfg.minWindowMs) {
+            totals.windowSplits++;
+            reporter.warn('Okta timed out on the sweep query (E0000009); sweeping it in halves', { org, range: `${iso(a)}..${iso(b)}` });
+            await sweepRange(a, a + half);
+            await sweepRange(a + half, b);
+            return;
+          }
+          throw error;
+        }
+        await sweepPage(fetched, a, b);
+        // An empty page with a next link is not the end (see `PageChain`).
+        emptyPages.see(fetched.page);
+        url = fetched.page.nextUrl;
       }
-      const { page, elements } = await fetchElements(url);
+    };
+    const sweepPage = async (fetched: { page: LogPage; elements: TimedElement[] }, a: number, b: number): Promise<void> => {
+      // Events of the overlap belong to the neighbouring windows (or ranges): their partitions are not in `known`.
+      const elements = fetched.elements.filter((e) => e.publishedMs === undefined || (e.publishedMs >= a && e.publishedMs < b));
       window.pages++;
       totals.pages++;
       window.eventsSeen += elements.length;
@@ -456,8 +549,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         window.lateEvents += written.events;
         window.lateQuarantined += written.quarantined;
       }
-      url = page.nextUrl !== undefined && !isEmptyPage(page.body) ? page.nextUrl : undefined;
-    }
+    };
+    await sweepRange(startMs, endMs);
 
     const state: IngestState = {
       ...(line.state as IngestState),
@@ -491,7 +584,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     options.onWindow?.(window);
   }
 
-  async function fetchElements(url: string): Promise<{ page: LogPage; elements: PageElement[] }> {
+  async function fetchElements(url: string): Promise<{ page: LogPage; elements: TimedElement[] }> {
     for (let attempt = 0; ; attempt++) {
       let page: LogPage;
       try {
@@ -500,7 +593,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         if (options.signal?.aborted) throw new Stop('stopped');
         throw new ReconcileError(`fetching a page of the sweep of org ${org} failed; the next run sweeps the window again`, { cause });
       }
-      const elements = pageElements(page.body);
+      const elements = timedElements(page.body);
       if (elements) return { page, elements };
       if (attempt >= cfg.malformedPageRetries) {
         throw new MalformedSweepPageError(`a page of the sweep of org ${org} is not a JSON array after ${attempt + 1} fetches; the next run sweeps the window again`);

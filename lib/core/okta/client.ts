@@ -1,43 +1,32 @@
 /**
  * The Okta System Log client: fetches pages of `GET /api/v1/logs`, follows only links to the
- * configured org, paces itself to a share of the org's rate limit, and retries what can be retried.
+ * configured org, paces itself to a share of the org's rate limit (`rate-limit.ts`), and retries what
+ * can be retried (`retry-policy.ts`).
  */
-import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { ConfigError } from '../errors';
 import { silentReporter, systemClock, type Clock, type LogPage, type LogPageSource, type Reporter } from '../ports';
-import { ForeignLinkError, OAuthTokenError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaRequestError } from './errors';
-import { raceAbort, type CredentialProvider } from './credentials';
+import {
+  ForeignLinkError,
+  OAuthTokenError,
+  OktaAuthError,
+  OktaBadRequestError,
+  OktaHttpError,
+  OktaQueryTimeoutError,
+  OktaRequestError,
+  oktaRequestId,
+  withRequestId,
+} from './errors';
+import type { CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
+import { RateLimitPacer, type RateLimitState } from './rate-limit';
+import { RETRY_CAUSES, RetryPolicy, type RetryCause } from './retry-policy';
+import { abortableSleep } from './wait';
+
+export { MAX_RESET_WAIT_MS } from './rate-limit';
+export { RETRY_CAUSES, type RetryCause } from './retry-policy';
 
 export const LOGS_PATH = '/api/v1/logs';
-
-/** Why a request was retried (keys of {@link OktaClientStats.retries}). */
-export type RetryCause =
-  /** HTTP 429: waited for the rate-limit reset. */
-  | 'rate-limited'
-  /** HTTP 5xx. */
-  | 'server-error'
-  /** Connection refused/reset, DNS or TLS failure, a body cut off by the connection. */
-  | 'network'
-  /** No complete answer within `requestTimeoutMs`. */
-  | 'timeout'
-  /** HTTP 200 whose body is not a complete JSON array, or not JSON. */
-  | 'incomplete-body'
-  /** HTTP 401 with OAuth: the access token was dropped and a new one fetched (once per page). */
-  | 'unauthorized'
-  /** The OAuth token endpoint failed in a retryable way (network, timeout, 429, 5xx). */
-  | 'token-endpoint';
-
-export const RETRY_CAUSES: readonly RetryCause[] = [
-  'rate-limited',
-  'server-error',
-  'network',
-  'timeout',
-  'incomplete-body',
-  'unauthorized',
-  'token-endpoint',
-];
 
 export interface OktaClientStats {
   /** Requests sent to `/api/v1/logs` (token requests are not counted). */
@@ -87,15 +76,6 @@ export interface OktaLogClientOptions {
   readonly pageSize?: number;
 }
 
-/** Longest single wait for a rate-limit reset: Okta's windows are one minute, so more means clock skew. */
-export const MAX_RESET_WAIT_MS = 60_000;
-
-interface RateLimitState {
-  readonly limit: number;
-  readonly remaining: number;
-  readonly resetMs: number;
-}
-
 /** One failed attempt that may be retried. */
 interface Failure {
   readonly cause: RetryCause;
@@ -104,6 +84,8 @@ interface Failure {
   readonly status?: number;
   /** Wait before retrying, when the failure dictates it (429 with a reset time). */
   readonly waitMs?: number;
+  /** `X-Okta-Request-Id` of the answer, when Okta answered with one. */
+  readonly requestId?: string;
 }
 
 type AttemptResult = { readonly ok: true; readonly page: LogPage } | { readonly ok: false; readonly failure: Failure };
@@ -117,12 +99,6 @@ function positiveNumber(name: string, value: number | undefined, fallback: numbe
     throw new ConfigError(`OktaLogClient option ${name} must be ${kind} ${range}`);
   }
   return value;
-}
-
-function headerInt(headers: Headers, name: string): number | undefined {
-  const v = headers.get(name);
-  if (v === null || !/^\s*\d+\s*$/.test(v)) return undefined;
-  return Number(v);
 }
 
 function isJsonArrayText(body: string): boolean {
@@ -170,9 +146,11 @@ function describeOktaError(status: number, e: { errorCode?: string; errorSummary
  * `rel="next"` link to another origin. Redirects are not followed.
  *
  * Retries: 5xx, network errors, timeouts and incomplete 200 bodies are retried with capped exponential
- * backoff and full jitter; 429 waits for `X-Rate-Limit-Reset` (plus jitter); 401/403 fail at once
- * with {@link OktaAuthError} (with OAuth, a 401 first drops the access token and retries once); 400
- * fails with {@link OktaBadRequestError}.
+ * backoff and full jitter; 429 waits for `X-Rate-Limit-Reset` measured from the response's `Date`
+ * (plus jitter); 401/403 fail at once with {@link OktaAuthError} (with OAuth, a 401 first drops the
+ * access token and retries once); 400 fails with {@link OktaBadRequestError}; HTTP 500 `E0000009` (the
+ * query took too long) fails at once with {@link OktaQueryTimeoutError}, as the same query would.
+ * Every error and retry line names the response's `X-Okta-Request-Id`.
  */
 export class OktaLogClient implements LogPageSource {
   readonly org: OktaOrg;
@@ -180,16 +158,11 @@ export class OktaLogClient implements LogPageSource {
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #reporter: Reporter;
-  readonly #share: number;
-  readonly #maxAttempts: number;
+  readonly #pacer: RateLimitPacer;
+  readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
-  readonly #backoffBaseMs: number;
-  readonly #backoffCapMs: number;
-  readonly #jitterMs: number;
-  readonly #random: () => number;
   readonly #userAgent: string;
   readonly #pageSize: number;
-  #rate?: RateLimitState;
   #requests = 0;
   #rateLimitWaitMs = 0;
   readonly #retries: Record<RetryCause, number> = Object.fromEntries(RETRY_CAUSES.map((c) => [c, 0])) as Record<RetryCause, number>;
@@ -209,16 +182,15 @@ export class OktaLogClient implements LogPageSource {
     }
     this.org = org;
     this.#credentials = credentials;
-    this.#share = share;
-    this.#maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 8, { integer: true, min: 1, max: 100 });
+    const maxAttempts = positiveNumber('maxAttempts', options.maxAttempts, 8, { integer: true, min: 1, max: 100 });
     this.#timeoutMs = positiveNumber('requestTimeoutMs', options.requestTimeoutMs, 60_000, { min: 1, max: 600_000 });
-    this.#backoffBaseMs = positiveNumber('backoffBaseMs', options.backoffBaseMs, 500, { min: 0 });
-    this.#backoffCapMs = positiveNumber('backoffCapMs', options.backoffCapMs, 30_000, { min: 0 });
-    if (this.#backoffCapMs < this.#backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
-    this.#jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
+    const backoffBaseMs = positiveNumber('backoffBaseMs', options.backoffBaseMs, 500, { min: 0 });
+    const backoffCapMs = positiveNumber('backoffCapMs', options.backoffCapMs, 30_000, { min: 0 });
+    if (backoffCapMs < backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
+    const jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
     this.#pageSize = positiveNumber('pageSize', options.pageSize, 1000, { integer: true, min: 1, max: 1000 });
     if (options.random !== undefined && typeof options.random !== 'function') throw new ConfigError('OktaLogClient option random must be a function');
-    this.#random = options.random ?? Math.random;
+    const random = options.random ?? Math.random;
     const ua = options.userAgent ?? 'okta-lake';
     if (typeof ua !== 'string' || !/^[\x20-\x7e]+$/.test(ua)) throw new ConfigError('OktaLogClient option userAgent must be printable ASCII');
     this.#userAgent = ua;
@@ -226,6 +198,8 @@ export class OktaLogClient implements LogPageSource {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#clock = options.clock ?? systemClock;
     this.#reporter = options.reporter ?? silentReporter;
+    this.#pacer = new RateLimitPacer({ share, jitterMs, random, clock: this.#clock });
+    this.#retry = new RetryPolicy({ maxAttempts, backoffBaseMs, backoffCapMs, random });
   }
 
   /** A snapshot of the counters. */
@@ -264,8 +238,7 @@ export class OktaLogClient implements LogPageSource {
       announced = true;
       onNextLink(next);
     };
-    let used = 0;
-    let backoffs = 0;
+    const budget = this.#retry.start();
     let attempts = 0;
     let authRetried = false;
     for (;;) {
@@ -280,24 +253,19 @@ export class OktaLogClient implements LogPageSource {
         authRetried = true;
         this.#credentials.invalidate();
       }
-      used += failure.cause === 'rate-limited' ? 0.5 : 1;
-      if (used >= this.#maxAttempts) {
+      if (budget.spend(failure.cause)) {
         if (failure.cause === 'unauthorized') throw this.#authError(failure.status ?? 401, failure.error, false);
         throw new OktaRequestError(`GET ${target} failed after ${attempts} attempt(s) (last: ${failure.description})`, {
           cause: failure.error,
           url: target,
           status: failure.status,
           attempts,
+          requestId: failure.requestId,
         });
       }
       let waitMs = failure.waitMs;
       if (waitMs === undefined) {
-        if (failure.cause === 'unauthorized') waitMs = 0;
-        else {
-          const ceiling = Math.min(this.#backoffCapMs, this.#backoffBaseMs * 2 ** backoffs);
-          backoffs++;
-          waitMs = Math.floor(this.#random() * ceiling);
-        }
+        waitMs = failure.cause === 'unauthorized' ? 0 : budget.backoffMs();
       }
       this.#retries[failure.cause]++;
       this.#reporter.warn('Okta request retry', {
@@ -306,8 +274,9 @@ export class OktaLogClient implements LogPageSource {
         attempt: attempts,
         delayMs: waitMs,
         url: target,
+        ...(failure.requestId ? { requestId: failure.requestId } : {}),
       });
-      if (failure.cause === 'rate-limited') await this.#rateLimitWait(waitMs, '429', signal);
+      if (failure.cause === 'rate-limited') await this.#rateLimitWait(waitMs, '429', signal, undefined, failure.requestId);
       else await this.#sleep(waitMs, signal);
     }
   }
@@ -340,6 +309,7 @@ export class OktaLogClient implements LogPageSource {
   #authError(status: number, cause: unknown, afterNewToken: boolean): OktaAuthError {
     const detail = cause instanceof Error ? cause.message : `HTTP ${status}`;
     const errorCode = cause instanceof OktaAuthError ? cause.errorCode : undefined;
+    const requestId = cause instanceof OktaAuthError ? cause.requestId : undefined;
     let hint: string;
     if (status === 403) {
       hint =
@@ -352,7 +322,7 @@ export class OktaLogClient implements LogPageSource {
           ? `${afterNewToken ? 'A freshly issued access token was refused too. ' : ''}Check that the service app is active, has the okta.logs.read scope granted and an admin role that can read the System Log, and that the token is requested from this org.`
           : 'Check that the API token is valid and not expired (tokens expire after 30 days unused or when revoked) and that the admin who created it is still active.';
     }
-    return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode });
+    return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode, requestId });
   }
 
   async #attempt(url: string, attempt: number, signal?: AbortSignal, onHeaders?: (headers: Headers, url: string) => void): Promise<AttemptResult> {
@@ -368,14 +338,14 @@ export class OktaLogClient implements LogPageSource {
     }
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const transportFailure = (error: unknown, stage: string): AttemptResult => {
+    const transportFailure = (error: unknown, stage: string, requestId?: string): AttemptResult => {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
-        return { ok: false, failure: { cause: 'timeout', error, description: `no complete answer within ${this.#timeoutMs} ms` } };
+        return { ok: false, failure: { cause: 'timeout', error, description: withRequestId(`no complete answer within ${this.#timeoutMs} ms`, requestId), requestId } };
       }
       const inner = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       const msg = error instanceof Error ? error.message : String(error);
-      return { ok: false, failure: { cause: 'network', error, description: `${stage} failed: ${msg}${inner}` } };
+      return { ok: false, failure: { cause: 'network', error, description: withRequestId(`${stage} failed: ${msg}${inner}`, requestId), requestId } };
     };
 
     this.#requests++;
@@ -390,13 +360,15 @@ export class OktaLogClient implements LogPageSource {
     } catch (error) {
       return transportFailure(error, 'request');
     }
-    this.#noteRateLimit(res.headers);
+    const requestId = oktaRequestId(res.headers);
+    this.#pacer.note(res.headers, requestId);
+    const described = (status: number, e: { errorCode?: string; errorSummary?: string }): string => withRequestId(describeOktaError(status, e), requestId);
     if (res.status === 200) onHeaders?.(res.headers, url);
     let body: string;
     try {
       body = await res.text();
     } catch (error) {
-      return transportFailure(error, 'reading the response');
+      return transportFailure(error, 'reading the response', requestId);
     }
     const status = res.status;
 
@@ -404,36 +376,53 @@ export class OktaLogClient implements LogPageSource {
       const ct = res.headers.get('content-type') ?? '';
       if (!/json/i.test(ct) || !isJsonArrayText(body)) {
         const what = /json/i.test(ct) ? 'an incomplete JSON array' : `content type ${JSON.stringify(ct.slice(0, 100))}`;
-        const description = `HTTP 200 with ${what} (${body.length} chars)`;
-        return { ok: false, failure: { cause: 'incomplete-body', error: new OktaHttpError(description, { status }), status, description } };
+        const description = withRequestId(`HTTP 200 with ${what} (${body.length} chars)`, requestId);
+        return { ok: false, failure: { cause: 'incomplete-body', error: new OktaHttpError(description, { status, requestId }), status, description, requestId } };
       }
       return { ok: true, page: this.#page(url, body, res.headers) };
     }
     if (status === 429) {
-      const reset = headerInt(res.headers, 'x-rate-limit-reset');
-      const waitMs = reset !== undefined ? this.#resetWait(reset * 1000) : undefined;
+      const waitMs = this.#pacer.waitAfter429(res.headers);
       const e = oktaErrorOf(body);
-      const description = describeOktaError(status, e);
-      return { ok: false, failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, waitMs, description } };
+      const description = described(status, e);
+      return {
+        ok: false,
+        failure: { cause: 'rate-limited', error: new OktaHttpError(description, { status, errorCode: e.errorCode, requestId }), status, waitMs, description, requestId },
+      };
+    }
+    if (status === 500 && oktaErrorOf(body).errorCode === 'E0000009') {
+      // The query took too long on Okta's side: the same query would again (see OktaQueryTimeoutError).
+      const description = described(status, oktaErrorOf(body));
+      throw new OktaQueryTimeoutError(`Okta's query GET ${url} took too long (${description}): narrow it`, {
+        cause: new OktaHttpError(description, { status, errorCode: 'E0000009', requestId }),
+        url,
+        status,
+        attempts: attempt,
+        requestId,
+      });
     }
     if (status >= 500) {
       const e = oktaErrorOf(body);
-      const description = describeOktaError(status, e);
-      return { ok: false, failure: { cause: 'server-error', error: new OktaHttpError(description, { status, errorCode: e.errorCode }), status, description } };
+      const description = described(status, e);
+      return {
+        ok: false,
+        failure: { cause: 'server-error', error: new OktaHttpError(description, { status, errorCode: e.errorCode, requestId }), status, description, requestId },
+      };
     }
     const e = oktaErrorOf(body);
     if (status === 401 || status === 403) {
-      const err = new OktaAuthError(describeOktaError(status, e), { status, errorCode: e.errorCode });
+      const err = new OktaAuthError(described(status, e), { status, errorCode: e.errorCode, requestId });
       if (status === 401 && this.#credentials.kind === 'oauth') {
-        return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message } };
+        return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message, requestId } };
       }
       throw this.#authError(status, err, false);
     }
     if (status === 400) {
       const causes = e.errorCauses.length > 0 ? ` (${e.errorCauses.join('; ')})` : '';
-      throw new OktaBadRequestError(`Okta rejected GET ${url}: ${describeOktaError(status, e)}${causes}`, {
+      throw new OktaBadRequestError(withRequestId(`Okta rejected GET ${url}: ${describeOktaError(status, e)}${causes}`, requestId), {
         status,
         url,
+        requestId,
         errorCode: e.errorCode,
         errorSummary: e.errorSummary,
         errorCauses: e.errorCauses,
@@ -449,71 +438,44 @@ export class OktaLogClient implements LogPageSource {
           where = 'to an invalid location';
         }
       }
-      throw new OktaRequestError(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, {
+      throw new OktaRequestError(withRequestId(`GET ${url} answered HTTP ${status}, a redirect ${where}; redirects are not followed (check the org URL)`, requestId), {
         url,
         status,
         attempts: attempt,
+        requestId,
       });
     }
     const hint = status === 404 ? ' (check the org URL)' : '';
-    throw new OktaRequestError(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, { url, status, attempts: attempt });
+    throw new OktaRequestError(withRequestId(`GET ${url} failed: ${describeOktaError(status, e)}${hint}`, requestId), { url, status, attempts: attempt, requestId });
   }
 
   #page(url: string, body: string, headers: Headers): LogPage {
     const links = parseLinkHeader(headers.get('link'), url);
     let next = findLink(links, 'next');
     if (next !== undefined) next = this.#checkUrl(next, 'rel="next" link');
-    const bounded = new URL(url).searchParams.has('until');
-    if (bounded && next !== undefined && /^\s*\[\s*\]\s*$/.test(body)) next = undefined;
+    // An empty page that carries `next` is not the last one, bounded or polling: Okta promises only
+    // that the last page of a bounded query has no next link (developer.okta.com/docs/reference/
+    // system-log-query, "Bounded requests"), so the link is passed on for the caller to follow.
     return next === undefined ? { url, body } : { url, body, nextUrl: next };
   }
 
-  #noteRateLimit(headers: Headers): void {
-    const limit = headerInt(headers, 'x-rate-limit-limit');
-    const remaining = headerInt(headers, 'x-rate-limit-remaining');
-    const reset = headerInt(headers, 'x-rate-limit-reset');
-    if (limit === undefined || remaining === undefined || reset === undefined || limit <= 0) return;
-    this.#rate = { limit, remaining, resetMs: reset * 1000 };
-  }
-
-  /** Wait until `resetMs` (capped at {@link MAX_RESET_WAIT_MS}) plus jitter. */
-  #resetWait(resetMs: number): number {
-    const until = Math.min(Math.max(0, resetMs - this.#clock.now()), MAX_RESET_WAIT_MS);
-    return Math.ceil(until + this.#random() * this.#jitterMs);
-  }
-
   async #pace(signal?: AbortSignal): Promise<void> {
-    const rl = this.#rate;
-    if (!rl) return;
-    if (rl.remaining > rl.limit * (1 - this.#share)) return;
-    this.#rate = undefined;
-    if (this.#clock.now() >= rl.resetMs) return;
-    await this.#rateLimitWait(this.#resetWait(rl.resetMs), 'pacing', signal, rl);
+    const wait = this.#pacer.beforeRequest();
+    if (wait) await this.#rateLimitWait(wait.ms, 'pacing', signal, wait.state, wait.state.requestId);
   }
 
-  async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState): Promise<void> {
+  async #rateLimitWait(ms: number, reason: 'pacing' | '429', signal?: AbortSignal, rl?: RateLimitState, requestId?: string): Promise<void> {
     this.#reporter.info('rate-limit wait', {
       ms,
       reason,
-      ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#share } : {}),
+      ...(rl ? { limit: rl.limit, remaining: rl.remaining, share: this.#pacer.share } : {}),
+      ...(requestId ? { requestId } : {}),
     });
     this.#rateLimitWaitMs += ms;
     await this.#sleep(ms, signal);
   }
 
-  async #sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (ms <= 0) {
-      signal?.throwIfAborted();
-      return;
-    }
-    if (this.#clock === systemClock) {
-      // An abortable timer, so that an aborted run does not keep the process alive.
-      await sleepTimer(ms, undefined, signal ? { signal } : undefined).catch((e: unknown) => {
-        throw signal?.aborted ? signal.reason : e;
-      });
-      return;
-    }
-    signal?.throwIfAborted();
-    await raceAbort(this.#clock.sleep(ms), signal);
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return abortableSleep(this.#clock, ms, signal);
   }
 }

@@ -8,7 +8,7 @@
 import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../ports';
-import { CredentialsError, OAuthTokenError } from './errors';
+import { CredentialsError, OAuthTokenError, oktaRequestId, withRequestId } from './errors';
 import type { OktaOrg } from './org';
 
 /** Gives the `Authorization` header value for Okta API requests. */
@@ -67,8 +67,10 @@ export interface OAuthServiceAppOptions {
   /** The private key whose public half is registered on the service app: PEM (PKCS#8 or PKCS#1/SEC1), a JWK (object or JSON text), or a KeyObject. RSA (2048 bits or more) or EC P-256/P-384/P-521. */
   readonly privateKey: PrivateKeyInput;
   /**
-   * `kid` header of the client assertion (the key id Okta shows for the registered public key).
-   * @default the JWK's `kid` when the key is a JWK that has one, otherwise no `kid` header
+   * `kid` header of the client assertion (the key id Okta shows for the registered public key). Okta
+   * needs it to pick the key when the app has several ("all keys in the JWKS must have a unique ID":
+   * developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp), so it is sent whenever known.
+   * @default the JWK's `kid` when the key is a JWK (or a JWK Set of one key) that has one, otherwise no `kid` header
    */
   readonly keyId?: string;
   /** @default ['okta.logs.read'] */
@@ -78,10 +80,18 @@ export interface OAuthServiceAppOptions {
   /** @default systemClock */
   readonly clock?: Clock;
   /**
-   * Lifetime of the client assertion in seconds (`exp - iat`), at most 300.
+   * Lifetime of the client assertion in seconds from now (`exp` - now), at most 300.
    * @default 300
    */
   readonly assertionLifetimeSec?: number;
+  /**
+   * How far in the past the assertion's `iat` is set, in seconds. Okta refuses an `iat` that is not
+   * "a time before the request is received" (developer.okta.com/docs/guides/build-self-signed-jwt),
+   * so a local clock running a little ahead of Okta's would get `invalid_client`; `exp` stays
+   * `now + assertionLifetimeSec`.
+   * @default 30
+   */
+  readonly clockSkewSec?: number;
   /**
    * Timeout of one token request.
    * @default 30_000
@@ -103,6 +113,16 @@ interface SigningKey {
   readonly jwkKid?: string;
 }
 
+/** A JWK, or the one key of a JWK Set (`{"keys": [...]}`, as key generators and Okta's docs show keys). */
+function singleJwk(jwk: JsonWebKey, field: string): JsonWebKey {
+  const set = (jwk as { keys?: unknown }).keys;
+  if (set === undefined) return jwk;
+  if (!Array.isArray(set) || set.length !== 1 || typeof set[0] !== 'object' || set[0] === null || Array.isArray(set[0])) {
+    throw new CredentialsError(`${field} is a JWK Set: it must hold exactly one key (the private key to sign with)`);
+  }
+  return set[0] as JsonWebKey;
+}
+
 function loadPrivateKey(input: PrivateKeyInput, field: string): SigningKey {
   let key: KeyObject;
   let jwkKid: string | undefined;
@@ -118,6 +138,7 @@ function loadPrivateKey(input: PrivateKeyInput, field: string): SigningKey {
           throw new CredentialsError(`${field} looks like a JWK but is not valid JSON`);
         }
         if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new CredentialsError(`${field} JSON is not a JWK object`);
+        jwk = singleJwk(jwk as JsonWebKey, field);
         jwkKid = typeof (jwk as JsonWebKey).kid === 'string' ? ((jwk as JsonWebKey).kid as string) : undefined;
         key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       } else if (text.includes('-----BEGIN')) {
@@ -129,7 +150,7 @@ function loadPrivateKey(input: PrivateKeyInput, field: string): SigningKey {
       key = input as KeyObject;
       if (key.type !== 'private') throw new CredentialsError(`${field} is a ${key.type} key, not a private key`);
     } else if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-      const jwk = input as JsonWebKey;
+      const jwk = singleJwk(input as JsonWebKey, field);
       jwkKid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
       key = createPrivateKey({ key: jwk, format: 'jwk' });
     } else {
@@ -204,6 +225,7 @@ export class OAuthServiceApp implements CredentialProvider {
   readonly #fetch: typeof fetch;
   readonly #clock: Clock;
   readonly #assertionLifetimeSec: number;
+  readonly #clockSkewSec: number;
   readonly #timeoutMs: number;
   #cached?: CachedToken;
   #pending?: Promise<CachedToken>;
@@ -224,6 +246,8 @@ export class OAuthServiceApp implements CredentialProvider {
     if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 300) {
       throw new CredentialsError('OAuth assertionLifetimeSec must be an integer from 1 to 300');
     }
+    const skew = options.clockSkewSec ?? 30;
+    if (!Number.isInteger(skew) || skew < 0 || skew > 300) throw new CredentialsError('OAuth clockSkewSec must be an integer from 0 to 300');
     const timeoutMs = options.tokenRequestTimeoutMs ?? 30_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CredentialsError('OAuth tokenRequestTimeoutMs must be a positive number');
     if (options.privateKey === undefined || options.privateKey === null || options.privateKey === '') {
@@ -237,6 +261,7 @@ export class OAuthServiceApp implements CredentialProvider {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#clock = options.clock ?? systemClock;
     this.#assertionLifetimeSec = lifetime;
+    this.#clockSkewSec = skew;
     this.#timeoutMs = timeoutMs;
   }
 
@@ -272,15 +297,16 @@ export class OAuthServiceApp implements CredentialProvider {
 
   /** Builds and signs a fresh client assertion (a JWT). Exposed for tests of the token endpoint. */
   createClientAssertion(): string {
-    const iat = Math.floor(this.#clock.now() / 1000);
+    const nowSec = Math.floor(this.#clock.now() / 1000);
     const header: Record<string, string> = { alg: this.#signing.alg, typ: 'JWT' };
     if (this.keyId) header.kid = this.keyId;
     const payload = {
       iss: this.clientId,
       sub: this.clientId,
       aud: this.tokenEndpoint,
-      iat,
-      exp: iat + this.#assertionLifetimeSec,
+      // A little in the past: Okta refuses an iat that is not before the request arrives.
+      iat: nowSec - this.#clockSkewSec,
+      exp: nowSec + this.#assertionLifetimeSec,
       jti: randomUUID(),
     };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
@@ -328,11 +354,13 @@ export class OAuthServiceApp implements CredentialProvider {
       const errorDescription = typeof json?.error_description === 'string' ? json.error_description : undefined;
       const retryable = res.status === 429 || res.status >= 500;
       const detail = error ? `: ${error}${errorDescription ? ` (${errorDescription})` : ''}` : '';
-      throw new OAuthTokenError(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, {
+      const requestId = oktaRequestId(res.headers);
+      throw new OAuthTokenError(withRequestId(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, requestId), {
         status: res.status,
         error,
         errorDescription,
         retryable,
+        requestId,
       });
     }
     const accessToken = json?.access_token;

@@ -5,6 +5,23 @@
  */
 import { ConfigError, OktaLakeError } from '../errors';
 
+/**
+ * `X-Okta-Request-Id` of a response: Okta support asks for it to find a request in their logs
+ * (every Okta response carries it: okta-sdk-nodejs `src/default-request-executor.js` reads it for
+ * each retry; developer.okta.com/docs/reference/system-log-query lists it with the errors). Kept
+ * only when it looks like an id (letters, digits and `-_.:=+/`, at most 128), so a header can never
+ * put anything else into a message or a log line.
+ */
+export function oktaRequestId(headers: Headers | undefined): string | undefined {
+  const v = headers?.get('x-okta-request-id')?.trim();
+  return v && /^[\w.:=+/-]{1,128}$/.test(v) ? v : undefined;
+}
+
+/** `message` with the request id appended, when there is one. */
+export function withRequestId(message: string, requestId: string | undefined): string {
+  return requestId ? `${message} [X-Okta-Request-Id: ${requestId}]` : message;
+}
+
 /** The Okta org given in the configuration is not an allowed org URL or host name. */
 export class InvalidOrgError extends ConfigError {}
 
@@ -27,10 +44,13 @@ export class OktaAuthError extends OktaLakeError {
   readonly status?: number;
   /** Okta's `errorCode` (`E0000011`, ...) or the OAuth `error` (`invalid_client`, ...), when given. */
   readonly errorCode?: string;
-  constructor(message: string, options?: { cause?: unknown; status?: number; errorCode?: string }) {
+  /** `X-Okta-Request-Id` of Okta's answer, when it had one (also in the message). */
+  readonly requestId?: string;
+  constructor(message: string, options?: { cause?: unknown; status?: number; errorCode?: string; requestId?: string }) {
     super(message, options);
     this.status = options?.status;
     this.errorCode = options?.errorCode;
+    this.requestId = options?.requestId;
   }
 }
 
@@ -46,9 +66,9 @@ export class OAuthTokenError extends OktaAuthError {
   readonly retryable: boolean;
   constructor(
     message: string,
-    options: { cause?: unknown; status?: number; error?: string; errorDescription?: string; retryable: boolean },
+    options: { cause?: unknown; status?: number; error?: string; errorDescription?: string; retryable: boolean; requestId?: string },
   ) {
-    super(message, { cause: options.cause, status: options.status, errorCode: options.error });
+    super(message, { cause: options.cause, status: options.status, errorCode: options.error, requestId: options.requestId });
     this.error = options.error;
     this.errorDescription = options.errorDescription;
     this.retryable = options.retryable;
@@ -62,11 +82,14 @@ export class OktaBadRequestError extends OktaLakeError {
   readonly errorCode?: string;
   readonly errorSummary?: string;
   readonly errorCauses: readonly string[];
+  /** `X-Okta-Request-Id` of Okta's answer, when it had one (also in the message). */
+  readonly requestId?: string;
   constructor(
     message: string,
-    options: { cause?: unknown; status: number; url: string; errorCode?: string; errorSummary?: string; errorCauses?: readonly string[] },
+    options: { cause?: unknown; status: number; url: string; errorCode?: string; errorSummary?: string; errorCauses?: readonly string[]; requestId?: string },
   ) {
     super(message, options);
+    this.requestId = options.requestId;
     this.status = options.status;
     this.url = options.url;
     this.errorCode = options.errorCode;
@@ -82,10 +105,13 @@ export class OktaBadRequestError extends OktaLakeError {
 export class OktaHttpError extends OktaLakeError {
   readonly status: number;
   readonly errorCode?: string;
-  constructor(message: string, options: { status: number; errorCode?: string }) {
+  /** `X-Okta-Request-Id` of this answer, when it had one (also in the message). */
+  readonly requestId?: string;
+  constructor(message: string, options: { status: number; errorCode?: string; requestId?: string }) {
     super(message);
     this.status = options.status;
     this.errorCode = options.errorCode;
+    this.requestId = options.requestId;
   }
 }
 
@@ -97,10 +123,22 @@ export class OktaRequestError extends OktaLakeError {
   readonly url: string;
   readonly status?: number;
   readonly attempts: number;
-  constructor(message: string, options: { cause?: unknown; url: string; status?: number; attempts: number }) {
+  /** `X-Okta-Request-Id` of the last answer, when Okta answered and sent one (also in the message). */
+  readonly requestId?: string;
+  constructor(message: string, options: { cause?: unknown; url: string; status?: number; attempts: number; requestId?: string }) {
     super(message, options);
     this.url = options.url;
     this.status = options.status;
     this.attempts = options.attempts;
+    this.requestId = options.requestId;
   }
 }
+
+/**
+ * Okta gave up on the query itself: HTTP 500 `E0000009`, "Your last request took too long to
+ * complete ... Please either simplify your query" (developer.okta.com/docs/reference/system-log-query,
+ * "Timeouts": individual queries run at most 30 s; "Errors": a timeout returns HTTP 500 E0000009).
+ * The same query would time out again, so it is not retried: the caller narrows it (the ingestion
+ * splits the window).
+ */
+export class OktaQueryTimeoutError extends OktaRequestError {}

@@ -4,3 +4,5 @@ export * from './org';
 export * from './credentials';
 export * from './link';
 export * from './client';
+export { RateLimitPacer, headerInt, type RateLimitPacerOptions, type RateLimitState } from './rate-limit';
+export { RetryBudget, RetryPolicy, type RetryPolicyOptions } from './retry-policy';
