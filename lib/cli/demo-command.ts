@@ -13,9 +13,13 @@ import { generateOrgDay, type GeneratedOrg, type PlantedAttack } from '../demo/g
 import { mockEventsFromTexts, startMockOkta } from '../mock-okta';
 import { loadQueries } from '../core/queries';
 import { openLake, runQuery } from '../core/hunt';
+import { sweepLineKey } from '../core/ingest/reconcile';
+import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import { UsageError, optionalString, parse, parseNumber } from './args';
-import { huntAll } from './hunt-command';
+import { alertsAsResults, detectLocal } from './detect-command';
+import { formatResults } from './hunt-command';
 import { runIngestToLake } from './ingest-command';
+import { runReconcileOnLake } from './reconcile-command';
 import { EXIT, formatBytes, formatCount, formatDuration, table } from './output';
 
 export const DEMO_HELP = `Usage: okta-lake demo [--out <dir>] [--events <n>] [--seed <n>]
@@ -36,6 +40,21 @@ Exit codes: 0 done, 1 failed, 2 usage.`;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** The planted attack Okta records late in the demo. */
+const LATE_ATTACK = 'mfa-push-bombing';
+
+/**
+ * Sets the sweep line `offsetMs` of `org` to start at `startMs` (the hour before), as if the sweep had
+ * run after every ingestion run of the day: its next run re-reads every closed window of the day.
+ */
+async function presetSweepLine(out: string, org: string, offsetMs: number, startMs: number): Promise<void> {
+  const store = new FileWatermarkStore({ dir: join(out, '_state') });
+  const key = sweepLineKey(org, offsetMs);
+  const acquired = await store.acquire(key, 'demo', 60_000, Date.now());
+  if (!acquired) return;
+  const watermark = new Date(Math.floor(startMs / HOUR) * HOUR).toISOString();
+  await store.release(await store.checkpoint(acquired.lease, { ...acquired.state, watermark }, 60_000, Date.now()));
+}
 
 /** Refuses to delete a folder that does not look like a demo lake. */
 function clearDemoLake(dir: string): void {
@@ -112,14 +131,24 @@ export async function demoCommand(
   say('planted attacks (what the detections should find):');
   for (const p of org.planted) say(`  - ${p.kind}: ${p.description}`);
 
+  // One attack reaches Okta's log late (as Okta warns some events do): the mock serves it only after
+  // the ingestion has read its time, and the reconciliation sweep recovers it.
+  const late = org.planted.find((p) => p.kind === LATE_ATTACK);
+  const lateUuids = new Set(late?.uuids ?? []);
+  const onTime = texts.filter((_, i) => !lateUuids.has(org.events[i].uuid));
+  const lateTexts = texts.filter((_, i) => lateUuids.has(org.events[i].uuid));
+
   const token = randomBytes(24).toString('base64url');
-  const mock = await startMockOkta({ events: mockEventsFromTexts(texts), apiToken: token });
+  const mock = await startMockOkta({ events: mockEventsFromTexts(onTime), apiToken: token });
   try {
     clearDemoLake(out);
+    const oktaOrg = parseOrg(mock.origin, { allowInsecureLoopback: true });
+    const credentials = new SswsToken(token);
     say(`\nmock Okta serving at ${mock.origin}; ingesting into ${relative(process.cwd(), out) || '.'} through the real client and writer`);
+    if (late) say(`(Okta records the ${late.kind} attack late: the mock withholds its ${lateTexts.length} events until the ingestion has passed them)`);
     const { result, elapsedMs } = await runIngestToLake({
-      org: parseOrg(mock.origin, { allowInsecureLoopback: true }),
-      credentials: new SswsToken(token),
+      org: oktaOrg,
+      credentials,
       out,
       since: new Date(start).toISOString(),
       until: new Date(end).toISOString(),
@@ -136,31 +165,54 @@ export async function demoCommand(
         `${formatCount(result.eventsQuarantined)} quarantined; mock Okta answered ${formatCount(mock.stats.logRequests)} requests (${formatCount(mock.stats.rateLimited)} with 429)`,
     );
     say(`lake: ${formatCount(lake.parquet)} Parquet files, ${formatBytes(lake.bytes)} (${(lake.bytes / Math.max(1, result.eventsWritten)).toFixed(0)} bytes per event, ${((100 * lake.bytes) / jsonBytes).toFixed(1)}% of the JSON)`);
-    if (result.eventsWritten !== org.events.length) {
-      io.stderr.write(`demo: expected ${org.events.length} events in the lake, wrote ${result.eventsWritten}\n`);
+    if (result.eventsWritten !== onTime.length) {
+      io.stderr.write(`demo: expected ${onTime.length} events in the lake, wrote ${result.eventsWritten}\n`);
       return EXIT.failure;
     }
     const now = new Date(end + 10 * MINUTE);
     await printLakeSummary(out, now, say);
 
-    // The scheduled detections, replayed hour by hour over the simulated day as they would have run.
-    say(`\ndetections: every scheduled query of athena-queries/, run through DuckDB each hour of the day (the same SQL Athena runs)`);
+    // The scheduled detections as the deployed runner runs them: from their cursors (the start of
+    // the day: the demo's backfill) to the lake's watermark, every step of their schedule.
+    say('\ndetections: every scheduled query of athena-queries/, evaluated through DuckDB at every step of its schedule from the start of the day to the watermark (okta-lake detect: the same SQL and cursors the Lambda uses)');
     const t1 = Date.now();
-    const results = await huntAll(out, { now, since: new Date(start), stepMinutes: 60, print: io.stdout, format: 'table' });
-    const fired = results.filter((r) => r.findings.length > 0);
+    const detections = await detectLocal(out, { since: new Date(start) });
+    const first = alertsAsResults(detections);
+    io.stdout.write(formatResults(first, 'table'));
+    const evaluations = detections.reduce((n, d) => n + d.result.evaluations, 0);
+    say(`${formatCount(evaluations)} evaluations in ${formatDuration(Date.now() - t1)}.`);
+
+    let second: ReturnType<typeof alertsAsResults> = [];
+    if (late) {
+      // Okta now returns the late events; the sweep re-reads the day's closed windows (as its 1-hour
+      // line does after every run) and adds what the lake lacks, recording it as late evidence.
+      mock.add(mockEventsFromTexts(lateTexts));
+      await presetSweepLine(out, oktaOrg.host, HOUR, start);
+      const swept = await runReconcileOnLake({ org: oktaOrg, credentials, out, offsetsMs: [HOUR], stderr: io.stderr, ...(io.signal ? { signal: io.signal } : {}) });
+      say(`\nreconciliation sweep: re-read ${formatCount(swept.result.windows)} closed windows, recovered ${formatCount(swept.result.lateEvents)} events Okta recorded late`);
+      const t2 = Date.now();
+      const again = await detectLocal(out, {});
+      second = alertsAsResults(again);
+      say(`detections again (${formatCount(again.reduce((n, d) => n + d.result.evaluations, 0))} evaluations in ${formatDuration(Date.now() - t2)}): what the late events changed, each finding once`);
+      io.stdout.write(formatResults(second, 'table'));
+    }
+
     // Which planted attack each finding belongs to: a finding names the attack's actor, victim or session.
-    const findings = results.flatMap((r) => r.findings.map((row) => ({ id: r.id, row })));
+    const findings = [...first, ...second].flatMap((r) => r.findings.map((row) => ({ id: r.id, row })));
+    const fired = new Set(findings.map((f) => f.id));
     const belongs = (row: Record<string, unknown>, p: PlantedAttack) =>
       Object.values(row).some((v) => typeof v === 'string' && [p.actor, p.target, p.sessionId].some((x) => x !== undefined && v.includes(x)));
     const unmatched = findings.filter((f) => !org.planted.some((p) => belongs(f.row, p)));
     const missed = org.planted.filter((p) => !findings.some((f) => belongs(f.row, p)));
-    say(`\n${fired.length} detections fired with ${findings.length} findings in ${formatDuration(Date.now() - t1)}.`);
+    say(`\n${fired.size} detections fired with ${findings.length} findings in ${formatDuration(Date.now() - t1)}.`);
     for (const p of org.planted) {
-      const by = [...new Set(findings.filter((f) => belongs(f.row, p)).map((f) => f.id))];
-      say(`  planted ${p.kind}: ${by.length > 0 ? `found by ${by.join(', ')}` : 'NOT FOUND'}`);
+      const mine = findings.filter((f) => belongs(f.row, p));
+      const by = [...new Set(mine.map((f) => f.id))];
+      const how = [...new Set(mine.map((f) => String(f.row.alerted)))];
+      say(`  planted ${p.kind}: ${by.length > 0 ? `found by ${by.join(', ')} (${how.join('; ')})` : 'NOT FOUND'}`);
     }
     say(unmatched.length === 0 ? '  nothing else fired: no finding from the benign traffic.' : `  ${unmatched.length} findings match no planted attack: ${[...new Set(unmatched.map((f) => f.id))].join(', ')}`);
-    say(`hunt yourself: npx okta-lake hunt --lake ${relative(process.cwd(), out) || '.'} --all --since 24h   (or --detection <id>, --format json|csv)`);
+    say(`again, as the Lambda would: npx okta-lake detect --lake ${relative(process.cwd(), out) || '.'}   (prints nothing new; hunt with npx okta-lake hunt --lake ${relative(process.cwd(), out) || '.'} --detection <id>)`);
     return missed.length === 0 && unmatched.length === 0 ? EXIT.ok : EXIT.failure;
   } finally {
     await mock.stop();

@@ -7,7 +7,19 @@
  * to know whether anything fired use `--format json` and count the findings.
  */
 import { resolve } from 'node:path';
-import { effectiveSeverity, executeQuery, openLake, replaySchedule, runDetections, type DetectionResult, type FindingValue } from '../core/hunt';
+import {
+  effectiveSeverity,
+  executeQuery,
+  openLake,
+  replayRuns,
+  replaySchedule,
+  runDetections,
+  type DetectionResult,
+  type FindingRow,
+  type FindingValue,
+  type Lake,
+} from '../core/hunt';
+import { formatDelay } from '../core/detect/message';
 import { SEVERITIES, defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
 import { UsageError, optionalString, parse, parseInstant, parseNumber } from './args';
 import { EXIT, formatCount, table } from './output';
@@ -25,10 +37,16 @@ Options:
   --format <f>             table (default), json or csv
   --now <ISO|duration>     the instant the queries' lookback counts back from (default: now),
                            e.g. 2024-05-01T12:00:00Z, or 2d for two days ago
-  --since <ISO|duration>   replay the schedule: run each scheduled detection every period of its
-                           schedule from --since to --now, and report each finding once, with the
-                           run that found it first (run_at); what the deployment would have alerted
-  --step <minutes>         with --since: minutes between replayed runs (default: each schedule)
+  --since <ISO|duration>   replay the deployment from --since to --now: a run every --step minutes,
+                           each seeing only the rows written by then (ingested_at), evaluating each
+                           scheduled detection from its cursor to the lake's watermark then, as the
+                           Lambda does; each finding once, with the run that alerted it (run_at),
+                           the instant evaluated and how late it came. What the deployment would
+                           really have alerted, and when
+  --step <minutes>         with --since: minutes between replayed runs (default: 15; with
+                           --on-time, each schedule)
+  --on-time                with --since: replay as if every event had arrived on time (each
+                           detection at every step of its schedule over all rows, whenever written)
   --param <name=value>     a hunt's parameter, e.g. --param user=jane.doe@example.com (repeatable)
   --queries <dir>          another folder of query files (default: the installed athena-queries/)
 
@@ -165,8 +183,37 @@ export interface HuntAllOptions {
    * `replaySchedule`). @default undefined (one run)
    */
   readonly since?: Date;
-  /** Minutes between replayed runs. @default each detection's schedule */
+  /** Minutes between replayed runs. @default 15 (on time: each detection's schedule) */
   readonly stepMinutes?: number;
+  /** Replay as if every event had arrived on time (`replaySchedule`). @default false: as the deployment ran */
+  readonly onTime?: boolean;
+}
+
+/**
+ * The deployment replayed over `[since, now]` (`replayRuns`), as hunt results: each alerted finding
+ * with `run_at` (the simulated run that alerted it), `evaluated_at` and `alerted` (on schedule, how
+ * long after the fact, or late evidence and how late).
+ */
+export async function replayAsResults(lake: Lake, queries: readonly QueryDefinition[], since: Date, now: Date, stepMinutes?: number): Promise<DetectionResult[]> {
+  const replayed = await replayRuns(lake, { queries, from: since, to: now, ...(stepMinutes !== undefined ? { stepMinutes } : {}) });
+  return queries.map((query) => {
+    const alerts = replayed.get(query.id) ?? [];
+    const findings: FindingRow[] = alerts.flatMap(({ runAt, alert }) =>
+      alert.findings.map((f) => ({
+        ...f,
+        run_at: runAt,
+        evaluated_at: alert.evaluatedAt,
+        alerted:
+          alert.kind === 'late'
+            ? `late evidence, up to ${formatDelay(alert.evidenceDelayMs ?? 0)} late`
+            : alert.delayMs > 2 * (query.scheduleMinutes ?? 0) * 60_000
+              ? `${formatDelay(alert.delayMs)} after the fact`
+              : 'on schedule',
+      })),
+    );
+    const columns = [...(alerts[0]?.alert.columns ?? []), 'run_at', 'evaluated_at', 'alerted'];
+    return { id: query.id, title: query.title, severity: effectiveSeverity(query, findings), columns, findings };
+  });
 }
 
 /**
@@ -179,9 +226,11 @@ export async function huntAll(lakeDir: string, options: HuntAllOptions = {}): Pr
   const lake = await openLake(lakeDir);
   try {
     const now = options.now ?? new Date();
-    const results = options.since
-      ? await replaySchedule(lake, queries, { from: options.since, to: now, stepMinutes: options.stepMinutes })
-      : await runDetections(lake, queries, { now });
+    const results = !options.since
+      ? await runDetections(lake, queries, { now })
+      : options.onTime
+        ? await replaySchedule(lake, queries, { from: options.since, to: now, stepMinutes: options.stepMinutes })
+        : await replayAsResults(lake, queries, options.since, now, options.stepMinutes);
     options.print?.write(formatResults(results, options.format ?? 'table'));
     return results;
   } finally {
@@ -204,6 +253,7 @@ export async function huntCommand(
     queries: { type: 'string' },
     since: { type: 'string' },
     step: { type: 'string' },
+    'on-time': { type: 'boolean' },
   });
   if (values.help) {
     io.stdout.write(`${HUNT_HELP}\n`);
@@ -231,6 +281,8 @@ export async function huntCommand(
   if (since && since.getTime() >= now.getTime()) throw new UsageError('--since must be before --now');
   const stepText = optionalString(values, 'step');
   if (stepText && !since) throw new UsageError('--step is for replaying with --since');
+  const onTime = values['on-time'] === true;
+  if (onTime && !since) throw new UsageError('--on-time is for replaying with --since');
   const stepMinutes = stepText ? parseNumber(stepText, '--step', 1, 24 * 60, true) : undefined;
 
   let selected: QueryDefinition[];
@@ -258,7 +310,7 @@ export async function huntCommand(
   try {
     let results: DetectionResult[];
     if (since) {
-      results = await replaySchedule(lake, selected, { from: since, to: now, stepMinutes });
+      results = onTime ? await replaySchedule(lake, selected, { from: since, to: now, stepMinutes }) : await replayAsResults(lake, selected, since, now, stepMinutes);
     } else if (all) {
       results = await runDetections(lake, selected, { now });
     } else {

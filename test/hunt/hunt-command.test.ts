@@ -39,7 +39,8 @@ describe('okta-lake hunt', () => {
     lake = await TestLake.create();
     const pushBombing = SCENARIOS.find((s) => s.id === 'mfa-push-bombing');
     if (!pushBombing) throw new Error('no mfa-push-bombing scenario');
-    await lake.add(ORG, pushBombing.fires(NOW).events);
+    // Written 4 hours after the attack (an ingestion outage), which only the faithful replay minds.
+    await lake.write(ORG, { events: pushBombing.fires(NOW).events, ingestedAt: NOW + 4 * 60 * MINUTE });
     const from = PLACES.bucharest('203.0.113.7');
     const spray = [
       '=HYPERLINK("http://198.51.100.1/x","click, here")',
@@ -113,9 +114,26 @@ describe('okta-lake hunt', () => {
     expect(quiet.stdout).toBe('No findings: admin-role-granted\n\n0 of 1 query found something, 0 findings in all\n');
   });
 
-  it('replays the schedule with --since, reporting each finding once with the run that found it', async () => {
+  it('replays the deployment with --since: each finding once, alerted by the first run after its events arrived, saying how late', async () => {
+    // Act: runs every 15 minutes from 3 hours before to 5 hours after; the events were written 4 hours after.
+    const { stdout } = await hunt('--detection', 'mfa-push-bombing', '--since', new Date(NOW - 3 * 60 * MINUTE).toISOString(), '--now', new Date(NOW + 5 * 60 * MINUTE).toISOString(), '--format', 'json');
+    // Assess
+    const [result] = JSON.parse(stdout) as { count: number; columns: string[]; findings: { run_at: string; evaluated_at: string; alerted: string; session_id: string }[] }[];
+    expect(result.count).toBe(4);
+    expect(result.columns.slice(-3)).toEqual(['run_at', 'evaluated_at', 'alerted']);
+    expect(new Set(result.findings.map((f) => f.run_at))).toEqual(new Set([new Date(NOW + 4 * 60 * MINUTE).toISOString()]));
+    for (const f of result.findings) {
+      expect(Date.parse(f.evaluated_at)).toBeLessThanOrEqual(NOW);
+      expect(f.alerted).toMatch(/^4 h \d\d min after the fact$/);
+    }
+    // Before the rows arrived, no run could alert them.
+    const early = await hunt('--detection', 'mfa-push-bombing', '--since', new Date(NOW - 3 * 60 * MINUTE).toISOString(), '--now', new Date(NOW + 3 * 60 * MINUTE).toISOString(), '--format', 'json');
+    expect((JSON.parse(early.stdout) as { count: number }[])[0].count).toBe(0);
+  });
+
+  it('replays the schedule as if on time with --since --on-time, reporting each finding once with the run that found it', async () => {
     // Act: runs every 15 minutes from 3 hours before to 2 hours after; the attack is seen by 4 runs.
-    const { stdout } = await hunt('--detection', 'mfa-push-bombing', '--since', new Date(NOW - 3 * 60 * MINUTE).toISOString(), '--now', new Date(NOW + 2 * 60 * MINUTE).toISOString(), '--format', 'json');
+    const { stdout } = await hunt('--detection', 'mfa-push-bombing', '--on-time', '--since', new Date(NOW - 3 * 60 * MINUTE).toISOString(), '--now', new Date(NOW + 2 * 60 * MINUTE).toISOString(), '--format', 'json');
     // Assess
     const [result] = JSON.parse(stdout) as { count: number; columns: string[]; findings: { run_at: string; session_id: string }[] }[];
     expect(result.count).toBe(4);
@@ -145,6 +163,7 @@ describe('okta-lake hunt', () => {
     [['--detection', 'password-spray', '--param', 'user=x'], /password-spray has no parameter "user"/],
     [['--detection', 'user-timeline', '--param', 'user'], /--param must look like name=value/],
     [['--all', '--step', '5'], /--step is for replaying with --since/],
+    [['--all', '--on-time'], /--on-time is for replaying with --since/],
     [['--detection', 'user-timeline', '--param', 'user=x', '--since', '2024-04-30T00:00:00Z'], /not scheduled/],
     [['--all', '--since', '2024-05-02T00:00:00Z'], /--since must be before --now/],
     [['--all', '--verbose'], /verbose/],

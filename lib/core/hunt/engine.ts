@@ -71,7 +71,6 @@ export function localDetectionInput(query: QueryDefinition, suppressionWindowMs 
 
 /** The org folders of a lake (`events/org=<org>/`), read by DuckDB from the file names. */
 export async function lakeOrgs(lake: Lake): Promise<string[]> {
-  await lake.refresh();
   const reader = await lake.connection.runAndReadAll(`SELECT DISTINCT org FROM ${TABLE_NAME} WHERE org IS NOT NULL ORDER BY org`);
   return reader.getRowObjectsJS().map((r) => String(r.org));
 }
@@ -155,13 +154,16 @@ export interface ReplayedAlert {
  * had already passed, and every scheduled detection run from its cursor, as the deployed runner does.
  */
 export async function replayRuns(lake: Lake, options: ReplayRunsOptions): Promise<Map<string, ReplayedAlert[]>> {
+  return withSnapshot(lake, options.queries, () => replayRunsOn(lake, options));
+}
+
+async function replayRunsOn(lake: Lake, options: ReplayRunsOptions): Promise<Map<string, ReplayedAlert[]>> {
   const fromMs = options.from.getTime();
   const toMs = options.to.getTime();
   if (!(Number.isFinite(fromMs) && Number.isFinite(toMs) && fromMs < toMs)) throw new ConfigError('the replay period needs a start before its end');
   const stepMs = (options.stepMinutes ?? 15) * 60_000;
   if (!(stepMs >= 60_000)) throw new ConfigError(`stepMinutes must be at least 1, got ${options.stepMinutes}`);
   const reporter = options.reporter ?? silentReporter;
-  await lake.refresh();
   const orgs = options.orgs ?? (await lakeOrgs(lake));
   const cursors = new MemoryCursorStore();
   const late: LateEvidenceLog = new MemoryLateEvidenceLog();
