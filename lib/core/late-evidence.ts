@@ -63,27 +63,18 @@ function assertEvidence(e: LateEvidence): void {
 }
 
 /**
- * The log with `evidence` appended under a new `seq`. A range that overlaps or touches the newest
- * one is merged into it under the new `seq` (a detection that had seen the newest re-evaluates the
- * union: a little more work, nothing missed). Ranges recorded more than `LATE_RANGE_RETENTION_MS`
- * ago, and the oldest beyond `MAX_LATE_RANGES`, are dropped and counted in `droppedThroughSeq`.
+ * The log with `evidence` appended under a new `seq`. A range inside the newest one (the same
+ * evidence recorded again: a retried sweep window or import) is not added; any other range is, even
+ * when it touches the newest one, since a detection that had re-evaluated the newest would otherwise
+ * re-evaluate the union again. Ranges recorded more than `LATE_RANGE_RETENTION_MS` ago, and the
+ * oldest beyond `MAX_LATE_RANGES`, are dropped and counted in `droppedThroughSeq`.
  */
 export function appendLateRange(log: LateLog, evidence: LateEvidence, nowMs: number): LateLog {
   assertEvidence(evidence);
+  const newest = log.ranges[log.ranges.length - 1];
+  if (newest !== undefined && evidence.fromMs >= newest.fromMs && evidence.toMs <= newest.toMs && evidence.maxDelayMs <= newest.maxDelayMs) return log;
   const seq = log.lastSeq + 1;
-  const ranges = [...log.ranges];
-  const newest = ranges[ranges.length - 1];
-  if (newest !== undefined && evidence.fromMs <= newest.toMs + 1 && evidence.toMs >= newest.fromMs - 1) {
-    ranges[ranges.length - 1] = {
-      seq,
-      fromMs: Math.min(newest.fromMs, evidence.fromMs),
-      toMs: Math.max(newest.toMs, evidence.toMs),
-      recordedAtMs: nowMs,
-      maxDelayMs: Math.max(newest.maxDelayMs, evidence.maxDelayMs),
-    };
-  } else {
-    ranges.push({ seq, fromMs: evidence.fromMs, toMs: evidence.toMs, recordedAtMs: nowMs, maxDelayMs: evidence.maxDelayMs });
-  }
+  const ranges = [...log.ranges, { seq, fromMs: evidence.fromMs, toMs: evidence.toMs, recordedAtMs: nowMs, maxDelayMs: evidence.maxDelayMs }];
   let dropped = log.droppedThroughSeq;
   while (ranges.length > 0 && (ranges.length > MAX_LATE_RANGES || ranges[0].recordedAtMs < nowMs - LATE_RANGE_RETENTION_MS)) {
     dropped = Math.max(dropped, ranges[0].seq);

@@ -116,10 +116,18 @@ describeSuppressionStoreContract('FileDetectionState', () => {
 });
 
 describe('the late-evidence log', () => {
-  it('merges a range that touches the newest one, under a new seq', () => {
+  it('keeps one range for evidence recorded twice, and a range of its own for any other, even one that overlaps', () => {
     const a = appendLateRange(EMPTY_LATE_LOG, { fromMs: 100, toMs: 200, maxDelayMs: 10 }, T0);
+    expect(appendLateRange(a, { fromMs: 120, toMs: 200, maxDelayMs: 10 }, T0 + 1)).toBe(a);
     const b = appendLateRange(a, { fromMs: 150, toMs: 300, maxDelayMs: 50 }, T0 + 1);
-    expect(b).toEqual({ ranges: [{ seq: 2, fromMs: 100, toMs: 300, recordedAtMs: T0 + 1, maxDelayMs: 50 }], lastSeq: 2, droppedThroughSeq: 0 });
+    expect(b).toEqual({
+      ranges: [
+        { seq: 1, fromMs: 100, toMs: 200, recordedAtMs: T0, maxDelayMs: 10 },
+        { seq: 2, fromMs: 150, toMs: 300, recordedAtMs: T0 + 1, maxDelayMs: 50 },
+      ],
+      lastSeq: 2,
+      droppedThroughSeq: 0,
+    });
   });
 
   it('drops ranges kept too long or too many, and says up to which seq', () => {
