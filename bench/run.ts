@@ -17,6 +17,7 @@ import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { generateEvents, generateOrgDay } from '../lib/demo/generate';
 import { benchColdStart } from './cold-start';
 import { COST_GOAL, detectionCost } from './detection-cost';
+import { EVALUATIONS_COMMAND, detectionEvaluations, evaluationsMarkdown } from './detection-evaluations';
 import { benchIngest } from './ingest';
 import { benchWriter } from './writer';
 import { PART_NAMES, benchWriterParts } from './writer-parts';
@@ -168,6 +169,8 @@ async function main(): Promise<void> {
   ];
   const text = lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
   writeFileSync('bench/results.md', `${text}\n`);
+  // What evaluating every event, however late, costs in queries (deterministic; its own file).
+  writeFileSync('bench/evaluations.md', evaluationsMarkdown(detectionEvaluations(), EVALUATIONS_COMMAND));
   process.stdout.write(`${text}\n`);
 }
 
