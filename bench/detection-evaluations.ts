@@ -146,7 +146,7 @@ export function detectionEvaluations(): { detections: number; results: ScenarioR
 }
 
 /** The command named in the report (`npm run bench` writes the same file). */
-export const EVALUATIONS_COMMAND = 'npx tsx bench/detection-evaluations.ts --report bench/evaluations.md` (also written by `npm run bench';
+export const EVALUATIONS_COMMAND = 'npx tsx bench/detection-evaluations.ts --report bench/evaluations.md';
 
 export function evaluationsMarkdown(r: ReturnType<typeof detectionEvaluations>, command: string): string {
   const base = r.results[0].queries;
@@ -155,7 +155,7 @@ export function evaluationsMarkdown(r: ReturnType<typeof detectionEvaluations>, 
   return [
     '# Detection evaluations: what "every event evaluated, however late" costs',
     '',
-    `Made by \`${command}\` (pure simulation with the runner's own planning, lib/core/detect/plan.ts; deterministic).`,
+    `Made by \`${command}\`, also written by \`npm run bench\`: a deterministic simulation with the runner's own planning (lib/core/detect/plan.ts).`,
     `${r.detections} scheduled detections, at most ${MAX_EVALUATIONS_PER_RUN} evaluations per run; Athena's 10 MB minimum per query.`,
     '',
     '| scenario | queries a day | extra vs normal | of which late-evidence re-evaluations | late ranges | longest detection lag | a month of such days (10 MB minimum, $5/TB) |',
