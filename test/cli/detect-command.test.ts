@@ -13,33 +13,12 @@ import { huntAll } from '../../lib/cli/hunt-command';
 import type { LocalDetection } from '../../lib/core/hunt';
 import { generateOrgDay, type GeneratedOrg, type OktaEvent } from '../../lib/demo/generate';
 import { HOUR, TestLake, type OktaEventJson } from '../detections/support';
+import { FOUND_BY, identifiers, values } from '../support/planted';
 
 const START = Date.parse('2024-06-03T00:00:00.000Z');
 const END = START + 24 * HOUR;
 const IMPORTED = END + 4 * HOUR;
 const ORG = 'acme.okta.com';
-const FOUND_BY: Record<string, string> = {
-  'support-impersonation': 'okta-support-impersonation',
-  'support-password-reset': 'okta-support-password-mfa-reset',
-  'mfa-push-bombing': 'mfa-push-bombing',
-  'mfa-reset-takeover': 'mfa-reset-then-new-place-sign-in',
-};
-
-function identifiers(events: readonly OktaEvent[]): Set<string> {
-  const ids = new Set<string>();
-  for (const e of events) {
-    ids.add(e.uuid);
-    if (e.actor.alternateId !== 'system@okta.com') ids.add(e.actor.alternateId).add(e.actor.id);
-    for (const t of e.target ?? []) if (t.type === 'User') ids.add(t.alternateId).add(t.id);
-    const session = e.authenticationContext?.externalSessionId;
-    if (session && session !== 'unknown') ids.add(session);
-    if (e.client?.ipAddress && e.client.ipAddress !== 'null') ids.add(e.client.ipAddress);
-  }
-  return ids;
-}
-
-const values = (row: Record<string, unknown>): string[] => Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
-
 describe('okta-lake detect on a lake imported 4 hours after the fact', () => {
   let org: GeneratedOrg;
   let lake: TestLake;

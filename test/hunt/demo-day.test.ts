@@ -8,37 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectionCost, type DetectionCostReport } from '../../bench/detection-cost';
 import { huntAll } from '../../lib/cli/hunt-command';
-import type { DetectionResult, FindingValue } from '../../lib/core/hunt';
+import type { DetectionResult } from '../../lib/core/hunt';
 import { generateOrgDay, type GeneratedOrg, type OktaEvent } from '../../lib/demo/generate';
 import { HOUR, TestLake, type OktaEventJson } from '../detections/support';
+import { FOUND_BY, identifiers, values } from '../support/planted';
 
 const START = Date.parse('2024-06-03T00:00:00.000Z');
 const ORG = 'acme.okta.com';
-
-/** The detection that must find each planted attack. */
-const FOUND_BY: Record<string, string> = {
-  'support-impersonation': 'okta-support-impersonation',
-  'support-password-reset': 'okta-support-password-mfa-reset',
-  'mfa-push-bombing': 'mfa-push-bombing',
-  'mfa-reset-takeover': 'mfa-reset-then-new-place-sign-in',
-};
-
-/** Values that identify a planted attack's events: uuids, people, sessions, addresses. */
-function identifiers(events: readonly OktaEvent[]): Set<string> {
-  const ids = new Set<string>();
-  for (const e of events) {
-    ids.add(e.uuid);
-    if (e.actor.alternateId !== 'system@okta.com') ids.add(e.actor.alternateId).add(e.actor.id);
-    for (const t of e.target ?? []) if (t.type === 'User') ids.add(t.alternateId).add(t.id);
-    const session = e.authenticationContext?.externalSessionId;
-    if (session && session !== 'unknown') ids.add(session);
-    if (e.client?.ipAddress && e.client.ipAddress !== 'null') ids.add(e.client.ipAddress);
-  }
-  return ids;
-}
-
-const values = (row: Record<string, FindingValue>): string[] =>
-  Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
 
 describe('scheduled detections on a simulated day', () => {
   let org: GeneratedOrg;
