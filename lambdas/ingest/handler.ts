@@ -93,6 +93,10 @@ function recordMetrics(metrics: Metrics, org: string, result: IngestResult, rate
   metrics.addMetric(n.objectsWritten, MetricUnit.Count, result.objectsWritten);
   metrics.addMetric(n.bytesWritten, MetricUnit.Bytes, result.bytesWritten);
   metrics.addMetric(n.rateLimitWaitMs, MetricUnit.Milliseconds, rateLimitWaitMs);
+  metrics.addMetric(n.windowSplits, MetricUnit.Count, result.windowSplits);
+  metrics.addMetric(n.cursorRestarts, MetricUnit.Count, result.cursorRestarts);
+  metrics.addMetric(n.eventsAlreadyInLake, MetricUnit.Count, result.eventsAlreadyInLake);
+  metrics.addMetric(n.emptyPagesFollowed, MetricUnit.Count, result.emptyPagesFollowed);
   if (result.lagMs !== undefined && result.outcome !== 'lease-held') {
     metrics.addMetric(n.watermarkLagSeconds, MetricUnit.Seconds, Math.round(result.lagMs / 1000));
   }

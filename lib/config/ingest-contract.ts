@@ -74,22 +74,13 @@ export const INGEST_METRICS = {
     watermarkLagSeconds: 'WatermarkLagSeconds',
     /** Events the reconciliation sweep found missing from the lake (recorded late by Okta) and wrote. */
     lateEventsRecovered: 'LateEventsRecovered',
+    /** Windows split because Okta timed out on their query (HTTP 500 E0000009). */
+    windowSplits: 'WindowSplits',
+    /** Windows read again from their start after Okta refused a stored next link (HTTP 400, a stale cursor). */
+    cursorRestarts: 'CursorRestarts',
+    /** Events of restarted or split windows left out because the lake already held them. */
+    eventsAlreadyInLake: 'EventsAlreadyInLake',
+    /** Empty pages that still carried a next link, followed (Okta promises only that the last page has none). */
+    emptyPagesFollowed: 'EmptyPagesFollowed',
   },
-} as const;
-
-/**
- * Metrics of the Okta edges `runIngest` now counts (`IngestResult.windowSplits`, `cursorRestarts`,
- * `eventsAlreadyInLake`, `emptyPagesFollowed`). Kept apart from `INGEST_METRICS.names` until the
- * handler emits them and the dashboard draws them (every name there must be on the dashboard); then
- * they move into `names`.
- */
-export const INGEST_EDGE_METRIC_NAMES = {
-  /** Windows split because Okta timed out on their query (HTTP 500 E0000009). */
-  windowSplits: 'WindowSplits',
-  /** Windows read again from their start after Okta refused a stored next link (HTTP 400, a stale cursor). */
-  cursorRestarts: 'CursorRestarts',
-  /** Events of restarted or split windows left out because the lake already held them. */
-  eventsAlreadyInLake: 'EventsAlreadyInLake',
-  /** Empty pages that still carried a next link, followed (Okta promises only that the last page has none). */
-  emptyPagesFollowed: 'EmptyPagesFollowed',
 } as const;

@@ -171,6 +171,14 @@ export class Operations extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Late events recovered by the sweep', left: perOrg(INGEST_METRICS.names.lateEventsRecovered, 'Sum'), width: 24 }),
     );
+    // Okta's edges the ingestion works around (lib/core/ingest/ingest.ts); each is rare, and a rising
+    // line says where to look: query timeouts, stale cursors, empty pages with a next link.
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Windows split (Okta query timeouts, E0000009)', left: perOrg(INGEST_METRICS.names.windowSplits, 'Sum'), width: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Windows restarted (stale next links)', left: perOrg(INGEST_METRICS.names.cursorRestarts, 'Sum'), width: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Events already in the lake (restarted or split windows)', left: perOrg(INGEST_METRICS.names.eventsAlreadyInLake, 'Sum'), width: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Empty pages with a next link, followed', left: perOrg(INGEST_METRICS.names.emptyPagesFollowed, 'Sum'), width: 6 }),
+    );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Ingestion function',
