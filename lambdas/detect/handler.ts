@@ -14,7 +14,7 @@
  *   ORGS                         the orgs evaluated, a JSON array of host names
  *   WATERMARK_TABLE              DynamoDB table of the ingestion watermarks (read)
  *   EVALUATION_TABLE             DynamoDB table of the evaluation cursors and late-evidence logs
- *   MAX_EVALUATIONS_PER_RUN      evaluations per run over all orgs @default 24
+ *   MAX_EVALUATIONS_PER_RUN      evaluations per run over all orgs @default 48
  *   INITIAL_BACKFILL_MINUTES     where a new cursor starts, before the watermark @default 1440
  *   AWS_REGION                   set by Lambda; region of the Athena console link
  *
@@ -52,7 +52,7 @@ export const DEFAULT_SUPPRESSION_WINDOW_MINUTES = 24 * 60;
 /** @default time kept for reading results and publishing after the query ends */
 export const DEFAULT_MARGIN_MS = 20_000;
 /** @default for MAX_EVALUATIONS_PER_RUN */
-export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 24;
+export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 48;
 /** @default for INITIAL_BACKFILL_MINUTES: one day */
 export const DEFAULT_INITIAL_BACKFILL_MINUTES = 24 * 60;
 

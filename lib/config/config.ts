@@ -109,7 +109,7 @@ export interface DetectionsConfig {
   /**
    * Evaluations one run of a detection may make over all orgs (1..1000). A run after an outage
    * evaluates every step the outage held, oldest first; what does not fit resumes on the next run.
-   * @default 24
+   * @default 48
    */
   readonly maxEvaluationsPerRun: number;
   /**
@@ -230,7 +230,7 @@ export const DETECTIONS_DEFAULTS = {
   enabled: true,
   suppressionWindowHours: 24,
   maxFindingsInMessage: 20,
-  maxEvaluationsPerRun: 24,
+  maxEvaluationsPerRun: 48,
   initialBackfillHours: 24,
   lagAlarmMinutes: 180,
   minimumSeverity: 'info' as Severity,

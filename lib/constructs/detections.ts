@@ -122,7 +122,7 @@ export interface DetectionsProps {
   readonly watermarkTable: dynamodb.ITable;
   /** The detection state table: evaluation cursors and late-evidence logs. */
   readonly evaluationTable: dynamodb.ITable;
-  /** Evaluations per run of a detection, over all orgs. @default 24 */
+  /** Evaluations per run of a detection, over all orgs. @default 48 */
   readonly maxEvaluationsPerRun?: number;
   /** Where a new evaluation cursor starts, in hours before the org's watermark. @default 24 */
   readonly initialBackfillHours?: number;
@@ -312,7 +312,7 @@ export class DetectionRunner extends Construct {
         [DETECT_ENV.orgs]: JSON.stringify(props.orgs),
         [DETECT_ENV.watermarkTable]: props.watermarkTable.tableName,
         [DETECT_ENV.evaluationTable]: props.evaluationTable.tableName,
-        [DETECT_ENV.maxEvaluationsPerRun]: String(props.maxEvaluationsPerRun ?? 24),
+        [DETECT_ENV.maxEvaluationsPerRun]: String(props.maxEvaluationsPerRun ?? 48),
         [DETECT_ENV.initialBackfillMinutes]: String((props.initialBackfillHours ?? 24) * 60),
         POWERTOOLS_SERVICE_NAME: DETECT_METRICS.service,
         POWERTOOLS_METRICS_NAMESPACE: DETECT_METRICS.namespace,

@@ -45,7 +45,7 @@ const config: DetectConfig = {
   orgs: ['acme.okta.com'],
   watermarkTable: 'okta-lake-watermarks',
   evaluationTable: 'okta-lake-evaluation',
-  maxEvaluationsPerRun: 24,
+  maxEvaluationsPerRun: 48,
   initialBackfillMs: 15 * 60_000,
   region: 'eu-west-1',
 };

@@ -28,7 +28,7 @@ describe('parseConfig', () => {
       watermarkLagAlarmMinutes: 60,
       lambdaArchitecture: 'arm64',
       logRetentionDays: 365,
-      detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, maxEvaluationsPerRun: 24, initialBackfillHours: 24, lagAlarmMinutes: 180, emails: [], minimumSeverity: 'info' },
+      detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, maxEvaluationsPerRun: 48, initialBackfillHours: 24, lagAlarmMinutes: 180, emails: [], minimumSeverity: 'info' },
     });
     expect(config.objectLock).toBeUndefined();
     expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');

@@ -35,7 +35,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** @default evaluations per run, over all orgs */
-export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 12;
+export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 48;
 /** @default where a new cursor starts: one day before the watermark */
 export const DEFAULT_INITIAL_BACKFILL_MS = DAY;
 /** @default how long a claim is kept past its window, for late re-evaluations */
@@ -62,7 +62,7 @@ export interface EvaluateDeps {
   readonly orgs: readonly string[];
   /** Milliseconds left in the run, and the margin kept for publishing. @default no limit */
   readonly timeBudget?: { remainingMs(): number; readonly marginMs?: number };
-  /** Evaluations per run over all orgs; the rest resume on the next run. @default 12 */
+  /** Evaluations per run over all orgs; the rest resume on the next run. @default 48 */
   readonly maxEvaluationsPerRun?: number;
   /** Where a new cursor starts, before the watermark. @default 1 day */
   readonly initialBackfillMs?: number;
@@ -103,7 +103,10 @@ export interface OrgStatus {
   readonly watermark?: string;
   /** The cursor after the run (ISO-8601), when the org has one. */
   readonly evaluatedThrough?: string;
-  /** Watermark minus cursor after the run (ms): how far the detection is behind what the lake holds. */
+  /**
+   * How far the detection is behind what the lake holds, after the run (ms): the watermark minus the
+   * cursor, or, when longer, how long the oldest late-evidence range still waiting has waited.
+   */
   readonly lagMs?: number;
   readonly evaluations: number;
   readonly lateRangesPending: number;
@@ -374,12 +377,14 @@ export async function evaluateSchedule(detection: ScheduledDetection, deps: Eval
 
   const orgs: OrgStatus[] = states.map((s) => {
     const w = s.plan.watermarkMs;
-    const pendingLate = new Set(s.plan.evaluations.filter((e) => e.late && !s.lateDone.has(e.late.range.seq)).map((e) => e.late!.range.seq)).size;
+    const waiting = s.plan.evaluations.filter((e) => e.late && !s.lateDone.has(e.late.range.seq)).map((e) => e.late!.range);
+    const pendingLate = new Set(waiting.map((r) => r.seq)).size;
+    const lateWaitMs = waiting.length === 0 ? 0 : Math.max(0, clock.now() - Math.min(...waiting.map((r) => r.recordedAtMs)));
     const hasCursor = w !== undefined;
     return {
       org: s.plan.org,
       ...(w !== undefined ? { watermark: iso(w) } : {}),
-      ...(hasCursor ? { evaluatedThrough: iso(s.cursor.evaluatedThroughMs), lagMs: Math.max(0, w - s.cursor.evaluatedThroughMs) } : {}),
+      ...(hasCursor ? { evaluatedThrough: iso(s.cursor.evaluatedThroughMs), lagMs: Math.max(0, w - s.cursor.evaluatedThroughMs, lateWaitMs) } : {}),
       evaluations: s.evaluations,
       lateRangesPending: pendingLate,
       lateRangesLost: s.plan.lateRangesLost,
