@@ -113,6 +113,13 @@ export interface SoakDetectionsOptions {
   readonly watermarks: WatermarkReader;
   /** How often (simulated) the detections due are run. @default 15 minutes */
   readonly tickMs?: number;
+  /**
+   * Evaluations per detection run. The deployed default (12) falls further behind the more late
+   * ranges wait: a waiting range's re-evaluation reaches up to the cursor, which the schedule keeps
+   * moving (lib/core/detect/plan.ts, planOrg), so at 1% late events the 1-day detections never
+   * catch up. @default no limit (as `okta-lake detect` runs)
+   */
+  readonly maxEvaluationsPerRun?: number;
   readonly tmpDir?: string;
 }
 
@@ -196,6 +203,7 @@ export class SoakDetections {
         watermarks,
         clock: this.o.clock,
         runId: `detect-${this.ticks}`,
+        maxEvaluationsPerRun: this.o.maxEvaluationsPerRun ?? Number.MAX_SAFE_INTEGER,
       });
       for (const { query, result } of results) {
         this.runs++;
@@ -216,16 +224,23 @@ export class SoakDetections {
    * the watermark it read, and has no late range left.
    */
   settled(sinceMs: number): boolean {
-    return this.queries.every((q) => {
+    return this.unsettled(sinceMs).length === 0;
+  }
+
+  /** The detections not settled (see `settled`), each with why. */
+  unsettled(sinceMs: number): string[] {
+    const out: string[] = [];
+    for (const q of this.queries) {
       const last = this.last.get(q.id);
-      return (
-        last !== undefined &&
-        last.atMs >= sinceMs &&
-        last.atMs >= this.lastLateRecordMs &&
-        last.result.outcome === 'caught-up' &&
-        last.result.orgs.every((s) => s.lateRangesPending === 0 && (s.lagMs ?? 0) === 0)
-      );
-    });
+      if (last === undefined) out.push(`${q.id}: never ran`);
+      else if (last.atMs < sinceMs || last.atMs < this.lastLateRecordMs) out.push(`${q.id}: not run since ${new Date(Math.max(sinceMs, this.lastLateRecordMs)).toISOString()}`);
+      else if (last.result.outcome !== 'caught-up') out.push(`${q.id}: ${last.result.outcome}`);
+      else {
+        const s = last.result.orgs.find((o) => o.lateRangesPending > 0 || (o.lagMs ?? 0) > 0);
+        if (s) out.push(`${q.id}: ${s.lateRangesPending} late range(s) pending, ${Math.round((s.lagMs ?? 0) / 60_000)} min behind`);
+      }
+    }
+    return out;
   }
 
   close(): void {
@@ -245,7 +260,15 @@ export interface PlantedAttackOutcome {
   /** Alerts (messages) of its detection that carried a finding of it. */
   readonly alerts: number;
   /** Distinct findings of it alerted (by the detection's finding_key), each with its alert count and severity. */
-  readonly findings: readonly { readonly key: string; readonly alerted: number; readonly severity?: string }[];
+  readonly findings: readonly {
+    readonly key: string;
+    readonly alerted: number;
+    readonly severity?: string;
+    /** Its first alert: when (simulated), the instant evaluated, and by schedule or late re-evaluation. */
+    readonly alertedAt: string;
+    readonly evaluatedAt: string;
+    readonly kind: Alert['kind'];
+  }[];
   /** Every finding alerted exactly once, and at least one. */
   readonly alertedOnce: boolean;
   readonly firstAlert?: {
@@ -280,6 +303,8 @@ export interface SoakDetectionReport {
   readonly evaluations: number;
   readonly lateRangesRecorded: number;
   readonly failures: readonly string[];
+  /** Detections that had not caught up when the soak stopped waiting for them (each with why): must be none. */
+  readonly unsettled: readonly string[];
   readonly alerts: number;
   readonly findingsAlerted: number;
   /** Findings (of any detection) alerted more than once: must be 0. */
@@ -295,7 +320,7 @@ const valuesOf = (row: ResultRow): string[] => Object.values(row).flatMap((v) =>
 const findingId = (query: QueryDefinition, row: ResultRow): string => `${query.id}|${query.findingKey.map((c) => row[c] ?? '').join('|')}`;
 
 /** The detection part of the soak report; `recoveredBySweep(uuid)`: whether the lake holds that event in an object the sweep wrote. */
-export function detectionReport(d: SoakDetections, planted: PlantedAttacks, recoveredBySweep: (uuid: string) => boolean): SoakDetectionReport {
+export function detectionReport(d: SoakDetections, planted: PlantedAttacks, recoveredBySweep: (uuid: string) => boolean, unsettled: readonly string[]): SoakDetectionReport {
   const times = new Map<string, number>();
   for (const { query, alert } of d.alerts) for (const row of alert.findings) times.set(findingId(query, row), (times.get(findingId(query, row)) ?? 0) + 1);
 
@@ -303,7 +328,7 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
   const outcomes: PlantedAttackOutcome[] = planted.tracked.map((t) => {
     const detectionId = FOUND_BY[t.attack.kind];
     let alerts = 0;
-    const findings = new Map<string, string | undefined>();
+    const findings = new Map<string, { severity?: string; alertedAt: string; evaluatedAt: string; kind: Alert['kind'] }>();
     let first: SoakAlert | undefined;
     const also: Record<string, number> = {};
     for (const a of d.alerts) {
@@ -314,7 +339,10 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
       if (own) {
         alerts++;
         first ??= a;
-        for (const row of rows) findings.set(findingId(a.query, row), row.severity ?? undefined);
+        for (const row of rows) {
+          const id = findingId(a.query, row);
+          if (!findings.has(id)) findings.set(id, { ...(row.severity ? { severity: row.severity } : {}), alertedAt: iso(a.alertedAtMs), evaluatedAt: a.alert.evaluatedAt, kind: a.alert.kind });
+        }
       } else {
         also[a.query.id] = (also[a.query.id] ?? 0) + rows.length;
       }
@@ -329,7 +357,7 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
         ? { late: { eventType: t.late.eventType, publishedAt: iso(t.late.publishedMs), visibleAt: iso(t.late.visibleAtMs), recoveredBySweep: recoveredBySweep(t.late.uuid) } }
         : {}),
       alerts,
-      findings: [...findings].map(([key, severity]) => ({ key, alerted: times.get(key) ?? 0, ...(severity ? { severity } : {}) })),
+      findings: [...findings].map(([key, f]) => ({ key, alerted: times.get(key) ?? 0, ...f })),
       alertedOnce: findings.size > 0 && [...findings.keys()].every((f) => times.get(f) === 1),
       ...(first
         ? {
@@ -362,6 +390,7 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
     evaluations: d.evaluations,
     lateRangesRecorded: d.lateRangesRecorded,
     failures: [...d.failures],
+    unsettled: [...unsettled],
     alerts: d.alerts.length,
     findingsAlerted: times.size,
     repeatedFindings: [...times.values()].filter((n) => n > 1).length,
@@ -373,5 +402,5 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
 
 /** Every planted attack alerted, each of its findings exactly once; no finding alerted twice; no detection run failed. */
 export function detectionsPassed(r: SoakDetectionReport): boolean {
-  return r.failures.length === 0 && r.repeatedFindings === 0 && r.planted.length > 0 && r.planted.every((p) => p.alertedOnce);
+  return r.failures.length === 0 && r.unsettled.length === 0 && r.repeatedFindings === 0 && r.planted.length > 0 && r.planted.every((p) => p.alertedOnce);
 }

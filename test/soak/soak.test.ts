@@ -84,6 +84,7 @@ describe('soak (CI size) on S3 and DynamoDB', () => {
     // Assess: detections. Each planted attack alerted by its detection, each of its findings exactly once, nothing twice.
     const d = report.detection;
     expect(d.failures).toEqual([]);
+    expect(d.unsettled).toEqual([]);
     expect(d.planted.map((p) => p.kind).sort()).toEqual(['mfa-push-bombing', 'mfa-reset-takeover', 'support-impersonation', 'support-password-reset']);
     for (const p of d.planted) {
       expect(p.findings.length, `${p.kind} found by ${p.detectionId}`).toBeGreaterThan(0);
