@@ -17,6 +17,13 @@
  * held until it expires, as they would after a real crash.
  *
  * Late events: `lateShare` of the events become visible only U(0, maxLate) after their `published`.
+ *
+ * Detections (./soak-detections.ts): the demo's four attacks are planted among the events (two of
+ * them with their decisive event served late, so that only the sweep recovers it), and every
+ * scheduled detection runs on its schedule in the loop, with DuckDB on the lake folder, from
+ * cursors at the first event up to the ingestion watermark the store holds, re-evaluating the late
+ * evidence the sweep records. The soak ends when the detections have also caught up; each planted
+ * attack must have been alerted exactly once.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -45,7 +52,12 @@ import {
 } from '../testkit/faults';
 import { auditLake } from '../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
-import { iterateEvents } from '../lib/demo/generate';
+import { ATTACK_KINDS, iterateOrgEvents } from '../lib/demo/generate';
+import { LocalSink } from '../lib/adapters/local-sink';
+import type { WatermarkReader } from '../lib/core/detect/ports';
+import { formatDelay } from '../lib/core/detect/message';
+import { ConfigError } from '../lib/core/errors';
+import { PlantedAttacks, SoakDetections, detectionReport, detectionsPassed, type SoakDetectionReport } from './soak-detections';
 import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';
 
 const MINUTE = 60_000;
@@ -85,6 +97,18 @@ export interface SoakOptions {
   /** The lake and the watermark store under test (a folder and files, or S3 and DynamoDB). */
   readonly sink: LakeSink;
   readonly store: WatermarkStore;
+  /**
+   * Reads the ingestion watermark from the store's state, for the detections (the file store itself,
+   * or `DynamoDbWatermarkReader` on the store's table).
+   */
+  readonly watermarks: WatermarkReader;
+  /**
+   * The folder DuckDB reads for the detections: the lake folder, or a local copy of every object
+   * the sink stores (testkit/mirror-sink.ts). @default the sink's folder, when it is a LocalSink
+   */
+  readonly lakeDir?: string;
+  /** Simulated time between two checks for detections due (each runs on its own schedule). @default 15 minutes */
+  readonly detectEveryMs?: number;
   /** How to describe the lake in the report. @default the sink's location */
   readonly lakeDescription?: string;
   /** Folder for DuckDB's temporary files. @default the system's */
@@ -148,6 +172,8 @@ export interface SoakReport {
   readonly sweepWindows: number;
   /** Duplicate rows the sweeps saw in the windows they swept (they report, cannot remove). */
   readonly sweepDuplicatesFound: number;
+  /** The scheduled detections run in the loop, and how each planted attack was alerted. */
+  readonly detection: SoakDetectionReport;
   readonly simulatedHours: number;
   readonly wallMs: number;
   readonly peakRssMb: number;
@@ -215,22 +241,34 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
 
-  // The org's events; 1% of them late.
+  const lakeDir = o.lakeDir ?? (o.sink instanceof LocalSink ? o.sink.location : undefined);
+  if (lakeDir === undefined) throw new ConfigError('the soak needs lakeDir (a folder DuckDB reads) when the sink is not a LocalSink');
+
+  // The org's events, with the planted attacks and their benign look-alikes; 1% of them late, and
+  // the decisive events of the attacks of LATE_PLAN served late on purpose.
   const rng = seededRandom(seed);
   const start = Date.parse('2024-06-03T00:00:00.000Z');
   const served: MockEvent[] = [];
   const digests = new Map<string, string>();
   const late = new Set<string>();
-  for (const e of iterateEvents(events, { seed, start: new Date(start), hours })) {
+  const org0 = iterateOrgEvents(events, { seed, start: new Date(start), hours, attacks: [...ATTACK_KINDS], nearMisses: true });
+  const planted = new PlantedAttacks(org0.planted, start + backlogMs);
+  for (const e of org0.events) {
     const text = JSON.stringify(e);
     const publishedMs = Date.parse(e.published);
-    const isLate = rng() < lateShare;
+    let isLate = rng() < lateShare;
+    let visibleAtMs = isLate ? publishedMs + Math.floor(rng() * maxLateMs) : undefined;
+    const plantedLate = planted.observe(e, publishedMs);
+    if (plantedLate !== undefined) {
+      isLate = true;
+      visibleAtMs = plantedLate;
+    }
     if (isLate) late.add(e.uuid);
-    served.push({ uuid: e.uuid, publishedMs, text, ...(isLate ? { visibleAtMs: publishedMs + Math.floor(rng() * maxLateMs) } : {}) });
+    served.push({ uuid: e.uuid, publishedMs, text, ...(visibleAtMs !== undefined ? { visibleAtMs } : {}) });
     digests.set(e.uuid, sha256(text));
   }
   const lastPublished = served.reduce((m, e) => Math.max(m, e.publishedMs), 0);
-  log(`generated ${served.length} events (${late.size} late) over ${hours} h, ${digests.size} distinct uuids`);
+  log(`generated ${served.length} events (${late.size} late) over ${hours} h, ${digests.size} distinct uuids, ${org0.planted.length} planted attacks`);
   sampleRss();
 
   // Faults: drawn per call, and each kind forced once early.
@@ -305,6 +343,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   });
   const writer = await DuckDbParquetWriter.open(o.tmpDir ? { tmpDir: o.tmpDir } : {});
   const index = await SinkLakeIndex.open({ sink: o.sink, ...(o.tmpDir ? { tmpDir: o.tmpDir } : {}) });
+  const detections = await SoakDetections.open({
+    lakeDir,
+    org: org.host,
+    startMs: start,
+    clock,
+    watermarks: o.watermarks,
+    ...(o.detectEveryMs !== undefined ? { tickMs: o.detectEveryMs } : {}),
+    ...(o.tmpDir ? { tmpDir: o.tmpDir } : {}),
+  });
 
   const runs: Record<string, number> = {};
   const failures: Record<string, number> = {};
@@ -327,7 +374,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const lastHourEnd = Math.ceil((lastPublished + 1) / HOUR) * HOUR;
   const lines = new Map<number, number>(offsetsMs.map((off) => [off, Number.NEGATIVE_INFINITY]));
   let watermark = Number.NEGATIVE_INFINITY;
-  const maxRuns = Math.ceil((backlogMs + hours * HOUR + Math.max(...offsetsMs) + 6 * HOUR) / scheduleMs) + 200;
+  const maxRuns = Math.ceil((backlogMs + hours * HOUR + Math.max(...offsetsMs) + 8 * HOUR) / scheduleMs) + 200;
+  let ingestDoneAt: number | undefined;
 
   try {
     for (let n = 1; ; n++) {
@@ -347,7 +395,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           settleLagMs: 5 * MINUTE,
           maxWindowMs: HOUR,
         },
-        sweep: { index, offsetsMs },
+        sweep: { index, offsetsMs, lateEvidence: detections.lateEvidence },
         timeBudget: budgetOn(clock, budgetMs, marginMs),
       });
       if (result.error !== undefined) {
@@ -373,15 +421,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           if (line.sweptUntil) lines.set(line.offsetMs, Math.max(lines.get(line.offsetMs) ?? 0, Date.parse(line.sweptUntil)));
         }
       }
+      await detections.tick();
       if (n % 50 === 0) {
         sampleRss();
         log(
           `run ${n}: clock ${iso(clock.now())}, watermark ${Number.isFinite(watermark) ? iso(watermark) : '-'}, ` +
             `lines ${[...lines].map(([off, t]) => `${off / HOUR}h:${Number.isFinite(t) ? iso(t).slice(5, 16) : '-'}`).join(' ')}, ` +
-            `late events recovered (reported) ${lateRecoveredReported}, kills ${faults.kills.length}`,
+            `late events recovered (reported) ${lateRecoveredReported}, kills ${faults.kills.length}, ` +
+            `detection evaluations ${detections.evaluations}, alerts ${detections.alerts.length}` +
+            (ingestDoneAt !== undefined ? `, detections not caught up: ${detections.unsettled(ingestDoneAt).join('; ') || 'none'}` : ''),
         );
       }
-      if (watermark > lastPublished && [...lines.values()].every((t) => t >= lastHourEnd)) break;
+      if (ingestDoneAt === undefined && watermark > lastPublished && [...lines.values()].every((t) => t >= lastHourEnd)) ingestDoneAt = clock.now();
+      // Done when the detections have caught up too; they get 12 simulated hours for it.
+      if (ingestDoneAt !== undefined && (detections.settled(ingestDoneAt) || clock.now() >= ingestDoneAt + 12 * HOUR)) break;
       clock.advance(scheduleMs);
     }
 
@@ -414,6 +467,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (!digests.has(uuid)) unexpected += got.count;
     }
     const stats = mock.stats;
+    const detection = detectionReport(
+      detections,
+      planted,
+      (uuid) => audit.byUuid.get(uuid)?.keys.some((k) => k.includes('-late-')) ?? false,
+      ingestDoneAt === undefined ? ['the ingestion never finished'] : detections.unsettled(ingestDoneAt),
+    );
     return {
       options: {
         events,
@@ -460,11 +519,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       eventDeliveries: stats.eventsServed,
       sweepWindows,
       sweepDuplicatesFound,
+      detection,
       simulatedHours: (clock.now() - (start + backlogMs)) / HOUR,
       wallMs: performance.now() - wallStart,
       peakRssMb: Math.round(peakRss / 2 ** 20),
     };
   } finally {
+    detections.close();
     await index.close();
     await writer.close();
     await mock.stop();
@@ -501,6 +562,92 @@ function classify(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.slice(0, 120)}` : String(error);
 }
 
+/** Nothing lost, doubled or changed, and no late event missing. */
+export function completenessPassed(r: SoakReport): boolean {
+  return r.lost === 0 && r.duplicated === 0 && r.rawMismatches === 0 && r.unexpected === 0 && r.lateMissing === 0;
+}
+
+/** The soak passed: complete, and every planted attack alerted exactly once. */
+export function soakPassed(r: SoakReport): boolean {
+  return completenessPassed(r) && detectionsPassed(r.detection);
+}
+
+/** The detections section of the report. */
+function detectionMarkdown(d: SoakDetectionReport): string[] {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const t = (at: string): string => at.slice(0, 16).replace('T', ' ');
+  const how = (p: SoakDetectionReport['planted'][number]): string => {
+    const a = p.firstAlert;
+    if (a === undefined) return 'never alerted';
+    return a.kind === 'late' ? `late-evidence re-evaluation (evidence up to ${formatDelay(a.evidenceDelayMs ?? 0)} late)` : 'schedule';
+  };
+  const others = new Map<string, number>();
+  for (const f of d.other) others.set(f.detectionId, (others.get(f.detectionId) ?? 0) + 1);
+  const shown = d.other.slice(0, 30);
+  return [
+    '## Detections in the loop',
+    '',
+    `Every scheduled detection of athena-queries/ (${d.detections}) ran on its own schedule (checked every ${d.tickMs / MINUTE} min of simulated time, after the scheduled invocation), ` +
+      'with DuckDB on the lake folder, from evaluation cursors at the first event up to the ingestion watermark the store held, re-evaluating the late evidence the sweep recorded, ' +
+      'with no limit of evaluations per run (the deployed default of 12 never catches up at 1% late events: a waiting late range is re-evaluated up to the cursor, which the schedule keeps moving); ' +
+      'cursors, suppression and the late-evidence log in memory for the whole soak. The demo\'s four attacks were planted among the events (with its benign look-alikes); ' +
+      'two of them had their decisive event served late by Okta (withheld until after the ingestion had read its window).',
+    '',
+    `**${detectionsPassed(d) ? 'PASS' : 'FAIL'}**: ${d.planted.filter((p) => p.alertedOnce).length} of ${d.planted.length} planted attacks alerted exactly once (each of their findings once); ` +
+      `findings alerted more than once ${n(d.repeatedFindings)}; failed detection runs ${n(d.failures.length)}; detections not caught up at the end ${n(d.unsettled.length)}; ` +
+      `findings that belong to no planted attack ${n(d.other.length)}.`,
+    '',
+    'A finding is what the detection\'s `finding_key` identifies: the Okta-support reset reports each of its two events, and push bombing reports the session again, ' +
+      'as a new finding, when an approval follows the denials (its key includes the severity, high then critical): each such finding must be alerted exactly once.',
+    '',
+    '| planted attack | detection | events (first, last published) | decisive event served late | alerted | first alert at (simulated) | after its last event | by |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...d.planted.map(
+      (p) =>
+        `| ${p.kind} | ${p.detectionId} | ${p.events} (${t(p.firstEventAt)}, ${t(p.lastEventAt)}) | ` +
+        `${p.late ? `${p.late.eventType}, published ${t(p.late.publishedAt)}, visible ${t(p.late.visibleAt)}, ${p.late.recoveredBySweep ? 'recovered by the sweep' : 'NOT recovered by the sweep'}` : 'no'} | ` +
+        `${p.alertedOnce ? 'once' : 'NOT once'}: ${p.findings.length} finding(s) ${p.findings.map((f) => `${f.alerted}×${f.severity ? ` ${f.severity}` : ''} (${f.kind === 'late' ? 'late re-evaluation' : 'schedule'} of ${t(f.evaluatedAt)}, at ${t(f.alertedAt)})`).join(', ')}, in ${p.alerts} alert(s) | ${p.firstAlert ? t(p.firstAlert.alertedAt) : '-'} | ` +
+        `${p.firstAlert ? formatDelay(p.firstAlert.afterLastEventMs) : '-'} | ${how(p)} |`,
+    ),
+    '',
+    ...(d.planted.some((p) => Object.keys(p.alsoAlertedBy).length > 0)
+      ? [
+          'Other detections that alerted on events of a planted attack (a finding with one of its uuids, sessions or attacker addresses):',
+          '',
+          ...d.planted
+            .filter((p) => Object.keys(p.alsoAlertedBy).length > 0)
+            .map((p) => `- ${p.kind}: ${Object.entries(p.alsoAlertedBy).map(([id, c]) => `${id} (${c} finding${c === 1 ? '' : 's'})`).join(', ')}`),
+          '',
+        ]
+      : []),
+    '| figure | value |',
+    '| --- | --- |',
+    `| detection runs (one detection at one check) | ${n(Object.values(d.runs).reduce((a, b) => a + b, 0))} (${Object.entries(d.runs).map(([k, v]) => `${k} ${n(v)}`).join(', ')}) |`,
+    `| evaluations (queries run on DuckDB) | ${n(d.evaluations)} |`,
+    `| late-evidence ranges the sweep recorded | ${n(d.lateRangesRecorded)} |`,
+    `| alerts / findings alerted | ${n(d.alerts)} / ${n(d.findingsAlerted)} |`,
+    `| findings alerted more than once | ${n(d.repeatedFindings)} |`,
+    `| failed detection runs | ${n(d.failures.length)} |`,
+    `| wall time in detection runs | ${(d.wallMs / 1000).toFixed(1)} s |`,
+    '',
+    '### Findings that belong to no planted attack',
+    '',
+    ...(d.other.length === 0
+      ? ['None.']
+      : [
+          `${n(d.other.length)} finding(s) on the benign traffic: ${[...others].map(([id, c]) => `${id} ${n(c)}`).join(', ')}.`,
+          '',
+          '| detection | evaluated at | alerted at | by | summary |',
+          '| --- | --- | --- | --- | --- |',
+          ...shown.map((f) => `| ${f.detectionId} | ${t(f.evaluatedAt)} | ${t(f.alertedAt)} | ${f.kind} | ${f.summary.replace(/\|/g, '\\|')} |`),
+          ...(d.other.length > shown.length ? ['', `(${n(d.other.length - shown.length)} more not shown.)`] : []),
+        ]),
+    ...(d.failures.length > 0 ? ['', '### Failed detection runs', '', ...d.failures.map((f) => `- ${f}`)] : []),
+    ...(d.unsettled.length > 0 ? ['', '### Detections not caught up when the soak stopped', '', ...d.unsettled.map((f) => `- ${f}`)] : []),
+    '',
+  ];
+}
+
 /** The report as Markdown. */
 export function soakMarkdown(r: SoakReport, commandLine: string): string {
   const n = (x: number): string => x.toLocaleString('en-US');
@@ -509,14 +656,15 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
       .filter(([, v]) => v > 0)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `| ${k} | ${n(v)} |`);
-  const ok = r.lost === 0 && r.duplicated === 0 && r.rawMismatches === 0 && r.unexpected === 0 && r.lateMissing === 0;
+  const planted = r.detection.planted;
   return [
-    '# Soak: completeness under faults',
+    '# Soak: completeness and detections under faults',
     '',
     `Produced by \`${commandLine}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}).`,
     '',
-    `**${ok ? 'PASS' : 'FAIL'}**: lost ${n(r.lost)}, duplicated ${n(r.duplicated)}, raw mismatches ${n(r.rawMismatches)}, ` +
-      `late events missing ${n(r.lateMissing)} of ${n(r.lateServed)}.`,
+    `**${soakPassed(r) ? 'PASS' : 'FAIL'}**: lost ${n(r.lost)}, duplicated ${n(r.duplicated)}, raw mismatches ${n(r.rawMismatches)}, ` +
+      `late events missing ${n(r.lateMissing)} of ${n(r.lateServed)}; ` +
+      `planted attacks alerted exactly once ${planted.filter((p) => p.alertedOnce).length} of ${planted.length}.`,
     '',
     '## Setup',
     '',
@@ -550,6 +698,7 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `| objects of a retried page replaced by empty ones (a late event had moved their events to the next page) | ${n(r.staleObjectsReplaced)} |`,
     `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,
     '',
+    ...detectionMarkdown(r.detection),
     '## Runs',
     '',
     '| outcome | runs |',

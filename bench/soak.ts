@@ -3,8 +3,9 @@
  * (the script runs `tsx bench/soak.ts`). See bench/soak-harness.ts for what the soak does.
  *
  * The lake is a local folder (LocalSink) with the file watermark store beside it, both without
- * fsync (the soak kills simulated processes, not the machine). Exits 1 when any event was lost,
- * duplicated or changed, or a late event is missing; 2 on a wrong command line.
+ * fsync (the soak kills simulated processes, not the machine); the detections run on that folder.
+ * Exits 1 when any event was lost, duplicated or changed, a late event is missing, or a planted
+ * attack was not alerted exactly once; 2 on a wrong command line.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileWatermarkStore } from '../lib/adapters/file-watermark-store';
 import { LocalSink } from '../lib/adapters/local-sink';
-import { runSoak, soakMarkdown, type SoakReport } from './soak-harness';
+import { runSoak, soakMarkdown, soakPassed, type SoakReport } from './soak-harness';
 
 function usage(message: string): never {
   process.stderr.write(`soak: ${message}\nUsage: npm run soak -- [--events <n>] [--seed <n>] [--hours <h>] [--fault-scale <x>] [--report <file.md>] [--lake <dir>]\n`);
@@ -57,13 +58,16 @@ async function main(): Promise<number> {
   process.stderr.write(`soak: ${commandLine}\n  lake ${root}${keep ? '' : ' (removed afterwards)'}\n`);
   let report: SoakReport;
   try {
+    const store = new FileWatermarkStore({ dir: join(root, 'state'), fsync: false });
     report = await runSoak({
       events,
       seed,
       hours,
       faultScale,
       sink: new LocalSink({ root: join(root, 'lake'), fsync: false }),
-      store: new FileWatermarkStore({ dir: join(root, 'state'), fsync: false }),
+      store,
+      // The detections read the ingestion watermark from the same files.
+      watermarks: store,
       tmpDir: join(root, 'tmp'),
       lakeDescription: 'a local folder (LocalSink) with the file watermark store, both without fsync',
       log: (line) => process.stderr.write(`  ${line}\n`),
@@ -77,8 +81,7 @@ async function main(): Promise<number> {
     writeFileSync(values.report, markdown);
     process.stderr.write(`soak: report written to ${values.report}\n`);
   }
-  const ok = report.lost === 0 && report.duplicated === 0 && report.rawMismatches === 0 && report.unexpected === 0 && report.lateMissing === 0;
-  return ok ? 0 : 1;
+  return soakPassed(report) ? 0 : 1;
 }
 
 main().then(

@@ -155,6 +155,39 @@ export function iterateEvents(count: number, options: GenerateEventsOptions = {}
   return run.events(Math.max(0, total - run.scheduled.length));
 }
 
+/** What `iterateOrgEvents` plants among the events it yields. */
+export interface IteratedOrg {
+  /** The planted attacks, with the `uuid` of every event that belongs to each. */
+  readonly planted: PlantedAttack[];
+  /** Benign look-alikes of the attacks (only with `nearMisses`). */
+  readonly nearMisses: NearMiss[];
+  /** Every event, in `published` order, one 10-minute slice in memory at a time. */
+  readonly events: Generator<OktaEvent>;
+}
+
+/**
+ * The events of `iterateEvents` with what was planted among them listed (for the soak, which
+ * checks that each planted attack is alerted once): attacks as `attacks` says, near misses when
+ * `nearMisses` is true.
+ */
+export function iterateOrgEvents(count: number, options: GenerateEventsOptions & { readonly nearMisses?: boolean } = {}): IteratedOrg {
+  const total = checkInteger(count, 'count', 0, 100_000_000);
+  const seed = checkSeed(options.seed);
+  const startMs = checkStart(options.start ?? DEFAULT_EVENTS_START, 'start');
+  const attacks = checkAttacks(options.attacks, false);
+  const nearMisses = options.nearMisses ?? false;
+  const hours = checkHours(options.hours, attacks.length > 0 || nearMisses ? 1 : 0);
+  const days = hours / 24;
+  const users = checkInteger(
+    options.users ?? Math.min(5_000, Math.max(150, Math.round(total / (EVENTS_PER_USER_DAY * days)))),
+    'users',
+    5,
+    100_000,
+  );
+  const run = prepareRun({ seed, startMs, endMs: startMs + hours * HOUR, users, domain: checkDomain(options.orgDomain), attacks, nearMisses });
+  return { planted: run.planted, nearMisses: run.nearMisses, events: run.events(Math.max(0, total - run.scheduled.length)) };
+}
+
 /** The event as compact JSON text, the way Okta's API writes it. */
 export function toJsonText(event: OktaEvent): string {
   return JSON.stringify(event);
