@@ -593,7 +593,8 @@ function detectionMarkdown(d: SoakDetectionReport): string[] {
       'cursors, suppression and the late-evidence log in memory for the whole soak. The demo\'s four attacks were planted among the events (with its benign look-alikes); ' +
       'two of them had their decisive event served late by Okta (withheld until after the ingestion had read its window).',
     '',
-    `**${detectionsPassed(d) ? 'PASS' : 'FAIL'}**: ${d.planted.filter((p) => p.alertedOnce).length} of ${d.planted.length} planted attacks alerted exactly once (each of their findings once); ` +
+    `**${detectionsPassed(d) ? 'PASS' : 'FAIL'}**: ${d.planted.filter((p) => p.alertedOnce).length} of ${d.planted.length} planted attacks with every finding alerted exactly once ` +
+      `(alert messages: ${d.planted.map((p) => `${p.kind} ${p.alerts}`).join(', ')}); ` +
       `findings alerted more than once ${n(d.repeatedFindings)}; failed detection runs ${n(d.failures.length)}; detections not caught up at the end ${n(d.unsettled.length)}; ` +
       `findings that belong to no planted attack ${n(d.other.length)}.`,
     '',
@@ -664,7 +665,8 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     '',
     `**${soakPassed(r) ? 'PASS' : 'FAIL'}**: lost ${n(r.lost)}, duplicated ${n(r.duplicated)}, raw mismatches ${n(r.rawMismatches)}, ` +
       `late events missing ${n(r.lateMissing)} of ${n(r.lateServed)}; ` +
-      `planted attacks alerted exactly once ${planted.filter((p) => p.alertedOnce).length} of ${planted.length}.`,
+      `planted attacks with every finding alerted exactly once ${planted.filter((p) => p.alertedOnce).length} of ${planted.length} ` +
+      `(alert messages: ${planted.map((p) => `${p.kind} ${p.alerts}`).join(', ')}).`,
     '',
     '## Setup',
     '',
