@@ -14,6 +14,7 @@
  * get no faults of their own; a kill of the ingestion leaves the lake as it is, and the next
  * detection run reads whatever it holds.
  */
+import { FOUND_BY, values } from '../testkit/planted';
 import { mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Alert, DetectionResult } from '../lib/core/detect/evaluate';
@@ -29,13 +30,6 @@ import type { AttackKind, OktaEvent, PlantedAttack } from '../lib/demo/generate'
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** The scheduled detection that finds each planted attack. */
-export const FOUND_BY: Readonly<Record<AttackKind, string>> = {
-  'support-impersonation': 'okta-support-impersonation',
-  'support-password-reset': 'okta-support-password-mfa-reset',
-  'mfa-push-bombing': 'mfa-push-bombing',
-  'mfa-reset-takeover': 'mfa-reset-then-new-place-sign-in',
-};
 
 /**
  * The attacks whose decisive event Okta serves late: visible `lateByMs` after its `published` (or
@@ -316,7 +310,6 @@ export interface SoakDetectionReport {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const valuesOf = (row: ResultRow): string[] => Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
 const findingId = (query: QueryDefinition, row: ResultRow): string => `${query.id}|${query.findingKey.map((c) => row[c] ?? '').join('|')}`;
 
 /** The detection part of the soak report; `recoveredBySweep(uuid)`: whether the lake holds that event in an object the sweep wrote. */
@@ -333,7 +326,7 @@ export function detectionReport(d: SoakDetections, planted: PlantedAttacks, reco
     const also: Record<string, number> = {};
     for (const a of d.alerts) {
       const own = a.query.id === detectionId;
-      const rows = a.alert.findings.filter((row) => valuesOf(row).some((v) => t.ids.has(v)));
+      const rows = a.alert.findings.filter((row) => values(row).some((v) => t.ids.has(v)));
       if (rows.length === 0) continue;
       for (const row of rows) claimed.add(findingId(a.query, row));
       if (own) {

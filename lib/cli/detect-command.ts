@@ -9,11 +9,8 @@
 import { join, resolve } from 'node:path';
 import { FileDetectionState } from '../adapters/file-detection-state';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
-import type { Alert } from '../core/detect/evaluate';
-import { formatDelay } from '../core/detect/message';
 import type { WatermarkReader } from '../core/detect/ports';
-import { detectLake, lakeOrgs, openLake, publishedSpan, type DetectionResult, type FindingRow, type Lake, type LocalDetection } from '../core/hunt';
-import { effectiveSeverity } from '../core/hunt/runner';
+import { alertsAsHuntResult, detectLake, lakeOrgs, openLake, publishedSpan, type DetectionResult, type Lake, type LocalDetection } from '../core/hunt';
 import { assertOrgLabel } from '../core/layout';
 import { defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
 import { UsageError, optionalString, parse, parseInstant } from './args';
@@ -56,17 +53,7 @@ export function lakeWatermarks(lake: Lake, stateDir: string): WatermarkReader {
 
 /** The alerts of local detections as the hunt formatters print them, one row per finding. */
 export function alertsAsResults(detections: readonly LocalDetection[]): DetectionResult[] {
-  return detections.map(({ query, result }) => {
-    const rows: FindingRow[] = result.alerts.flatMap((alert: Alert) =>
-      alert.findings.map((f) => ({
-        ...f,
-        evaluated_at: alert.evaluatedAt,
-        alerted: alert.kind === 'late' ? `late evidence, up to ${formatDelay(alert.evidenceDelayMs ?? 0)} late` : alert.delayMs > 2 * query.scheduleMinutes! * 60_000 ? `${formatDelay(alert.delayMs)} after the fact` : 'on schedule',
-      })),
-    );
-    const columns = [...(result.alerts[0]?.columns ?? []), 'evaluated_at', 'alerted'];
-    return { id: query.id, title: query.title, severity: effectiveSeverity(query, rows), columns, findings: rows };
-  });
+  return detections.map(({ query, result }) => alertsAsHuntResult(query, result.alerts.map((alert) => ({ alert }))));
 }
 
 export interface DetectLocalOptions {

@@ -8,6 +8,7 @@
  */
 import { resolve } from 'node:path';
 import {
+  alertsAsHuntResult,
   effectiveSeverity,
   executeQuery,
   openLake,
@@ -15,11 +16,9 @@ import {
   replaySchedule,
   runDetections,
   type DetectionResult,
-  type FindingRow,
   type FindingValue,
   type Lake,
 } from '../core/hunt';
-import { formatDelay } from '../core/detect/message';
 import { SEVERITIES, defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
 import { UsageError, optionalString, parse, parseInstant, parseNumber } from './args';
 import { EXIT, formatCount, table } from './output';
@@ -196,24 +195,7 @@ export interface HuntAllOptions {
  */
 export async function replayAsResults(lake: Lake, queries: readonly QueryDefinition[], since: Date, now: Date, stepMinutes?: number): Promise<DetectionResult[]> {
   const replayed = await replayRuns(lake, { queries, from: since, to: now, ...(stepMinutes !== undefined ? { stepMinutes } : {}) });
-  return queries.map((query) => {
-    const alerts = replayed.get(query.id) ?? [];
-    const findings: FindingRow[] = alerts.flatMap(({ runAt, alert }) =>
-      alert.findings.map((f) => ({
-        ...f,
-        run_at: runAt,
-        evaluated_at: alert.evaluatedAt,
-        alerted:
-          alert.kind === 'late'
-            ? `late evidence, up to ${formatDelay(alert.evidenceDelayMs ?? 0)} late`
-            : alert.delayMs > 2 * (query.scheduleMinutes ?? 0) * 60_000
-              ? `${formatDelay(alert.delayMs)} after the fact`
-              : 'on schedule',
-      })),
-    );
-    const columns = [...(alerts[0]?.alert.columns ?? []), 'run_at', 'evaluated_at', 'alerted'];
-    return { id: query.id, title: query.title, severity: effectiveSeverity(query, findings), columns, findings };
-  });
+  return queries.map((query) => alertsAsHuntResult(query, replayed.get(query.id) ?? [], true));
 }
 
 /**

@@ -13,7 +13,7 @@ import { huntAll } from '../../lib/cli/hunt-command';
 import type { LocalDetection } from '../../lib/core/hunt';
 import { generateOrgDay, type GeneratedOrg, type OktaEvent } from '../../lib/demo/generate';
 import { HOUR, TestLake, type OktaEventJson } from '../detections/support';
-import { FOUND_BY, identifiers, values } from '../support/planted';
+import { FOUND_BY, identifiers, values } from '../../testkit/planted';
 
 const START = Date.parse('2024-06-03T00:00:00.000Z');
 const END = START + 24 * HOUR;

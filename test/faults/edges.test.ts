@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
-import { CursorRestartError, runIngest, WindowSplitError, type IngestOptions } from '../../lib/core/ingest/ingest';
+import { CursorRestartError, runIngest, WindowSplitError } from '../../lib/core/ingest/ingest';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
-import { HOUR, MINUTE, T0, eventText, expectExactLake, scenario, startWorld, type Scenario, type World } from './support';
+import { HOUR, MINUTE, T0, eventText, expectExactLake, scenario, startWorld, type Scenario, type World, ingestOptionsFor } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -44,19 +44,7 @@ describe('Okta edges on the real pieces', () => {
     dirs.push(root);
     const sink = new LocalSink({ root, fsync: false });
     const store = new MemoryWatermarkStore();
-    const options = (owner: string, extra: Partial<IngestOptions> = {}): IngestOptions => ({
-      org: world.org.host,
-      source: world.client,
-      writer: world.writer,
-      sink,
-      store,
-      owner,
-      clock: world.clock,
-      since: iso(SINCE),
-      settleLagMs: 5 * MINUTE,
-      maxWindowMs: HOUR,
-      ...extra,
-    });
+    const options = ingestOptionsFor(world, sink, store, SINCE);
     return { sink, store, options };
   }
 

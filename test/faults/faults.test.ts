@@ -11,7 +11,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
-import { IngestError, runIngest, type IngestOptions, type IngestResult } from '../../lib/core/ingest/ingest';
+import { IngestError, runIngest, type IngestResult } from '../../lib/core/ingest/ingest';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { ForeignLinkError } from '../../lib/core/okta/errors';
@@ -22,7 +22,7 @@ import { RecordingReporter } from '../../testkit/reporter';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { startRecorder } from '../okta/helpers';
-import { HOUR, MINUTE, T0, expectExactLake as expectExact, scenario, startWorld, type Scenario, type World } from './support';
+import { HOUR, MINUTE, T0, expectExactLake as expectExact, scenario, startWorld, type Scenario, type World, ingestOptionsFor } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -60,19 +60,7 @@ describe('faults on the Lambda path (mock Okta, s3rver, dynalite)', () => {
     const table = uniqueTableName('faults');
     await createWatermarkTable(ddb, table);
     const store = new DynamoDbWatermarkStore({ client: ddb, tableName: table });
-    const options = (owner: string, extra: Partial<IngestOptions> = {}): IngestOptions => ({
-      org: world.org.host,
-      source: world.client,
-      writer: world.writer,
-      sink,
-      store,
-      owner,
-      clock: world.clock,
-      since: iso(SINCE),
-      settleLagMs: 5 * MINUTE,
-      maxWindowMs: HOUR,
-      ...extra,
-    });
+    const options = ingestOptionsFor(world, sink, store, SINCE);
     return { sink, store, options };
   }
 

@@ -138,6 +138,26 @@ export async function startWorld(o: {
   };
 }
 
+/**
+ * The options of one ingestion run of `world` into `sink`/`store` from `sinceMs`, as the fault tests
+ * run it (5-minute settle lag, 1-hour windows), with `extra` on top.
+ */
+export function ingestOptionsFor(world: World, sink: LakeSink, store: WatermarkStore, sinceMs: number) {
+  return (owner: string, extra: Partial<IngestOptions> = {}): IngestOptions => ({
+    org: world.org.host,
+    source: world.client,
+    writer: world.writer,
+    sink,
+    store,
+    owner,
+    clock: world.clock,
+    since: new Date(sinceMs).toISOString(),
+    settleLagMs: 5 * MINUTE,
+    maxWindowMs: HOUR,
+    ...extra,
+  });
+}
+
 export interface ScheduleOptions {
   readonly world: World;
   readonly sink: LakeSink;

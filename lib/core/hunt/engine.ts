@@ -6,7 +6,7 @@
  * says what the deployment would have alerted, and when.
  */
 import { ConfigError } from '../errors';
-import { evaluateSchedule, type DetectionResult as ScheduledResult, type EvaluateDeps } from '../detect/evaluate';
+import { evaluateSchedule, type Alert, type DetectionResult as ScheduledResult, type EvaluateDeps } from '../detect/evaluate';
 import type { EngineResult, EvaluationEngine } from '../detect/engine';
 import type { DetectionInput } from '../detect/input';
 import type { ResultRow, WatermarkReader } from '../detect/ports';
@@ -19,7 +19,8 @@ import type { QueryDefinition } from '../queries';
 import { timestampLiteral } from './compat';
 import { codeTokens } from './sql-tokens';
 import type { Lake } from './lake';
-import { QueryExecutionError, toFindingValue } from './runner';
+import { QueryExecutionError, effectiveSeverity, toFindingValue, type DetectionResult as HuntDetectionResult, type FindingRow } from './runner';
+import { formatDelay } from '../detect/message';
 
 const DAY = 86_400_000;
 
@@ -85,6 +86,31 @@ export async function publishedSpan(lake: Lake, org: string, ingestedThrough?: D
   const row = reader.getRowObjectsJS()[0];
   if (!(row?.newest instanceof Date) || !(row.oldest instanceof Date)) return undefined;
   return { oldestMs: row.oldest.getTime(), newestMs: row.newest.getTime() };
+}
+
+/**
+ * Alerts of one detection as hunt results, one row per alerted finding with `evaluated_at` and
+ * `alerted` (on schedule; how long after the fact, when the evaluation ran more than two schedule
+ * periods after its instant; or late evidence and how late), and, `withRunAt`, the `run_at` of the
+ * replayed run that sent it.
+ */
+export function alertsAsHuntResult(query: QueryDefinition, alerts: readonly { readonly alert: Alert; readonly runAt?: string }[], withRunAt = false): HuntDetectionResult {
+  const scheduleMs = (query.scheduleMinutes ?? 0) * 60_000;
+  const findings: FindingRow[] = alerts.flatMap(({ alert, runAt }) =>
+    alert.findings.map((f) => ({
+      ...f,
+      ...(runAt !== undefined ? { run_at: runAt } : {}),
+      evaluated_at: alert.evaluatedAt,
+      alerted:
+        alert.kind === 'late'
+          ? `late evidence, up to ${formatDelay(alert.evidenceDelayMs ?? 0)} late`
+          : alert.delayMs > 2 * scheduleMs
+            ? `${formatDelay(alert.delayMs)} after the fact`
+            : 'on schedule',
+    })),
+  );
+  const columns = [...(alerts[0]?.alert.columns ?? []), ...(withRunAt ? ['run_at'] : []), 'evaluated_at', 'alerted'];
+  return { id: query.id, title: query.title, severity: effectiveSeverity(query, findings), columns, findings };
 }
 
 export interface LocalDetection {

@@ -3,10 +3,11 @@
  * that must find each kind, and the values (uuids, people, sessions, addresses) that identify an
  * attack's events in a finding row.
  */
-import type { OktaEvent } from '../../lib/demo/generate';
+import type { OktaEvent } from '../lib/demo/generate';
+import type { AttackKind } from '../lib/demo/scenarios';
 
 /** The detection that must find each planted attack. */
-export const FOUND_BY: Record<string, string> = {
+export const FOUND_BY: Readonly<Record<AttackKind, string>> = {
   'support-impersonation': 'okta-support-impersonation',
   'support-password-reset': 'okta-support-password-mfa-reset',
   'mfa-push-bombing': 'mfa-push-bombing',
@@ -28,4 +29,4 @@ export function identifiers(events: readonly OktaEvent[]): Set<string> {
 }
 
 /** The text values of a finding row, lists split on ", " as the queries join them. */
-export const values = (row: Record<string, unknown>): string[] => Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
+export const values = (row: Readonly<Record<string, unknown>>): string[] => Object.values(row).flatMap((v) => (typeof v === 'string' ? [v, ...v.split(', ')] : []));
