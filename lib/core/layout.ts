@@ -79,3 +79,19 @@ export function parsePartitionKey(key: string): { org?: string; dt?: string; hou
  * over a local lake in `okta-lake hunt`.
  */
 export const TABLE_NAME = 'okta_system_log';
+
+/**
+ * Late objects: events for an org-day that compaction has frozen (see lib/core/compact/state.ts)
+ * are written here instead of under `events/`, with the same partition path below the prefix, so
+ * that no object appears among a frozen day's originals after compaction listed them.
+ *
+ *   late/org=<org host>/dt=YYYY-MM-DD/hour=HH/<name>.parquet
+ */
+export const LATE_PREFIX = 'late';
+/** Compacted days and compaction state: see lib/core/compact/state.ts. */
+export const COMPACTED_PREFIX = 'compacted';
+
+/** The key of an event object of `org` in partition `p`, under `events/` or, for a frozen day, `late/`. */
+export function eventObjectKeyIn(prefix: typeof EVENTS_PREFIX | typeof LATE_PREFIX, org: string, p: Partition, name: string): string {
+  return `${prefix}/org=${assertOrgLabel(org)}/dt=${p.dt}/hour=${p.hour}/${name}.parquet`;
+}
