@@ -164,7 +164,10 @@ export interface SoakReport {
   readonly clientRetries: Readonly<Record<RetryCause, number>>;
   readonly malformedRefetches: number;
   /** Objects of a retried page that an earlier attempt stored and the retry did not write, replaced by empty ones. */
-  readonly staleObjectsReplaced: number;
+  /** Pages an earlier attempt stored without a checkpoint, read again against the lake. */
+  readonly retriedPages: number;
+  /** Of those, pages that brought events the earlier attempt had not stored. */
+  readonly retriedPagesDiffering: number;
   readonly faultsInjected: Readonly<Record<string, number>>;
   readonly oktaRequests: number;
   readonly pagesServed: number;
@@ -359,7 +362,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     m[k] = (m[k] ?? 0) + 1;
   };
   let malformedRefetches = 0;
-  let staleObjectsReplaced = 0;
+  let retriedPages = 0;
+  let retriedPagesDiffering = 0;
   let lateRecoveredReported = 0;
   let sweepWindows = 0;
   let sweepDuplicatesFound = 0;
@@ -410,7 +414,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         bump(runs, result.ingest!.outcome satisfies IngestOutcome);
         if (result.reconcile) bump(runs, `sweep ${result.reconcile.outcome}`);
       }
-      staleObjectsReplaced += result.ingest?.staleObjectsReplaced ?? 0;
+      retriedPages += result.ingest?.retriedPages ?? 0;
+      retriedPagesDiffering += result.ingest?.retriedPagesDiffering ?? 0;
       if (result.ingest?.watermark) watermark = Math.max(watermark, Date.parse(result.ingest.watermark));
       if (result.reconcile) {
         lateRecoveredReported += result.reconcile.lateEvents;
@@ -508,7 +513,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       failures,
       clientRetries: Object.fromEntries(RETRY_CAUSES.map((c) => [c, client.stats.retries[c]])) as Record<RetryCause, number>,
       malformedRefetches,
-      staleObjectsReplaced,
+      retriedPages,
+      retriedPagesDiffering,
       faultsInjected: {
         ...Object.fromEntries(Object.entries(stats.faultsInjected).filter(([, v]) => v > 0).map(([k, v]) => [`okta:${k}`, v])),
         'okta:foreign-next-link': foreignRefused,
@@ -697,7 +703,8 @@ export function soakMarkdown(r: SoakReport, commandLine: string): string {
     `| recovered, as the sweeps reported them (the LateEventsRecovered metric; a sweep that fails after writing loses its count) | ${n(r.lateRecoveredReported)} |`,
     `| late events missing | ${n(r.lateMissing)} |`,
     `| sweep windows / duplicate rows the sweeps saw in them | ${n(r.sweepWindows)} / ${n(r.sweepDuplicatesFound)} |`,
-    `| objects of a retried page replaced by empty ones (a late event had moved their events to the next page) | ${n(r.staleObjectsReplaced)} |`,
+    `| pages stored by a killed attempt and read again against the lake (nothing overwritten) | ${n(r.retriedPages)} |`,
+    `| of those, retried pages that brought events the killed attempt had not stored | ${n(r.retriedPagesDiffering)} |`,
     `| Okta requests / pages served / event deliveries (re-reads included) | ${n(r.oktaRequests)} / ${n(r.pagesServed)} / ${n(r.eventDeliveries)} |`,
     '',
     ...detectionMarkdown(r.detection),

@@ -2,8 +2,10 @@
  * In-memory fakes of the ingestion ports, for testing the run logic without servers or DuckDB.
  * They keep the semantics the real parts promise: the source serves bounded, published-ordered pages
  * with opaque next links; the writer drops events at or after `until` and names objects by page; the
- * sink replaces an object written twice under one key; the index reads the fake writer's objects.
+ * sink is write-once (a second put to a key throws `ObjectExistsError`); the index reads the fake
+ * writer's objects.
  */
+import { ObjectExistsError } from '../lib/core/errors';
 import type { LakeHoldings, LakeIndex } from '../lib/core/ingest/reconcile';
 import { partitionOf, partitionPrefix, eventObjectKey, quarantineObjectKey, type Partition } from '../lib/core/layout';
 import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../lib/core/ports';
@@ -85,10 +87,6 @@ export class FakeWriter implements PageWriter {
     };
   }
 
-  async emptyObject(): Promise<Uint8Array> {
-    return new TextEncoder().encode('[]');
-  }
-
   async close(): Promise<void> {}
 }
 
@@ -99,6 +97,7 @@ export class MemorySink implements LakeSink {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     this.puts++;
+    if (this.objects.has(key)) throw new ObjectExistsError(`${key} already exists`, key);
     this.objects.set(key, body);
   }
 

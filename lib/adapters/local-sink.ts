@@ -1,10 +1,13 @@
 /**
  * The lake in a local folder, with the same key layout as in S3 (`events/org=.../dt=.../hour=.../x.parquet`).
+ * Write-once, as the S3 sink: an object is written to a temporary file and hard-linked into place,
+ * which fails when the name exists (`link(2)`: EEXIST), so a file is never replaced and never seen
+ * half written.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError, SinkError } from '../core/errors';
+import { ConfigError, ObjectExistsError, SinkError } from '../core/errors';
 import type { LakeSink } from '../core/ports';
 import { InvalidSinkKeyError, assertListPrefix, assertSinkKey } from './sink-keys';
 
@@ -50,7 +53,11 @@ export class LocalSink implements LakeSink {
     return path;
   }
 
-  /** Stores `body` atomically (temporary file in the same folder, then rename). A folder keeps no content type. */
+  /**
+   * Stores `body` under a new key atomically (temporary file in the same folder, then a hard link
+   * to the final name), or throws `ObjectExistsError` when the name is taken. A folder keeps no
+   * content type.
+   */
   async put(key: string, body: Uint8Array, _contentType: string): Promise<void> {
     const path = this.pathOf(assertSinkKey(key));
     const dir = dirname(path);
@@ -64,10 +71,14 @@ export class LocalSink implements LakeSink {
       } finally {
         await handle.close();
       }
-      await rename(temp, path);
+      await link(temp, path);
     } catch (err) {
-      await rm(temp, { force: true }).catch(() => undefined);
+      if (errorCode(err) === 'EEXIST') {
+        throw new ObjectExistsError(`${path} already exists: the lake is write-once, nothing was written`, key, { cause: err });
+      }
       throw new SinkError(`could not store ${path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 

@@ -1,5 +1,10 @@
 /**
- * The lake in an S3 bucket, under an optional key prefix.
+ * The lake in an S3 bucket, under an optional key prefix. Write-once: every put carries
+ * `If-None-Match: *`, so S3 refuses (HTTP 412 PreconditionFailed) to replace an object that exists,
+ * and the lake bucket's policy denies puts without that header
+ * (docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html and
+ * conditional-writes-enforce.html). A concurrent conditional write of the same key can answer 409
+ * ConditionalRequestConflict; it is retried, and the retry sees 412 when the other write won.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -10,7 +15,7 @@ import {
   type PutObjectCommandInput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { SinkError } from '../core/errors';
+import { ObjectExistsError, SinkError } from '../core/errors';
 import type { LakeSink } from '../core/ports';
 import { assertListPrefix, assertSinkKey } from './sink-keys';
 
@@ -61,6 +66,13 @@ export interface S3SinkOptions {
   readonly serverSideEncryption?: { readonly kmsKeyId?: string };
 }
 
+/** Tries of a put that S3 answers with 409 ConditionalRequestConflict (a concurrent write of the key). */
+const CONFLICT_ATTEMPTS = 4;
+
+function httpStatus(err: unknown): number | undefined {
+  return err instanceof Error ? (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
+}
+
 function describeError(err: unknown): string {
   if (err instanceof Error) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -98,15 +110,27 @@ export class S3Sink implements LakeSink {
       ContentLength: body.byteLength,
       ContentType: contentType,
       ContentMD5: createHash('md5').update(body).digest('base64'),
+      IfNoneMatch: '*',
     };
     if (this.sse !== undefined) {
       input.ServerSideEncryption = 'aws:kms';
       if (this.sse.kmsKeyId !== undefined) input.SSEKMSKeyId = this.sse.kmsKeyId;
     }
-    try {
-      await this.client.send(new PutObjectCommand(input));
-    } catch (err) {
-      throw new SinkError(`could not store s3://${this.bucket}/${objectKey}: ${describeError(err)}`, { cause: err });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new PutObjectCommand(input));
+        return;
+      } catch (err) {
+        const status = httpStatus(err);
+        if (status === 412) {
+          throw new ObjectExistsError(`s3://${this.bucket}/${objectKey} already exists: the lake is write-once, nothing was written`, key, { cause: err });
+        }
+        if (status === 409 && attempt < CONFLICT_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          continue;
+        }
+        throw new SinkError(`could not store s3://${this.bucket}/${objectKey}: ${describeError(err)}`, { cause: err });
+      }
     }
   }
 

@@ -1,14 +1,15 @@
 /**
  * `okta-lake import`: exported System Log events (a JSON array, or one event per line) into the same
- * lake layout as `ingest`. Object names derive from the file's content, so importing the same file
- * twice replaces its objects instead of adding copies.
+ * lake layout as `ingest`. Object names derive from the file's content and the lake is write-once,
+ * so importing the same file again finds its objects stored and writes nothing new (store-page.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertOrgLabel, quarantineObjectKey } from '../core/layout';
 import type { LateEvidenceLog } from '../core/late-evidence';
-import type { LakeSink, PageWriteResult, PageWriter } from '../core/ports';
+import type { LakeSink, PageWriteInput, PageWriter } from '../core/ports';
+import { putNew, storePage } from '../core/ingest/store-page';
 import { DuckDbParquetWriter, type QuarantineLine } from '../core/writer/parquet-writer';
 import { UsageError, optionalString, parse, requireString } from './args';
 import { openLakeTarget } from './lake-target';
@@ -36,6 +37,8 @@ export interface ImportSummary {
   readonly duplicatesDropped: number;
   readonly objectsWritten: number;
   readonly bytesWritten: number;
+  /** Objects already in the lake from an earlier import of the same content (nothing rewritten). */
+  readonly objectsAlreadyStored: number;
   /** True when the file was not valid JSON as a whole and was kept whole in quarantine. */
   readonly fileQuarantined: boolean;
 }
@@ -52,22 +55,38 @@ export async function importText(
   assertOrgLabel(org);
   const name = `import-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
   const format = text.trimStart().startsWith('[') ? 'array' : 'newline_delimited';
-  const totals = { eventsWritten: 0, eventsQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0, fileQuarantined: false };
-  const store = async (key: string, body: Uint8Array, type: string) => {
-    await sink.put(key, body, type);
+  const totals = { eventsWritten: 0, eventsQuarantined: 0, duplicatesDropped: 0, objectsWritten: 0, bytesWritten: 0, objectsAlreadyStored: 0, fileQuarantined: false };
+  const store = async (key: string, body: Uint8Array) => {
+    if ((await putNew(sink, key, body, 'content')) === 'exists') {
+      totals.objectsAlreadyStored++;
+      return;
+    }
     totals.objectsWritten++;
     totals.bytesWritten += body.byteLength;
   };
-  const add = async (r: PageWriteResult) => {
+  const add = async (input: PageWriteInput) => {
     // Imported events arrive after the detections may have evaluated their time: recorded before
     // they are stored, so that `okta-lake detect` evaluates that time again (a retried import
-    // records again, which costs a re-evaluation, never a missed one).
-    if (lateEvidence && r.minPublished !== undefined && r.maxPublished !== undefined) {
-      const fromMs = Date.parse(r.minPublished);
-      await lateEvidence.record(org, { fromMs, toMs: Date.parse(r.maxPublished), maxDelayMs: Math.max(0, now.getTime() - fromMs) }, now.getTime());
-    }
-    for (const o of r.objects) await store(o.key, o.body, 'application/vnd.apache.parquet');
-    if (r.quarantine) await store(r.quarantine.key, r.quarantine.body, 'application/x-ndjson');
+    // records again, which costs a re-evaluation, never a missed one). The span comes from the
+    // writer's result, so the page is written once to learn it and the store step stores it.
+    let recorded = false;
+    const recording: PageWriter = {
+      writePage: async (page) => {
+        const r = await writer.writePage(page);
+        if (!recorded && lateEvidence && r.minPublished !== undefined && r.maxPublished !== undefined) {
+          recorded = true;
+          const fromMs = Date.parse(r.minPublished);
+          await lateEvidence.record(org, { fromMs, toMs: Date.parse(r.maxPublished), maxDelayMs: Math.max(0, now.getTime() - fromMs) }, now.getTime());
+        }
+        return r;
+      },
+      close: () => writer.close(),
+    };
+    const stored = await storePage({ writer: recording, sink }, input, 'content');
+    const r = stored.result;
+    totals.objectsWritten += stored.written.length;
+    totals.bytesWritten += stored.bytesWritten;
+    totals.objectsAlreadyStored += stored.alreadyStored.length;
     totals.eventsWritten += r.eventsWritten;
     totals.eventsQuarantined += r.eventsQuarantined;
     totals.duplicatesDropped += r.duplicatesDropped;
@@ -75,7 +94,7 @@ export async function importText(
   const dt = now.toISOString().slice(0, 10);
 
   try {
-    await add(await writer.writePage({ org, body: text, format, name, ingestedAt: now }));
+    await add({ org, body: text, format, name, ingestedAt: now });
     return totals;
   } catch (error) {
     if (!(error instanceof Error && error.name === 'MalformedPageError')) throw error;
@@ -83,7 +102,7 @@ export async function importText(
 
   if (format === 'array') {
     // Not a JSON array at all: keep the file whole, verbatim.
-    await store(quarantineObjectKey(org, dt, `${name}-file`).replace(/\.jsonl$/, '.json'), new TextEncoder().encode(text), 'application/json');
+    await store(quarantineObjectKey(org, dt, `${name}-file`).replace(/\.jsonl$/, '.json'), new TextEncoder().encode(text));
     totals.fileQuarantined = true;
     return totals;
   }
@@ -103,10 +122,10 @@ export async function importText(
     }
   });
   if (bad.length > 0) {
-    await store(quarantineObjectKey(org, dt, `${name}-invalid-json`), new TextEncoder().encode(`${bad.join('\n')}\n`), 'application/x-ndjson');
+    await store(quarantineObjectKey(org, dt, `${name}-invalid-json`), new TextEncoder().encode(`${bad.join('\n')}\n`));
     totals.eventsQuarantined += bad.length;
   }
-  if (good.length > 0) await add(await writer.writePage({ org, body: good.join('\n'), format, name, ingestedAt: now }));
+  if (good.length > 0) await add({ org, body: good.join('\n'), format, name, ingestedAt: now });
   return totals;
 }
 
@@ -142,6 +161,7 @@ export async function importCommand(argv: readonly string[], io: { stdout: NodeJ
         `  quarantined        ${s.fileQuarantined ? 'the whole file (not valid JSON)' : `${formatCount(s.eventsQuarantined)} events`}`,
         `  duplicates dropped ${formatCount(s.duplicatesDropped)}`,
         `  objects written    ${formatCount(s.objectsWritten)} (${formatBytes(s.bytesWritten)})`,
+        ...(s.objectsAlreadyStored > 0 ? [`  already stored     ${formatCount(s.objectsAlreadyStored)} objects (this content was imported before)`] : []),
       ].join('\n') + '\n',
     );
     return EXIT.ok;

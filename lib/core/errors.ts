@@ -21,3 +21,18 @@ export class StateStoreError extends OktaLakeError {}
 
 /** A lake sink (S3 or a folder) failed to store or read an object. */
 export class SinkError extends OktaLakeError {}
+
+/**
+ * A write was refused because the key already holds an object: the lake is write-once (S3
+ * `If-None-Match: *`, a folder by exclusive link), so nothing the pipeline stores can be replaced.
+ */
+export class ObjectExistsError extends SinkError {
+  constructor(
+    message: string,
+    /** The key (relative to the sink root) that is already taken. */
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -9,8 +9,10 @@ export interface LakeSink {
   /** A human-readable location of the sink root, e.g. `s3://bucket/prefix` or `/path/to/lake`. */
   readonly location: string;
   /**
-   * Stores `body` under `key` (relative to the sink root, `/`-separated). Writing the same key again
-   * replaces the object: this is what makes a retried write idempotent.
+   * Stores `body` under a new `key` (relative to the sink root, `/`-separated). The lake is
+   * write-once: when the key already holds an object, nothing is written and the call throws
+   * `ObjectExistsError`, whatever the bytes. Callers make retried writes idempotent by naming objects
+   * after what they hold (see lib/core/ingest/store-page.ts).
    */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Keys (relative to the sink root) under `prefix`, in any order. */
@@ -138,6 +140,11 @@ export interface PageWriteInput {
   readonly name: string;
   /** Events published at or after this instant (ISO-8601) belong to a later window and are not written. */
   readonly until?: string;
+  /**
+   * The bounds of the query that returned the page: an event published outside `[from, to)` is
+   * quarantined (reason `outside_window`), never written into a partition of its own. @default no bounds
+   */
+  readonly accept?: { readonly from: string; readonly to: string };
   /** The `ingested_at` value of every row. */
   readonly ingestedAt: Date;
 }
@@ -160,11 +167,5 @@ export interface PageWriteResult {
 /** Turns a page of events into Parquet objects laid out by partition (the DuckDB writer implements it). */
 export interface PageWriter {
   writePage(input: PageWriteInput): Promise<PageWriteResult>;
-  /**
-   * The body of an event object with the lake's columns and no rows. Ingestion may only add and
-   * replace objects, never delete them: a retried page that no longer touches a partition an earlier
-   * attempt wrote replaces that attempt's object with this one.
-   */
-  emptyObject(): Promise<Uint8Array>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidSinkKeyError } from '../../lib/adapters/sink-keys';
+import { ObjectExistsError } from '../../lib/core/errors';
 import type { LakeSink } from '../../lib/core/ports';
 
 function area(): string {
@@ -38,15 +39,33 @@ export function describeLakeSinkContract(name: string, sink: () => LakeSink): vo
       expect(read?.byteLength).toBe(0);
     });
 
-    it('replaces an object written again under the same key', async () => {
+    it('refuses a second write to an existing key and keeps the first object byte for byte', async () => {
       // Prepare
       const s = sink();
-      const key = `${area()}/page.parquet`;
+      const key = `${area()}/events/org=acme.okta.com/dt=2024-05-01/hour=00/page.parquet`;
       await s.put(key, bytes('first version, longer than the second'), 'application/octet-stream');
       // Act
-      await s.put(key, bytes('second'), 'application/octet-stream');
+      const second = await s.put(key, bytes('second'), 'application/octet-stream').catch((e: unknown) => e);
+      const empty = await s.put(key, new Uint8Array(0), 'application/octet-stream').catch((e: unknown) => e);
       // Assess
-      expect(new TextDecoder().decode(await s.get(key))).toBe('second');
+      expect(second).toBeInstanceOf(ObjectExistsError);
+      expect((second as ObjectExistsError).key).toBe(key);
+      expect(empty).toBeInstanceOf(ObjectExistsError);
+      expect(new TextDecoder().decode(await s.get(key))).toBe('first version, longer than the second');
+      expect(await s.list(key)).toEqual([key]);
+    });
+
+    it('lets exactly one of several concurrent writes of one key succeed', async () => {
+      // Prepare
+      const s = sink();
+      const key = `${area()}/race.parquet`;
+      // Act
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => s.put(key, bytes(`writer ${i}`), 'application/octet-stream')));
+      // Assess
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(ObjectExistsError);
+      expect(new TextDecoder().decode(await s.get(key))).toBe(`writer ${won[0]}`);
       expect(await s.list(key)).toEqual([key]);
     });
 

@@ -1,10 +1,11 @@
 /**
  * A page retried after the run that stored it died before its checkpoint, while a late event has
- * appeared in its range: the retried page ends earlier, its last events move to the next page, and
- * an object of the first attempt that the retry no longer writes (a `dt/hour` partition, the
- * quarantine object of another day) must not keep them a second time. Ingestion cannot delete, so
- * the resumed run replaces such objects with empty ones. Real pieces: mock Okta on a manual clock,
- * the Okta client, the DuckDB writer, s3rver, dynalite.
+ * appeared in its range: the retried page ends earlier and its last events move to the next page.
+ * The lake is write-once (S3 `If-None-Match: *`, refused by the emulator as by S3), so the first
+ * attempt's objects stay as they are, byte for byte, and the resumed run reads the rest of the
+ * window against the lake: it writes only the events the lake lacks, never an object over another,
+ * and every event is in the lake once. Real pieces: mock Okta on a manual clock, the Okta client,
+ * the DuckDB writer, s3rver (with conditional writes), dynalite.
  */
 import '../support/aws-env';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -15,12 +16,12 @@ import { runIngest, type IngestOptions, type IngestResult } from '../../lib/core
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { eventObjectKey, pageObjectName, partitionOf, quarantineObjectKey } from '../../lib/core/layout';
+import type { LakeSink } from '../../lib/core/ports';
 import { FaultInjector, isSimulatedCrash, type FaultPlan } from '../../testkit/faults';
 import { auditLake } from '../../testkit/lake-audit';
 import type { MockEvent, MockOktaOptions } from '../../lib/mock-okta';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
-import { openParquetReader } from '../writer/support';
 import { HOUR, MINUTE, T0, eventText, expectExactLake, startWorld, type World } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
@@ -29,7 +30,6 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** The first window every case reads, and the name of its page 1 (the page the first run dies on). */
 const WINDOW = { start: iso(SINCE), end: iso(SINCE + HOUR) };
 const PAGE_1 = pageObjectName(WINDOW.start, WINDOW.end, 1);
-const PAGE_2 = pageObjectName(WINDOW.start, WINDOW.end, 2);
 
 interface Arranged {
   readonly events: MockEvent[];
@@ -114,13 +114,25 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
     return { world: w, sink, store, options, dieAfterPage1 };
   }
 
+  /** Every object of the lake with its bytes. */
+  async function snapshot(sink: LakeSink): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    for (const key of await sink.list('')) out.set(key, Buffer.from((await sink.get(key))!));
+    return out;
+  }
+
+  /** Every object of `before` is in `after` with the same bytes. */
+  function expectKeptByteForByte(before: Map<string, Buffer>, after: Map<string, Buffer>): void {
+    for (const [key, body] of before) expect(after.get(key)?.equals(body), key).toBe(true);
+  }
+
   /** Each case closes its world (mock Okta, writer, index) in a finally block. */
   async function closeWorld(): Promise<void> {
     await world?.close();
     world = undefined;
   }
 
-  it('the event the late one pushed into the next page is in the lake once, not also in the first attempt\'s object of its hour', async () => {
+  it('the event the late one pushed into the next page stays in the first attempt\'s object of its hour, and is not written again', async () => {
     // Prepare: page 1 of [00:20, 01:20) is 00:40..00:43 and 01:05, alone in hour 01. A late event
     // published at 00:44 becomes visible after the first run died on that page: the retried page 1
     // ends at 00:44 (hour 00 only) and 01:05 moves to page 2.
@@ -138,6 +150,7 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       // Act
       const dead = await dieAfterPage1();
       const heldAfterCrash = (await auditLake(sink)).byUuid.get('ev-000009')?.keys;
+      const afterCrash = await snapshot(sink);
       w.clock.advanceTo(visibleAtMs);
       w.clock.advance(16 * MINUTE); // the dead run's lease expires
       const resumed = await runIngest(options('resumes'));
@@ -146,16 +159,22 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       expect(isSimulatedCrash(dead)).toBe(true);
       expect(heldAfterCrash).toEqual([staleKey]);
       expect(resumed.outcome).toBe('caught-up');
-      expect(resumed.staleObjectsReplaced).toBe(1);
+      expect(resumed.retriedPages).toBe(1);
+      expect(resumed.retriedPagesDiffering).toBe(1);
+      expect(resumed.unexpectedObjects).toBe(0);
+      expectKeptByteForByte(afterCrash, await snapshot(sink));
       const audit = await expectExactLake(sink, arranged.expected, arranged.texts);
-      expect(audit.byUuid.get('ev-000009')?.keys).toEqual([eventObjectKey(w.org.host, partitionOf(T0 + 65 * MINUTE), PAGE_2)]);
-      expect(audit.byUuid.get('ev-000015')?.keys).toEqual([eventObjectKey(w.org.host, partitionOf(T0 + 44 * MINUTE), PAGE_1)]);
+      expect(audit.byUuid.get('ev-000009')?.keys).toEqual([staleKey]);
+      // The late event: in hour 00, under a name made from its text (not page 1's name, which is taken).
+      const lateKeys = audit.byUuid.get('ev-000015')?.keys ?? [];
+      expect(lateKeys).toHaveLength(1);
+      expect(lateKeys[0]).toMatch(new RegExp(`/dt=2024-05-01/hour=00/w[0-9TZ.]+-[0-9TZ.]+-c-[0-9a-f]{20}\\.parquet$`));
     } finally {
       await closeWorld();
     }
   });
 
-  it('objects of the first attempt the retry does not write are replaced by empty ones (0-row Parquet, empty quarantine), none deleted, also across a day boundary', async () => {
+  it('every object of the first attempt is kept byte for byte and each event and quarantined element is stored once, also across a day boundary', async () => {
     // Prepare: page 1 is 00:40, 00:41, an element without uuid at 00:42, 00:43, and 01:05 (alone in
     // hour 01). The first run dies on it at 23:54 (its quarantine object is filed under 05-01); a
     // late event at 00:44 is visible at midnight; the resumed run comes at 00:16 on 05-02.
@@ -171,45 +190,31 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
     );
     const { world: w, sink, options, dieAfterPage1 } = await setUp(arranged.events, T0 + 24 * HOUR - 6 * MINUTE);
     const org = w.org.host;
-    const staleParquet = eventObjectKey(org, partitionOf(T0 + 65 * MINUTE), PAGE_1);
-    const staleQuarantine = quarantineObjectKey(org, '2024-05-01', PAGE_1);
+    const firstParquet = eventObjectKey(org, partitionOf(T0 + 65 * MINUTE), PAGE_1);
+    const firstQuarantine = quarantineObjectKey(org, '2024-05-01', PAGE_1);
     const unidentifiedText = arranged.events[7].text;
-    const reader = await openParquetReader();
     try {
       // Act
       const dead = await dieAfterPage1();
-      const keysAfterCrash = await sink.list('');
+      const afterCrash = await snapshot(sink);
       w.clock.advanceTo(visibleAtMs);
       w.clock.advance(16 * MINUTE);
       const resumed = await runIngest(options('resumes'));
-      const keysAfterResume = await sink.list('');
-      const staleBody = await sink.get(staleParquet);
-      const liveBody = await sink.get(eventObjectKey(org, partitionOf(T0 + 40 * MINUTE), PAGE_1));
-      const staleQuarantineBody = await sink.get(staleQuarantine);
+      const afterResume = await snapshot(sink);
 
-      // Assess: what the first attempt stored, and that every key of it is still there.
+      // Assess: what the first attempt stored is all there, unchanged.
       expect(isSimulatedCrash(dead)).toBe(true);
-      expect(keysAfterCrash).toEqual(expect.arrayContaining([staleParquet, staleQuarantine]));
-      expect(keysAfterResume).toEqual(expect.arrayContaining(keysAfterCrash));
+      expect([...afterCrash.keys()]).toEqual(expect.arrayContaining([firstParquet, firstQuarantine]));
+      expectKeptByteForByte(afterCrash, afterResume);
       expect(resumed.outcome).toBe('caught-up');
-      expect(resumed.staleObjectsReplaced).toBe(2);
-      // The stale event object: the lake's columns and types, no rows.
-      expect(staleBody).toBeDefined();
-      expect(liveBody).toBeDefined();
-      const stale = { key: staleParquet, body: staleBody!, events: 0 };
-      const live = { key: 'live.parquet', body: liveBody!, events: 4 };
-      expect(await reader.query(stale, 'SELECT count(*)::INTEGER AS n FROM read_parquet($file)')).toEqual([{ n: 0 }]);
-      expect(await reader.query(stale, 'DESCRIBE SELECT * FROM read_parquet($file)')).toEqual(
-        await reader.query(live, 'DESCRIBE SELECT * FROM read_parquet($file)'),
-      );
-      // The stale quarantine object (another day's key) is empty; the element is quarantined once.
-      expect(staleQuarantineBody?.byteLength).toBe(0);
+      expect(resumed.retriedPages).toBe(1);
+      // The element without a uuid: quarantined once, by the first attempt, on 05-01.
       const audit = await expectExactLake(sink, arranged.expected, arranged.texts);
       const quarantined = audit.quarantined.filter((q) => q.raw === unidentifiedText);
-      expect(quarantined.map((q) => q.key)).toEqual([quarantineObjectKey(org, '2024-05-02', PAGE_1)]);
+      expect(quarantined.map((q) => q.key)).toEqual([firstQuarantine]);
       expect(audit.quarantined).toHaveLength(1);
+      expect(audit.byUuid.get('ev-000009')?.keys).toEqual([firstParquet]);
     } finally {
-      reader.close();
       await closeWorld();
     }
   });
@@ -229,14 +234,15 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
       expect(isSimulatedCrash(dead)).toBe(true);
       expect(resumed.outcome).toBe('caught-up');
       expect(resumed.eventsWritten).toBe(0);
-      expect(resumed.staleObjectsReplaced).toBe(0);
+      expect(resumed.retriedPages).toBe(1);
+      expect(resumed.retriedPagesDiffering).toBe(0);
       await expectExactLake(sink, arranged.expected.slice(0, 10), arranged.texts);
     } finally {
       await closeWorld();
     }
   });
 
-  it('a retried page kept whole in quarantine replaces the first attempt\'s objects of it; the sweep puts its events back once', async () => {
+  it('a retried page kept whole in quarantine leaves the first attempt\'s objects of it; the sweep adds only the late event', async () => {
     // Prepare: as in the first case, but the retried page 1 is malformed at every fetch.
     const visibleAtMs = T0 + 2 * HOUR + 10 * MINUTE;
     const arranged = arrange(
@@ -281,15 +287,17 @@ describe('a page retried after a crash, with a late event in its range (mock Okt
         watermark: resumed.watermark,
       }).finally(() => index.close());
 
-      // Assess: after the ingestion, page 1's events are only in the quarantined page; 01:05
-      // (pushed into page 2) is in the lake once; the sweep adds page 1's events back, once.
+      // Assess: after the ingestion, page 1's events are in the first attempt's objects; 01:05
+      // (pushed into page 2) is not written again; the late event, only in the unreadable retried
+      // page, is added by the sweep, once.
       expect(isSimulatedCrash(dead)).toBe(true);
       expect(resumed.outcome).toBe('caught-up');
       expect(resumed.pagesQuarantined).toBe(1);
       expect([...afterIngest.byUuid.values()].every((e) => e.count === 1)).toBe(true);
-      expect(afterIngest.byUuid.has('ev-000005')).toBe(false);
-      expect(afterIngest.byUuid.get('ev-000009')?.keys).toEqual([eventObjectKey(org, partitionOf(T0 + 65 * MINUTE), PAGE_2)]);
-      expect(sweep.lateEvents).toBe(5);
+      expect(afterIngest.byUuid.has('ev-000005')).toBe(true);
+      expect(afterIngest.byUuid.has('ev-000013')).toBe(false);
+      expect(afterIngest.byUuid.get('ev-000009')?.keys).toEqual([eventObjectKey(org, partitionOf(T0 + 65 * MINUTE), PAGE_1)]);
+      expect(sweep.lateEvents).toBe(1);
       await expectExactLake(sink, arranged.expected, arranged.texts);
     } finally {
       await closeWorld();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestError, runIngest, type IngestOptions } from '../../lib/core/ingest/ingest';
 import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
 import { EmptyPagesError } from '../../lib/core/ingest/page-chain';
+import { eventObjectKey, pageObjectName, partitionOf } from '../../lib/core/layout';
 import type { LogPage, LogPageSource } from '../../lib/core/ports';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { ManualClock } from '../../testkit/clock';
@@ -100,7 +101,7 @@ describe('runIngest', () => {
     expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
   });
 
-  it('a crash between the S3 write and the checkpoint rewrites the same objects, never duplicates', async () => {
+  it('a crash between the S3 write and the checkpoint keeps what was stored and never duplicates', async () => {
     // Prepare: the 4th checkpoint fails as if the process died after writing the page.
     const { events, sink, store, base } = setup();
     let checkpoints = 0;
@@ -114,10 +115,29 @@ describe('runIngest', () => {
     // The lease of the dead run is still held; it expires.
     (base.clock as ManualClock).advance(16 * 60_000);
     // Act
-    const resumed = await runIngest({ ...base, owner: 'run-2', until: '2024-05-01T13:55:00.000Z' });
-    // Assess
+    const resumed = await runIngest({ ...base, owner: 'run-2', until: '2024-05-01T13:55:00.000Z', index: new FakeIndex(sink) });
+    // Assess: the sink is write-once, so nothing was put twice
     expect(resumed.outcome).toBe('caught-up');
+    expect(resumed.retriedPages).toBe(1);
+    expect(resumed.retriedPagesDiffering).toBe(0);
     for (const key of keysAfterCrash) expect(sink.objects.has(key)).toBe(true);
+    expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
+  });
+
+  it('a positional key found taken with no earlier attempt known is read against the lake, never overwritten', async () => {
+    // Prepare: an object already under page 1's name in hour 09 (as if the state had been restored
+    // from an older backup), holding two of the window's events.
+    const { events, sink, base } = setup();
+    const name = pageObjectName('2024-05-01T09:30:00.000Z', '2024-05-01T10:30:00.000Z', 1);
+    const planted = eventObjectKey(ORG, partitionOf(Date.parse('2024-05-01T10:07:00.000Z')), name);
+    const body = new TextEncoder().encode(JSON.stringify(events.slice(7, 9)));
+    await sink.put(planted, body);
+    // Act
+    const result = await runIngest({ ...base, index: new FakeIndex(sink), until: '2024-05-01T13:55:00.000Z' });
+    // Assess
+    expect(result.outcome).toBe('caught-up');
+    expect(result.unexpectedObjects).toBe(1);
+    expect(sink.objects.get(planted)).toBe(body);
     expect(sink.uuids().sort()).toEqual(events.map((e) => e.uuid));
   });
 

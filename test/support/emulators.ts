@@ -11,6 +11,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -65,10 +66,11 @@ function stopper(child: ChildProcess, cleanup?: () => void): () => Promise<void>
 export async function startS3rver(): Promise<Emulator> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'okta-lake-s3rver-'));
-  const bin = join(dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
+  // s3rver with S3's conditional writes (If-None-Match), see scripts/s3-emulator.cjs.
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 's3-emulator.cjs');
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', bin, '--directory', dir, '--address', '127.0.0.1', '--port', String(port), '--silent'],
+    ['--openssl-legacy-provider', bin, '--directory', dir, '--address', '127.0.0.1', '--port', String(port)],
     { stdio: 'ignore' },
   );
   await waitForPort(port, child);

@@ -61,20 +61,6 @@ describe('DuckDbParquetWriter: file schema', () => {
     );
   });
 
-  it('emptyObject: the same columns and types as a page object, no rows, whatever was staged before', async () => {
-    // Prepare: a page staged first, so the empty object must not pick up its rows
-    const page = await writer.writePage(pageInput(fixturePage([fixtureEvent(3)])));
-    // Act
-    const body = await writer.emptyObject();
-    const empty = { key: 'empty.parquet', body, events: 0 };
-    const described = await reader.query(empty, 'DESCRIBE SELECT * FROM read_parquet($file)');
-    const counted = await reader.query(empty, 'SELECT count(*)::INTEGER AS n FROM read_parquet($file)');
-    // Assess
-    expect(page.eventsWritten).toBe(1);
-    expect(described).toEqual(await reader.query(page.objects[0], 'DESCRIBE SELECT * FROM read_parquet($file)'));
-    expect(counted).toEqual([{ n: 0 }]);
-  });
-
   it('uses 3-level LISTs, standard MAPs, a UTC-local TIMESTAMP_MICROS and no partition columns', async () => {
     // Prepare
     const body = fixturePage([fixtureEvent(2)]);
@@ -471,5 +457,34 @@ describe('DuckDbParquetWriter: timestamps', () => {
       [epochMicros('2024-01-31T23:59:59.999Z'), late],
       [epochMicros('2024-01-31T23:59:59.999Z'), early],
     ]);
+  });
+});
+
+describe('DuckDbParquetWriter: events outside the query bounds', () => {
+  it('quarantines events published outside `accept`, verbatim, and writes the others', async () => {
+    // Prepare: a page of the query [2024-01-31T23:00, 2024-02-01T01:00) with a 2021 event and a 2030 event in it
+    const inside = fixtureEvent(1, { published: '2024-01-31T23:30:00.000Z' });
+    const past = fixtureEvent(2, { published: '2021-06-01T00:00:00.000Z' });
+    const future = fixtureEvent(3, { published: '2030-01-01T00:00:00.000Z' });
+    const body = fixturePage([inside, past, future]);
+    // Act
+    const result = await writer.writePage(
+      pageInput(body, { until: '2024-02-01T01:00:00.000Z', accept: { from: '2024-01-31T22:59:59.000Z', to: '2024-02-01T01:00:01.000Z' } }),
+    );
+    // Assess
+    expect(result.eventsWritten).toBe(1);
+    expect(result.objects.map((o) => o.key)).toEqual([eventObjectKey(ORG, { dt: '2024-01-31', hour: '23' }, NAME)]);
+    expect(result.eventsQuarantined).toBe(2);
+    expect(quarantineLines(result)).toEqual([
+      { reason: 'outside_window', index: 1, raw: JSON.stringify(past) },
+      { reason: 'outside_window', index: 2, raw: JSON.stringify(future) },
+    ]);
+    expect(result.minPublished).toBe('2024-01-31T23:30:00.000Z');
+    expect(result.maxPublished).toBe('2024-01-31T23:30:00.000Z');
+  });
+
+  it('refuses an accept range that is not two instants in order', async () => {
+    const body = fixturePage([fixtureEvent(1)]);
+    await expect(writer.writePage(pageInput(body, { accept: { from: '2024-02-01T00:00:00Z', to: '2024-01-01T00:00:00Z' } }))).rejects.toBeInstanceOf(InvalidPageInputError);
   });
 });

@@ -8,21 +8,18 @@
  * Each page's objects are named from its window and page index, so re-reading a page replaces the
  * objects it wrote before instead of adding copies.
  *
- * Stale objects. A run can die after storing page k and before the checkpoint that covers it. The
- * run that resumes fetches page k again from the same link, but a late event may have appeared in
- * its range meanwhile, pushing the page's last events into page k+1. Where such an event was alone in
- * a `dt/hour` partition (or in the page's quarantine object), the earlier attempt's object of that
- * name is not overwritten, and page k+1 writes the event again. Ingestion never deletes objects, so
- * the first page a run writes in a window it resumed is preceded by a listing of the objects that
- * page name already has, and every one this attempt does not write is replaced by an empty object
- * (`PageWriter.emptyObject`, or an empty JSON Lines body), before the checkpoint. The events it held
- * are later in the window now and are written by the pages that follow (or, when page k is kept whole
- * in quarantine, they are in that page, and the sweep finds them). A retried page that comes back
- * empty and ends the window leaves the earlier attempt's objects as they are: no later page can write
- * their events again, and replacing them would lose events Okta no longer returns (e.g. past its
- * 90-day retention). A retried page that comes back empty with a `next` link does not end the window
- * (Okta promises only that the last page has no `next`): the listing is kept and applied at the first
- * page that writes something, as if that page were the retried one.
+ * Retried pages. A run can die after storing page k and before the checkpoint that covers it. The
+ * lake is write-once (lib/core/ingest/store-page.ts), so the run that resumes cannot replace what
+ * that attempt stored, and must not write its events again; and the page it fetches again from the
+ * same link may differ (a late event in its range pushes its last events into page k+1). So the
+ * first page a run reads in a window it resumed is preceded by a listing of the keys that page's
+ * name can have; when an earlier attempt stored any, the rest of the window is read "checked"
+ * (below): each page writes only the events the lake does not hold, under names made from their
+ * texts. Counted in `retriedPages`; a retried page that brought events the earlier attempt had not
+ * stored is counted in `retriedPagesDiffering` (an alarm: Okta's answer to one query changed). A
+ * positional key found taken when no listing predicted it (state restored from a backup, two runs
+ * despite the lease) does the same, counted in `unexpectedObjects`. Nothing is ever put over an
+ * object, not even an empty one.
  *
  * Empty pages with a `next` link are followed (see `PageChain`), at most `maxConsecutiveEmptyPages`
  * in a row: then the run fails with `EmptyPagesError`, after checkpointing the last link.
@@ -34,6 +31,9 @@
  * kept by the one window its `published` falls in: the writer leaves out events at or after `end`
  * (`PageWriteInput.until`), and the run leaves out those before `start` (`overlapEventsSkipped`),
  * which the window before kept. An event in the overlap is therefore read twice and written once.
+ * An event published outside the query's bounds altogether (a 2021 event in a 2026 window) is
+ * quarantined with reason `outside_window` (`PageWriteInput.accept`): a hostile or broken answer
+ * cannot plant history in a day of its choosing.
  *
  * Restarts and splits. Two answers of Okta make the window's query unusable as it is:
  * - HTTP 500 `E0000009`, the query took too long (developer.okta.com/docs/reference/system-log-query,
@@ -51,12 +51,15 @@
  * `eventsAlreadyInLake`. A window split before anything was stored needs no check.
  */
 import { createHash } from 'node:crypto';
-import { ConfigError, OktaLakeError } from '../errors';
-import { eventObjectKey, pageObjectName, quarantineObjectKey, stamp } from '../layout';
+import { ConfigError, ObjectExistsError } from '../errors';
+import { EVENTS_PREFIX, LATE_PREFIX, eventObjectKeyIn, pageObjectName, quarantineObjectKey, stamp } from '../layout';
 import { OktaBadRequestError, OktaQueryTimeoutError } from '../okta/errors';
+import type { CompactionState } from '../compact/state';
 import { SinkLakeIndex } from './lake-index';
+import { CursorRestartError, IngestError, WindowSplitError } from './errors';
+import { PageAlreadyStoredError, putNew, storePage, type ObjectNaming } from './store-page';
 import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
-import { checkOverlapMs, dropBefore, overlappedQueryUrl, partitionsOfWindow, timedElements, type LakeIndex, type TimedElement } from './reconcile';
+import { checkOverlapMs, dropBefore, inOverlapBefore, overlappedQueryUrl, partitionsOfWindow, timedElements, type LakeIndex, type TimedElement } from './reconcile';
 import {
   systemClock,
   silentReporter,
@@ -150,6 +153,8 @@ export interface IngestOptions {
    * @default 1000 (1 s); at most 1 minute
    */
   readonly overlapMs?: number;
+  /** Which days compaction has frozen: their events go under `late/` (see store-page.ts). @default none */
+  readonly compaction?: CompactionState;
 }
 
 export type IngestOutcome = 'caught-up' | 'time-budget' | 'lease-held' | 'stopped';
@@ -165,11 +170,14 @@ export interface IngestResult {
   readonly duplicatesDropped: number;
   readonly objectsWritten: number;
   readonly bytesWritten: number;
-  /**
-   * Objects an earlier attempt at the run's first page stored that this attempt did not write,
-   * replaced by empty ones (see "Stale objects" above); almost always 0.
-   */
-  readonly staleObjectsReplaced: number;
+  /** Pages an earlier attempt stored without a checkpoint, read again against the lake (see "Retried pages"). */
+  readonly retriedPages: number;
+  /** Retried pages that brought events the earlier attempt had not stored: the `RetriedPagesDiffering` metric (alarmed). */
+  readonly retriedPagesDiffering: number;
+  /** Keys of positional objects found taken that no listing predicted: the `UnexpectedObjects` metric (alarmed). */
+  readonly unexpectedObjects: number;
+  /** Event objects put under `late/` because compaction froze their day. */
+  readonly lateObjects: number;
   /** Windows split because Okta timed out on their query (E0000009): the `WindowSplits` metric. */
   readonly windowSplits: number;
   /** Windows read again from their start after Okta refused a stored next link (HTTP 400): the `CursorRestarts` metric. */
@@ -186,14 +194,7 @@ export interface IngestResult {
   readonly lagMs?: number;
 }
 
-/** A page could not be written or checkpointed; the run stopped there and will resume at that page. */
-export class IngestError extends OktaLakeError {}
-
-/** Okta times out (E0000009) on a window that is already as narrow as `minWindowMs` allows. */
-export class WindowSplitError extends IngestError {}
-
-/** Okta refused a window's next link (HTTP 400) again after `maxCursorRestarts` restarts in this run. */
-export class CursorRestartError extends IngestError {}
+export { CursorRestartError, IngestError, WindowSplitError } from './errors';
 
 /** Name (without extension) of the objects a checked window writes for these element texts. */
 export function checkedObjectName(window: { readonly start: string; readonly end: string }, texts: readonly string[]): string {
@@ -245,14 +246,6 @@ function validate(
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const PARQUET_TYPE = 'application/vnd.apache.parquet';
-const JSON_LINES_TYPE = 'application/x-ndjson';
-
-/** A page stored in the lake: what the writer made of it (none for a page quarantined whole) and every key put. */
-interface StoredPage {
-  readonly result?: PageWriteResult;
-  readonly keys: ReadonlySet<string>;
-}
 
 /**
  * The keys page `name` of `window` can have in the lake: one event object per `dt/hour` partition
@@ -260,11 +253,20 @@ interface StoredPage {
  * earlier attempt at the page may have run on: quarantine objects are filed by ingestion day).
  */
 function pageObjectKeys(org: string, window: { readonly start: string; readonly end: string }, name: string, fromMs: number, toMs: number): string[] {
-  const keys = partitionsOfWindow(Date.parse(window.start), Date.parse(window.end)).map((p) => eventObjectKey(org, p, name));
+  const keys: string[] = [];
+  for (const p of partitionsOfWindow(Date.parse(window.start), Date.parse(window.end))) {
+    keys.push(eventObjectKeyIn(EVENTS_PREFIX, org, p, name), eventObjectKeyIn(LATE_PREFIX, org, p, name));
+  }
   for (let day = Math.floor(Math.min(fromMs, toMs) / DAY) * DAY; day <= Math.max(fromMs, toMs); day += DAY) {
-    keys.push(quarantineObjectKey(org, iso(day).slice(0, 10), name));
+    const quarantine = quarantineObjectKey(org, iso(day).slice(0, 10), name);
+    keys.push(quarantine, wholePageQuarantineKey(quarantine));
   }
   return keys;
+}
+
+/** The key under which a page that cannot be parsed is kept whole, from its quarantine key. */
+function wholePageQuarantineKey(quarantineKey: string): string {
+  return quarantineKey.replace(/\.jsonl$/, '.page.json');
 }
 
 export async function runIngest(options: IngestOptions): Promise<IngestResult> {
@@ -283,7 +285,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     duplicatesDropped: 0,
     objectsWritten: 0,
     bytesWritten: 0,
-    staleObjectsReplaced: 0,
+    retriedPages: 0,
+    retriedPagesDiffering: 0,
+    unexpectedObjects: 0,
+    lateObjects: 0,
     windowSplits: 0,
     cursorRestarts: 0,
     eventsAlreadyInLake: 0,
@@ -348,8 +353,9 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         outcome = stop;
         break;
       }
-      const window = nextWindow();
-      if (!window) break;
+      const next = nextWindow();
+      if (!next) break;
+      let window: WindowProgress = next;
       const fromEarlierRun = resuming;
       if (!state.window) {
         // Record a window before writing into it: its end depends on the clock, and a run that dies
@@ -360,16 +366,37 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       totals.windows++;
       let pageIndex = window.pagesWritten;
       let windowEvents = window.eventsWritten;
-      const checked = window.checkedUntil !== undefined && Date.parse(window.start) < Date.parse(window.checkedUntil);
+      let checked = window.checkedUntil !== undefined && Date.parse(window.start) < Date.parse(window.checkedUntil);
+      /** The first page read after a retry, while its events are compared with the earlier attempt's. */
+      let retried = false;
+      /** Texts of elements without a uuid that the earlier attempt quarantined (they cannot be matched by uuid). */
+      let keptTexts: ReadonlySet<string> = new Set<string>();
+      if (resuming && !checked) {
+        // An earlier attempt may have stored the next page without its checkpoint (see "Retried pages").
+        const name = pageObjectName(window.start, window.end, pageIndex);
+        const earlier = await listEarlierAttempt(window, name);
+        if (earlier.length > 0) {
+          totals.retriedPages++;
+          retried = true;
+          keptTexts = await quarantinedTexts(earlier);
+          window = checkWindow(window);
+          checked = true;
+          reporter.warn('an earlier attempt stored this page without recording it; reading the rest of the window against the lake', {
+            org,
+            page: name,
+            objects: earlier.length,
+          });
+        }
+      }
+      resuming = false;
       // Checked windows write only what the lake does not hold yet (see "Restarts and splits").
-      const known = checked ? await heldUuids(window) : undefined;
-      if (checked) resuming = false;
+      let known = checked ? await heldUuids(window) : undefined;
       const firstUrl = overlappedQueryUrl(source, window.start, window.end, cfg.overlapMs);
       const startMs = Date.parse(window.start);
       // Pages come in published order: once one reaches the window start, no later one is before it.
       let pastStart = false;
       const cutOverlap = (body: string): string => {
-        const cut = dropBefore(body, startMs);
+        const cut = dropBefore(body, startMs, cfg.overlapMs);
         totals.overlapEventsSkipped += cut.dropped;
         if (cut.reached) pastStart = true;
         return cut.body;
@@ -378,8 +405,6 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       let pageUrl = window.nextUrl ?? firstUrl;
       chain = new PageChain(source, pageUrl);
       const emptyPages = new EmptyPageGuard(cfg.maxConsecutiveEmptyPages, `window ${window.start}..${window.end} of org ${org}`);
-      /** What an earlier attempt stored of the resumed page, while only empty pages with a next link followed it. */
-      let pendingEarlier: { readonly name: string; readonly keys: readonly string[] } | undefined;
 
       for (;;) {
         let page: LogPage;
@@ -400,25 +425,46 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         const nextUrl = page.nextUrl;
 
         let written: PageWriteResult | undefined;
-        if (known) {
-          written = await writeChecked(page, window, known);
-        } else {
+        /** Events of a retried page that its earlier attempt stored without a checkpoint: not counted yet. */
+        let storedUncounted = 0;
+        if (!known) {
           const name = pageObjectName(window.start, window.end, pageIndex);
-          if (resuming) {
-            pendingEarlier = { name, keys: await listEarlierAttempt(window, name) };
-            resuming = false;
-          }
           const inWindow = pastStart ? page : { ...page, body: cutOverlap(page.body) };
-          // An empty page leaves what an earlier attempt stored of it (see the module comment).
           if (!isEmptyPage(inWindow.body)) {
-            const stored = await writePage(inWindow, name, window.end, pastStart ? undefined : cutOverlap);
-            if (pendingEarlier) await replaceStaleObjects(pendingEarlier.keys, stored.keys, pendingEarlier.name);
-            pendingEarlier = undefined;
-            written = stored.result;
-          } else if (nextUrl === undefined) {
-            pendingEarlier = undefined;
+            try {
+              written = await writePage(inWindow, name, window, 'position', pastStart ? undefined : cutOverlap);
+            } catch (error) {
+              if (!(error instanceof PageAlreadyStoredError)) throw error;
+              // Stored before, though no listing said so: read this page and the rest of the window against the lake.
+              totals.unexpectedObjects += error.taken.length;
+              countWritten(error.written);
+              reporter.warn('objects of this page exist though no earlier attempt was known: reading the rest of the window against the lake', {
+                org,
+                page: name,
+                keys: error.taken,
+              });
+              window = checkWindow(window);
+              checked = true;
+              known = await heldUuids(window);
+            }
           }
         }
+        if (known) {
+          const inLakeBefore = totals.eventsAlreadyInLake;
+          const fresh = await writeChecked(page, window, known, keptTexts);
+          if (retried) storedUncounted = totals.eventsAlreadyInLake - inLakeBefore;
+          if (retried && fresh !== undefined && fresh.eventsWritten + fresh.eventsQuarantined > 0) {
+            totals.retriedPagesDiffering++;
+            reporter.warn('a page fetched again brought events its earlier attempt had not stored: Okta answered one query differently', {
+              org,
+              window: `${window.start}..${window.end}`,
+              page: pageIndex,
+              events: fresh.eventsWritten + fresh.eventsQuarantined,
+            });
+          }
+          written = fresh;
+        }
+        if (!isEmptyPage(page.body)) retried = false;
         pageIndex++;
         totals.pages++;
         windowEvents += written?.eventsWritten ?? 0;
@@ -435,7 +481,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         }
         state = {
           ...state,
-          totalEvents: state.totalEvents + (written?.eventsWritten ?? 0),
+          totalEvents: state.totalEvents + (written?.eventsWritten ?? 0) + storedUncounted,
           totalQuarantined: state.totalQuarantined + (written?.eventsQuarantined ?? 0),
           updatedAt: iso(clock.now()),
         };
@@ -492,27 +538,41 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     }
   }
 
-  /**
-   * Puts an empty object over every key in `earlier` this attempt did not write, so that the events
-   * they held are in the lake once: from the pages that follow (see the module comment).
-   */
-  async function replaceStaleObjects(earlier: readonly string[], written: ReadonlySet<string>, name: string): Promise<void> {
-    const stale = earlier.filter((key) => !written.has(key));
-    if (stale.length === 0) return;
-    try {
-      const emptyParquet = stale.some((key) => key.endsWith('.parquet')) ? await writer.emptyObject() : undefined;
-      const bodies = stale.map((key) => (key.endsWith('.parquet') && emptyParquet ? emptyParquet : new Uint8Array(0)));
-      await Promise.all(stale.map((key, i) => sink.put(key, bodies[i], key.endsWith('.parquet') ? PARQUET_TYPE : JSON_LINES_TYPE)));
-      totals.objectsWritten += stale.length;
-      totals.staleObjectsReplaced += stale.length;
-      totals.bytesWritten += bodies.reduce((n, b) => n + b.byteLength, 0);
-    } catch (error) {
-      throw new IngestError(`replacing the objects an earlier attempt at page ${name} of org ${org} left failed; the next run resumes at this page`, { cause: error });
+  /** The raw texts in the quarantine objects (JSON Lines of `QuarantineLine`) among `keys`. */
+  async function quarantinedTexts(keys: readonly string[]): Promise<Set<string>> {
+    const texts = new Set<string>();
+    for (const key of keys.filter((k) => k.endsWith('.jsonl') && !k.startsWith(`${EVENTS_PREFIX}/`))) {
+      let body: Uint8Array | undefined;
+      try {
+        body = await sink.get(key);
+      } catch (cause) {
+        throw new IngestError(`reading ${sink.location}/${key}, which an earlier attempt at this page stored, failed; the next run resumes at this page`, { cause });
+      }
+      for (const line of new TextDecoder().decode(body ?? new Uint8Array(0)).split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          const raw = (JSON.parse(line) as { raw?: unknown }).raw;
+          if (typeof raw === 'string') texts.add(raw);
+        } catch {
+          // A line that is not a quarantine record matches nothing.
+        }
+      }
     }
-    reporter.info('replaced objects of an earlier attempt at this page that this attempt does not write (its events moved to a later page)', {
-      page: name,
-      keys: stale,
-    });
+    return texts;
+  }
+
+  /** `window`, to be read against the lake up to its end at least (see "Retried pages"). */
+  function checkWindow(window: WindowProgress): WindowProgress {
+    const checkedUntil = iso(Math.max(Date.parse(window.end), Date.parse(window.checkedUntil ?? window.end)));
+    const checkedWindow = { ...window, checkedUntil };
+    if (state.window !== undefined && state.window.start === window.start) state = { ...state, window: { ...state.window, checkedUntil } };
+    return checkedWindow;
+  }
+
+  /** Adds objects a page stored to the totals. */
+  function countWritten(objects: readonly { readonly body: Uint8Array }[]): void {
+    totals.objectsWritten += objects.length;
+    totals.bytesWritten += objects.reduce((n, o) => n + o.body.byteLength, 0);
   }
 
   /** The uuids the lake holds in the partitions of `window` (for a checked window). */
@@ -592,13 +652,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
 
   /**
    * Writes the events of a page of a checked window that the lake does not hold (`known`, updated),
-   * as one page named after their texts: a re-run that finds the same events missing replaces the
-   * same objects, and a name never depends on the page position (as the sweep's late objects).
+   * as one page named after their texts: a re-run that finds the same events missing finds its
+   * objects stored, and a name never depends on the page position (as the sweep's late objects).
    */
-  async function writeChecked(page: LogPage, window: WindowProgress, known: Set<string>): Promise<PageWriteResult | undefined> {
+  async function writeChecked(page: LogPage, window: WindowProgress, known: Set<string>, keptTexts: ReadonlySet<string>): Promise<PageWriteResult | undefined> {
     const startMs = Date.parse(window.start);
+    const isFresh = (e: TimedElement): boolean => (e.uuid === undefined ? !keptTexts.has(e.text) : !known.has(e.uuid));
     const select = (elements: readonly TimedElement[]): TimedElement[] =>
-      elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs) && (e.uuid === undefined || !known.has(e.uuid)));
+      elements.filter((e) => !inOverlapBefore(e, startMs, cfg.overlapMs) && isFresh(e));
     const elements = timedElements(page.body);
     if (elements === undefined) {
       // Not a JSON array: refetched (what a refetch brings is selected the same way), then kept
@@ -607,38 +668,48 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         const again = timedElements(body);
         return again === undefined ? body : `[${select(again).map((e) => e.text).join(',')}]`;
       };
-      const stored = await writePage(page, checkedObjectName(window, [page.body]), window.end, prepare);
-      return stored.result;
+      return writePage(page, checkedObjectName(window, [page.body]), window, 'content', prepare);
     }
-    const inWindow = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+    const inWindow = elements.filter((e) => !inOverlapBefore(e, startMs, cfg.overlapMs));
     totals.overlapEventsSkipped += elements.length - inWindow.length;
-    const fresh = inWindow.filter((e) => e.uuid === undefined || !known.has(e.uuid));
+    const fresh = inWindow.filter(isFresh);
     totals.eventsAlreadyInLake += inWindow.length - fresh.length;
     if (fresh.length === 0) return undefined;
     const texts = fresh.map((e) => e.text);
-    const stored = await writePage({ url: page.url, body: `[${texts.join(',')}]` }, checkedObjectName(window, texts), window.end);
+    const written = await writePage({ url: page.url, body: `[${texts.join(',')}]` }, checkedObjectName(window, texts), window, 'content');
     for (const e of fresh) if (e.uuid !== undefined) known.add(e.uuid);
-    return stored.result;
+    return written;
   }
 
-  /** Writes one page (refetching a page the writer cannot parse), stores its objects, updates totals. */
-  async function writePage(first: LogPage, name: string, until: string, prepare?: (body: string) => string): Promise<StoredPage> {
+  /**
+   * Writes one page through the shared store step (refetching a page the writer cannot parse) and
+   * updates the totals; undefined for a page kept whole in quarantine. `PageAlreadyStoredError`
+   * (position naming) passes through.
+   */
+  async function writePage(first: LogPage, name: string, window: WindowProgress, naming: ObjectNaming, prepare?: (body: string) => string): Promise<PageWriteResult | undefined> {
+    // Events outside the query's own bounds are not Okta's to return: quarantined (see "Window bounds").
+    const accept = { from: iso(Date.parse(window.start) - cfg.overlapMs), to: iso(Date.parse(window.end) + cfg.overlapMs) };
     let page = first;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await writer.writePage({ org, body: page.body, format: 'array', name, until, ingestedAt: new Date(clock.now()) });
-        const objects = result.quarantine ? [...result.objects, result.quarantine] : result.objects;
-        await Promise.all(objects.map((o) => sink.put(o.key, o.body, o.key.endsWith('.parquet') ? PARQUET_TYPE : JSON_LINES_TYPE)));
+        const stored = await storePage(
+          { writer, sink, ...(options.compaction ? { compaction: options.compaction } : {}) },
+          { org, body: page.body, format: 'array', name, until: window.end, accept, ingestedAt: new Date(clock.now()) },
+          naming,
+        );
+        const result = stored.result;
         totals.eventsWritten += result.eventsWritten;
         totals.eventsQuarantined += result.eventsQuarantined;
         totals.duplicatesDropped += result.duplicatesDropped;
-        totals.objectsWritten += objects.length;
-        totals.bytesWritten += objects.reduce((n, o) => n + o.body.byteLength, 0);
+        totals.objectsWritten += stored.written.length;
+        totals.bytesWritten += stored.bytesWritten;
+        totals.lateObjects += stored.lateObjects;
         if (result.eventsQuarantined > 0) {
           reporter.warn('events quarantined: they could not be placed in time or have no uuid', { count: result.eventsQuarantined, page: name });
         }
-        return { result, keys: new Set(objects.map((o) => o.key)) };
+        return result;
       } catch (error) {
+        if (error instanceof PageAlreadyStoredError) throw error;
         if (!isMalformedPage(error)) {
           throw new IngestError(`writing page ${name} of org ${org} failed; the next run resumes at this page`, { cause: error });
         }
@@ -649,14 +720,19 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
           continue;
         }
         // Keep the page whole, verbatim, where a person can find it; count it; go on.
-        const key = quarantineObjectKey(org, iso(clock.now()).slice(0, 10), `${name}.page`).replace(/\.jsonl$/, '.json');
+        const key = wholePageQuarantineKey(quarantineObjectKey(org, iso(clock.now()).slice(0, 10), name));
         const body = new TextEncoder().encode(page.body);
-        await sink.put(key, body, 'application/json');
+        let outcome: 'written' | 'exists';
+        try {
+          outcome = await putNew(sink, key, body, naming);
+        } catch (cause) {
+          if (cause instanceof ObjectExistsError) throw new PageAlreadyStoredError(`page ${name} of org ${org} was kept whole in quarantine before`, [key], [], { cause });
+          throw new IngestError(`keeping page ${name} of org ${org} whole in quarantine failed; the next run resumes at this page`, { cause });
+        }
         totals.pagesQuarantined++;
-        totals.objectsWritten++;
-        totals.bytesWritten += body.byteLength;
+        if (outcome === 'written') countWritten([{ body }]);
         reporter.warn('page could not be parsed after refetching; kept whole in quarantine', { key });
-        return { keys: new Set([key]) };
+        return undefined;
       }
     }
   }

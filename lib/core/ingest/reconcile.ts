@@ -20,10 +20,11 @@
  * exact texts, so `raw` stays byte for byte what Okta sent; the page is split with `JSON.parse` and
  * `arrayElementSpans`, measured at 50 ms for a realistic 1,000-event page of 2.2 MB against 77 ms
  * for letting DuckDB's `read_json_objects` return uuids and texts) under the name
- * `w<start>-<end>-late-<hash of their sorted uuids>`. A re-run that finds the same events missing
- * (a crash after the write and before the checkpoint) therefore replaces the same object; once they
- * are in the lake a re-run finds nothing missing and writes nothing. A name never depends on the
- * page position, so a re-run can never replace an object that holds other events.
+ * `w<start>-<end>-late-<hash of their sorted uuids>`, through the shared store step
+ * (store-page.ts, `content` naming): the lake is write-once, and a re-run that finds the same events
+ * missing (a crash after the write and before the checkpoint) finds that object stored and writes
+ * nothing; once they are in the lake a re-run finds nothing missing. A name never depends on the
+ * page position.
  *
  * Elements without a usable uuid cannot be compared with the lake; they are counted
  * (`unidentified`) and left alone (the ingestion quarantined them when it read them).
@@ -53,6 +54,8 @@ import { arrayElementSpans } from '../writer/json-text';
 import type { TimeBudget } from './ingest';
 import { OktaQueryTimeoutError } from '../okta/errors';
 import { checkMaxEmptyPages, EmptyPageGuard } from './page-chain';
+import type { CompactionState } from '../compact/state';
+import { storePage } from './store-page';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -124,6 +127,8 @@ export interface ReconcileOptions {
    * written: a crash in between costs a re-evaluation, never a missed one. @default not recorded
    */
   readonly lateEvidence?: Pick<LateEvidenceLog, 'record'>;
+  /** Which days compaction has frozen: late events for them go under `late/` (store-page.ts). @default none */
+  readonly compaction?: CompactionState;
 }
 
 /** One window a sweep line re-read. */
@@ -281,15 +286,22 @@ export function checkOverlapMs(value: number | undefined, what: string): number 
   return v;
 }
 
+/** Whether an element was published in the overlap `[startMs - overlapMs, startMs)` before a window. */
+export function inOverlapBefore(e: TimedElement, startMs: number, overlapMs: number): boolean {
+  return e.publishedMs !== undefined && e.publishedMs < startMs && e.publishedMs >= startMs - overlapMs;
+}
+
 /**
- * `body` without its elements published before `startMs` (the overlap before a window), byte for byte
- * the same text when none is; `reached` when an element is at or after `startMs`. A body that is not
+ * `body` without its elements published in the overlap `[startMs - overlapMs, startMs)` before a
+ * window (they belong to the window before), byte for byte the same text when none is; `reached`
+ * when an element is at or after `startMs`. Elements published before the overlap are kept: no
+ * window can own them, and the writer quarantines them (`PageWriteInput.accept`). A body that is not
  * a JSON array is returned as it is (the writer refuses it).
  */
-export function dropBefore(body: string, startMs: number): { body: string; dropped: number; reached: boolean } {
+export function dropBefore(body: string, startMs: number, overlapMs: number): { body: string; dropped: number; reached: boolean } {
   const elements = timedElements(body);
   if (elements === undefined) return { body, dropped: 0, reached: false };
-  const kept = elements.filter((e) => !(e.publishedMs !== undefined && e.publishedMs < startMs));
+  const kept = elements.filter((e) => !inOverlapBefore(e, startMs, overlapMs));
   const reached = elements.some((e) => e.publishedMs !== undefined && e.publishedMs >= startMs);
   const dropped = elements.length - kept.length;
   return { body: dropped === 0 ? body : `[${kept.map((e) => e.text).join(',')}]`, dropped, reached };
@@ -616,20 +628,14 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
       }
     }
     try {
-      const result = await writer.writePage({
-        org,
-        body: `[${missing.map((m) => m.text).join(',')}]`,
-        format: 'array',
-        name,
-        until: end,
-        ingestedAt: new Date(clock.now()),
-      });
-      const objects = result.quarantine ? [...result.objects, result.quarantine] : result.objects;
-      await Promise.all(
-        objects.map((o) => sink.put(o.key, o.body, o.key.endsWith('.parquet') ? 'application/vnd.apache.parquet' : 'application/x-ndjson')),
+      const stored = await storePage(
+        { writer, sink, ...(options.compaction ? { compaction: options.compaction } : {}) },
+        { org, body: `[${missing.map((m) => m.text).join(',')}]`, format: 'array', name, until: end, ingestedAt: new Date(clock.now()) },
+        'content',
       );
-      totals.objectsWritten += objects.length;
-      totals.bytesWritten += objects.reduce((n, o) => n + o.body.byteLength, 0);
+      const result = stored.result;
+      totals.objectsWritten += stored.written.length;
+      totals.bytesWritten += stored.bytesWritten;
       if (result.eventsQuarantined > 0) {
         reporter.warn('late events quarantined: they could not be placed in time', { count: result.eventsQuarantined, key: result.quarantine?.key });
       }

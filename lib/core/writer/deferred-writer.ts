@@ -15,7 +15,6 @@ export function deferredWriter(opening: Promise<PageWriter>): PageWriter {
   opening.catch(() => undefined);
   return {
     writePage: async (input) => (await opening).writePage(input),
-    emptyObject: async () => (await opening).emptyObject(),
     close: async () => {
       let writer: PageWriter;
       try {

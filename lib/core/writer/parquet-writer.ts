@@ -57,9 +57,11 @@
  * Quarantine: an element that is not a JSON object, has no uuid (missing, empty or not a string)
  * or whose `published` cannot be placed in time is not written to Parquet; nor is an element
  * DuckDB's JSON parser refuses although the page is valid JSON (a `\ud800`-style escape of a lone
- * surrogate). It goes to one JSON Lines object per page (`quarantineObjectKey(org, <UTC day of
+ * surrogate); nor is an event published outside `accept` (the bounds of the query that returned
+ * the page: an answer outside them is not Okta's to give, and would plant history in a day nobody
+ * reads). It goes to one JSON Lines object per page (`quarantineObjectKey(org, <UTC day of
  * ingestedAt>, name)`), one line per element, in page order:
- *   {"reason":"not_an_object|missing_uuid|invalid_published|invalid_unicode","index":<0-based
+ *   {"reason":"not_an_object|missing_uuid|invalid_published|invalid_unicode|outside_window","index":<0-based
  *    position in the page>,"raw":"<the element's exact text, as a JSON string>"}
  * `JSON.parse(line).raw` gives the element back byte for byte, even a pretty-printed element with
  * newlines inside, and the reason says why it is there.
@@ -106,7 +108,7 @@ export class InvalidPageInputError extends OktaLakeError {}
 export class ParquetWriteError extends OktaLakeError {}
 
 /** Why an element went to quarantine. */
-export type QuarantineReason = 'not_an_object' | 'missing_uuid' | 'invalid_published' | 'invalid_unicode';
+export type QuarantineReason = 'not_an_object' | 'missing_uuid' | 'invalid_published' | 'invalid_unicode' | 'outside_window';
 
 /** One line of a quarantine object (JSON Lines). */
 export interface QuarantineLine {
@@ -194,7 +196,8 @@ function buildSql(): WriterSql {
   const id = quoteIdent(ID_COLUMN);
   const time = quoteIdent(TIME_COLUMN);
 
-  // $1 page file, $2 until (epoch µs, or NULL when there is no window end).
+  // $1 page file, $2 until (epoch µs, or NULL when there is no window end), $3 and $4 the accepted
+  // range [from, to) of `published` (epoch µs, or NULL for no bound).
   // Replacing the table (rather than deleting its rows) returns the previous page's memory.
   // Rows stay in page order: no window function and no sort here, as both would move every
   // row's text (a page's worth of JSON) around; repeats and order are settled by the summary.
@@ -213,7 +216,8 @@ WITH src AS (
   SELECT pos, raw, uuid, ts,
     CASE WHEN NOT is_object THEN 'not_an_object'
          WHEN uuid IS NULL THEN 'missing_uuid'
-         WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published' END AS problem
+         WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published'
+         WHEN ($3::BIGINT IS NOT NULL AND ts < make_timestamp($3::BIGINT)) OR ($4::BIGINT IS NOT NULL AND ts >= make_timestamp($4::BIGINT)) THEN 'outside_window' END AS problem
   FROM parsed
 )
 SELECT pos, raw, uuid, ts, problem,
@@ -327,7 +331,7 @@ export class DuckDbParquetWriter implements PageWriter {
       const emptyPage = join(workDir, 'empty.json');
       writeFileSync(emptyPage, '[]');
       const stageArray = stage.get('array') as DuckDBPreparedStatement;
-      stageArray.bind([emptyPage, null]);
+      stageArray.bind([emptyPage, null, null, null]);
       await runOnThisThread(stageArray);
       rmSync(emptyPage);
       const statements: Statements = {
@@ -352,13 +356,6 @@ export class DuckDbParquetWriter implements PageWriter {
     return run;
   }
 
-  emptyObject(): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new ParquetWriteError('emptyObject called after close()'));
-    const run = this.queue.then(() => this.writeEmpty());
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -373,6 +370,7 @@ export class DuckDbParquetWriter implements PageWriter {
   private async write(input: PageWriteInput): Promise<PageWriteResult> {
     const { org, name, format } = validate(input);
     const untilMicros = input.until === undefined ? null : msToMicros(Date.parse(input.until));
+    const accept = input.accept === undefined ? [null, null] : [msToMicros(Date.parse(input.accept.from)), msToMicros(Date.parse(input.accept.to))];
     const ingestedMs = input.ingestedAt.getTime();
     if (format === 'array' && !/\S/.test(input.body)) {
       throw new MalformedPageError(`page ${name} is empty: expected a JSON array`);
@@ -382,7 +380,7 @@ export class DuckDbParquetWriter implements PageWriter {
     const pageFile = join(this.workDir, `page-${call}.json`);
     const outFiles: string[] = [];
     try {
-      const setAside = await this.stage(input.body, format, name, pageFile, untilMicros);
+      const setAside = await this.stage(input.body, format, name, pageFile, [untilMicros, ...accept]);
       const summary = await this.summarise(name, setAside);
 
       const objects: WrittenObject[] = [];
@@ -423,20 +421,6 @@ export class DuckDbParquetWriter implements PageWriter {
     }
   }
 
-  /** The COPY of a partition no staged event is in: the schema's columns, no rows. */
-  private async writeEmpty(): Promise<Uint8Array> {
-    const outFile = join(this.workDir, `empty-${++this.calls}.parquet`);
-    try {
-      this.statements.copy.bind(['', '', 0n, outFile]);
-      await runOnThisThread(this.statements.copy);
-      return readFileSync(outFile);
-    } catch (error) {
-      throw new ParquetWriteError('could not write an empty event object', { cause: error });
-    } finally {
-      rmSync(outFile, { force: true });
-    }
-  }
-
   /**
    * Writes `text` as UTF-8 to `file`, synchronously (one write of a few MB to local disk; the
    * promise API writes in 512 KB chunks through the thread pool and measured slower), encoding
@@ -462,7 +446,7 @@ export class DuckDbParquetWriter implements PageWriter {
     format: PageWriteInput['format'],
     name: string,
     pageFile: string,
-    untilMicros: bigint | null,
+    bounds: readonly (bigint | null)[],
   ): Promise<Map<number, string>> {
     const stage = this.statements.stage.get(format) as DuckDBPreparedStatement;
     const load = async (text: string): Promise<void> => {
@@ -471,7 +455,7 @@ export class DuckDbParquetWriter implements PageWriter {
       } catch (error) {
         throw new ParquetWriteError(`could not write page ${name} to ${pageFile}`, { cause: error });
       }
-      stage.bind([pageFile, untilMicros]);
+      stage.bind([pageFile, ...bounds]);
       await runOnThisThread(stage);
     };
     try {
@@ -624,6 +608,9 @@ function validate(input: PageWriteInput): { org: string; name: string; format: P
   }
   if (input.until !== undefined && !Number.isFinite(Date.parse(input.until))) {
     throw new InvalidPageInputError(`invalid until "${input.until}": expected an ISO-8601 instant`);
+  }
+  if (input.accept !== undefined && !(Number.isFinite(Date.parse(input.accept.from)) && Date.parse(input.accept.from) < Date.parse(input.accept.to))) {
+    throw new InvalidPageInputError(`invalid accept range ${input.accept.from}..${input.accept.to}: expected two ISO-8601 instants, from before to`);
   }
   if (!(input.ingestedAt instanceof Date) || !Number.isFinite(input.ingestedAt.getTime())) {
     throw new InvalidPageInputError('invalid ingestedAt: expected a valid Date');
