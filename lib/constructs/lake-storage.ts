@@ -1,16 +1,28 @@
 /**
- * Where the lake lives: the KMS key, the data bucket (Parquet under `events/`, unplaceable events
- * under `quarantine/`), the Athena query results bucket and the server access logs bucket.
+ * Where the lake lives: the KMS key, the data bucket (Parquet under `events/` and `late/`,
+ * unplaceable events under `quarantine/`, compacted days under `compacted/`: objects there are
+ * written once and never replaced), the Athena query results bucket and the server access logs bucket.
  *
  * Secure defaults are fixed here (KMS, versioning, public access blocked, TLS only, retained on stack
  * deletion); only retention and Object Lock come from the configuration.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveStorageClass, ObjectLockConfig, RetentionConfig } from '../config/config';
+import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { createScopedKey } from './scoped-key';
+
+/**
+ * The prefixes of the lake bucket that hold evidence. Every object under them is written once and
+ * never replaced: the bucket policy refuses a PutObject there that does not carry `If-None-Match`.
+ */
+export const LAKE_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX, COMPACTED_PREFIX] as const;
+
+/** Sid of the bucket-policy statement that refuses unconditional writes under LAKE_PREFIXES. */
+export const WRITE_ONCE_SID = 'DenyWritesThatCouldReplaceAnObject';
 
 export interface LakeStorageProps {
   readonly retention: RetentionConfig;
@@ -72,6 +84,33 @@ const SECURE_BUCKET_DEFAULTS = {
 const kmsEncrypted = (key: kms.IKey) =>
   ({ encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }) as const satisfies s3.BucketProps;
 
+/**
+ * Nobody, our own roles included, may replace an object under the lake prefixes: a PutObject (or
+ * CompleteMultipartUpload, or CopyObject) is refused unless it carries `If-None-Match`, with which
+ * S3 stores the object only if the key does not exist yet (412 Precondition Failed otherwise).
+ *
+ * This is the enforcement AWS documents in "Enforce conditional writes on Amazon S3 buckets"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html): condition
+ * key `s3:if-none-match`, and `s3:ObjectCreationOperation` so that the parts of a multipart upload
+ * (CreateMultipartUpload, UploadPart, UploadPartCopy, which take no conditional header) are not
+ * refused, while the CompleteMultipartUpload that creates the object still needs the header. The
+ * same page notes that a CopyObject into these prefixes is then refused (403 without the header,
+ * 501 with it): nothing in okta-lake copies into the lake.
+ */
+function writeOnceStatement(bucket: s3.IBucket): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: WRITE_ONCE_SID,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: LAKE_PREFIXES.map((prefix) => bucket.arnForObjects(`${prefix}/*`)),
+    conditions: {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    },
+  });
+}
+
 export class LakeStorage extends Construct {
   /** Encrypts the lake, the Athena results, the watermark table and the credential secrets the stack creates. */
   readonly key: kms.Key;
@@ -116,6 +155,7 @@ export class LakeStorage extends Construct {
           : s3.ObjectLockRetention.governance(Duration.days(lock.days))
         : undefined,
     });
+    this.bucket.addToResourcePolicy(writeOnceStatement(this.bucket));
 
     this.athenaResultsBucket = new s3.Bucket(this, 'AthenaResults', {
       ...SECURE_BUCKET_DEFAULTS,

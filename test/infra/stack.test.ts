@@ -11,9 +11,11 @@ import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
 import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
-import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
+import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
+import { LAKE_PREFIXES, WRITE_ONCE_SID } from '../../lib/constructs/lake-storage';
+import { COMPACTED_PREFIX, DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, LATE_PREFIX, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
 import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType } from '../../lib/core/schema';
-import { allPolicyStatements, asList, flatten, onlyResourceOfType, resourcesOfType, synth, type CfnTemplate, type Synthesized } from './support';
+import { allPolicyStatements, asList, flatten, onlyResourceOfType, resourcesOfType, synth, type CfnTemplate, type PolicyStatementJson, type Synthesized } from './support';
 
 const BETA_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const GAMMA_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/gamma-AbC123';
@@ -97,6 +99,50 @@ describe('lake storage', () => {
         },
       });
     }
+  });
+
+  it.each(both)('refuses, for every principal, a write under the lake prefixes that could replace an object (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    const [, policy] = resourcesOfType(s.json, 'AWS::S3::BucketPolicy').find(([, r]) => JSON.stringify((r.Properties as { Bucket: unknown }).Bucket) === JSON.stringify({ Ref: bucketId }))!;
+    const statements = (policy.Properties as { PolicyDocument: { Statement: PolicyStatementJson[] } }).PolicyDocument.Statement;
+    // Act
+    const writeOnce = statements.filter((st) => st.Sid === WRITE_ONCE_SID);
+    // Assess: the enforcement of "Enforce conditional writes on Amazon S3 buckets" (AWS S3 User Guide).
+    expect(writeOnce).toHaveLength(1);
+    const [st] = writeOnce;
+    expect(st.Effect).toBe('Deny');
+    expect(st.Principal).toEqual({ AWS: '*' });
+    expect(st.Action).toBe('s3:PutObject');
+    expect(st.Condition).toEqual({ Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } });
+    expect((st.Resource as unknown[]).map((r) => flatten(r)).sort()).toEqual(LAKE_PREFIXES.map((p) => `<${bucketId}.Arn>/${p}/*`).sort());
+    expect([...LAKE_PREFIXES].sort()).toEqual([COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX].sort());
+  });
+
+  it.each(both)('lets every PutObject the stack grants land under a write-once lake prefix, or in the results or access-log buckets, which no write-once rule covers (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const lake = `<${logicalIdOf(s, s.stack.storage.bucket)}.Arn>`;
+    const resultsId = logicalIdOf(s, s.stack.storage.athenaResultsBucket);
+    const logs = `<${logicalIdOf(s, s.stack.storage.accessLogsBucket)}.Arn>`;
+    const allowed = new Set([
+      ...LAKE_PREFIXES.map((p) => `${lake}/${p}/*`),
+      `<${resultsId}.Arn>/${ATHENA_RESULTS_PREFIX}/*`,
+      // S3 server access log delivery (logging.s3.amazonaws.com), one prefix per logged bucket.
+      `${logs}/lake/*`,
+      `${logs}/athena-results/*`,
+    ]);
+    // Act
+    const granted = allPolicyStatements(s.json)
+      .filter(({ statement }) => statement.Effect === 'Allow' && asList(statement.Action).includes('s3:PutObject'))
+      .flatMap(({ statement }) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map((r) => flatten(r)));
+    // Assess: ingestion writes the lake (with If-None-Match), the runner's Athena queries their results.
+    expect(granted.length).toBeGreaterThan(0);
+    for (const resource of granted) expect(allowed, resource).toContain(resource);
+    const denies = allPolicyStatements(s.json).filter(({ where, statement }) => statement.Effect === 'Deny' && s.json.Resources[where.split('.')[0]].Type === 'AWS::S3::BucketPolicy');
+    const resultsPolicy = denies.filter(({ statement }) => JSON.stringify(statement.Resource).includes(resultsId));
+    expect(resultsPolicy.map(({ statement }) => statement.Condition)).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }, { NumericLessThan: { 's3:TlsVersion': 1.2 } }]);
   });
 
   it('applies the configured lifecycle to the lake', () => {
