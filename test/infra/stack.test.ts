@@ -15,7 +15,19 @@ import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
 import { LAKE_PREFIXES, WRITE_ONCE_SID } from '../../lib/constructs/lake-storage';
 import { COMPACTED_PREFIX, DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, LATE_PREFIX, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
 import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType } from '../../lib/core/schema';
-import { allPolicyStatements, asList, flatten, onlyResourceOfType, resourcesOfType, synth, type CfnTemplate, type PolicyStatementJson, type Synthesized } from './support';
+import {
+  allPolicyStatements,
+  asList,
+  flatten,
+  grantsOnBucket,
+  iamActionMatches,
+  onlyResourceOfType,
+  resourcesOfType,
+  synth,
+  type CfnTemplate,
+  type PolicyStatementJson,
+  type Synthesized,
+} from './support';
 
 const BETA_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const GAMMA_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/gamma-AbC123';
@@ -536,6 +548,60 @@ describe('least privilege', () => {
         Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
       },
     });
+  });
+
+  /** What would let a principal delete, overwrite or shorten the retention of the evidence. */
+  const DESTRUCTIVE = [
+    's3:DeleteObject',
+    's3:DeleteObjectVersion',
+    's3:DeleteObjectTagging',
+    's3:DeleteObjectVersionTagging',
+    's3:PutObjectRetention',
+    's3:BypassGovernanceRetention',
+    's3:PutBucketObjectLockConfiguration',
+    's3:PutLifecycleConfiguration',
+    's3:PutBucketPolicy',
+    's3:DeleteBucketPolicy',
+    's3:PutBucketVersioning',
+    's3:DeleteBucket',
+  ];
+
+  it.each(both)('grants no principal a way to delete, overwrite or shorten the retention of the lake, not even through a wildcard (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    // Act
+    const offenders = grantsOnBucket(s.json, bucketId, DESTRUCTIVE);
+    // Assess
+    expect(offenders).toEqual([]);
+  });
+
+  it('recognises a destructive grant, including one made through a wildcard, so the test above can fail', () => {
+    // Prepare: a template that grants what the stack must never grant, in the forms it could take.
+    const bucketId = 'LakeBucket';
+    const role = (Action: unknown, Resource: unknown) => ({
+      Type: 'AWS::IAM::Role',
+      Properties: { Policies: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action, Resource }] } }] },
+    });
+    const t: CfnTemplate = {
+      Resources: {
+        Direct: role('s3:DeleteObjectVersion', { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/events/*']] }),
+        Prefix: role(['s3:GetObject', 's3:Delete*'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }),
+        Everything: role('*', '*'),
+        Service: role('s3:*', 'arn:aws:s3:::*'),
+        Retention: role('s3:putobjectretention', { 'Fn::GetAtt': [bucketId, 'Arn'] }),
+        Elsewhere: role('s3:DeleteObject', 'arn:aws:s3:::another-bucket/*'),
+        Denied: { Type: 'AWS::S3::BucketPolicy', Properties: { PolicyDocument: { Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }] } } },
+      },
+    };
+    // Act
+    const offenders = grantsOnBucket(t, bucketId, DESTRUCTIVE);
+    const holders = new Set(offenders.map((o) => o.split('.')[0]));
+    // Assess
+    expect([...holders].sort()).toEqual(['Direct', 'Everything', 'Prefix', 'Retention', 'Service']);
+    expect(offenders.filter((o) => o.startsWith('Everything'))).toHaveLength(DESTRUCTIVE.length);
+    expect(iamActionMatches('s3:Put*Retention', 's3:PutObjectRetention')).toBe(true);
+    expect(iamActionMatches('s3:PutObject', 's3:PutObjectRetention')).toBe(false);
   });
 
   it.each(both)('has no wildcard action in any policy: roles, bucket, queue, topic and key policies (%s)', (name) => {

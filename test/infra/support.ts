@@ -150,3 +150,26 @@ export function functionAssetDir(s: Synthesized, outdir: string, fn: IConstruct)
   if (!asset || asset.source.packaging !== 'zip') throw new Error(`the asset manifest has no zip asset ${code.S3Key} for ${id}`);
   return join(outdir, asset.source.path);
 }
+
+/** Whether an IAM action pattern (`s3:Delete*`, `s3:*`, `*`, `s3:?utObject`) covers an action; IAM matches case-insensitively. */
+export function iamActionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(action);
+}
+
+/**
+ * Allow statements anywhere in the template that grant one of `actions` (directly or through a
+ * wildcard) on a resource that can be the bucket `bucketId` or an object in it: its own ARN (any
+ * suffix), `*`, or an S3 ARN pattern with a wildcard in the bucket name.
+ */
+export function grantsOnBucket(t: CfnTemplate, bucketId: string, actions: readonly string[]): string[] {
+  const coversBucket = (resource: string): boolean =>
+    resource === '*' || resource.includes(`<${bucketId}.Arn>`) || resource.includes(`<${bucketId}>`) || /:s3:::[^/]*[*?]/.test(resource);
+  return allPolicyStatements(t)
+    .filter(({ statement }) => statement.Effect === 'Allow')
+    .flatMap(({ where, statement }) => {
+      const resources = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).filter((r) => r !== undefined).map((r) => flatten(r));
+      if (!resources.some(coversBucket)) return [];
+      return asList(statement.Action).flatMap((pattern) => actions.filter((a) => iamActionMatches(pattern, a)).map((a) => `${where}: ${pattern} grants ${a}`));
+    });
+}
