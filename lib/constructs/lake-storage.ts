@@ -26,7 +26,10 @@ export const WRITE_ONCE_SID = 'DenyWritesThatCouldReplaceAnObject';
 
 export interface LakeStorageProps {
   readonly retention: RetentionConfig;
-  /** @default - no Object Lock */
+  /**
+   * Object Lock of the lake bucket (the validated configuration applies it by default).
+   * @default - no Object Lock
+   */
   readonly objectLock?: ObjectLockConfig;
   /**
    * Days Athena query results are kept.
@@ -79,6 +82,11 @@ const SECURE_BUCKET_DEFAULTS = {
   versioned: true,
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies s3.BucketProps;
+
+function objectLockRetention(lock: ObjectLockConfig): s3.ObjectLockRetention {
+  const period = Duration.days(lock.days);
+  return lock.mode === 'COMPLIANCE' ? s3.ObjectLockRetention.compliance(period) : s3.ObjectLockRetention.governance(period);
+}
 
 /** A bucket's encryption with the lake key: one data key per bucket, not one KMS request per object. */
 const kmsEncrypted = (key: kms.IKey) =>
@@ -141,6 +149,10 @@ export class LakeStorage extends Construct {
       ],
     });
     const lock = props.objectLock;
+    // A bucket created with Object Lock carries it in both properties. One created without it (an
+    // earlier deployment) gets it through ObjectLockConfiguration alone, which CloudFormation updates
+    // in place; changing the top-level ObjectLockEnabled would make it replace the bucket.
+    const atCreation = lock !== undefined && !lock.existingBucket;
     this.bucket = new s3.Bucket(this, 'Data', {
       ...SECURE_BUCKET_DEFAULTS,
       // The lake writes many small objects: the bucket key saves a KMS request per object.
@@ -148,13 +160,15 @@ export class LakeStorage extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [lakeLifecycleRule(props.retention)],
-      objectLockEnabled: lock ? true : undefined,
-      objectLockDefaultRetention: lock
-        ? lock.mode === 'COMPLIANCE'
-          ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
-          : s3.ObjectLockRetention.governance(Duration.days(lock.days))
-        : undefined,
+      objectLockEnabled: atCreation ? true : undefined,
+      objectLockDefaultRetention: atCreation ? objectLockRetention(lock) : undefined,
     });
+    if (lock?.existingBucket) {
+      (this.bucket.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
+        objectLockEnabled: 'Enabled',
+        rule: { defaultRetention: { mode: lock.mode, days: lock.days } },
+      };
+    }
     this.bucket.addToResourcePolicy(writeOnceStatement(this.bucket));
 
     this.athenaResultsBucket = new s3.Bucket(this, 'AthenaResults', {

@@ -44,8 +44,8 @@ const FULL = {
   initialLookbackDays: 30,
   reconcileOffsetsMinutes: [30, 720, 4320],
   alertEmails: ['secops@example.com', 'oncall@example.org'],
-  retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 14 },
-  objectLock: { mode: 'GOVERNANCE', days: 30 },
+  retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 60 },
+  objectLock: { mode: 'COMPLIANCE', days: 60 },
   athenaBytesScannedCutoffPerQuery: 1_000_000_000,
   noEventsAlarmHours: 3,
   watermarkLagAlarmMinutes: 45,
@@ -166,7 +166,7 @@ describe('lake storage', () => {
           Status: 'Enabled',
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
           ExpirationInDays: 400,
-          NoncurrentVersionExpiration: { NoncurrentDays: 14 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 60 },
           Transitions: [
             { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
             { StorageClass: 'GLACIER', TransitionInDays: 120 },
@@ -176,7 +176,7 @@ describe('lake storage', () => {
     });
   });
 
-  it('keeps lake objects forever by default, moving them to Standard-IA and Glacier Instant Retrieval', () => {
+  it('keeps lake objects forever by default, moving them to Standard-IA and Glacier Instant Retrieval, and their non-current versions as long as the lock', () => {
     const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
     expect(p.LifecycleConfiguration).toEqual({
       Rules: [
@@ -185,7 +185,7 @@ describe('lake storage', () => {
           Status: 'Enabled',
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
           ExpiredObjectDeleteMarker: true,
-          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 36_500 },
           Transitions: [
             { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
             { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
@@ -195,13 +195,44 @@ describe('lake storage', () => {
     });
   });
 
-  it('turns Object Lock on only when asked', () => {
-    const withLock = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
-    expect(withLock.ObjectLockEnabled).toBe(true);
-    expect(withLock.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } });
-    const without = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
-    expect(without.ObjectLockEnabled).toBeUndefined();
-    expect(without.ObjectLockConfiguration).toBeUndefined();
+  it('locks every object version in governance mode for as long as objects are kept, by default', () => {
+    const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(p.ObjectLockEnabled).toBe(true);
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 36_500 } } });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('locks for the configured expiry, in the configured mode', () => {
+    const p = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
+    expect(p.ObjectLockEnabled).toBe(true);
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 60 } } });
+    const expiring = synth({ ...MINIMAL, retention: { expireAfterDays: 730 } });
+    const q = props(expiring.json, logicalIdOf(expiring, expiring.stack.storage.bucket));
+    expect(q.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 730 } } });
+    expect((q.LifecycleConfiguration as { Rules: { NoncurrentVersionExpiration: unknown }[] }).Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 730 });
+  });
+
+  it('leaves Object Lock off when the configuration opts out, and keeps the write-once policy', () => {
+    // Prepare / Act
+    const off = synth({ ...MINIMAL, objectLock: { enabled: false } });
+    const bucketId = logicalIdOf(off, off.stack.storage.bucket);
+    const p = props(off.json, bucketId);
+    // Assess
+    expect(p.ObjectLockEnabled).toBeUndefined();
+    expect(p.ObjectLockConfiguration).toBeUndefined();
+    expect((p.LifecycleConfiguration as { Rules: { NoncurrentVersionExpiration: unknown }[] }).Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 30 });
+    expect(allPolicyStatements(off.json).some(({ statement }) => statement.Sid === WRITE_ONCE_SID)).toBe(true);
+  });
+
+  it('turns Object Lock on for a bucket created without it in place, never through the property CloudFormation replaces a bucket for', () => {
+    // Prepare / Act: a deployment whose lake bucket predates Object Lock by default.
+    const upgraded = synth({ ...MINIMAL, objectLock: { existingBucket: true } });
+    const p = props(upgraded.json, logicalIdOf(upgraded, upgraded.stack.storage.bucket));
+    // Assess: the same logical id, no top-level ObjectLockEnabled (that change requires replacement).
+    expect(logicalIdOf(upgraded, upgraded.stack.storage.bucket)).toBe(logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(p).not.toHaveProperty('ObjectLockEnabled');
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 36_500 } } });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
 
   it('expires Athena query results and encrypts them with the stack key', () => {
