@@ -120,7 +120,7 @@ function writeOnceStatement(bucket: s3.IBucket): iam.PolicyStatement {
 }
 
 export class LakeStorage extends Construct {
-  /** Encrypts the lake, the Athena results, the watermark table and the credential secrets the stack creates. */
+  /** Encrypts the lake, the Athena results and the DynamoDB tables (not the Okta credentials: they have their own key). */
   readonly key: kms.Key;
   readonly bucket: s3.Bucket;
   readonly athenaResultsBucket: s3.Bucket;
@@ -130,8 +130,8 @@ export class LakeStorage extends Construct {
     super(scope, id);
 
     this.key = createScopedKey(this, 'Key', {
-      description: 'okta-lake: encrypts the Okta System Log lake, Athena results, watermarks and Okta credentials',
-      viaServices: ['s3', 'dynamodb', 'secretsmanager'],
+      description: 'okta-lake: encrypts the Okta System Log lake, Athena results, watermarks and detection state',
+      viaServices: ['s3', 'dynamodb'],
       grantServices: ['dynamodb'],
     });
 

@@ -11,6 +11,7 @@ import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
 import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
+import { KEY_ENCRYPT_ONLY_ACTIONS } from '../../lib/constructs/scoped-key';
 import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
 import { LAKE_PREFIXES, WRITE_ONCE_SID } from '../../lib/constructs/lake-storage';
 import { COMPACTED_PREFIX, DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, LATE_PREFIX, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
@@ -18,6 +19,7 @@ import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType } from '../../lib
 import {
   allPolicyStatements,
   asList,
+  dependencyCycles,
   flatten,
   grantsOnBucket,
   iamActionMatches,
@@ -257,23 +259,25 @@ describe('lake storage', () => {
   it.each(both)('rotates every KMS key and scopes its use to this account through named services (%s)', (name) => {
     const s = get(name);
     const keys = resourcesOfType(s.json, 'AWS::KMS::Key');
-    // The lake key, the alarm topic key and the findings topic key.
-    expect(keys).toHaveLength(3);
+    // The lake key, the credentials key, the alarm topic key and the findings topic key.
+    expect(keys).toHaveLength(4);
     for (const [, key] of keys) {
       const p = key.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: { Sid: string; Action: string[]; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] } };
       expect(p.EnableKeyRotation).toBe(true);
       expect(key.DeletionPolicy).toBe('Retain');
       const admin = p.KeyPolicy.Statement.find((st) => st.Sid === 'KeyAdministrationByAccount')!;
       for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) expect(admin.Action).not.toContain(action);
-      const use = p.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!;
-      expect(use.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
+      const use = p.KeyPolicy.Statement.filter((st) => ['UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader'].includes(st.Sid));
+      expect(use.length).toBeGreaterThan(0);
+      for (const st of use) expect(st.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
       for (const st of p.KeyPolicy.Statement) {
-        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0']).toContain(st.Sid);
+        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0']).toContain(st.Sid);
       }
     }
     const lakeKey = props(s.json, logicalIdOf(s, s.stack.storage.key)) as { KeyPolicy: { Statement: { Sid: string; Condition?: Record<string, Record<string, unknown>> }[] } };
     const via = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!.Condition!.StringEquals['kms:ViaService'] as unknown[];
-    expect(via.map((v) => flatten(v))).toEqual(['s3.<AWS::Region>.amazonaws.com', 'dynamodb.<AWS::Region>.amazonaws.com', 'secretsmanager.<AWS::Region>.amazonaws.com']);
+    // Not Secrets Manager: the Okta credentials have their own key.
+    expect(via.map((v) => flatten(v))).toEqual(['s3.<AWS::Region>.amazonaws.com', 'dynamodb.<AWS::Region>.amazonaws.com']);
     const grants = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'GrantsForServiceResources')!;
     expect(grants.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
   });
@@ -434,13 +438,70 @@ describe('ingestion', () => {
     expect(secret.Properties).toMatchObject({
       Name: createdSecretName('acme.okta.com'),
       Description: expect.stringContaining('acme.okta.com'),
-      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(full, full.stack.storage.key), 'Arn'] },
+      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(full, full.stack.ingestion.credentialsKey!), 'Arn'] },
     });
     // No value at all: the operator puts the credential in (docs/deploy.md).
     expect(secret.Properties).not.toHaveProperty('SecretString');
     expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
     expect(secret.DeletionPolicy).toBe('Retain');
     expect(createdSecretName('acme.okta.com')).toBe('okta-lake/acme.okta.com');
+  });
+
+  it.each(both)('encrypts the created secrets with their own key, which only the ingestion role can decrypt (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const key = s.stack.ingestion.credentialsKey!;
+    const keyId = logicalIdOf(s, key);
+    const roleId = logicalIdOf(s, s.stack.ingestion.role);
+    const statements = (props(s.json, keyId).KeyPolicy as { Statement: PolicyStatementJson[] }).Statement;
+    const decrypting = (st: PolicyStatementJson) => asList(st.Action).some((a) => ['kms:Decrypt', 'kms:ReEncryptFrom'].some((d) => iamActionMatches(a, d)));
+    // Act
+    const readers = statements.filter((st) => st.Effect === 'Allow' && decrypting(st));
+    // Assess: one statement, naming the ingestion role itself, through Secrets Manager only.
+    expect(readers).toHaveLength(1);
+    expect(readers[0].Principal).toEqual({ AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    expect(asList(readers[0].Action)).toEqual(['kms:Decrypt']);
+    expect((readers[0].Condition!.StringEquals['kms:ViaService'] as unknown[]).map((v) => flatten(v))).toEqual(['secretsmanager.<AWS::Region>.amazonaws.com']);
+    // The account may administer the key and encrypt with it through Secrets Manager (an operator
+    // storing the credential), not decrypt.
+    const account = statements.filter((st) => JSON.stringify(st.Principal).includes(':root'));
+    expect(account.map((st) => st.Sid).sort()).toEqual(['EncryptThroughServicesOfThisAccount', 'KeyAdministrationByAccount']);
+    expect(asList(account.find((st) => st.Sid === 'EncryptThroughServicesOfThisAccount')!.Action)).toEqual([...KEY_ENCRYPT_ONLY_ACTIONS]);
+    for (const secret of s.stack.ingestion.createdSecrets.values()) expect(props(s.json, logicalIdOf(s, secret)).KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  it.each(both)('gives whoever can decrypt the lake no way to decrypt the Okta credential (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const credentialsKey = `<${logicalIdOf(s, s.stack.ingestion.credentialsKey!)}.Arn>`;
+    const ingestionRole = logicalIdOf(s, s.stack.ingestion.role);
+    // Act: every identity policy in the template that names the credentials key.
+    const naming = allPolicyStatements(s.json).filter(
+      ({ where, statement }) => s.json.Resources[where.split('.')[0]].Type === 'AWS::IAM::Role' && statement.Resource !== undefined && JSON.stringify(statement.Resource).includes(logicalIdOf(s, s.stack.ingestion.credentialsKey!)),
+    );
+    // Assess: no role needs one (the key policy grants the ingestion role), so the detection runner,
+    // which reads the lake, has none; and the lake key cannot be used through Secrets Manager.
+    expect(naming.map(({ where }) => where)).toEqual([]);
+    expect(credentialsKey).not.toBe(`<${logicalIdOf(s, s.stack.storage.key)}.Arn>`);
+    const runnerKms = allPolicyStatements(s.json).filter(({ where }) => where.startsWith(logicalIdOf(s, s.stack.detections.runner!.role)));
+    expect(JSON.stringify(runnerKms)).not.toContain(logicalIdOf(s, s.stack.ingestion.credentialsKey!));
+    const lakeKeyPolicy = JSON.stringify(props(s.json, logicalIdOf(s, s.stack.storage.key)).KeyPolicy);
+    expect(lakeKeyPolicy).not.toContain('secretsmanager');
+    expect(lakeKeyPolicy).not.toContain(ingestionRole);
+  });
+
+  it.each(both)('has no dependency cycle, which CloudFormation would refuse (the credentials key names the role) (%s)', (name) => {
+    expect(dependencyCycles(get(name).json)).toEqual([]);
+    // The check sees a cycle when there is one.
+    const looped: CfnTemplate = { Resources: { A: { Type: 'X', Properties: { B: { Ref: 'B' } } }, B: { Type: 'X', Properties: { A: { 'Fn::GetAtt': ['A', 'Arn'] } } } } };
+    expect(dependencyCycles(looped)).toEqual(['A -> B -> A']);
+  });
+
+  it('creates no credentials key when every org names its own secret', () => {
+    const s = synth({ orgs: [{ host: 'beta.okta.com', auth: 'oauth', secret: { name: 'okta/beta' } }] });
+    expect(s.stack.ingestion.credentialsKey).toBeUndefined();
+    expect(resourcesOfType(s.json, 'AWS::KMS::Key')).toHaveLength(3);
+    expect(resourcesOfType(s.json, 'AWS::SecretsManager::Secret')).toHaveLength(0);
   });
 
   it('keeps the function logs for the configured time', () => {
@@ -550,7 +611,8 @@ describe('least privilege', () => {
     for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem']) expect(actions.get(a)).toEqual([`<${logicalIdOf(s, s.stack.ingestion.evaluationTable)}.Arn>`]);
     expect(actions.get('secretsmanager:GetSecretValue')?.sort()).toEqual(
       [
-        `<${logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!)}>`,
+        // The created secret by its name: the role must not depend on it (see the credentials key).
+        `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${createdSecretName('acme.okta.com')}-??????`,
         'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:okta/beta-??????',
         GAMMA_SECRET,
       ].sort(),

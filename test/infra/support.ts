@@ -173,3 +173,40 @@ export function grantsOnBucket(t: CfnTemplate, bucketId: string, actions: readon
       return asList(statement.Action).flatMap((pattern) => actions.filter((a) => iamActionMatches(pattern, a)).map((a) => `${where}: ${pattern} grants ${a}`));
     });
 }
+
+/**
+ * Dependency cycles between resources (through Ref, Fn::GetAtt and DependsOn), as `A -> B -> A`.
+ * CloudFormation refuses a template with one; `cdk synth` does not look.
+ */
+export function dependencyCycles(t: CfnTemplate): string[] {
+  const refsIn = (node: unknown, acc: Set<string>): void => {
+    if (Array.isArray(node)) return node.forEach((n) => refsIn(n, acc));
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.Ref === 'string') acc.add(o.Ref);
+    if (Array.isArray(o['Fn::GetAtt'])) acc.add((o['Fn::GetAtt'] as string[])[0]);
+    Object.values(o).forEach((v) => refsIn(v, acc));
+  };
+  const deps = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const acc = new Set<string>([r.DependsOn ?? []].flat());
+    refsIn(r.Properties, acc);
+    deps.set(id, [...acc].filter((d) => d in t.Resources));
+  }
+  const done = new Set<string>();
+  const onPath = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (id: string, path: string[]): void => {
+    if (done.has(id)) return;
+    if (onPath.has(id)) {
+      cycles.push([...path.slice(path.indexOf(id)), id].join(' -> '));
+      return;
+    }
+    onPath.add(id);
+    for (const d of deps.get(id) ?? []) visit(d, [...path, id]);
+    onPath.delete(id);
+    done.add(id);
+  };
+  for (const id of deps.keys()) visit(id, []);
+  return cycles;
+}
