@@ -63,6 +63,9 @@ export const INGEST_BUNDLE_EXTERNALS = [
 /** The lake key prefixes the function may write under (relative to the bucket root). */
 export const WRITABLE_PREFIXES = [EVENTS_PREFIX, QUARANTINE_PREFIX] as const;
 
+/** The ingestion schedules name no group: they are in the account's `default` schedule group. */
+export const INGEST_SCHEDULE_GROUP = 'default';
+
 /** Name of the secret the stack creates for an org that names none. */
 export const createdSecretName = (host: string): string => `okta-lake/${host}`;
 
@@ -264,7 +267,7 @@ export class Ingestion extends Construct {
       reason: 'Node.js 22 is the runtime the ingestion bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
-    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }));
+    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }, INGEST_SCHEDULE_GROUP));
 
     const rate = props.scheduleMinutes === 1 ? 'rate(1 minute)' : `rate(${props.scheduleMinutes} minutes)`;
     this.schedules = props.orgs.map(

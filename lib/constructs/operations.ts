@@ -66,11 +66,16 @@ export class Operations extends Construct {
     super(scope, id);
 
     // CloudWatch alarms cannot publish to a topic under the AWS managed aws/sns key: the topic gets
-    // its own key, which only SNS (for this account) and CloudWatch may use.
+    // its own key, which only SNS (for this account) and CloudWatch may use, CloudWatch only for the
+    // alarms of this account (confused-deputy prevention, as on the topic policy below).
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+    };
     this.key = createScopedKey(this, 'TopicKey', {
       description: 'okta-lake: encrypts the operational alarms topic',
       viaServices: ['sns'],
-      servicePrincipals: [{ service: 'cloudwatch.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'] }],
+      servicePrincipals: [{ service: 'cloudwatch.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], conditions: alarmsOfThisAccount }],
     });
     this.topic = new sns.Topic(this, 'Alarms', {
       displayName: 'okta-lake alarms',
@@ -83,10 +88,7 @@ export class Operations extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-        },
+        conditions: alarmsOfThisAccount,
       }),
     );
     for (const email of props.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));

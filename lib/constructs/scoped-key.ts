@@ -59,6 +59,12 @@ export interface ServicePrincipalUse {
   /** e.g. `cloudwatch.amazonaws.com` */
   readonly service: string;
   readonly actions: readonly string[];
+  /**
+   * Conditions of the statement: confused-deputy prevention (`aws:SourceAccount`, `aws:SourceArn`)
+   * where the service sends those keys with its KMS requests.
+   * @default - none
+   */
+  readonly conditions?: Record<string, Record<string, unknown>>;
 }
 
 export interface ScopedKeyProps {
@@ -156,6 +162,7 @@ export function createScopedKey(scope: Construct, id: string, props: ScopedKeyPr
         principals: [new iam.ServicePrincipal(use.service)],
         actions: [...use.actions],
         resources: ['*'],
+        ...(use.conditions ? { conditions: use.conditions } : {}),
       }),
     );
   }

@@ -10,7 +10,7 @@ import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
-import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
+import { INGEST_SCHEDULE_GROUP, PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
 import { KEY_ENCRYPT_ONLY_ACTIONS } from '../../lib/constructs/scoped-key';
 import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
 import { LAKE_PREFIXES, WRITE_ONCE_SID } from '../../lib/constructs/lake-storage';
@@ -636,11 +636,18 @@ describe('least privilege', () => {
     expect([...actions.keys()].sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
     expect(actions.get('lambda:InvokeFunction')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.function)}.Arn>`]);
     expect(actions.get('sqs:SendMessage')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.deadLetterQueue)}.Arn>`]);
-    s.template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
-      },
-    });
+    // EventBridge Scheduler's confused-deputy prevention: this account, and the schedule group the
+    // ingestion schedules are in (they name none: `default`).
+    const trust = (props(s.json, roleId).AssumeRolePolicyDocument as { Statement: PolicyStatementJson[] }).Statement;
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' } });
+    expect(Object.keys(trust[0].Condition!).sort()).toEqual(['ArnEquals', 'StringEquals']);
+    expect(trust[0].Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(flatten(trust[0].Condition!.ArnEquals['aws:SourceArn'])).toBe(`arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule-group/${INGEST_SCHEDULE_GROUP}`);
+    for (const [, sch] of resourcesOfType(s.json, 'AWS::Scheduler::Schedule')) {
+      const p = sch.Properties as { GroupName?: unknown; Target: { RoleArn: unknown } };
+      if (JSON.stringify(p.Target.RoleArn).includes(roleId)) expect(p.GroupName).toBeUndefined();
+    }
   });
 
   /** What would let a principal delete, overwrite or shorten the retention of the evidence. */
@@ -742,8 +749,13 @@ describe('operations', () => {
         ]),
       },
     });
-    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: { Principal: unknown; Action: string[] }[] };
-    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }));
+    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: PolicyStatementJson[] };
+    const cloudwatch = keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(cloudwatch).toHaveLength(1);
+    expect(cloudwatch[0]).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    // Confused-deputy prevention on the key as on the topic: only this account's alarms.
+    expect(cloudwatch[0].Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(flatten(cloudwatch[0].Condition!.ArnLike['aws:SourceArn'])).toBe('arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*');
   });
 
   it('subscribes every alert address by e-mail', () => {
