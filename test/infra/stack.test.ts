@@ -271,7 +271,7 @@ describe('lake storage', () => {
       expect(use.length).toBeGreaterThan(0);
       for (const st of use) expect(st.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
       for (const st of p.KeyPolicy.Statement) {
-        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0']).toContain(st.Sid);
+        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0', 'DirectUseByServicePrincipal1']).toContain(st.Sid);
       }
     }
     const lakeKey = props(s.json, logicalIdOf(s, s.stack.storage.key)) as { KeyPolicy: { Statement: { Sid: string; Condition?: Record<string, Record<string, unknown>> }[] } };
@@ -756,6 +756,35 @@ describe('operations', () => {
     // Confused-deputy prevention on the key as on the topic: only this account's alarms.
     expect(cloudwatch[0].Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
     expect(flatten(cloudwatch[0].Condition!.ArnLike['aws:SourceArn'])).toBe('arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*');
+  });
+
+  it.each(both)('e-mails the alarm topic when CloudTrail records a change that could destroy evidence in the lake bucket or a key (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const ruleId = logicalIdOf(s, s.stack.operations.tamperRule!);
+    const topicId = logicalIdOf(s, s.stack.operations.topic);
+    const rule = props(s.json, ruleId) as { EventPattern: { source: string[]; 'detail-type': string[]; detail: { eventName: string[]; resources: { ARN: unknown[] } } }; Targets: { Arn: unknown }[]; State?: string };
+    // Assess: the calls named in docs/deploy.md, on our bucket and keys only.
+    expect(rule.EventPattern.source.sort()).toEqual(['aws.kms', 'aws.s3']);
+    expect(rule.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    for (const call of ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy', 'PutBucketLifecycle', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutObjectLockConfiguration', 'PutBucketVersioning']) {
+      expect(rule.EventPattern.detail.eventName).toContain(call);
+    }
+    expect(rule.EventPattern.detail.resources.ARN.map((a) => flatten(a)).sort()).toEqual(
+      [s.stack.storage.bucket, s.stack.storage.key, s.stack.ingestion.credentialsKey!, s.stack.operations.key].map((c) => `<${logicalIdOf(s, c)}.Arn>`).sort(),
+    );
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ Ref: topicId }]);
+    // The topic admits EventBridge for this rule only; the topic key lets EventBridge encrypt for it.
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'EvidenceTamperingRuleOfThisStack', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } },
+        ]),
+      },
+    });
+    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: PolicyStatementJson[] };
+    expect(keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('events.amazonaws.com')).map((st) => st.Action)).toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
   });
 
   it('subscribes every alert address by e-mail', () => {
