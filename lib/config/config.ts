@@ -76,10 +76,27 @@ export interface RetentionConfig {
 }
 
 export interface ObjectLockConfig {
-  /** `GOVERNANCE` (privileged users can lift it) or `COMPLIANCE` (nobody can, not even root). */
+  /**
+   * `GOVERNANCE`: a principal with `s3:BypassGovernanceRetention` (which okta-lake grants nobody) can
+   * still shorten or lift a version's retention. `COMPLIANCE`: nobody can, not even the account's root
+   * user, until the retention ends; the stronger choice for evidence, and irreversible for each
+   * version written while it is set.
+   * @default 'GOVERNANCE'
+   */
   readonly mode: ObjectLockMode;
-  /** Default retention of every new object version, in days (1..36500). */
+  /**
+   * Default retention of every new object version, in days (1..36500).
+   * @default retention.expireAfterDays, or 36500 (the longest S3 allows) when that is `never`
+   */
   readonly days: number;
+  /**
+   * The lake bucket already exists without Object Lock (it was deployed by a version of okta-lake
+   * whose default was no Object Lock): Object Lock is then turned on in place, through the bucket's
+   * `ObjectLockConfiguration` only, because CloudFormation replaces a bucket whose top-level
+   * `ObjectLockEnabled` changes. Once set, keep it set.
+   * @default false
+   */
+  readonly existingBucket: boolean;
 }
 
 /**
@@ -171,9 +188,10 @@ export interface OktaLakeConfig {
   readonly alertEmails: readonly string[];
   readonly retention: RetentionConfig;
   /**
-   * S3 Object Lock default retention of the lake bucket (tamper-evident). Object Lock can only be
-   * enabled when the bucket is created.
-   * @default - no Object Lock
+   * S3 Object Lock default retention of the lake bucket: every object version is locked against
+   * deletion and overwrite for `days`. Absent only when the configuration opts out with
+   * `"objectLock": { "enabled": false }`.
+   * @default { mode: 'GOVERNANCE', days: the retention (see ObjectLockConfig.days), existingBucket: false }
    */
   readonly objectLock?: ObjectLockConfig;
   /**
@@ -202,6 +220,9 @@ export interface OktaLakeConfig {
   readonly logRetentionDays: number;
   readonly detections: DetectionsConfig;
 }
+
+/** The longest Object Lock retention S3 accepts, in days; the default lock when objects never expire. */
+export const MAX_OBJECT_LOCK_DAYS = 36_500;
 
 export const DEFAULT_RETENTION: RetentionConfig = {
   infrequentAccessAfterDays: 30,
@@ -472,12 +493,23 @@ function parseRetention(r: Reader, value: unknown): RetentionConfig {
   };
 }
 
-function parseObjectLock(r: Reader, value: unknown): ObjectLockConfig | undefined {
-  if (value === undefined) return undefined;
-  const o = r.object('objectLock', value, ['mode', 'days']);
-  const mode = r.oneOf('objectLock.mode', o.mode, ['GOVERNANCE', 'COMPLIANCE'] as const);
-  const days = r.integer('objectLock.days', o.days, 1, 36_500);
-  return { mode, days };
+/** The lock a retention calls for: as long as objects are kept, or S3's longest when they are kept forever. */
+export function defaultObjectLockDays(retention: RetentionConfig): number {
+  return retention.expireAfterDays === 'never' ? MAX_OBJECT_LOCK_DAYS : retention.expireAfterDays;
+}
+
+function parseObjectLock(r: Reader, value: unknown, retention: RetentionConfig): ObjectLockConfig | undefined {
+  const o = value === undefined ? {} : r.object('objectLock', value, ['enabled', 'mode', 'days', 'existingBucket']);
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean') r.fail('objectLock.enabled', 'must be true or false', o.enabled);
+  if (o.enabled === false) {
+    const others = Object.keys(o).filter((k) => k !== 'enabled');
+    if (others.length > 0) r.fail(`objectLock.${others[0]}`, 'has no meaning with "enabled": false (Object Lock off); remove it');
+    return undefined;
+  }
+  if (o.existingBucket !== undefined && typeof o.existingBucket !== 'boolean') r.fail('objectLock.existingBucket', 'must be true or false', o.existingBucket);
+  const mode = r.oneOf('objectLock.mode', o.mode, ['GOVERNANCE', 'COMPLIANCE'] as const, 'GOVERNANCE');
+  const days = r.integer('objectLock.days', o.days, 1, MAX_OBJECT_LOCK_DAYS, defaultObjectLockDays(retention));
+  return { mode, days, existingBucket: (o.existingBucket as boolean | undefined) ?? false };
 }
 
 function parseDetections(r: Reader, value: unknown, alertEmails: readonly string[]): DetectionsConfig {
@@ -507,6 +539,23 @@ function parseDetections(r: Reader, value: unknown, alertEmails: readonly string
 }
 
 /**
+ * A non-current version (one a delete marker or an expiry has hidden) is evidence too: its lifecycle
+ * expiry must not come before its lock ends. The default expiry is raised to the lock; an expiry the
+ * configuration names that is shorter is an error.
+ */
+function keepNoncurrentVersionsLocked(r: Reader, retention: RetentionConfig, lock: ObjectLockConfig | undefined, explicit: boolean): RetentionConfig {
+  if (!lock || retention.noncurrentVersionExpireAfterDays >= lock.days) return retention;
+  if (explicit) {
+    r.fail(
+      'retention.noncurrentVersionExpireAfterDays',
+      `must not be shorter than objectLock.days (${lock.days}): a non-current version stays locked, and is evidence, until its retention ends (leave it out to have it follow the lock)`,
+      retention.noncurrentVersionExpireAfterDays,
+    );
+  }
+  return { ...retention, noncurrentVersionExpireAfterDays: lock.days };
+}
+
+/**
  * Validates a raw configuration (parsed JSON) and applies the defaults.
  * @param source where the configuration came from, quoted in error messages (e.g. a file name)
  * @throws ConfigError naming the first field that is not allowed
@@ -521,8 +570,9 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
   const initialLookbackDays = r.integer('initialLookbackDays', o.initialLookbackDays, 1, 90, d.initialLookbackDays);
   const reconcileOffsetsMinutes = parseReconcileOffsets(r, o.reconcileOffsetsMinutes);
   const alertEmails = parseEmails(r, o.alertEmails);
-  const retention = parseRetention(r, o.retention);
-  const objectLock = parseObjectLock(r, o.objectLock);
+  const parsedRetention = parseRetention(r, o.retention);
+  const objectLock = parseObjectLock(r, o.objectLock, parsedRetention);
+  const retention = keepNoncurrentVersionsLocked(r, parsedRetention, objectLock, isObject(o.retention) && o.retention.noncurrentVersionExpireAfterDays !== undefined);
   const athenaBytesScannedCutoffPerQuery = r.integer(
     'athenaBytesScannedCutoffPerQuery',
     o.athenaBytesScannedCutoffPerQuery,

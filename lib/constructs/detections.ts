@@ -335,7 +335,7 @@ export class DetectionRunner extends Construct {
       reason: 'Node.js 22 is the runtime the detection runner bundle is built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
-    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'detection schedules', target: 'runner' }));
+    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'detection schedules', target: 'runner' }, groupName));
 
     // One group per stack: schedules are named after their detection, and deleting the group deletes them.
     this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: groupName });

@@ -1,5 +1,6 @@
 /**
- * Ingestion: the watermark table, the credential secrets, the ingestion function (with DuckDB's
+ * Ingestion: the watermark table, the credential secrets and their own KMS key (decryptable by the
+ * ingestion role only), the ingestion function (with DuckDB's
  * native binding for its CPU), its least-privilege role, and one EventBridge Scheduler schedule per
  * org with retries and a dead-letter queue.
  *
@@ -26,6 +27,7 @@ import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
 import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
 import { createScheduleDelivery } from './schedule-delivery';
+import { createScopedKey } from './scoped-key';
 
 /** The repository root (where package-lock.json is), found from this file. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +62,9 @@ export const INGEST_BUNDLE_EXTERNALS = [
 
 /** The lake key prefixes the function may write under (relative to the bucket root). */
 export const WRITABLE_PREFIXES = [EVENTS_PREFIX, QUARANTINE_PREFIX] as const;
+
+/** The ingestion schedules name no group: they are in the account's `default` schedule group. */
+export const INGEST_SCHEDULE_GROUP = 'default';
 
 /** Name of the secret the stack creates for an org that names none. */
 export const createdSecretName = (host: string): string => `okta-lake/${host}`;
@@ -98,11 +103,10 @@ export interface IngestionProps {
 
 interface OrgSecret {
   readonly org: OrgConfig;
-  /** What the function passes as SecretId. */
-  readonly secretId: string;
   /** The ARN (or ARN pattern) IAM allows GetSecretValue on. */
   readonly resourceArn: string;
-  readonly created?: secretsmanager.CfnSecret;
+  /** What the function passes as SecretId; undefined until the stack has created the secret. */
+  readonly secretId?: string;
 }
 
 export class Ingestion extends Construct {
@@ -121,6 +125,11 @@ export class Ingestion extends Construct {
   readonly schedules: readonly scheduler.CfnSchedule[];
   /** The secrets the stack created (for orgs that named none), by org host. */
   readonly createdSecrets: ReadonlyMap<string, secretsmanager.CfnSecret>;
+  /**
+   * Encrypts the secrets the stack creates; only the ingestion role may decrypt with it (through
+   * Secrets Manager). Absent when every org names its own secret.
+   */
+  readonly credentialsKey?: kms.Key;
   /** SecretId the function uses, by org host. */
   readonly secretIds: ReadonlyMap<string, string>;
 
@@ -147,9 +156,10 @@ export class Ingestion extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const secrets = props.orgs.map((org, i) => this.orgSecret(org, i, props.key));
-    this.createdSecrets = new Map(secrets.filter((s) => s.created).map((s) => [s.org.host, s.created!]));
-    this.secretIds = new Map(secrets.map((s) => [s.org.host, s.secretId]));
+    // The role may read each org's secret; a secret the stack creates is named by its name (as for a
+    // secret named in the configuration), so that the role does not depend on the secret, which
+    // depends on the credentials key, whose policy names the role.
+    const references = props.orgs.map((org) => this.secretReference(org));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -159,8 +169,30 @@ export class Ingestion extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'okta-lake ingestion: reads its Okta credentials, writes the lake and its watermarks',
-      inlinePolicies: { ingestion: new iam.PolicyDocument({ statements: this.ingestionStatements(props, secrets) }) },
+      inlinePolicies: { ingestion: new iam.PolicyDocument({ statements: this.ingestionStatements(props, references) }) },
     });
+    // The Okta credential is worth more than the lake it fills: it gets its own key, which only this
+    // role can decrypt. Whoever can decrypt the lake (analysts, Athena) cannot decrypt it.
+    if (references.some((r) => r.secretId === undefined)) {
+      this.credentialsKey = createScopedKey(this, 'CredentialsKey', {
+        description: 'okta-lake: encrypts the Okta credentials; only the ingestion function can decrypt them',
+        viaServices: ['secretsmanager'],
+        decryptOnlyBy: this.role,
+      });
+    }
+    const created = new Map<string, secretsmanager.CfnSecret>();
+    const secretIds = new Map<string, string>();
+    references.forEach((ref, i) => {
+      if (ref.secretId !== undefined) {
+        secretIds.set(ref.org.host, ref.secretId);
+        return;
+      }
+      const secret = this.createSecret(ref.org, i, this.credentialsKey!);
+      created.set(ref.org.host, secret);
+      secretIds.set(ref.org.host, secret.ref);
+    });
+    this.createdSecrets = created;
+    this.secretIds = secretIds;
     // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
     const bucketLogicalId = stack.getLogicalId(props.bucket.node.defaultChild as CfnElement);
     for (const prefix of WRITABLE_PREFIXES) {
@@ -191,7 +223,7 @@ export class Ingestion extends Construct {
       maxEventAge: Duration.seconds(Math.max(60, props.scheduleMinutes * 60)),
       environment: {
         [INGEST_ENV.orgs]: stack.toJsonString(
-          secrets.map((s): IngestOrgSetting => ({ org: s.org.host, auth: s.org.auth, secretId: s.secretId })),
+          props.orgs.map((org): IngestOrgSetting => ({ org: org.host, auth: org.auth, secretId: secretIds.get(org.host)! })),
         ),
         [INGEST_ENV.bucket]: props.bucket.bucketName,
         [INGEST_ENV.prefix]: '',
@@ -235,7 +267,7 @@ export class Ingestion extends Construct {
       reason: 'Node.js 22 is the runtime the ingestion bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
-    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }));
+    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }, INGEST_SCHEDULE_GROUP));
 
     const rate = props.scheduleMinutes === 1 ? 'rate(1 minute)' : `rate(${props.scheduleMinutes} minutes)`;
     this.schedules = props.orgs.map(
@@ -259,16 +291,18 @@ export class Ingestion extends Construct {
     );
   }
 
-  private orgSecret(org: OrgConfig, index: number, key: kms.IKey): OrgSecret {
+  private secretReference(org: OrgConfig): OrgSecret {
     const ref = org.secret;
     if (ref?.arn) return { org, secretId: ref.arn, resourceArn: ref.arn };
-    if (ref?.name) {
-      const arn = Arn.format(
-        { service: 'secretsmanager', resource: 'secret', resourceName: `${ref.name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
-        Stack.of(this),
-      );
-      return { org, secretId: ref.name, resourceArn: arn };
-    }
+    const name = ref?.name ?? createdSecretName(org.host);
+    const arn = Arn.format(
+      { service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      Stack.of(this),
+    );
+    return ref?.name ? { org, secretId: ref.name, resourceArn: arn } : { org, resourceArn: arn };
+  }
+
+  private createSecret(org: OrgConfig, index: number, key: kms.IKey): secretsmanager.CfnSecret {
     // No value: the user puts the credential in after deploying (docs/deploy.md). An empty secret
     // has no version, so the function reports "not filled in yet" instead of using a placeholder.
     const created = new secretsmanager.CfnSecret(this, `OktaCredential${index}`, {
@@ -281,7 +315,7 @@ export class Ingestion extends Construct {
       id: 'AwsSolutions-SMG4',
       reason: 'The secret holds an Okta credential that only Okta can issue (an API token or a service-app key); it is rotated in Okta and put here by the operator, so Secrets Manager rotation cannot apply.',
     });
-    return { org, secretId: created.ref, resourceArn: created.ref, created };
+    return created;
   }
 
   private ingestionStatements(props: IngestionProps, secrets: readonly OrgSecret[]): iam.PolicyStatement[] {

@@ -1,20 +1,35 @@
 /**
- * Where the lake lives: the KMS key, the data bucket (Parquet under `events/`, unplaceable events
- * under `quarantine/`), the Athena query results bucket and the server access logs bucket.
+ * Where the lake lives: the KMS key, the data bucket (Parquet under `events/` and `late/`,
+ * unplaceable events under `quarantine/`, compacted days under `compacted/`: objects there are
+ * written once and never replaced), the Athena query results bucket and the server access logs bucket.
  *
  * Secure defaults are fixed here (KMS, versioning, public access blocked, TLS only, retained on stack
  * deletion); only retention and Object Lock come from the configuration.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveStorageClass, ObjectLockConfig, RetentionConfig } from '../config/config';
+import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { createScopedKey } from './scoped-key';
+
+/**
+ * The prefixes of the lake bucket that hold evidence. Every object under them is written once and
+ * never replaced: the bucket policy refuses a PutObject there that does not carry `If-None-Match`.
+ */
+export const LAKE_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX, COMPACTED_PREFIX] as const;
+
+/** Sid of the bucket-policy statement that refuses unconditional writes under LAKE_PREFIXES. */
+export const WRITE_ONCE_SID = 'DenyWritesThatCouldReplaceAnObject';
 
 export interface LakeStorageProps {
   readonly retention: RetentionConfig;
-  /** @default - no Object Lock */
+  /**
+   * Object Lock of the lake bucket (the validated configuration applies it by default).
+   * @default - no Object Lock
+   */
   readonly objectLock?: ObjectLockConfig;
   /**
    * Days Athena query results are kept.
@@ -68,12 +83,44 @@ const SECURE_BUCKET_DEFAULTS = {
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies s3.BucketProps;
 
+function objectLockRetention(lock: ObjectLockConfig): s3.ObjectLockRetention {
+  const period = Duration.days(lock.days);
+  return lock.mode === 'COMPLIANCE' ? s3.ObjectLockRetention.compliance(period) : s3.ObjectLockRetention.governance(period);
+}
+
 /** A bucket's encryption with the lake key: one data key per bucket, not one KMS request per object. */
 const kmsEncrypted = (key: kms.IKey) =>
   ({ encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }) as const satisfies s3.BucketProps;
 
+/**
+ * Nobody, our own roles included, may replace an object under the lake prefixes: a PutObject (or
+ * CompleteMultipartUpload, or CopyObject) is refused unless it carries `If-None-Match`, with which
+ * S3 stores the object only if the key does not exist yet (412 Precondition Failed otherwise).
+ *
+ * This is the enforcement AWS documents in "Enforce conditional writes on Amazon S3 buckets"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html): condition
+ * key `s3:if-none-match`, and `s3:ObjectCreationOperation` so that the parts of a multipart upload
+ * (CreateMultipartUpload, UploadPart, UploadPartCopy, which take no conditional header) are not
+ * refused, while the CompleteMultipartUpload that creates the object still needs the header. The
+ * same page notes that a CopyObject into these prefixes is then refused (403 without the header,
+ * 501 with it): nothing in okta-lake copies into the lake.
+ */
+function writeOnceStatement(bucket: s3.IBucket): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: WRITE_ONCE_SID,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: LAKE_PREFIXES.map((prefix) => bucket.arnForObjects(`${prefix}/*`)),
+    conditions: {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    },
+  });
+}
+
 export class LakeStorage extends Construct {
-  /** Encrypts the lake, the Athena results, the watermark table and the credential secrets the stack creates. */
+  /** Encrypts the lake, the Athena results and the DynamoDB tables (not the Okta credentials: they have their own key). */
   readonly key: kms.Key;
   readonly bucket: s3.Bucket;
   readonly athenaResultsBucket: s3.Bucket;
@@ -83,8 +130,8 @@ export class LakeStorage extends Construct {
     super(scope, id);
 
     this.key = createScopedKey(this, 'Key', {
-      description: 'okta-lake: encrypts the Okta System Log lake, Athena results, watermarks and Okta credentials',
-      viaServices: ['s3', 'dynamodb', 'secretsmanager'],
+      description: 'okta-lake: encrypts the Okta System Log lake, Athena results, watermarks and detection state',
+      viaServices: ['s3', 'dynamodb'],
       grantServices: ['dynamodb'],
     });
 
@@ -102,6 +149,10 @@ export class LakeStorage extends Construct {
       ],
     });
     const lock = props.objectLock;
+    // A bucket created with Object Lock carries it in both properties. One created without it (an
+    // earlier deployment) gets it through ObjectLockConfiguration alone, which CloudFormation updates
+    // in place; changing the top-level ObjectLockEnabled would make it replace the bucket.
+    const atCreation = lock !== undefined && !lock.existingBucket;
     this.bucket = new s3.Bucket(this, 'Data', {
       ...SECURE_BUCKET_DEFAULTS,
       // The lake writes many small objects: the bucket key saves a KMS request per object.
@@ -109,13 +160,16 @@ export class LakeStorage extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [lakeLifecycleRule(props.retention)],
-      objectLockEnabled: lock ? true : undefined,
-      objectLockDefaultRetention: lock
-        ? lock.mode === 'COMPLIANCE'
-          ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
-          : s3.ObjectLockRetention.governance(Duration.days(lock.days))
-        : undefined,
+      objectLockEnabled: atCreation ? true : undefined,
+      objectLockDefaultRetention: atCreation ? objectLockRetention(lock) : undefined,
     });
+    if (lock?.existingBucket) {
+      (this.bucket.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
+        objectLockEnabled: 'Enabled',
+        rule: { defaultRetention: { mode: lock.mode, days: lock.days } },
+      };
+    }
+    this.bucket.addToResourcePolicy(writeOnceStatement(this.bucket));
 
     this.athenaResultsBucket = new s3.Bucket(this, 'AthenaResults', {
       ...SECURE_BUCKET_DEFAULTS,

@@ -1,15 +1,18 @@
 /**
- * Operations: who hears about it when ingestion breaks. An SNS topic (encrypted with its own key,
- * TLS only) with the configured e-mail subscriptions; alarms on function errors and throttles,
- * dead-lettered schedule deliveries, and per org on watermark lag and on hours without events; and a
- * CloudWatch dashboard.
+ * Operations: who hears about it when ingestion breaks, or when someone tampers with the evidence.
+ * An SNS topic (encrypted with its own key, TLS only) with the configured e-mail subscriptions;
+ * alarms on function errors and throttles, dead-lettered schedule deliveries, and per org on
+ * watermark lag and on hours without events; an EventBridge rule on CloudTrail management events
+ * that could destroy evidence; and a CloudWatch dashboard.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -28,7 +31,31 @@ export interface OperationsProps {
   readonly watermarkLagAlarmMinutes: number;
   /** @default 'okta-lake' */
   readonly dashboardName?: string;
+  /**
+   * What holds the evidence: changes that could destroy it (see TAMPER_EVENT_NAMES) made to these
+   * buckets and keys are e-mailed to the alarms topic, from CloudTrail's management events.
+   * @default - no such notification
+   */
+  readonly evidence?: { readonly buckets: readonly s3.IBucket[]; readonly keys: readonly kms.IKey[] };
 }
+
+/**
+ * CloudTrail management events (event names as CloudTrail records them) that can destroy or unlock
+ * evidence: deleting or disabling a key (nothing it encrypted can be read again), rewriting a key
+ * policy, and changing a bucket's lifecycle, policy, Object Lock or versioning.
+ */
+export const TAMPER_EVENT_NAMES = {
+  kms: ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'],
+  s3: [
+    'PutBucketLifecycle',
+    'PutBucketLifecycleConfiguration',
+    'DeleteBucketLifecycle',
+    'PutBucketPolicy',
+    'DeleteBucketPolicy',
+    'PutObjectLockConfiguration',
+    'PutBucketVersioning',
+  ],
+} as const;
 
 export interface OrgAlarms {
   readonly watermarkLag: cloudwatch.Alarm;
@@ -61,16 +88,31 @@ export class Operations extends Construct {
   readonly deadLettersAlarm: cloudwatch.Alarm;
   readonly orgAlarms: ReadonlyMap<string, OrgAlarms>;
   readonly dashboard: cloudwatch.Dashboard;
+  /** Notifies the alarms topic of a change that could destroy evidence (when `evidence` is given). */
+  readonly tamperRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
 
     // CloudWatch alarms cannot publish to a topic under the AWS managed aws/sns key: the topic gets
-    // its own key, which only SNS (for this account) and CloudWatch may use.
+    // its own key, which only SNS (for this account) and CloudWatch may use, CloudWatch only for the
+    // alarms of this account (confused-deputy prevention, as on the topic policy below).
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+    };
     this.key = createScopedKey(this, 'TopicKey', {
       description: 'okta-lake: encrypts the operational alarms topic',
       viaServices: ['sns'],
-      servicePrincipals: [{ service: 'cloudwatch.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'] }],
+      servicePrincipals: [
+        { service: 'cloudwatch.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], conditions: alarmsOfThisAccount },
+        // EventBridge delivering the tamper notifications. No aws:SourceAccount/SourceArn here: EventBridge
+        // does not send them with the KMS request of a delivery to an encrypted topic (Amazon SNS
+        // Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+        // topics"), so such a condition would drop every notification. The topic policy below admits
+        // only this stack's rule.
+        ...(props.evidence ? [{ service: 'events.amazonaws.com', actions: ['kms:Decrypt', 'kms:GenerateDataKey'] }] : []),
+      ],
     });
     this.topic = new sns.Topic(this, 'Alarms', {
       displayName: 'okta-lake alarms',
@@ -83,13 +125,11 @@ export class Operations extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-        },
+        conditions: alarmsOfThisAccount,
       }),
     );
     for (const email of props.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    if (props.evidence) this.tamperRule = this.notifyTampering(props.evidence);
 
     const schedule = Duration.minutes(props.scheduleMinutes);
     const period = Duration.minutes(Math.max(5, props.scheduleMinutes));
@@ -192,6 +232,39 @@ export class Operations extends Construct {
         width: 12,
       }),
     );
+  }
+
+  /**
+   * An EventBridge rule on CloudTrail's management events (which reach EventBridge only where a trail
+   * records management events) for the evidence's buckets and keys. CloudTrail lists the bucket or
+   * key a call concerns in the event's `resources`. The target is wired by hand: CDK's SnsTopic
+   * target would grant `kms:GenerateDataKey*` on the topic key.
+   */
+  private notifyTampering(evidence: NonNullable<OperationsProps['evidence']>): events.Rule {
+    const topic = this.topic;
+    const rule = new events.Rule(this, 'EvidenceTampering', {
+      description: 'okta-lake: a change that could destroy evidence (key deletion or disabling, key policy, bucket lifecycle, policy, Object Lock or versioning)',
+      eventPattern: {
+        source: ['aws.kms', 'aws.s3'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventName: [...TAMPER_EVENT_NAMES.kms, ...TAMPER_EVENT_NAMES.s3],
+          // The alarm topic's own key too: disabling it silences every alarm.
+          resources: { ARN: [...evidence.buckets.map((b) => b.bucketArn), ...evidence.keys.map((k) => k.keyArn), this.key.keyArn] },
+        },
+      },
+      targets: [{ bind: () => ({ arn: topic.topicArn }) }],
+    });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceTamperingRuleOfThisStack',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
+    return rule;
   }
 
   private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {

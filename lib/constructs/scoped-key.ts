@@ -1,7 +1,9 @@
 /**
  * A customer-managed KMS key with rotation and an explicit key policy: no `kms:*`, no action
  * wildcards. The account can administer the key (so CloudFormation and key admins can manage it) and
- * can use it only through the AWS services named here (`kms:ViaService`), never directly.
+ * can use it only through the AWS services named here (`kms:ViaService`), never directly. A key can
+ * also be made decryptable by one principal only (`decryptOnlyBy`): the account may then encrypt
+ * with it through those services, and only that principal may decrypt.
  */
 import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -45,10 +47,24 @@ export const KEY_USE_ACTIONS = [
   'kms:ReEncryptTo',
 ] as const;
 
+/**
+ * What the account may do with a key whose decryption is reserved to one principal: encrypt through
+ * the named services (Secrets Manager storing a new secret value asks for a data key on the caller's
+ * behalf, and re-encrypts existing versions with kms:Encrypt when a secret moves to this key). No
+ * kms:Decrypt, and no kms:ReEncryptFrom, which would decrypt into a key the caller controls.
+ */
+export const KEY_ENCRYPT_ONLY_ACTIONS = ['kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] as const;
+
 export interface ServicePrincipalUse {
   /** e.g. `cloudwatch.amazonaws.com` */
   readonly service: string;
   readonly actions: readonly string[];
+  /**
+   * Conditions of the statement: confused-deputy prevention (`aws:SourceAccount`, `aws:SourceArn`)
+   * where the service sends those keys with its KMS requests.
+   * @default - none
+   */
+  readonly conditions?: Record<string, Record<string, unknown>>;
 }
 
 export interface ScopedKeyProps {
@@ -64,8 +80,20 @@ export interface ScopedKeyProps {
    * @default []
    */
   readonly grantServices?: readonly string[];
-  /** Service principals that use the key directly (e.g. CloudWatch alarms publishing to an encrypted topic). @default [] */
+  /**
+   * Service principals that use the key directly (e.g. CloudWatch alarms publishing to an encrypted
+   * topic).
+   * @default []
+   */
   readonly servicePrincipals?: readonly ServicePrincipalUse[];
+  /**
+   * The only principal that may decrypt (kms:Decrypt through `viaServices`); the rest of the account
+   * may only encrypt (KEY_ENCRYPT_ONLY_ACTIONS). The principal's IAM policy needs no statement for
+   * the key: the key policy grants it directly, which also keeps the key and the role free of a
+   * dependency cycle (the key names the role; the role does not name the key).
+   * @default - every principal of the account may use the key through `viaServices`, as its IAM policy allows
+   */
+  readonly decryptOnlyBy?: iam.IPrincipal;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -82,16 +110,36 @@ export function createScopedKey(scope: Construct, id: string, props: ScopedKeyPr
       actions: [...KEY_ADMIN_ACTIONS],
       resources: ['*'],
     }),
-    new iam.PolicyStatement({
-      sid: 'UseThroughServicesOfThisAccount',
-      principals: [account],
-      actions: [...KEY_USE_ACTIONS],
-      resources: ['*'],
-      conditions: {
-        StringEquals: { 'kms:CallerAccount': Aws.ACCOUNT_ID, 'kms:ViaService': props.viaServices.map(viaService) },
-      },
-    }),
   ];
+  const throughServices = { StringEquals: { 'kms:CallerAccount': Aws.ACCOUNT_ID, 'kms:ViaService': props.viaServices.map(viaService) } };
+  if (props.decryptOnlyBy) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'EncryptThroughServicesOfThisAccount',
+        principals: [account],
+        actions: [...KEY_ENCRYPT_ONLY_ACTIONS],
+        resources: ['*'],
+        conditions: throughServices,
+      }),
+      new iam.PolicyStatement({
+        sid: 'DecryptOnlyByItsReader',
+        principals: [props.decryptOnlyBy],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: throughServices,
+      }),
+    );
+  } else {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'UseThroughServicesOfThisAccount',
+        principals: [account],
+        actions: [...KEY_USE_ACTIONS],
+        resources: ['*'],
+        conditions: throughServices,
+      }),
+    );
+  }
   const grantServices = props.grantServices ?? [];
   if (grantServices.length > 0) {
     statements.push(
@@ -114,6 +162,7 @@ export function createScopedKey(scope: Construct, id: string, props: ScopedKeyPr
         principals: [new iam.ServicePrincipal(use.service)],
         actions: [...use.actions],
         resources: ['*'],
+        ...(use.conditions ? { conditions: use.conditions } : {}),
       }),
     );
   }

@@ -58,6 +58,10 @@ export class OktaLakeStack extends Stack {
       noEventsAlarmHours: config.noEventsAlarmHours,
       watermarkLagAlarmMinutes: config.watermarkLagAlarmMinutes,
       dashboardName: this.stackName,
+      evidence: {
+        buckets: [this.storage.bucket],
+        keys: [this.storage.key, ...(this.ingestion.credentialsKey ? [this.ingestion.credentialsKey] : [])],
+      },
     });
 
     this.detections = new Detections(this, 'Detections', {

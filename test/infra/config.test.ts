@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, DEFAULT_RETENTION, DETECTIONS_DEFAULTS, MAX_SUPPRESSION_WINDOW_HOURS, parseConfig } from '../../lib/config/config';
+import { CONFIG_DEFAULTS, DEFAULT_RETENTION, DETECTIONS_DEFAULTS, MAX_OBJECT_LOCK_DAYS, MAX_SUPPRESSION_WINDOW_HOURS, parseConfig } from '../../lib/config/config';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT } from '../../lib/core/detect/input';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, type ContextSource } from '../../lib/config/load';
 import { ConfigError } from '../../lib/core/errors';
@@ -22,7 +22,9 @@ describe('parseConfig', () => {
       initialLookbackDays: 7,
       reconcileOffsetsMinutes: [60, 1440],
       alertEmails: [],
-      retention: DEFAULT_RETENTION,
+      // Non-current versions are kept as long as the lock, which lasts as long as S3 allows.
+      retention: { ...DEFAULT_RETENTION, noncurrentVersionExpireAfterDays: 36_500 },
+      objectLock: { mode: 'GOVERNANCE', days: 36_500, existingBucket: false },
       athenaBytesScannedCutoffPerQuery: 10 * 1024 ** 3,
       noEventsAlarmHours: 6,
       watermarkLagAlarmMinutes: 60,
@@ -30,8 +32,37 @@ describe('parseConfig', () => {
       logRetentionDays: 365,
       detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, maxEvaluationsPerRun: 48, initialBackfillHours: 24, lagAlarmMinutes: 180, emails: [], minimumSeverity: 'info' },
     });
-    expect(config.objectLock).toBeUndefined();
+    expect(MAX_OBJECT_LOCK_DAYS).toBe(36_500);
     expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');
+  });
+
+  it('locks every object for as long as the retention keeps it, in governance mode, by default', () => {
+    // Prepare / Act
+    const expiring = parseConfig({ orgs: [ORG], retention: { expireAfterDays: 400 } });
+    const compliance = parseConfig({ orgs: [ORG], objectLock: { mode: 'COMPLIANCE' } });
+    const shorter = parseConfig({ orgs: [ORG], objectLock: { days: 365 } });
+    // Assess
+    expect(expiring.objectLock).toEqual({ mode: 'GOVERNANCE', days: 400, existingBucket: false });
+    expect(expiring.retention.noncurrentVersionExpireAfterDays).toBe(400);
+    expect(compliance.objectLock).toEqual({ mode: 'COMPLIANCE', days: 36_500, existingBucket: false });
+    expect(shorter.objectLock?.days).toBe(365);
+    expect(shorter.retention.noncurrentVersionExpireAfterDays).toBe(365);
+  });
+
+  it('turns Object Lock off only when told to, and then leaves the retention as given', () => {
+    // Prepare / Act
+    const off = parseConfig({ orgs: [ORG], objectLock: { enabled: false } });
+    const explicitOn = parseConfig({ orgs: [ORG], objectLock: { enabled: true } });
+    // Assess
+    expect(off.objectLock).toBeUndefined();
+    expect('objectLock' in off).toBe(false);
+    expect(off.retention).toEqual(DEFAULT_RETENTION);
+    expect(explicitOn.objectLock).toEqual(parseConfig({ orgs: [ORG] }).objectLock);
+  });
+
+  it('keeps a non-current version expiry that is at least the lock', () => {
+    const config = parseConfig({ orgs: [ORG], objectLock: { days: 90 }, retention: { noncurrentVersionExpireAfterDays: 120 } });
+    expect(config.retention.noncurrentVersionExpireAfterDays).toBe(120);
   });
 
   it('keeps every valid field as given', () => {
@@ -45,8 +76,8 @@ describe('parseConfig', () => {
       initialLookbackDays: 90,
       reconcileOffsetsMinutes: [1, 360, 10_080, 129_600],
       alertEmails: ['secops@example.com', 'oncall+okta@example.org'],
-      retention: { infrequentAccessAfterDays: 60, archiveAfterDays: 'never', archiveStorageClass: 'DEEP_ARCHIVE', expireAfterDays: 3650, noncurrentVersionExpireAfterDays: 7 },
-      objectLock: { mode: 'COMPLIANCE', days: 365 },
+      retention: { infrequentAccessAfterDays: 60, archiveAfterDays: 'never', archiveStorageClass: 'DEEP_ARCHIVE', expireAfterDays: 3650, noncurrentVersionExpireAfterDays: 400 },
+      objectLock: { mode: 'COMPLIANCE', days: 365, existingBucket: true },
       athenaBytesScannedCutoffPerQuery: 10_000_000,
       noEventsAlarmHours: 24,
       watermarkLagAlarmMinutes: 120,
@@ -115,7 +146,15 @@ describe('parseConfig', () => {
     ['expiry not a number', { orgs: [ORG], retention: { expireAfterDays: 'forever' } }, /"retention.expireAfterDays" must be a whole number of days/],
     ['noncurrent zero', { orgs: [ORG], retention: { noncurrentVersionExpireAfterDays: 0 } }, /"retention.noncurrentVersionExpireAfterDays" must be a whole number from 1/],
     ['object lock bad mode', { orgs: [ORG], objectLock: { mode: 'LEGAL_HOLD', days: 30 } }, /"objectLock.mode" must be one of "GOVERNANCE", "COMPLIANCE"/],
-    ['object lock no days', { orgs: [ORG], objectLock: { mode: 'GOVERNANCE' } }, /"objectLock.days" must be a whole number from 1 to 36500/],
+    ['object lock zero days', { orgs: [ORG], objectLock: { mode: 'GOVERNANCE', days: 0 } }, /"objectLock.days" must be a whole number from 1 to 36500/],
+    ['object lock over 100 years', { orgs: [ORG], objectLock: { days: 36_501 } }, /"objectLock.days" must be a whole number from 1 to 36500/],
+    ['object lock not an object', { orgs: [ORG], objectLock: false }, /"objectLock" must be an object/],
+    ['object lock enabled not a boolean', { orgs: [ORG], objectLock: { enabled: 'no' } }, /"objectLock.enabled" must be true or false \(got "no"\)/],
+    ['object lock off with a mode', { orgs: [ORG], objectLock: { enabled: false, mode: 'COMPLIANCE' } }, /"objectLock.mode" has no meaning with "enabled": false/],
+    ['object lock unknown field', { orgs: [ORG], objectLock: { years: 1 } }, /"objectLock.years" is not a known field; allowed: enabled, mode, days, existingBucket/],
+    ['object lock existingBucket not a boolean', { orgs: [ORG], objectLock: { existingBucket: 'yes' } }, /"objectLock.existingBucket" must be true or false/],
+    ['noncurrent expiry shorter than the lock', { orgs: [ORG], objectLock: { days: 365 }, retention: { noncurrentVersionExpireAfterDays: 30 } }, /"retention.noncurrentVersionExpireAfterDays" must not be shorter than objectLock.days \(365\)/],
+    ['noncurrent expiry shorter than the default lock', { orgs: [ORG], retention: { expireAfterDays: 400, noncurrentVersionExpireAfterDays: 30 } }, /"retention.noncurrentVersionExpireAfterDays" must not be shorter than objectLock.days \(400\)/],
     ['expiry shorter than lock', { orgs: [ORG], objectLock: { mode: 'COMPLIANCE', days: 3650 }, retention: { expireAfterDays: 365 } }, /"retention.expireAfterDays" must not be shorter than objectLock.days \(3650\)/],
     ['athena cutoff below minimum', { orgs: [ORG], athenaBytesScannedCutoffPerQuery: 1_000_000 }, /"athenaBytesScannedCutoffPerQuery" must be a whole number from 10000000/],
     ['no-events hours above a day', { orgs: [ORG], noEventsAlarmHours: 25 }, /"noEventsAlarmHours" must be a whole number from 1 to 24/],

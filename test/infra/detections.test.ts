@@ -483,8 +483,17 @@ describe('least privilege of the runner', () => {
     expect(actions.get('lambda:InvokeFunction')).toEqual([`<${logicalIdOf(s, runner.function)}.Arn>`]);
     expect(actions.get('sqs:SendMessage')).toEqual([`<${logicalIdOf(s, runner.deadLetterQueue)}.Arn>`]);
     expect((props(s, runner.schedulerRole).AssumeRolePolicyDocument as { Statement: unknown[] }).Statement).toEqual([
-      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnEquals: { 'aws:SourceArn': expect.anything() } },
+      },
     ]);
+    // Only the schedules of the detections' group (EventBridge Scheduler's confused-deputy prevention).
+    const trust = (props(s, runner.schedulerRole).AssumeRolePolicyDocument as { Statement: { Condition: { ArnEquals: Record<string, unknown> } }[] }).Statement[0];
+    expect(flatten(trust.Condition.ArnEquals['aws:SourceArn'])).toBe('arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule-group/OktaLake-detections');
+    expect(props(s, runner.scheduleGroup)).toMatchObject({ Name: 'OktaLake-detections' });
   });
 
   it.each(enabledOnes)('adds no wildcard action to any policy (%s)', (name) => {

@@ -10,10 +10,26 @@ import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
-import { PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
-import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
+import { INGEST_SCHEDULE_GROUP, PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
+import { KEY_ENCRYPT_ONLY_ACTIONS } from '../../lib/constructs/scoped-key';
+import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
+import { LAKE_PREFIXES, WRITE_ONCE_SID } from '../../lib/constructs/lake-storage';
+import { COMPACTED_PREFIX, DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, LATE_PREFIX, QUARANTINE_PREFIX, eventObjectKey, partitionPrefix } from '../../lib/core/layout';
 import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType } from '../../lib/core/schema';
-import { allPolicyStatements, asList, flatten, onlyResourceOfType, resourcesOfType, synth, type CfnTemplate, type Synthesized } from './support';
+import {
+  allPolicyStatements,
+  asList,
+  dependencyCycles,
+  flatten,
+  grantsOnBucket,
+  iamActionMatches,
+  onlyResourceOfType,
+  resourcesOfType,
+  synth,
+  type CfnTemplate,
+  type PolicyStatementJson,
+  type Synthesized,
+} from './support';
 
 const BETA_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const GAMMA_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/gamma-AbC123';
@@ -30,8 +46,8 @@ const FULL = {
   initialLookbackDays: 30,
   reconcileOffsetsMinutes: [30, 720, 4320],
   alertEmails: ['secops@example.com', 'oncall@example.org'],
-  retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 14 },
-  objectLock: { mode: 'GOVERNANCE', days: 30 },
+  retention: { infrequentAccessAfterDays: 30, archiveAfterDays: 120, archiveStorageClass: 'GLACIER', expireAfterDays: 400, noncurrentVersionExpireAfterDays: 60 },
+  objectLock: { mode: 'COMPLIANCE', days: 60 },
   athenaBytesScannedCutoffPerQuery: 1_000_000_000,
   noEventsAlarmHours: 3,
   watermarkLagAlarmMinutes: 45,
@@ -99,6 +115,50 @@ describe('lake storage', () => {
     }
   });
 
+  it.each(both)('refuses, for every principal, a write under the lake prefixes that could replace an object (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    const [, policy] = resourcesOfType(s.json, 'AWS::S3::BucketPolicy').find(([, r]) => JSON.stringify((r.Properties as { Bucket: unknown }).Bucket) === JSON.stringify({ Ref: bucketId }))!;
+    const statements = (policy.Properties as { PolicyDocument: { Statement: PolicyStatementJson[] } }).PolicyDocument.Statement;
+    // Act
+    const writeOnce = statements.filter((st) => st.Sid === WRITE_ONCE_SID);
+    // Assess: the enforcement of "Enforce conditional writes on Amazon S3 buckets" (AWS S3 User Guide).
+    expect(writeOnce).toHaveLength(1);
+    const [st] = writeOnce;
+    expect(st.Effect).toBe('Deny');
+    expect(st.Principal).toEqual({ AWS: '*' });
+    expect(st.Action).toBe('s3:PutObject');
+    expect(st.Condition).toEqual({ Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } });
+    expect((st.Resource as unknown[]).map((r) => flatten(r)).sort()).toEqual(LAKE_PREFIXES.map((p) => `<${bucketId}.Arn>/${p}/*`).sort());
+    expect([...LAKE_PREFIXES].sort()).toEqual([COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX].sort());
+  });
+
+  it.each(both)('lets every PutObject the stack grants land under a write-once lake prefix, or in the results or access-log buckets, which no write-once rule covers (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const lake = `<${logicalIdOf(s, s.stack.storage.bucket)}.Arn>`;
+    const resultsId = logicalIdOf(s, s.stack.storage.athenaResultsBucket);
+    const logs = `<${logicalIdOf(s, s.stack.storage.accessLogsBucket)}.Arn>`;
+    const allowed = new Set([
+      ...LAKE_PREFIXES.map((p) => `${lake}/${p}/*`),
+      `<${resultsId}.Arn>/${ATHENA_RESULTS_PREFIX}/*`,
+      // S3 server access log delivery (logging.s3.amazonaws.com), one prefix per logged bucket.
+      `${logs}/lake/*`,
+      `${logs}/athena-results/*`,
+    ]);
+    // Act
+    const granted = allPolicyStatements(s.json)
+      .filter(({ statement }) => statement.Effect === 'Allow' && asList(statement.Action).includes('s3:PutObject'))
+      .flatMap(({ statement }) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map((r) => flatten(r)));
+    // Assess: ingestion writes the lake (with If-None-Match), the runner's Athena queries their results.
+    expect(granted.length).toBeGreaterThan(0);
+    for (const resource of granted) expect(allowed, resource).toContain(resource);
+    const denies = allPolicyStatements(s.json).filter(({ where, statement }) => statement.Effect === 'Deny' && s.json.Resources[where.split('.')[0]].Type === 'AWS::S3::BucketPolicy');
+    const resultsPolicy = denies.filter(({ statement }) => JSON.stringify(statement.Resource).includes(resultsId));
+    expect(resultsPolicy.map(({ statement }) => statement.Condition)).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }, { NumericLessThan: { 's3:TlsVersion': 1.2 } }]);
+  });
+
   it('applies the configured lifecycle to the lake', () => {
     const p = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
     expect(p.LifecycleConfiguration).toEqual({
@@ -108,7 +168,7 @@ describe('lake storage', () => {
           Status: 'Enabled',
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
           ExpirationInDays: 400,
-          NoncurrentVersionExpiration: { NoncurrentDays: 14 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 60 },
           Transitions: [
             { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
             { StorageClass: 'GLACIER', TransitionInDays: 120 },
@@ -118,7 +178,7 @@ describe('lake storage', () => {
     });
   });
 
-  it('keeps lake objects forever by default, moving them to Standard-IA and Glacier Instant Retrieval', () => {
+  it('keeps lake objects forever by default, moving them to Standard-IA and Glacier Instant Retrieval, and their non-current versions as long as the lock', () => {
     const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
     expect(p.LifecycleConfiguration).toEqual({
       Rules: [
@@ -127,7 +187,7 @@ describe('lake storage', () => {
           Status: 'Enabled',
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
           ExpiredObjectDeleteMarker: true,
-          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 36_500 },
           Transitions: [
             { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
             { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
@@ -137,13 +197,44 @@ describe('lake storage', () => {
     });
   });
 
-  it('turns Object Lock on only when asked', () => {
-    const withLock = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
-    expect(withLock.ObjectLockEnabled).toBe(true);
-    expect(withLock.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } });
-    const without = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
-    expect(without.ObjectLockEnabled).toBeUndefined();
-    expect(without.ObjectLockConfiguration).toBeUndefined();
+  it('locks every object version in governance mode for as long as objects are kept, by default', () => {
+    const p = props(minimal.json, logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(p.ObjectLockEnabled).toBe(true);
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 36_500 } } });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('locks for the configured expiry, in the configured mode', () => {
+    const p = props(full.json, logicalIdOf(full, full.stack.storage.bucket));
+    expect(p.ObjectLockEnabled).toBe(true);
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 60 } } });
+    const expiring = synth({ ...MINIMAL, retention: { expireAfterDays: 730 } });
+    const q = props(expiring.json, logicalIdOf(expiring, expiring.stack.storage.bucket));
+    expect(q.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 730 } } });
+    expect((q.LifecycleConfiguration as { Rules: { NoncurrentVersionExpiration: unknown }[] }).Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 730 });
+  });
+
+  it('leaves Object Lock off when the configuration opts out, and keeps the write-once policy', () => {
+    // Prepare / Act
+    const off = synth({ ...MINIMAL, objectLock: { enabled: false } });
+    const bucketId = logicalIdOf(off, off.stack.storage.bucket);
+    const p = props(off.json, bucketId);
+    // Assess
+    expect(p.ObjectLockEnabled).toBeUndefined();
+    expect(p.ObjectLockConfiguration).toBeUndefined();
+    expect((p.LifecycleConfiguration as { Rules: { NoncurrentVersionExpiration: unknown }[] }).Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 30 });
+    expect(allPolicyStatements(off.json).some(({ statement }) => statement.Sid === WRITE_ONCE_SID)).toBe(true);
+  });
+
+  it('turns Object Lock on for a bucket created without it in place, never through the property CloudFormation replaces a bucket for', () => {
+    // Prepare / Act: a deployment whose lake bucket predates Object Lock by default.
+    const upgraded = synth({ ...MINIMAL, objectLock: { existingBucket: true } });
+    const p = props(upgraded.json, logicalIdOf(upgraded, upgraded.stack.storage.bucket));
+    // Assess: the same logical id, no top-level ObjectLockEnabled (that change requires replacement).
+    expect(logicalIdOf(upgraded, upgraded.stack.storage.bucket)).toBe(logicalIdOf(minimal, minimal.stack.storage.bucket));
+    expect(p).not.toHaveProperty('ObjectLockEnabled');
+    expect(p.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 36_500 } } });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
 
   it('expires Athena query results and encrypts them with the stack key', () => {
@@ -168,23 +259,25 @@ describe('lake storage', () => {
   it.each(both)('rotates every KMS key and scopes its use to this account through named services (%s)', (name) => {
     const s = get(name);
     const keys = resourcesOfType(s.json, 'AWS::KMS::Key');
-    // The lake key, the alarm topic key and the findings topic key.
-    expect(keys).toHaveLength(3);
+    // The lake key, the credentials key, the alarm topic key and the findings topic key.
+    expect(keys).toHaveLength(4);
     for (const [, key] of keys) {
       const p = key.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: { Sid: string; Action: string[]; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] } };
       expect(p.EnableKeyRotation).toBe(true);
       expect(key.DeletionPolicy).toBe('Retain');
       const admin = p.KeyPolicy.Statement.find((st) => st.Sid === 'KeyAdministrationByAccount')!;
       for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) expect(admin.Action).not.toContain(action);
-      const use = p.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!;
-      expect(use.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
+      const use = p.KeyPolicy.Statement.filter((st) => ['UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader'].includes(st.Sid));
+      expect(use.length).toBeGreaterThan(0);
+      for (const st of use) expect(st.Condition?.StringEquals).toEqual({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': expect.any(Array) });
       for (const st of p.KeyPolicy.Statement) {
-        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0']).toContain(st.Sid);
+        expect(['KeyAdministrationByAccount', 'UseThroughServicesOfThisAccount', 'EncryptThroughServicesOfThisAccount', 'DecryptOnlyByItsReader', 'GrantsForServiceResources', 'DirectUseByServicePrincipal0', 'DirectUseByServicePrincipal1']).toContain(st.Sid);
       }
     }
     const lakeKey = props(s.json, logicalIdOf(s, s.stack.storage.key)) as { KeyPolicy: { Statement: { Sid: string; Condition?: Record<string, Record<string, unknown>> }[] } };
     const via = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'UseThroughServicesOfThisAccount')!.Condition!.StringEquals['kms:ViaService'] as unknown[];
-    expect(via.map((v) => flatten(v))).toEqual(['s3.<AWS::Region>.amazonaws.com', 'dynamodb.<AWS::Region>.amazonaws.com', 'secretsmanager.<AWS::Region>.amazonaws.com']);
+    // Not Secrets Manager: the Okta credentials have their own key.
+    expect(via.map((v) => flatten(v))).toEqual(['s3.<AWS::Region>.amazonaws.com', 'dynamodb.<AWS::Region>.amazonaws.com']);
     const grants = lakeKey.KeyPolicy.Statement.find((st) => st.Sid === 'GrantsForServiceResources')!;
     expect(grants.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
   });
@@ -345,13 +438,70 @@ describe('ingestion', () => {
     expect(secret.Properties).toMatchObject({
       Name: createdSecretName('acme.okta.com'),
       Description: expect.stringContaining('acme.okta.com'),
-      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(full, full.stack.storage.key), 'Arn'] },
+      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(full, full.stack.ingestion.credentialsKey!), 'Arn'] },
     });
     // No value at all: the operator puts the credential in (docs/deploy.md).
     expect(secret.Properties).not.toHaveProperty('SecretString');
     expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
     expect(secret.DeletionPolicy).toBe('Retain');
     expect(createdSecretName('acme.okta.com')).toBe('okta-lake/acme.okta.com');
+  });
+
+  it.each(both)('encrypts the created secrets with their own key, which only the ingestion role can decrypt (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const key = s.stack.ingestion.credentialsKey!;
+    const keyId = logicalIdOf(s, key);
+    const roleId = logicalIdOf(s, s.stack.ingestion.role);
+    const statements = (props(s.json, keyId).KeyPolicy as { Statement: PolicyStatementJson[] }).Statement;
+    const decrypting = (st: PolicyStatementJson) => asList(st.Action).some((a) => ['kms:Decrypt', 'kms:ReEncryptFrom'].some((d) => iamActionMatches(a, d)));
+    // Act
+    const readers = statements.filter((st) => st.Effect === 'Allow' && decrypting(st));
+    // Assess: one statement, naming the ingestion role itself, through Secrets Manager only.
+    expect(readers).toHaveLength(1);
+    expect(readers[0].Principal).toEqual({ AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    expect(asList(readers[0].Action)).toEqual(['kms:Decrypt']);
+    expect((readers[0].Condition!.StringEquals['kms:ViaService'] as unknown[]).map((v) => flatten(v))).toEqual(['secretsmanager.<AWS::Region>.amazonaws.com']);
+    // The account may administer the key and encrypt with it through Secrets Manager (an operator
+    // storing the credential), not decrypt.
+    const account = statements.filter((st) => JSON.stringify(st.Principal).includes(':root'));
+    expect(account.map((st) => st.Sid).sort()).toEqual(['EncryptThroughServicesOfThisAccount', 'KeyAdministrationByAccount']);
+    expect(asList(account.find((st) => st.Sid === 'EncryptThroughServicesOfThisAccount')!.Action)).toEqual([...KEY_ENCRYPT_ONLY_ACTIONS]);
+    for (const secret of s.stack.ingestion.createdSecrets.values()) expect(props(s.json, logicalIdOf(s, secret)).KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  it.each(both)('gives whoever can decrypt the lake no way to decrypt the Okta credential (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const credentialsKey = `<${logicalIdOf(s, s.stack.ingestion.credentialsKey!)}.Arn>`;
+    const ingestionRole = logicalIdOf(s, s.stack.ingestion.role);
+    // Act: every identity policy in the template that names the credentials key.
+    const naming = allPolicyStatements(s.json).filter(
+      ({ where, statement }) => s.json.Resources[where.split('.')[0]].Type === 'AWS::IAM::Role' && statement.Resource !== undefined && JSON.stringify(statement.Resource).includes(logicalIdOf(s, s.stack.ingestion.credentialsKey!)),
+    );
+    // Assess: no role needs one (the key policy grants the ingestion role), so the detection runner,
+    // which reads the lake, has none; and the lake key cannot be used through Secrets Manager.
+    expect(naming.map(({ where }) => where)).toEqual([]);
+    expect(credentialsKey).not.toBe(`<${logicalIdOf(s, s.stack.storage.key)}.Arn>`);
+    const runnerKms = allPolicyStatements(s.json).filter(({ where }) => where.startsWith(logicalIdOf(s, s.stack.detections.runner!.role)));
+    expect(JSON.stringify(runnerKms)).not.toContain(logicalIdOf(s, s.stack.ingestion.credentialsKey!));
+    const lakeKeyPolicy = JSON.stringify(props(s.json, logicalIdOf(s, s.stack.storage.key)).KeyPolicy);
+    expect(lakeKeyPolicy).not.toContain('secretsmanager');
+    expect(lakeKeyPolicy).not.toContain(ingestionRole);
+  });
+
+  it.each(both)('has no dependency cycle, which CloudFormation would refuse (the credentials key names the role) (%s)', (name) => {
+    expect(dependencyCycles(get(name).json)).toEqual([]);
+    // The check sees a cycle when there is one.
+    const looped: CfnTemplate = { Resources: { A: { Type: 'X', Properties: { B: { Ref: 'B' } } }, B: { Type: 'X', Properties: { A: { 'Fn::GetAtt': ['A', 'Arn'] } } } } };
+    expect(dependencyCycles(looped)).toEqual(['A -> B -> A']);
+  });
+
+  it('creates no credentials key when every org names its own secret', () => {
+    const s = synth({ orgs: [{ host: 'beta.okta.com', auth: 'oauth', secret: { name: 'okta/beta' } }] });
+    expect(s.stack.ingestion.credentialsKey).toBeUndefined();
+    expect(resourcesOfType(s.json, 'AWS::KMS::Key')).toHaveLength(3);
+    expect(resourcesOfType(s.json, 'AWS::SecretsManager::Secret')).toHaveLength(0);
   });
 
   it('keeps the function logs for the configured time', () => {
@@ -461,7 +611,8 @@ describe('least privilege', () => {
     for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem']) expect(actions.get(a)).toEqual([`<${logicalIdOf(s, s.stack.ingestion.evaluationTable)}.Arn>`]);
     expect(actions.get('secretsmanager:GetSecretValue')?.sort()).toEqual(
       [
-        `<${logicalIdOf(s, s.stack.ingestion.createdSecrets.get('acme.okta.com')!)}>`,
+        // The created secret by its name: the role must not depend on it (see the credentials key).
+        `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${createdSecretName('acme.okta.com')}-??????`,
         'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:okta/beta-??????',
         GAMMA_SECRET,
       ].sort(),
@@ -485,11 +636,72 @@ describe('least privilege', () => {
     expect([...actions.keys()].sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
     expect(actions.get('lambda:InvokeFunction')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.function)}.Arn>`]);
     expect(actions.get('sqs:SendMessage')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.deadLetterQueue)}.Arn>`]);
-    s.template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
-      },
+    // EventBridge Scheduler's confused-deputy prevention: this account, and the schedule group the
+    // ingestion schedules are in (they name none: `default`).
+    const trust = (props(s.json, roleId).AssumeRolePolicyDocument as { Statement: PolicyStatementJson[] }).Statement;
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' } });
+    expect(Object.keys(trust[0].Condition!).sort()).toEqual(['ArnEquals', 'StringEquals']);
+    expect(trust[0].Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(flatten(trust[0].Condition!.ArnEquals['aws:SourceArn'])).toBe(`arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule-group/${INGEST_SCHEDULE_GROUP}`);
+    for (const [, sch] of resourcesOfType(s.json, 'AWS::Scheduler::Schedule')) {
+      const p = sch.Properties as { GroupName?: unknown; Target: { RoleArn: unknown } };
+      if (JSON.stringify(p.Target.RoleArn).includes(roleId)) expect(p.GroupName).toBeUndefined();
+    }
+  });
+
+  /** What would let a principal delete, overwrite or shorten the retention of the evidence. */
+  const DESTRUCTIVE = [
+    's3:DeleteObject',
+    's3:DeleteObjectVersion',
+    's3:DeleteObjectTagging',
+    's3:DeleteObjectVersionTagging',
+    's3:PutObjectRetention',
+    's3:BypassGovernanceRetention',
+    's3:PutBucketObjectLockConfiguration',
+    's3:PutLifecycleConfiguration',
+    's3:PutBucketPolicy',
+    's3:DeleteBucketPolicy',
+    's3:PutBucketVersioning',
+    's3:DeleteBucket',
+  ];
+
+  it.each(both)('grants no principal a way to delete, overwrite or shorten the retention of the lake, not even through a wildcard (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    // Act
+    const offenders = grantsOnBucket(s.json, bucketId, DESTRUCTIVE);
+    // Assess
+    expect(offenders).toEqual([]);
+  });
+
+  it('recognises a destructive grant, including one made through a wildcard, so the test above can fail', () => {
+    // Prepare: a template that grants what the stack must never grant, in the forms it could take.
+    const bucketId = 'LakeBucket';
+    const role = (Action: unknown, Resource: unknown) => ({
+      Type: 'AWS::IAM::Role',
+      Properties: { Policies: [{ PolicyDocument: { Statement: [{ Effect: 'Allow', Action, Resource }] } }] },
     });
+    const t: CfnTemplate = {
+      Resources: {
+        Direct: role('s3:DeleteObjectVersion', { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/events/*']] }),
+        Prefix: role(['s3:GetObject', 's3:Delete*'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }),
+        Everything: role('*', '*'),
+        Service: role('s3:*', 'arn:aws:s3:::*'),
+        Retention: role('s3:putobjectretention', { 'Fn::GetAtt': [bucketId, 'Arn'] }),
+        Elsewhere: role('s3:DeleteObject', 'arn:aws:s3:::another-bucket/*'),
+        Denied: { Type: 'AWS::S3::BucketPolicy', Properties: { PolicyDocument: { Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }] } } },
+      },
+    };
+    // Act
+    const offenders = grantsOnBucket(t, bucketId, DESTRUCTIVE);
+    const holders = new Set(offenders.map((o) => o.split('.')[0]));
+    // Assess
+    expect([...holders].sort()).toEqual(['Direct', 'Everything', 'Prefix', 'Retention', 'Service']);
+    expect(offenders.filter((o) => o.startsWith('Everything'))).toHaveLength(DESTRUCTIVE.length);
+    expect(iamActionMatches('s3:Put*Retention', 's3:PutObjectRetention')).toBe(true);
+    expect(iamActionMatches('s3:PutObject', 's3:PutObjectRetention')).toBe(false);
   });
 
   it.each(both)('has no wildcard action in any policy: roles, bucket, queue, topic and key policies (%s)', (name) => {
@@ -537,8 +749,42 @@ describe('operations', () => {
         ]),
       },
     });
-    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: { Principal: unknown; Action: string[] }[] };
-    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }));
+    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: PolicyStatementJson[] };
+    const cloudwatch = keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(cloudwatch).toHaveLength(1);
+    expect(cloudwatch[0]).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    // Confused-deputy prevention on the key as on the topic: only this account's alarms.
+    expect(cloudwatch[0].Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(flatten(cloudwatch[0].Condition!.ArnLike['aws:SourceArn'])).toBe('arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*');
+  });
+
+  it.each(both)('e-mails the alarm topic when CloudTrail records a change that could destroy evidence in the lake bucket or a key (%s)', (name) => {
+    // Prepare
+    const s = get(name);
+    const ruleId = logicalIdOf(s, s.stack.operations.tamperRule!);
+    const topicId = logicalIdOf(s, s.stack.operations.topic);
+    const rule = props(s.json, ruleId) as { EventPattern: { source: string[]; 'detail-type': string[]; detail: { eventName: string[]; resources: { ARN: unknown[] } } }; Targets: { Arn: unknown }[]; State?: string };
+    // Assess: the calls named in docs/deploy.md, on our bucket and keys only.
+    expect(rule.EventPattern.source.sort()).toEqual(['aws.kms', 'aws.s3']);
+    expect(rule.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    for (const call of ['ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy', 'PutBucketLifecycle', 'PutBucketPolicy', 'DeleteBucketPolicy', 'PutObjectLockConfiguration', 'PutBucketVersioning']) {
+      expect(rule.EventPattern.detail.eventName).toContain(call);
+    }
+    expect(rule.EventPattern.detail.resources.ARN.map((a) => flatten(a)).sort()).toEqual(
+      [s.stack.storage.bucket, s.stack.storage.key, s.stack.ingestion.credentialsKey!, s.stack.operations.key].map((c) => `<${logicalIdOf(s, c)}.Arn>`).sort(),
+    );
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ Ref: topicId }]);
+    // The topic admits EventBridge for this rule only; the topic key lets EventBridge encrypt for it.
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'EvidenceTamperingRuleOfThisStack', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } },
+        ]),
+      },
+    });
+    const keyPolicy = props(s.json, logicalIdOf(s, s.stack.operations.key)).KeyPolicy as { Statement: PolicyStatementJson[] };
+    expect(keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('events.amazonaws.com')).map((st) => st.Action)).toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
   });
 
   it('subscribes every alert address by e-mail', () => {

@@ -150,3 +150,63 @@ export function functionAssetDir(s: Synthesized, outdir: string, fn: IConstruct)
   if (!asset || asset.source.packaging !== 'zip') throw new Error(`the asset manifest has no zip asset ${code.S3Key} for ${id}`);
   return join(outdir, asset.source.path);
 }
+
+/** Whether an IAM action pattern (`s3:Delete*`, `s3:*`, `*`, `s3:?utObject`) covers an action; IAM matches case-insensitively. */
+export function iamActionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(action);
+}
+
+/**
+ * Allow statements anywhere in the template that grant one of `actions` (directly or through a
+ * wildcard) on a resource that can be the bucket `bucketId` or an object in it: its own ARN (any
+ * suffix), `*`, or an S3 ARN pattern with a wildcard in the bucket name.
+ */
+export function grantsOnBucket(t: CfnTemplate, bucketId: string, actions: readonly string[]): string[] {
+  const coversBucket = (resource: string): boolean =>
+    resource === '*' || resource.includes(`<${bucketId}.Arn>`) || resource.includes(`<${bucketId}>`) || /:s3:::[^/]*[*?]/.test(resource);
+  return allPolicyStatements(t)
+    .filter(({ statement }) => statement.Effect === 'Allow')
+    .flatMap(({ where, statement }) => {
+      const resources = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).filter((r) => r !== undefined).map((r) => flatten(r));
+      if (!resources.some(coversBucket)) return [];
+      return asList(statement.Action).flatMap((pattern) => actions.filter((a) => iamActionMatches(pattern, a)).map((a) => `${where}: ${pattern} grants ${a}`));
+    });
+}
+
+/**
+ * Dependency cycles between resources (through Ref, Fn::GetAtt and DependsOn), as `A -> B -> A`.
+ * CloudFormation refuses a template with one; `cdk synth` does not look.
+ */
+export function dependencyCycles(t: CfnTemplate): string[] {
+  const refsIn = (node: unknown, acc: Set<string>): void => {
+    if (Array.isArray(node)) return node.forEach((n) => refsIn(n, acc));
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.Ref === 'string') acc.add(o.Ref);
+    if (Array.isArray(o['Fn::GetAtt'])) acc.add((o['Fn::GetAtt'] as string[])[0]);
+    Object.values(o).forEach((v) => refsIn(v, acc));
+  };
+  const deps = new Map<string, string[]>();
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const acc = new Set<string>([r.DependsOn ?? []].flat());
+    refsIn(r.Properties, acc);
+    deps.set(id, [...acc].filter((d) => d in t.Resources));
+  }
+  const done = new Set<string>();
+  const onPath = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (id: string, path: string[]): void => {
+    if (done.has(id)) return;
+    if (onPath.has(id)) {
+      cycles.push([...path.slice(path.indexOf(id)), id].join(' -> '));
+      return;
+    }
+    onPath.add(id);
+    for (const d of deps.get(id) ?? []) visit(d, [...path, id]);
+    onPath.delete(id);
+    done.add(id);
+  };
+  for (const id of deps.keys()) visit(id, []);
+  return cycles;
+}
