@@ -97,6 +97,9 @@ function recordMetrics(metrics: Metrics, org: string, result: IngestResult, rate
   metrics.addMetric(n.cursorRestarts, MetricUnit.Count, result.cursorRestarts);
   metrics.addMetric(n.eventsAlreadyInLake, MetricUnit.Count, result.eventsAlreadyInLake);
   metrics.addMetric(n.emptyPagesFollowed, MetricUnit.Count, result.emptyPagesFollowed);
+  metrics.addMetric(n.retriedPages, MetricUnit.Count, result.retriedPages);
+  metrics.addMetric(n.retriedPagesDiffering, MetricUnit.Count, result.retriedPagesDiffering);
+  metrics.addMetric(n.unexpectedObjects, MetricUnit.Count, result.unexpectedObjects);
   if (result.lagMs !== undefined && result.outcome !== 'lease-held') {
     metrics.addMetric(n.watermarkLagSeconds, MetricUnit.Seconds, Math.round(result.lagMs / 1000));
   }

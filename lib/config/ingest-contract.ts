@@ -82,5 +82,11 @@ export const INGEST_METRICS = {
     eventsAlreadyInLake: 'EventsAlreadyInLake',
     /** Empty pages that still carried a next link, followed (Okta promises only that the last page has none). */
     emptyPagesFollowed: 'EmptyPagesFollowed',
+    /** Pages an earlier attempt stored without a checkpoint, read again against the lake (never overwritten). */
+    retriedPages: 'RetriedPages',
+    /** Retried pages that brought events the earlier attempt had not stored: Okta answered one query differently (alarmed). */
+    retriedPagesDiffering: 'RetriedPagesDiffering',
+    /** Positional objects found taken where no earlier attempt was known (alarmed). */
+    unexpectedObjects: 'UnexpectedObjects',
   },
 } as const;

@@ -60,6 +60,8 @@ export const TAMPER_EVENT_NAMES = {
 export interface OrgAlarms {
   readonly watermarkLag: cloudwatch.Alarm;
   readonly noEvents: cloudwatch.Alarm;
+  /** A retried page differed from what its earlier attempt stored, or a page's key was taken unexpectedly. */
+  readonly unusualWrites: cloudwatch.Alarm;
 }
 
 /** A metric the ingestion handler emits for one org. */
@@ -182,6 +184,22 @@ export class Operations extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         }),
+        unusualWrites: this.alarm(`UnusualWrites${i}`, {
+          alarmDescription: `okta-lake: ${org}: a page fetched again differed from what an earlier attempt stored, or a page's object existed where none was expected. Nothing was overwritten; see the ingestion logs (warnings with the page) and compare with Okta.`,
+          metric: new cloudwatch.MathExpression({
+            expression: 'differing + unexpected',
+            usingMetrics: {
+              differing: orgMetric(INGEST_METRICS.names.retriedPagesDiffering, org, 'Sum', period),
+              unexpected: orgMetric(INGEST_METRICS.names.unexpectedObjects, org, 'Sum', period),
+            },
+            period,
+            label: 'unusual writes',
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       });
     });
     this.orgAlarms = orgAlarms;
@@ -196,7 +214,7 @@ export class Operations extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
         width: 24,
-        alarms: [this.errorsAlarm, this.throttlesAlarm, this.deadLettersAlarm, ...[...orgAlarms.values()].flatMap((a) => [a.watermarkLag, a.noEvents])],
+        alarms: [this.errorsAlarm, this.throttlesAlarm, this.deadLettersAlarm, ...[...orgAlarms.values()].flatMap((a) => [a.watermarkLag, a.noEvents, a.unusualWrites])],
       }),
     );
     this.dashboard.addWidgets(
@@ -218,6 +236,13 @@ export class Operations extends Construct {
       new cloudwatch.GraphWidget({ title: 'Windows restarted (stale next links)', left: perOrg(INGEST_METRICS.names.cursorRestarts, 'Sum'), width: 6 }),
       new cloudwatch.GraphWidget({ title: 'Events already in the lake (restarted or split windows)', left: perOrg(INGEST_METRICS.names.eventsAlreadyInLake, 'Sum'), width: 6 }),
       new cloudwatch.GraphWidget({ title: 'Empty pages with a next link, followed', left: perOrg(INGEST_METRICS.names.emptyPagesFollowed, 'Sum'), width: 6 }),
+    );
+    // The write-once lake: pages stored by an attempt that died before its checkpoint, read again
+    // against the lake (lib/core/ingest/ingest.ts, "Retried pages").
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Pages retried after a crash', left: perOrg(INGEST_METRICS.names.retriedPages, 'Sum'), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Retried pages that differed (alarmed)', left: perOrg(INGEST_METRICS.names.retriedPagesDiffering, 'Sum'), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Page objects found taken unexpectedly (alarmed)', left: perOrg(INGEST_METRICS.names.unexpectedObjects, 'Sum'), width: 8 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

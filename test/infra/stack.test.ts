@@ -830,7 +830,27 @@ describe('operations', () => {
       });
     }
     const operationsAlarms = resourcesOfType(s.json, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('Operations'));
-    expect(operationsAlarms).toHaveLength(3 + 2 * s.config.orgs.length);
+    expect(operationsAlarms).toHaveLength(3 + 3 * s.config.orgs.length);
+  });
+
+  it('alarms per org on the first retried page that differed or page object found taken', () => {
+    const s = full;
+    const topic = { Ref: logicalIdOf(s, s.stack.operations.topic) };
+    for (const org of s.config.orgs.map((o) => o.host)) {
+      const dims = [{ Name: 'org', Value: org }, { Name: 'service', Value: INGEST_METRICS.service }];
+      const metric = (name: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: INGEST_METRICS.namespace, MetricName: name, Dimensions: dims }, Stat: 'Sum' }) });
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'differing + unexpected', ReturnData: true }),
+          metric(INGEST_METRICS.names.retriedPagesDiffering),
+          metric(INGEST_METRICS.names.unexpectedObjects),
+        ]),
+      });
+    }
   });
 
   it('draws a dashboard of the ingestion', () => {
