@@ -8,10 +8,9 @@
 -- finding_key: org, event_uuid
 -- description: Every Okta event (uuid) of the last 7 days that has more than one row in the lake:
 --   how many rows, the dt/hour partitions they are in, when they were written (ingested_at) and
---   published, and the event type. okta-lake promises each event exactly once (ingestion names an
---   object after its window and page, so a retried write replaces it; the reconciliation sweep adds
---   only uuids the lake does not hold), so any row here is a broken promise, never normal
---   operation. Queries that count rows (events-per-hour, event-type-overview, the failure count of
+--   published, and the event type. okta-lake promises each event exactly once (the lake is
+--   write-once; a page retried after a crash, the reconciliation sweep and import add only uuids
+--   the lake does not hold), so any row here is a broken promise, never normal operation. Queries that count rows (events-per-hour, event-type-overview, the failure count of
 --   brute-force-lockout) are off by the extra rows. Elements the writer quarantined (not an
 --   object, no uuid, no usable published time, invalid Unicode) are in quarantine/, not in this
 --   table, and cannot appear here. Reads only uuid, published, ingested_at, eventType and the
@@ -24,9 +23,10 @@
 --   partition by hand. Differing first and last published times mean the rows disagree on when the
 --   event happened: two records under one uuid, not one event stored twice. In the Athena console,
 --   adding "$path" to the selection shows the objects. The sweep's duplicatesFound count and
---   warning cover only the windows it re-reads; this query covers any period. Nothing removes a
---   copy automatically: an object can also hold events that exist only there, so do not delete it
---   whole; rewrite it without the extra rows.
+--   warning cover only the windows it re-reads; this query covers any period. The lake is
+--   write-once and nothing removes a copy: an object can also hold events that exist only there.
+--   Compaction keeps one row of copies with the same raw text and refuses a day whose copies
+--   differ (docs/compaction.md).
 WITH recent AS (
   SELECT org, uuid, published, ingested_at, eventType AS event_type, dt, hour
   FROM okta_system_log

@@ -11,7 +11,7 @@ import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { importText } from '../lib/cli/import-command';
+import { importBytes } from '../lib/cli/import-command';
 import { LocalSink } from '../lib/adapters/local-sink';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { generateEvents, generateOrgDay } from '../lib/demo/generate';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     dayJsonBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
     const w = await DuckDbParquetWriter.open({});
     try {
-      await importText(texts.join('\n'), 'acme.okta.com', w, new LocalSink({ root: dayDir }));
+      await importBytes(new TextEncoder().encode(texts.join('\n')), 'acme.okta.com', w, new LocalSink({ root: dayDir }));
     } finally {
       await w.close();
     }

@@ -22,8 +22,10 @@ export interface AuditedEvent {
 
 export interface QuarantinedItem {
   readonly key: string;
-  /** The element's (or the whole page's) exact text. */
+  /** The element's (or the whole page's) exact text (absent for bytes that are not UTF-8). */
   readonly raw: string;
+  /** An import's piece that is not valid UTF-8: its exact bytes, base64. */
+  readonly rawBase64?: string;
   /** The writer's reason, or `page` for a page kept whole. */
   readonly reason: string;
 }
@@ -80,8 +82,8 @@ export async function auditLake(sink: LakeSink, options: { readonly tmpDir?: str
       if (key.endsWith('.jsonl')) {
         for (const line of text.split('\n')) {
           if (line === '') continue;
-          const parsed = JSON.parse(line) as { reason: string; raw: string };
-          quarantined.push({ key, raw: parsed.raw, reason: parsed.reason });
+          const parsed = JSON.parse(line) as { reason: string; raw: string; rawBase64?: string };
+          quarantined.push({ key, raw: parsed.raw, reason: parsed.reason, ...(parsed.rawBase64 !== undefined ? { rawBase64: parsed.rawBase64 } : {}) });
         }
       } else {
         quarantined.push({ key, raw: text, reason: 'page' });

@@ -145,6 +145,12 @@ export interface PageWriteInput {
    * quarantined (reason `outside_window`), never written into a partition of its own. @default no bounds
    */
   readonly accept?: { readonly from: string; readonly to: string };
+  /**
+   * The `raw` text of elements (by 0-based position in the page) whose page text is not what was
+   * received: an import that reads case-variant keys as Okta's writes the renamed object, from which
+   * the typed columns are read, and `raw` keeps the original text. @default none
+   */
+  readonly rawOf?: ReadonlyMap<number, string>;
   /** The `ingested_at` value of every row. */
   readonly ingestedAt: Date;
 }

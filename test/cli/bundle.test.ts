@@ -104,7 +104,7 @@ describe('the bundled CLI', () => {
 
   it('imports into a folder lake without loading the AWS SDK', async () => {
     // Act
-    const r = await runCli(['import', events, '--out', join(work, 'lake')]);
+    const r = await runCli(['import', events, '--out', join(work, 'lake'), '--org', 'acme.okta.com']);
     // Assess
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/events written\s+20\b/);
@@ -115,7 +115,7 @@ describe('the bundled CLI', () => {
 
   it('loads the AWS SDK, from its own chunk, for an s3:// lake', async () => {
     // Act
-    const r = await runCli(['import', events, '--out', `s3://${bucket}/lake`, '--s3-endpoint', endpoint]);
+    const r = await runCli(['import', events, '--out', `s3://${bucket}/lake`, '--s3-endpoint', endpoint, '--org', 'acme.okta.com']);
     // Assess
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/events written\s+20\b/);

@@ -160,12 +160,18 @@ describe('okta-lake CLI', () => {
       .map((l) => JSON.parse(l) as { reason: string; raw: string });
     expect(quarantined.map((q) => q.raw).sort()).toEqual([noUuid, badDate, broken].sort());
     expect(quarantined.map((q) => q.reason).sort()).toEqual(['invalid_json', 'invalid_published', 'missing_uuid']);
-    expect(io.out()).toMatch(/quarantined\s+3 events/);
-    expect(io.out()).toMatch(/duplicates dropped\s+1/);
+    expect(io.out()).toMatch(/quarantined\s+3 pieces/);
+    expect(io.out()).toMatch(/repeated\s+1 in the file/);
 
-    // Importing the same file again replaces its objects: still each event once.
-    expect(await main(['import', file, '--out', lake, '--org', 'acme.okta.com'], capture())).toBe(EXIT.ok);
+    // Importing the same file again writes nothing new: still each event once, each quarantined piece once.
+    const again = capture();
+    expect(await main(['import', file, '--out', lake, '--org', 'acme.okta.com'], again)).toBe(EXIT.ok);
+    expect(again.out()).toMatch(/repeated\s+1 in the file, 50 already in the lake/);
     expect(await lakeUuids(lake)).toEqual({ n: 50, d: 50 });
+    const quarantinedAgain = listFiles(join(lake, 'quarantine'), '.jsonl')
+      .flatMap((f) => readFileSync(join(lake, 'quarantine', f), 'utf8').split('\n'))
+      .filter((l) => l !== '');
+    expect(quarantinedAgain).toHaveLength(3);
   });
 
   it('import of a JSON array file (as the API returns it) keeps raw byte for byte', async () => {
@@ -173,9 +179,17 @@ describe('okta-lake CLI', () => {
     const file = join(work, 'export.json');
     writeFileSync(file, `[${texts.join(',')}]`);
     const lake = join(work, 'imported-array');
-    expect(await main(['import', file, '--out', lake], capture())).toBe(EXIT.ok);
-    const raws = await duck.connection.runAndReadAll(`SELECT raw FROM read_parquet('${lake}/events/org=imported/**/*.parquet')`);
+    expect(await main(['import', file, '--out', lake, '--org', 'acme.okta.com'], capture())).toBe(EXIT.ok);
+    const raws = await duck.connection.runAndReadAll(`SELECT raw FROM read_parquet('${lake}/events/org=acme.okta.com/**/*.parquet')`);
     expect(new Set(raws.getRows().map((r) => r[0]))).toEqual(new Set(texts));
+  });
+
+  it('import refuses to run without --org: an export belongs to the org it came from', async () => {
+    const file = join(work, 'no-org.json');
+    writeFileSync(file, '[]');
+    const io = capture();
+    expect(await main(['import', file, '--out', join(work, 'no-org-lake')], io)).toBe(EXIT.usage);
+    expect(io.err()).toContain('--org <host>');
   });
 });
 

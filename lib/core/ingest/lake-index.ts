@@ -47,9 +47,9 @@ export class SinkLakeIndex implements LakeIndex {
     return new SinkLakeIndex(options.sink, db, workDir, concurrency);
   }
 
-  holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
+  holdings(org: string, partitions: readonly Partition[], options: { readonly digests?: boolean } = {}): Promise<LakeHoldings> {
     if (this.closed) return Promise.reject(new LakeIndexError('holdings called after close()'));
-    const run = this.queue.then(() => this.read(org, partitions));
+    const run = this.queue.then(() => this.read(org, partitions, options.digests === true));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -62,7 +62,7 @@ export class SinkLakeIndex implements LakeIndex {
     await rm(this.workDir, { recursive: true, force: true });
   }
 
-  private async read(org: string, partitions: readonly Partition[]): Promise<LakeHoldings> {
+  private async read(org: string, partitions: readonly Partition[], withDigests: boolean): Promise<LakeHoldings> {
     const keys: string[] = [];
     for (const p of partitions) {
       const prefix = partitionPrefix(org, p);
@@ -73,7 +73,8 @@ export class SinkLakeIndex implements LakeIndex {
       }
     }
     const uuids = new Set<string>();
-    if (keys.length === 0) return { uuids, duplicateRows: 0 };
+    const digests = new Map<string, string>();
+    if (keys.length === 0) return { uuids, duplicateRows: 0, ...(withDigests ? { digests } : {}) };
     const dir = join(this.workDir, randomUUID());
     await mkdir(dir, { recursive: true });
     try {
@@ -97,17 +98,21 @@ export class SinkLakeIndex implements LakeIndex {
       const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
       let rows: unknown[][];
       try {
-        const reader = await this.db.connection.runAndReadAll(`SELECT uuid, count(*)::INTEGER AS n FROM read_parquet([${list}]) GROUP BY uuid`);
+        const digest = withDigests ? ', min(sha256(raw)) AS d' : '';
+        const reader = await this.db.connection.runAndReadAll(`SELECT uuid, count(*)::INTEGER AS n${digest} FROM read_parquet([${list}]) GROUP BY uuid`);
         rows = reader.getRowsJS();
       } catch (cause) {
         throw new LakeIndexError(`could not read the uuid column of ${keys.length} objects under ${this.sink.location}/${partitionPrefix(org)}`, { cause });
       }
       let duplicateRows = 0;
-      for (const [uuid, n] of rows) {
-        if (typeof uuid === 'string') uuids.add(uuid);
+      for (const [uuid, n, d] of rows) {
+        if (typeof uuid === 'string') {
+          uuids.add(uuid);
+          if (withDigests && typeof d === 'string') digests.set(uuid, d);
+        }
         duplicateRows += Number(n) - 1;
       }
-      return { uuids, duplicateRows };
+      return { uuids, duplicateRows, ...(withDigests ? { digests } : {}) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -70,12 +70,17 @@ export interface LakeHoldings {
   readonly uuids: Set<string>;
   /** Rows beyond the first of a uuid: events the lake holds more than once (0 in a correct lake). */
   readonly duplicateRows: number;
+  /** With `{ digests: true }`: each uuid's sha256 (hex) of its `raw` text (the smallest, when it has several rows). */
+  readonly digests?: ReadonlyMap<string, string>;
 }
 
 /** Reads which events the lake already holds. */
 export interface LakeIndex {
-  /** What is stored (as Parquet) in these `dt/hour` partitions of `org`. */
-  holdings(org: string, partitions: readonly Partition[]): Promise<LakeHoldings>;
+  /**
+   * What is stored (as Parquet) in these `dt/hour` partitions of `org`; with `digests`, also each
+   * event's digest of `raw` (reads the largest column: only for callers that compare contents).
+   */
+  holdings(org: string, partitions: readonly Partition[], options?: { readonly digests?: boolean }): Promise<LakeHoldings>;
 }
 
 export interface ReconcileOptions {

@@ -220,7 +220,7 @@ WITH src AS (
          WHEN ($3::BIGINT IS NOT NULL AND ts < make_timestamp($3::BIGINT)) OR ($4::BIGINT IS NOT NULL AND ts >= make_timestamp($4::BIGINT)) THEN 'outside_window' END AS problem
   FROM parsed
 )
-SELECT pos, raw, uuid, ts, problem,
+SELECT pos, raw, NULL::VARCHAR AS original, uuid, ts, problem,
   CASE WHEN problem IS NOT NULL THEN 'quarantine'
        WHEN ts >= make_timestamp($2::BIGINT) THEN 'outside'
        ELSE 'write' END AS status,
@@ -236,7 +236,7 @@ SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${
   NULL::INTEGER AS pos, NULL::VARCHAR AS problem, NULL::VARCHAR AS raw
 FROM ${STAGE_TABLE} WHERE status <> 'quarantine' GROUP BY status, dt, hour
 UNION ALL
-SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, raw FROM ${STAGE_TABLE} WHERE status = 'quarantine'
+SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, coalesce(original, raw) FROM ${STAGE_TABLE} WHERE status = 'quarantine'
 UNION ALL
 SELECT 'repeats', NULL, NULL, (count(*) - count(DISTINCT uuid))::INTEGER, NULL, NULL, NULL, NULL, NULL
 FROM ${STAGE_TABLE} WHERE problem IS NULL AND status <> 'duplicate'
@@ -259,7 +259,7 @@ WHERE problem IS NULL AND pos IN (
     const name = quoteIdent(c.name);
     if (c.name === ID_COLUMN) return `uuid AS ${name}`;
     if (c.name === TIME_COLUMN) return `ts AS ${name}`;
-    if (c.name === 'raw') return `raw AS ${name}`;
+    if (c.name === 'raw') return `coalesce(original, raw) AS ${name}`;
     if (c.name === 'ingested_at') return `make_timestamp($3::BIGINT) AS ${name}`;
     return containsTimestamp(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
   }).join(',\n  ');
@@ -267,7 +267,7 @@ WHERE problem IS NULL AND pos IN (
   const copy = (level: number, sorted: boolean): string => `
 COPY (
   SELECT ${select}
-  FROM (SELECT pos, uuid, ts, raw, json_transform(raw, ${quoteLiteral(structure)}) AS t
+  FROM (SELECT pos, uuid, ts, raw, original, json_transform(raw, ${quoteLiteral(structure)}) AS t
         FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)${sorted ? '\n  ORDER BY ts, pos' : ''}
 ) TO $4 (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level})`;
 
@@ -287,6 +287,8 @@ interface Statements {
   /** The COPY of a partition in page order, and the one that sorts it by `published`. */
   readonly copy: DuckDBPreparedStatement;
   readonly copySorted: DuckDBPreparedStatement;
+  /** Sets the `raw` text written for one staged element ($1 text, $2 position): `PageWriteInput.rawOf`. */
+  readonly setRaw: DuckDBPreparedStatement;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -340,6 +342,7 @@ export class DuckDbParquetWriter implements PageWriter {
         dedupe: await c.prepare(sql.dedupe),
         copy: await c.prepare(sql.copy(level, false)),
         copySorted: await c.prepare(sql.copy(level, true)),
+        setRaw: await c.prepare(`UPDATE ${STAGE_TABLE} SET original = $1 WHERE pos = $2`),
       };
       return new DuckDbParquetWriter(db, workDir, statements);
     } catch (error) {
@@ -360,8 +363,8 @@ export class DuckDbParquetWriter implements PageWriter {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    const { stage, summary, dedupe, copy, copySorted } = this.statements;
-    for (const s of [...stage.values(), summary, dedupe, copy, copySorted]) s.destroySync();
+    const { stage, summary, dedupe, copy, copySorted, setRaw } = this.statements;
+    for (const s of [...stage.values(), summary, dedupe, copy, copySorted, setRaw]) s.destroySync();
     this.scratch = Buffer.alloc(0);
     this.db.close();
     await rm(this.workDir, { recursive: true, force: true });
@@ -381,6 +384,14 @@ export class DuckDbParquetWriter implements PageWriter {
     const outFiles: string[] = [];
     try {
       const setAside = await this.stage(input.body, format, name, pageFile, [untilMicros, ...accept]);
+      for (const [pos, raw] of input.rawOf ?? []) {
+        try {
+          this.statements.setRaw.bind([raw, pos]);
+          await runOnThisThread(this.statements.setRaw);
+        } catch (error) {
+          throw new ParquetWriteError(`could not set the raw text of element ${pos} of page ${name}`, { cause: error });
+        }
+      }
       const summary = await this.summarise(name, setAside);
 
       const objects: WrittenObject[] = [];
@@ -611,6 +622,9 @@ function validate(input: PageWriteInput): { org: string; name: string; format: P
   }
   if (input.accept !== undefined && !(Number.isFinite(Date.parse(input.accept.from)) && Date.parse(input.accept.from) < Date.parse(input.accept.to))) {
     throw new InvalidPageInputError(`invalid accept range ${input.accept.from}..${input.accept.to}: expected two ISO-8601 instants, from before to`);
+  }
+  for (const [pos, raw] of input.rawOf ?? []) {
+    if (!(Number.isSafeInteger(pos) && pos >= 0) || typeof raw !== 'string') throw new InvalidPageInputError(`invalid rawOf entry at ${String(pos)}: expected a position and a text`);
   }
   if (!(input.ingestedAt instanceof Date) || !Number.isFinite(input.ingestedAt.getTime())) {
     throw new InvalidPageInputError('invalid ingestedAt: expected a valid Date');
