@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
-import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
+import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
 import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
 import { createScheduleDelivery } from './schedule-delivery';
@@ -61,7 +61,12 @@ export const INGEST_BUNDLE_EXTERNALS = [
 ] as const;
 
 /** The lake key prefixes the function may write under (relative to the bucket root). */
-export const WRITABLE_PREFIXES = [EVENTS_PREFIX, QUARANTINE_PREFIX] as const;
+export const WRITABLE_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX] as const;
+/**
+ * Lake prefixes the ingestion reads and never writes: compaction's state (which days are frozen, so
+ * that their late events go under late/) and compacted days (the uuids a checked window compares).
+ */
+export const READ_ONLY_PREFIXES = [COMPACTED_PREFIX] as const;
 
 /** The ingestion schedules name no group: they are in the account's `default` schedule group. */
 export const INGEST_SCHEDULE_GROUP = 'default';
@@ -201,6 +206,12 @@ export class Ingestion extends Construct {
         reason: `Objects are named by partition and page at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with only s3:GetObject and s3:PutObject.`,
       });
     }
+    for (const prefix of READ_ONLY_PREFIXES) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}/*]`,
+        reason: `Compaction names its records and parts by org, day and generation at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with only s3:GetObject (the ingestion reads which days are frozen and the uuids of compacted days, and writes nothing there).`,
+      });
+    }
     const cpu = CPU_OF[props.architecture];
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: 'okta-lake: copies the Okta System Log of one org into the lake',
@@ -320,6 +331,7 @@ export class Ingestion extends Construct {
 
   private ingestionStatements(props: IngestionProps, secrets: readonly OrgSecret[]): iam.PolicyStatement[] {
     const objectArns = WRITABLE_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
+    const readOnlyArns = READ_ONLY_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
     const statements = [
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
@@ -332,10 +344,15 @@ export class Ingestion extends Construct {
         resources: objectArns,
       }),
       new iam.PolicyStatement({
+        sid: 'CompactedObjects',
+        actions: ['s3:GetObject'],
+        resources: readOnlyArns,
+      }),
+      new iam.PolicyStatement({
         sid: 'ListLakePrefixes',
         actions: ['s3:ListBucket'],
         resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': WRITABLE_PREFIXES.map((p) => `${p}/*`) } },
+        conditions: { StringLike: { 's3:prefix': [...WRITABLE_PREFIXES, ...READ_ONLY_PREFIXES].map((p) => `${p}/*`) } },
       }),
       new iam.PolicyStatement({
         sid: 'Watermarks',

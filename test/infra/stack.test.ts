@@ -601,11 +601,13 @@ describe('least privilege', () => {
     const granted = new Set([...actions.keys()].filter((a) => !a.startsWith('logs:') && !a.startsWith('kms:')));
     expect(granted).toEqual(needed);
 
-    expect(actions.get('s3:PutObject')).toEqual([`${bucket}/${EVENTS_PREFIX}/*`, `${bucket}/${QUARANTINE_PREFIX}/*`]);
-    expect(actions.get('s3:GetObject')).toEqual([`${bucket}/${EVENTS_PREFIX}/*`, `${bucket}/${QUARANTINE_PREFIX}/*`]);
+    // Writes under events/, late/ (days compaction froze) and quarantine/; reads compacted/ only.
+    const written = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX];
+    expect(actions.get('s3:PutObject')).toEqual(written.map((p) => `${bucket}/${p}/*`));
+    expect(actions.get('s3:GetObject')).toEqual([...written, COMPACTED_PREFIX].map((p) => `${bucket}/${p}/*`));
     expect(actions.get('s3:ListBucket')).toEqual([bucket]);
     const list = stmts.find((st) => asList(st.Action).includes('s3:ListBucket'))!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`, `${QUARANTINE_PREFIX}/*`] } });
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [...written, COMPACTED_PREFIX].map((p) => `${p}/*`) } });
     expect(actions.get('dynamodb:UpdateItem')).toEqual([`<${logicalIdOf(s, s.stack.ingestion.table)}.Arn>`]);
     // The late-evidence log (the sweep records what it added for the detections): read and put only.
     for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem']) expect(actions.get(a)).toEqual([`<${logicalIdOf(s, s.stack.ingestion.evaluationTable)}.Arn>`]);
@@ -886,6 +888,8 @@ describe('cdk-nag', () => {
         'OktaLake/Ingestion/OktaCredential0 AwsSolutions-SMG4',
         `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
         `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/quarantine/*]`,
+        `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/late/*]`,
+        `OktaLake/Ingestion/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/compacted/*]`,
         'OktaLake/Ingestion/ScheduleDeadLetters AwsSolutions-SQS3',
         'OktaLake/Detections/Runner/Function AwsSolutions-L1',
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
