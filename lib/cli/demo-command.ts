@@ -9,7 +9,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SswsToken } from '../core/okta/credentials';
 import { parseOrg } from '../core/okta/org';
-import { generateOrgDay, type GeneratedOrg, type PlantedAttack } from '../demo/generate';
+import { DEMO_ORG_HOST, generateOrgDay, type GeneratedOrg, type PlantedAttack } from '../demo/generate';
 import { mockEventsFromTexts, startMockOkta } from '../mock-okta';
 import { loadQueries } from '../core/queries';
 import { openLake, runQuery } from '../core/hunt';
@@ -29,7 +29,8 @@ work, Okta's own system jobs) with four attacks planted: an Okta support imperso
 customer grant, a password reset by Okta support, an MFA push-bombing session, and an account
 takeover after a help-desk MFA reset (the attacker signs in and enrols a factor from a rented
 server). Serves it with the mock Okta API on 127.0.0.1, ingests it through the real client into the
-lake folder, prints what landed, and runs the scheduled detections on it with DuckDB.
+lake folder under the simulated org's host (events/org=acme-demo.okta.com/), prints what landed,
+and runs the scheduled detections on it with DuckDB.
 
 Options:
   --out <dir>     the demo lake, replaced on every run (default ./demo-lake)
@@ -127,7 +128,10 @@ export async function demoCommand(
   const org: GeneratedOrg = generateOrgDay({ seed, start: new Date(start), hours: 24, events });
   const texts = org.events.map((e) => JSON.stringify(e));
   const jsonBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-  say(`okta-lake demo: simulated ${formatCount(org.events.length)} events of one org's day (${formatBytes(jsonBytes)} of JSON), ${new Date(start).toISOString().slice(0, 16)}Z to ${new Date(end).toISOString().slice(0, 16)}Z, in ${formatDuration(Date.now() - t0)}`);
+  // The lake knows the simulated org by its host, as it knows a real one; the label a real org of
+  // that host gets (parseOrg), not the mock's `127.0.0.1-<port>`.
+  const label = parseOrg(DEMO_ORG_HOST).host;
+  say(`okta-lake demo: simulated ${formatCount(org.events.length)} events of one day of the org ${label} (${formatBytes(jsonBytes)} of JSON), ${new Date(start).toISOString().slice(0, 16)}Z to ${new Date(end).toISOString().slice(0, 16)}Z, in ${formatDuration(Date.now() - t0)}`);
   say('planted attacks (what the detections should find):');
   for (const p of org.planted) say(`  - ${p.kind}: ${p.description}`);
 
@@ -142,12 +146,15 @@ export async function demoCommand(
   const mock = await startMockOkta({ events: mockEventsFromTexts(onTime), apiToken: token });
   try {
     clearDemoLake(out);
+    // The client talks to the mock's loopback origin, and sends the token nowhere else; only the
+    // lake label is the simulated org's host.
     const oktaOrg = parseOrg(mock.origin, { allowInsecureLoopback: true });
     const credentials = new SswsToken(token);
-    say(`\nmock Okta serving at ${mock.origin}; ingesting into ${relative(process.cwd(), out) || '.'} through the real client and writer`);
+    say(`\nmock Okta serving ${label} at ${mock.origin}; ingesting into ${join(relative(process.cwd(), out) || '.', 'events', `org=${label}`)} through the real client and writer`);
     if (late) say(`(Okta records the ${late.kind} attack late: the mock withholds its ${lateTexts.length} events until the ingestion has passed them)`);
     const { result, elapsedMs } = await runIngestToLake({
       org: oktaOrg,
+      lakeLabel: label,
       credentials,
       out,
       since: new Date(start).toISOString(),
@@ -187,8 +194,8 @@ export async function demoCommand(
       // Okta now returns the late events; the sweep re-reads the day's closed windows (as its 1-hour
       // line does after every run) and adds what the lake lacks, recording it as late evidence.
       mock.add(mockEventsFromTexts(lateTexts));
-      await presetSweepLine(out, oktaOrg.host, HOUR, start);
-      const swept = await runReconcileOnLake({ org: oktaOrg, credentials, out, offsetsMs: [HOUR], stderr: io.stderr, ...(io.signal ? { signal: io.signal } : {}) });
+      await presetSweepLine(out, label, HOUR, start);
+      const swept = await runReconcileOnLake({ org: oktaOrg, lakeLabel: label, credentials, out, offsetsMs: [HOUR], stderr: io.stderr, ...(io.signal ? { signal: io.signal } : {}) });
       say(`\nreconciliation sweep: re-read ${formatCount(swept.result.windows)} closed windows, recovered ${formatCount(swept.result.lateEvents)} events Okta recorded late`);
       const t2 = Date.now();
       const again = await detectLocal(out, {});

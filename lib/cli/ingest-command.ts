@@ -14,7 +14,7 @@ import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
 import { deferredWriter } from '../core/writer/deferred-writer';
 import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
-import { openLakeTarget } from './lake-target';
+import { lakeLabelOf, openLakeTarget } from './lake-target';
 import { SWEEP_FLAGS, reconcileExitCode, summariseReconcile, sweepFlags, type ReconcileOnLakeResult, type SweepFlags } from './reconcile-command';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
@@ -145,6 +145,14 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
 
 export interface IngestToLakeOptions {
   readonly org: OktaOrg;
+  /**
+   * The org's label in the lake (`events/org=<label>/`, its watermark and lease), when it is not
+   * `org.host`. Only the demo sets it: its org is the mock Okta on loopback, filed under the simulated
+   * org's real-looking host. It changes no request: the client reads `org.origin` only and sends the
+   * credential nowhere else. An org label (`assertOrgLabel`).
+   * @default org.host
+   */
+  readonly lakeLabel?: string;
   readonly credentials: CredentialProvider;
   readonly out: string;
   readonly stateDir?: string;
@@ -174,6 +182,7 @@ export interface IngestToLakeResult extends IngestCommandResult {
  */
 export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestToLakeResult> {
   const started = Date.now();
+  const label = lakeLabelOf(o.org, o.lakeLabel);
   const progress = new ProgressPrinter(o.stderr);
   const reporter = progress.reporter();
   const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
@@ -186,7 +195,7 @@ export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestToL
   try {
     const run = await runScheduledInvocation({
       ingest: {
-        org: o.org.host,
+        org: label,
         source: client,
         writer,
         sink: target.sink,

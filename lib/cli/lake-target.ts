@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { FileDetectionState } from '../adapters/file-detection-state';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import type { LateEvidenceLog } from '../core/late-evidence';
+import { assertOrgLabel } from '../core/layout';
+import type { OktaOrg } from '../core/okta/org';
 import { LocalSink } from '../adapters/local-sink';
 import { parseS3Url } from '../adapters/s3-url';
 import type { LakeSink, WatermarkStore } from '../core/ports';
@@ -29,6 +31,14 @@ export interface LakeTargetOptions {
   readonly stateDir?: string;
   /** An S3-compatible endpoint (for testing against a local S3). @default AWS */
   readonly s3Endpoint?: string;
+}
+
+/**
+ * The label an org's events are filed under in the lake: its host (`parseOrg(...).host`), unless the
+ * caller names another (the demo only, see `IngestToLakeOptions.lakeLabel`), which must be an org label.
+ */
+export function lakeLabelOf(org: OktaOrg, lakeLabel?: string): string {
+  return lakeLabel === undefined ? org.host : assertOrgLabel(lakeLabel);
 }
 
 export function openLakeTarget(options: LakeTargetOptions): LakeTarget {

@@ -11,7 +11,7 @@ import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
 import { UsageError, optionalString, parse, parseDuration, parseNumber, requireString } from './args';
 import { credentialsFromEnv } from './ingest-command';
-import { openLakeTarget } from './lake-target';
+import { lakeLabelOf, openLakeTarget } from './lake-target';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
 export const RECONCILE_HELP = `Usage: okta-lake reconcile --org <host or URL> --out <dir | s3://bucket/prefix> [options]
@@ -46,6 +46,14 @@ export function parseOffsets(text: string, flag: string): number[] {
 
 export interface ReconcileOnLakeOptions {
   readonly org: OktaOrg;
+  /**
+   * The org's label in the lake (`events/org=<label>/`, its watermark and lease), when it is not
+   * `org.host`. Only the demo sets it: its org is the mock Okta on loopback, filed under the simulated
+   * org's real-looking host. It changes no request: the client reads `org.origin` only and sends the
+   * credential nowhere else. An org label (`assertOrgLabel`).
+   * @default org.host
+   */
+  readonly lakeLabel?: string;
   readonly credentials: CredentialProvider;
   readonly out: string;
   readonly stateDir?: string;
@@ -69,6 +77,7 @@ export interface ReconcileOnLakeResult {
  */
 export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<ReconcileOnLakeResult> {
   const started = Date.now();
+  const label = lakeLabelOf(o.org, o.lakeLabel);
   const progress = new ProgressPrinter(o.stderr);
   const reporter = progress.reporter();
   const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
@@ -78,7 +87,7 @@ export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<Rec
     const index = await SinkLakeIndex.open({ sink: target.sink });
     try {
       const result = await reconcile({
-        org: o.org.host,
+        org: label,
         source: client,
         writer,
         sink: target.sink,

@@ -9,6 +9,7 @@
 import { ConfigError } from '../core/errors';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT, MAX_SUPPRESSION_WINDOW_MS } from '../core/detect/input';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../core/ingest/reconcile';
+import { assertOrgLabel } from '../core/layout';
 import { parseOrg } from '../core/okta/org';
 import { SEVERITIES, type Severity } from '../core/queries';
 import { RECONCILE_OFFSET_LIMITS } from './ingest-contract';
@@ -157,6 +158,16 @@ export interface OktaLakeConfig {
   /** One or more Okta orgs, hosts unique. */
   readonly orgs: readonly OrgConfig[];
   /**
+   * Org labels (the `org=<label>` folders of the lake) that Athena must see although nothing ingests
+   * them: the history of an org removed from `orgs`, and what `okta-lake import --org <label>` wrote.
+   * The Glue table's `org` projection is `orgs` followed by these (`projectedOrgs`); a folder outside
+   * it returns no rows, silently. Each is an org label (lower-case letters, digits, dots and dashes),
+   * unique, and not one of `orgs` (those are queryable anyway). They get no schedule, secret, alarm
+   * or scheduled detection.
+   * @default []
+   */
+  readonly queryOnlyOrgs: readonly string[];
+  /**
    * Minutes between two ingestion runs of an org (1..60).
    * @default 5
    */
@@ -270,6 +281,7 @@ export const LOG_RETENTION_DAYS = [
 
 const TOP_LEVEL_FIELDS = [
   'orgs',
+  'queryOnlyOrgs',
   'scheduleMinutes',
   'settleLagMinutes',
   'initialLookbackDays',
@@ -300,10 +312,10 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
-function fail(field: string, allowed: string, value?: unknown, source?: string): never {
+function fail(field: string, allowed: string, value?: unknown, source?: string, cause?: unknown): never {
   const got = value === undefined ? '' : ` (got ${describe(value)})`;
   const where = source ? ` in ${source}` : '';
-  throw new ConfigError(`okta-lake config${where}: "${field}" ${allowed}${got}`);
+  throw new ConfigError(`okta-lake config${where}: "${field}" ${allowed}${got}`, cause === undefined ? undefined : { cause });
 }
 
 function isObject(value: unknown): value is Json {
@@ -313,8 +325,8 @@ function isObject(value: unknown): value is Json {
 class Reader {
   constructor(private readonly source?: string) {}
 
-  fail(field: string, allowed: string, value?: unknown): never {
-    return fail(field, allowed, value, this.source);
+  fail(field: string, allowed: string, value?: unknown, cause?: unknown): never {
+    return fail(field, allowed, value, this.source, cause);
   }
 
   object(field: string, value: unknown, allowedKeys: readonly string[]): Json {
@@ -420,6 +432,35 @@ function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
     const secret = parseSecret(r, `${field}.secret`, o.secret);
     return secret ? { host, auth, secret } : { host, auth };
   });
+}
+
+function parseQueryOnlyOrgs(r: Reader, value: unknown, orgs: readonly OrgConfig[]): string[] {
+  const field = 'queryOnlyOrgs';
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) r.fail(field, 'must be an array of org labels as the lake names them (events/org=<label>/), e.g. ["old.okta.com"]', value);
+  const seen = new Set<string>();
+  return value.map((label, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof label !== 'string') r.fail(at, 'must be an org label such as "old.okta.com"', label);
+    try {
+      assertOrgLabel(label);
+    } catch (cause) {
+      r.fail(at, 'must be an org label as the lake names it: lower-case letters, digits, dots and dashes, starting with a letter or digit', label, cause);
+    }
+    const ingested = orgs.findIndex((o) => o.host === label);
+    if (ingested >= 0) r.fail(at, `is ingested (orgs[${ingested}].host), and so queryable already: list an org in one place`, label);
+    if (seen.has(label)) r.fail(at, 'must be unique', label);
+    seen.add(label);
+    return label;
+  });
+}
+
+/**
+ * The org labels the Glue table projects (`projection.org.values`): every ingested org, then the
+ * query-only ones. Athena reads no `org=` folder outside this list.
+ */
+export function projectedOrgs(config: Pick<OktaLakeConfig, 'orgs' | 'queryOnlyOrgs'>): string[] {
+  return [...config.orgs.map((o) => o.host), ...config.queryOnlyOrgs];
 }
 
 function parseReconcileOffsets(r: Reader, value: unknown): number[] {
@@ -565,6 +606,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
   const o = r.object('', input, TOP_LEVEL_FIELDS);
   const d = CONFIG_DEFAULTS;
   const orgs = parseOrgs(r, o.orgs);
+  const queryOnlyOrgs = parseQueryOnlyOrgs(r, o.queryOnlyOrgs, orgs);
   const scheduleMinutes = r.integer('scheduleMinutes', o.scheduleMinutes, 1, 60, d.scheduleMinutes);
   const settleLagMinutes = r.integer('settleLagMinutes', o.settleLagMinutes, 1, 60, d.settleLagMinutes);
   const initialLookbackDays = r.integer('initialLookbackDays', o.initialLookbackDays, 1, 90, d.initialLookbackDays);
@@ -607,6 +649,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
   const detections = parseDetections(r, o.detections, alertEmails);
   const config: OktaLakeConfig = {
     orgs,
+    queryOnlyOrgs,
     scheduleMinutes,
     settleLagMinutes,
     initialLookbackDays,

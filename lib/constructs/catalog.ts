@@ -10,7 +10,8 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, TABLE_NAME } from '../core/layout';
+import { ConfigError } from '../core/errors';
+import { DT_FORMAT, EVENTS_PREFIX, HOUR_DIGITS, TABLE_NAME, assertOrgLabel } from '../core/layout';
 import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType, type PartitionKey } from '../core/schema';
 
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
@@ -42,7 +43,11 @@ export function partitionPathTemplate(): string {
 }
 
 export interface ProjectionOptions {
-  /** Org labels (host names) the `org` partition may take. */
+  /**
+   * Org labels the `org` partition may take (an `enum` projection): Athena reads no `org=` folder
+   * outside them. Valid org labels (`assertOrgLabel`, so none holds the `,` separator), unique, at
+   * least one.
+   */
   readonly orgs: readonly string[];
   /** First day of the `dt` projection range, `yyyy-MM-dd`. */
   readonly startDate: string;
@@ -50,10 +55,26 @@ export interface ProjectionOptions {
   readonly location: string;
 }
 
+/** The `org` enum, checked: a label that is not an org label, or twice, would project wrong folders silently. */
+function orgEnum(orgs: readonly string[]): string {
+  if (orgs.length === 0) throw new ConfigError('Catalog: orgs must name at least one org label (the org partition is an enum)');
+  const seen = new Set<string>();
+  for (const org of orgs) {
+    try {
+      assertOrgLabel(org);
+    } catch (cause) {
+      throw new ConfigError(`Catalog: orgs holds ${JSON.stringify(org)}, which is not an org label of the lake`, { cause });
+    }
+    if (seen.has(org)) throw new ConfigError(`Catalog: orgs holds "${org}" twice`);
+    seen.add(org);
+  }
+  return orgs.join(',');
+}
+
 /** The Glue table parameters that turn on partition projection for `org`, `dt` and `hour`. */
 export function partitionProjectionParameters(options: ProjectionOptions): Record<string, string> {
   const perKey: Record<PartitionKey, Record<string, string>> = {
-    org: { type: 'enum', values: options.orgs.join(',') },
+    org: { type: 'enum', values: orgEnum(options.orgs) },
     dt: { type: 'date', format: DT_FORMAT, range: `${options.startDate},NOW`, interval: '1', 'interval.unit': 'DAYS' },
     hour: { type: 'integer', range: '0,23', digits: String(HOUR_DIGITS) },
   };
@@ -72,7 +93,10 @@ export interface CatalogProps {
   readonly bucket: s3.IBucket;
   readonly athenaResultsBucket: s3.IBucket;
   readonly key: kms.IKey;
-  /** Org host names, the values of the `org` partition. */
+  /**
+   * The values of the `org` partition: every org label whose folder Athena must read, the ingested
+   * orgs and the query-only ones (`projectedOrgs` of the configuration).
+   */
   readonly orgs: readonly string[];
   readonly bytesScannedCutoffPerQuery: number;
   /** @default 'okta_lake' */

@@ -31,6 +31,13 @@ const SYSTEM_SHARE = 0.04;
 /** Rough number of events an everyday episode produces; only used to size batches. */
 const EVENTS_PER_EPISODE = 2.6;
 
+/**
+ * The simulated org's Okta host: the demo files its events under `org=acme-demo.okta.com`, as a real
+ * org's are filed under its host, while its Okta is the mock on loopback. A name only: nothing is
+ * ever sent to it.
+ */
+export const DEMO_ORG_HOST = 'acme-demo.okta.com';
+
 /** An option of the demo generator is missing or not allowed. */
 export class DemoOptionError extends ConfigError {}
 

@@ -4,7 +4,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { OktaLakeConfig } from '../config/config';
+import { projectedOrgs, type OktaLakeConfig } from '../config/config';
 import { Catalog } from '../constructs/catalog';
 import { Detections } from '../constructs/detections';
 import { Ingestion } from '../constructs/ingestion';
@@ -33,7 +33,8 @@ export class OktaLakeStack extends Stack {
       bucket: this.storage.bucket,
       athenaResultsBucket: this.storage.athenaResultsBucket,
       key: this.storage.key,
-      orgs: hosts,
+      // Ingested and query-only orgs: Athena sees every org folder the lake is meant to hold.
+      orgs: projectedOrgs(config),
       bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffPerQuery,
     });
 

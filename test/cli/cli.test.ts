@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CommandIo } from '../../lib/cli/main';
 import { EXIT } from '../../lib/cli/output';
 import { openDuckDb, type OpenDuckDb } from '../../lib/core/writer/duckdb';
-import { generateEvents } from '../../lib/demo/generate';
+import { DEMO_ORG_HOST, generateEvents } from '../../lib/demo/generate';
 
 function capture(env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): CommandIo & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -210,6 +210,16 @@ describe('okta-lake demo', () => {
       expect(io.out()).toMatch(/planted mfa-reset-takeover: found by .*mfa-reset-then-new-place-sign-in/);
       expect(io.out()).toContain('nothing else fired');
       expect(io.out()).toMatch(/events per hour/);
+      // The lake, the findings and the output name the simulated org by its host, as a real org's
+      // would be; the mock's loopback origin appears only where the demo says it serves the org.
+      expect(DEMO_ORG_HOST).toBe('acme-demo.okta.com');
+      expect(readdirSync(join(lake, 'events'))).toEqual([`org=${DEMO_ORG_HOST}`]);
+      const findings = Number(/detections fired with (\d+) findings/.exec(io.out())?.[1]);
+      expect(findings).toBeGreaterThanOrEqual(4);
+      const labelled = io.out().split('\n').filter((line) => /(^|\s)acme-demo\.okta\.com(\s|$)/.test(line));
+      expect(labelled.length, 'every finding row names the org').toBeGreaterThanOrEqual(findings);
+      expect(io.out()).toMatch(/mock Okta serving acme-demo\.okta\.com at http:\/\/127\.0\.0\.1:\d+;/);
+      expect(io.out()).not.toMatch(/127\.0\.0\.1-\d/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

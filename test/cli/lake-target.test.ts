@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters/s3-sink';
-import { openLakeTarget } from '../../lib/cli/lake-target';
+import { lakeLabelOf, openLakeTarget } from '../../lib/cli/lake-target';
+import { parseOrg } from '../../lib/core/okta/org';
 import { ConfigError } from '../../lib/core/errors';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 
@@ -76,5 +77,17 @@ describe('openLakeTarget', () => {
     expect(() => openLakeTarget({ out: 's3://Not_A_Bucket/x', s3Endpoint: endpoint, stateDir })).toThrow(ConfigError);
     expect(() => openLakeTarget({ out: 's3://Not_A_Bucket/x', s3Endpoint: endpoint, stateDir })).toThrow(/bucket name "Not_A_Bucket" is not valid/);
     expect(() => openLakeTarget({ out: 's3://a//b', s3Endpoint: endpoint, stateDir })).toThrow(ConfigError);
+  });
+});
+
+describe('lakeLabelOf', () => {
+  it('files an org under its host unless told another org label, and refuses anything else', () => {
+    // Prepare
+    const mock = parseOrg('http://127.0.0.1:8080', { allowInsecureLoopback: true });
+    // Act / Assess
+    expect(lakeLabelOf(mock)).toBe('127.0.0.1-8080');
+    expect(lakeLabelOf(mock, 'acme-demo.okta.com')).toBe('acme-demo.okta.com');
+    expect(lakeLabelOf(parseOrg('acme.okta.com'))).toBe('acme.okta.com');
+    for (const bad of ['Acme.okta.com', 'a,b', '../x', '']) expect(() => lakeLabelOf(mock, bad), bad).toThrow(/is not allowed/);
   });
 });

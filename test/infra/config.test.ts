@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, DEFAULT_RETENTION, DETECTIONS_DEFAULTS, MAX_OBJECT_LOCK_DAYS, MAX_SUPPRESSION_WINDOW_HOURS, parseConfig } from '../../lib/config/config';
+import { CONFIG_DEFAULTS, DEFAULT_RETENTION, DETECTIONS_DEFAULTS, MAX_OBJECT_LOCK_DAYS, MAX_SUPPRESSION_WINDOW_HOURS, parseConfig, projectedOrgs } from '../../lib/config/config';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT } from '../../lib/core/detect/input';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, type ContextSource } from '../../lib/config/load';
 import { ConfigError } from '../../lib/core/errors';
@@ -17,6 +17,7 @@ describe('parseConfig', () => {
     // Assess
     expect(config).toEqual({
       orgs: [{ host: 'acme.okta.com', auth: 'ssws' }],
+      queryOnlyOrgs: [],
       scheduleMinutes: 5,
       settleLagMinutes: 5,
       initialLookbackDays: 7,
@@ -71,6 +72,7 @@ describe('parseConfig', () => {
         { host: 'acme.okta.com', auth: 'oauth', secret: { name: 'okta/acme', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' } },
         { host: 'beta.oktapreview.com', auth: 'ssws', secret: { arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:okta/beta-AbC123' } },
       ],
+      queryOnlyOrgs: ['retired.okta.com', 'acme-2019.export'],
       scheduleMinutes: 10,
       settleLagMinutes: 15,
       initialLookbackDays: 90,
@@ -121,6 +123,14 @@ describe('parseConfig', () => {
     ['secret bad name', { orgs: [{ ...ORG, secret: { name: 'okta acme' } }] }, /"orgs\[0\].secret.name" must be a Secrets Manager secret name/],
     ['secret bad arn', { orgs: [{ ...ORG, secret: { arn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/x' } }] }, /"orgs\[0\].secret.arn" must be a Secrets Manager secret ARN/],
     ['secret bad key arn', { orgs: [{ ...ORG, secret: { name: 'a', kmsKeyArn: 'alias/okta' } }] }, /"orgs\[0\].secret.kmsKeyArn" must be a KMS key ARN/],
+    ['query-only orgs not an array', { orgs: [ORG], queryOnlyOrgs: 'old.okta.com' }, /"queryOnlyOrgs" must be an array of org labels as the lake names them.* \(got "old\.okta\.com"\)/],
+    ['query-only org not a string', { orgs: [ORG], queryOnlyOrgs: [{ host: 'old.okta.com' }] }, /"queryOnlyOrgs\[0\]" must be an org label such as "old\.okta\.com" \(got an object\)/],
+    ['query-only org upper case', { orgs: [ORG], queryOnlyOrgs: ['Old.okta.com'] }, /"queryOnlyOrgs\[0\]" must be an org label as the lake names it: lower-case letters/],
+    ['query-only org with a comma', { orgs: [ORG], queryOnlyOrgs: ['old.okta.com,other.okta.com'] }, /"queryOnlyOrgs\[0\]" must be an org label as the lake names it/],
+    ['query-only org with a port', { orgs: [ORG], queryOnlyOrgs: ['old.okta.com:443'] }, /"queryOnlyOrgs\[0\]" must be an org label as the lake names it/],
+    ['query-only org empty', { orgs: [ORG], queryOnlyOrgs: ['old.okta.com', ''] }, /"queryOnlyOrgs\[1\]" must be an org label as the lake names it/],
+    ['query-only org also ingested', { orgs: [{ host: 'beta.okta.com', auth: 'ssws' }, ORG], queryOnlyOrgs: ['old.okta.com', 'acme.okta.com'] }, /"queryOnlyOrgs\[1\]" is ingested \(orgs\[1\]\.host\), and so queryable already: list an org in one place \(got "acme\.okta\.com"\)/],
+    ['query-only org twice', { orgs: [ORG], queryOnlyOrgs: ['old.okta.com', 'imported', 'old.okta.com'] }, /"queryOnlyOrgs\[2\]" must be unique \(got "old\.okta\.com"\)/],
     ['schedule zero', { orgs: [ORG], scheduleMinutes: 0 }, /"scheduleMinutes" must be a whole number from 1 to 60/],
     ['schedule fraction', { orgs: [ORG], scheduleMinutes: 2.5 }, /"scheduleMinutes" must be a whole number from 1 to 60/],
     ['schedule string', { orgs: [ORG], scheduleMinutes: '5' }, /"scheduleMinutes" must be a whole number/],
@@ -174,6 +184,14 @@ describe('parseConfig', () => {
     ['duplicate detection email', { orgs: [ORG], detections: { emails: ['soc@example.com', 'SOC@example.com'] } }, /"detections.emails\[1\]" must be unique/],
     ['bad minimum severity', { orgs: [ORG], detections: { minimumSeverity: 'warning' } }, /"detections.minimumSeverity" must be one of "info", "low", "medium", "high", "critical"/],
   ];
+
+  it('projects the ingested orgs, then the query-only ones', () => {
+    // Prepare / Act
+    const config = parseConfig({ orgs: [ORG, { host: 'beta.okta.com', auth: 'oauth' }], queryOnlyOrgs: ['retired.okta.com', 'imported'] });
+    // Assess
+    expect(projectedOrgs(config)).toEqual(['acme.okta.com', 'beta.okta.com', 'retired.okta.com', 'imported']);
+    expect(projectedOrgs(parseConfig({ orgs: [ORG] }))).toEqual(['acme.okta.com']);
+  });
 
   it.each(invalid)('refuses %s', (_name, input, message) => {
     // Act / Assess
