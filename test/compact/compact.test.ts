@@ -244,6 +244,25 @@ describe('late objects', () => {
   });
 });
 
+describe('an events/ object stored for a compacted day despite the freeze', () => {
+  it('is still read once (the switch lists the events/ objects it absorbed) and absorbed by the next compaction', async () => {
+    // Prepare
+    const { dir, sink } = await newLake();
+    const events = dayEvents(60);
+    await writePages(sink, writer, events);
+    await compactDay({ ...compactOpts, workspace: ws, sink, org: ORG, dt: DAY });
+    // Act: a writer that did not ask the compaction state
+    const stray = dayEvents(3, DAY, 'stray');
+    await writePages(sink, writer, stray, { name: 'stray' });
+    const all = new Map([...textsOf(events), ...textsOf(stray)]);
+    // Assess
+    await expectEachOnce(dir, sink, all);
+    const again = await compactDay({ ...compactOpts, workspace: ws, sink, org: ORG, dt: DAY });
+    expect(again.outcome === 'compacted' && [again.generation, again.rows]).toEqual([2, 63]);
+    await expectEachOnce(dir, sink, all);
+  });
+});
+
 describe('verifyDay', () => {
   let base: string;
   beforeAll(async () => {

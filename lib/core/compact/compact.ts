@@ -228,6 +228,7 @@ async function switchTo(sink: LakeSink, manifest: Manifest, manifestSha256: stri
     parts: manifest.outputs.map((o) => o.key),
     rows: manifest.rows,
     absorbedLate: manifest.sources.map((s) => s.key).filter((k) => k.startsWith(`${LATE_PREFIX}/`)),
+    absorbedEvents: manifest.sources.map((s) => s.key).filter((k) => k.startsWith(`${EVENTS_PREFIX}/`)),
   };
   const key = switchKey(org, dt, generation);
   const { stored } = await putRecordOnce(sink, key, encodeRecord(record));
@@ -302,7 +303,7 @@ async function compactDayIn(ws: CompactionWorkspace, o: CompactDayOptions): Prom
       reporter.warn('a written generation misses originals listed now: compacting the day again', { org, dt, generation: pending });
     }
   }
-  if (files.current && files.unabsorbedLate.length === 0) {
+  if (files.current && files.originals.length === 0) {
     return resumed ? compactedResult(resumed, true) : { outcome: 'up-to-date', generation: files.current.generation };
   }
 

@@ -2,7 +2,8 @@
  * Which files a reader reads for each org-day, so that every reader sees each day exactly once:
  *
  * - a day with a current generation g (the highest one with a switch record): g's part files, plus
- *   every `late/` object of the day that g's switch does not list as absorbed;
+ *   every `late/` object of the day that g's switch does not list as absorbed (and any `events/`
+ *   object it does not list: one a writer stored despite the freeze, which is then still read once);
  * - any other day: its `events/` objects plus its `late/` objects.
  *
  * The choice is a pure function of what is listed (`selectDayFiles`); `lakeFilesOf` lists a lake
@@ -35,9 +36,11 @@ export interface DayFiles {
   readonly current?: SwitchRecord;
   /** `late/` objects the current generation did not absorb (all of `late` when not compacted). */
   readonly unabsorbedLate: readonly string[];
+  /** `events/` objects the current generation did not absorb (none when not compacted; none unless a writer ignored the freeze). */
+  readonly unabsorbedEvents: readonly string[];
   /** Part files readers read (the current generation's; none when not compacted). */
   readonly parts: readonly string[];
-  /** Original objects readers read (`events/` and `late/` when not compacted; unabsorbed `late/` when compacted). */
+  /** Original objects readers read (`events/` and `late/` when not compacted; unabsorbed ones when compacted). */
   readonly originals: readonly string[];
 }
 
@@ -55,10 +58,11 @@ export interface DayListing {
 export function selectDayFiles(listing: DayListing, current: SwitchRecord | undefined): DayFiles {
   const events = [...listing.events].sort();
   const late = [...listing.late].sort();
-  if (!current) return { org: listing.org, dt: listing.dt, events, late, unabsorbedLate: late, parts: [], originals: [...events, ...late] };
-  const absorbed = new Set(current.absorbedLate);
+  if (!current) return { org: listing.org, dt: listing.dt, events, late, unabsorbedLate: late, unabsorbedEvents: [], parts: [], originals: [...events, ...late] };
+  const absorbed = new Set([...current.absorbedLate, ...current.absorbedEvents]);
   const unabsorbedLate = late.filter((k) => !absorbed.has(k));
-  return { org: listing.org, dt: listing.dt, events, late, current, unabsorbedLate, parts: [...current.parts], originals: unabsorbedLate };
+  const unabsorbedEvents = events.filter((k) => !absorbed.has(k));
+  return { org: listing.org, dt: listing.dt, events, late, current, unabsorbedLate, unabsorbedEvents, parts: [...current.parts], originals: [...unabsorbedEvents, ...unabsorbedLate] };
 }
 
 /** Every file readers read for `days`, in order. */

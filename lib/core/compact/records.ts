@@ -142,6 +142,11 @@ export interface SwitchRecord {
   readonly rows: number;
   /** The `late/` objects of the day the parts hold (readers must not read them again). */
   readonly absorbedLate: readonly string[];
+  /**
+   * The `events/` objects of the day the parts hold. Readers read any other `events/` object of
+   * the day besides the parts: one a writer stored despite the freeze is then still read once.
+   */
+  readonly absorbedEvents: readonly string[];
 }
 
 export const encodeRecord = (record: FreezeRecord | Manifest | SwitchRecord): Uint8Array =>
@@ -188,7 +193,7 @@ export function parseSwitch(body: Uint8Array, key: string, where: { org: string;
   expect(isStringList(r.parts) && r.parts.length >= 1 && r.parts.length <= MAX_PARTS, key, `"parts" must list 1 to ${MAX_PARTS} keys`);
   const prefix = compactedDayPrefix(where.org, where.dt);
   expect(r.parts.every((p) => p.startsWith(prefix)), key, `"parts" must be under ${prefix}`);
-  expect(isStringList(r.absorbedLate), key, '"absorbedLate" must be a list of keys');
+  expect(isStringList(r.absorbedLate) && isStringList(r.absorbedEvents), key, '"absorbedLate" and "absorbedEvents" must be lists of keys');
   expect(isCount(r.rows), key, '"rows" must be a count');
   return r as unknown as SwitchRecord;
 }
