@@ -194,7 +194,10 @@ describe('a compaction killed at every step', () => {
       const { dir, sink } = await newLake();
       const events = dayEvents(240);
       await writePages(sink, writer, events, { pageSize: 30 });
-      const texts = textsOf(events);
+      // A day already frozen once: some events of it are under late/ (readers must read them too).
+      const late = dayEvents(6, DAY, 'late');
+      await writePages(sink, writer, late, { prefix: LATE_PREFIX, name: 'sweep' });
+      const texts = new Map([...textsOf(events), ...textsOf(late)]);
       const faults = new FaultInjector({ put: (c) => (step.key.test(c.key) ? step.fault : undefined) });
       // Act: the killed run
       const killed = await compactDay({ ...compactOpts, workspace: ws, sink: faults.sink(sink), org: ORG, dt: DAY, partRows: 100 }).catch((e: unknown) => e);
