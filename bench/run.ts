@@ -16,6 +16,7 @@ import { LocalSink } from '../lib/adapters/local-sink';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { generateEvents, generateOrgDay } from '../lib/demo/generate';
 import { benchColdStart } from './cold-start';
+import { benchCompaction, compactionGoals } from './compaction';
 import { COST_GOAL, detectionCost } from './detection-cost';
 import { EVALUATIONS_COMMAND, detectionEvaluations, evaluationsMarkdown } from './detection-evaluations';
 import { benchIngest } from './ingest';
@@ -83,6 +84,12 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dayDir, { recursive: true, force: true });
   }
+
+  // 5. Compaction: a lake at the production cadence, before and after (its own file too).
+  log('compaction: a lake written every 5 minutes, hunted before and after compaction');
+  const compaction = await benchCompaction({ days: quick ? 1 : 2, eventsPerDay: quick ? 20_000 : 100_000, log });
+  writeFileSync('bench/compaction.md', compaction.markdown);
+  const compactionOk = compactionGoals(compaction);
   const load1 = loadavg()[0];
 
   const writerOk = writer.ratio <= 1.5;
@@ -107,6 +114,9 @@ async function main(): Promise<void> {
     `| peak RSS of a ${ingest.events.toLocaleString('en-US')}-event ingest | ${mib(ingest.maxRssBytes)} | ≤ 300 MiB | ${verdict(rssOk)} |`,
     `| Parquet bytes per event (typed + raw) vs JSON | ${writer.parquetBytesPerEvent.total.toFixed(0)} vs ${writer.jsonBytesPerEvent.toFixed(0)} (${pct(writer.parquetBytesPerEvent.total / writer.jsonBytesPerEvent)}) | | |`,
     `| cold start of the bundled ingestion function | ${ms(cold.totalMs)} | ≤ 400 ms | ${verdict(coldOk)} |`,
+    `| compacted files per org-day (from ${compaction.filesPerDayBefore.toFixed(0)} at the 5-minute cadence) | ${compaction.filesPerDayAfter.toFixed(0)} | ≤ 2 | ${verdict(compactionOk.files)} |`,
+    `| compacted bytes per event, share of the originals' | ${pct(compaction.bytesPerEventAfter / compaction.bytesPerEventBefore)} | ≤ 60% | ${verdict(compactionOk.bytes)} |`,
+    `| ${compaction.days}-day hunt after compaction, × faster locally ([compaction.md](compaction.md)) | ${compactionOk.speedup.toFixed(1)}× | ≥ 10× | ${verdict(compactionOk.hunt)} |`,
     `| most expensive scheduled detection, one run, share of the day's JSON | ${pct(worst.bytesPerRun / dayJsonBytes)} (${worst.id}) | ≤ ${pct(COST_GOAL)} | ${verdict(worst.bytesPerRun / dayJsonBytes <= COST_GOAL)} |`,
     '',
     '## Writer',

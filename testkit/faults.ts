@@ -24,7 +24,9 @@ export type KillPoint =
   /** While fetching a page, holding the lease. */
   | 'mid-fetch'
   /** Right after a checkpoint was stored, before the run saw it. */
-  | 'after-checkpoint';
+  | 'after-checkpoint'
+  /** Right after a PutObject was stored, before the caller saw it (compaction's kill after a record). */
+  | 'after-put';
 
 export const KILL_POINTS: readonly KillPoint[] = ['mid-page', 'after-put-before-checkpoint', 'after-acquire', 'mid-fetch', 'after-checkpoint'];
 
@@ -43,9 +45,9 @@ export class InjectedStoreError extends StateStoreError {}
 
 /**
  * What to do with one PutObject: `fail` throws before storing (HTTP 503 SlowDown); `kill` kills
- * the process before storing (mid-page).
+ * the process before storing (mid-page); `kill-after` stores, then kills the process (`after-put`).
  */
-export type SinkFault = 'fail' | 'kill';
+export type SinkFault = 'fail' | 'kill' | 'kill-after';
 
 /**
  * What to do with one store operation.
@@ -150,6 +152,7 @@ export class FaultInjector {
           throw new InjectedSinkError(`could not store ${inner.location}/${key}: injected PutObject failure (HTTP 503 SlowDown)`);
         }
         await inner.put(key, body, contentType);
+        if (fault === 'kill-after') this.kill('after-put');
       },
       list: async (prefix) => {
         this.#alive();

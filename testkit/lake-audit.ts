@@ -1,13 +1,14 @@
 /**
  * Reads a whole lake back for an audit (tests, the soak): every Parquet row's uuid, a digest of its
- * `raw`, and the object it is in; and every quarantined element or page. Works over any `LakeSink`
+ * `raw`, and the object it is in (each org-day as readers read it: `lakeFilesOf`); and every quarantined element or page. Works over any `LakeSink`
  * (objects are copied into a temporary folder and read with DuckDB).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENTS_PREFIX, QUARANTINE_PREFIX } from '../lib/core/layout';
+import { lakeFilesOf, readerFiles } from '../lib/core/compact/files';
+import { QUARANTINE_PREFIX } from '../lib/core/layout';
 import type { LakeSink } from '../lib/core/ports';
 import { openDuckDb } from '../lib/core/writer/duckdb';
 
@@ -45,7 +46,9 @@ export async function auditLake(sink: LakeSink, options: { readonly tmpDir?: str
   await mkdir(dir, { recursive: true });
   const db = await openDuckDb({ tmpDir: join(dir, 'duckdb'), threads: 2, memoryLimit: '1GB' });
   try {
-    const keys = (await sink.list(`${EVENTS_PREFIX}/`)).filter((k) => k.endsWith('.parquet')).sort();
+    // Each org-day once, as readers read it: its originals, or its compacted parts and unabsorbed late objects.
+    const { originals, parts } = readerFiles(await lakeFilesOf(sink));
+    const keys = [...originals, ...parts];
     const files: string[] = [];
     for (const [i, key] of keys.entries()) {
       const body = await sink.get(key);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, OktaLakeError } from '../core/errors';
 import { OktaAuthError } from '../core/okta/errors';
 import { UsageError } from './args';
+import { compactCommand, verifyCommand } from './compact-command';
 import { demoCommand } from './demo-command';
 import { detectCommand } from './detect-command';
 import { huntCommand } from './hunt-command';
@@ -23,6 +24,8 @@ Commands:
   ingest      read an Okta org's System Log into a lake (a folder or S3), resumably
   reconcile   re-read closed windows and add the events Okta recorded late
   import      write exported events (JSON array or JSON lines) into a lake
+  compact     rewrite each closed org-day as at most 2 verified Parquet files under compacted/
+  verify      prove that a compacted day holds exactly the events of its originals
   detect      run every scheduled detection on a local lake as the deployment does, printing what is new
   hunt        run the athena-queries/ detections and hunts on a local lake with DuckDB
   mock-okta   serve events with Okta's /api/v1/logs semantics on loopback (for tests and demos)
@@ -49,6 +52,8 @@ const COMMANDS: Record<string, Command> = {
   detect: (argv, io) => detectCommand(argv, io),
   'mock-okta': (argv, io) => mockOktaCommand(argv, io),
   reconcile: (argv, io) => reconcileCommand(argv, io),
+  compact: (argv, io) => compactCommand(argv, io),
+  verify: (argv, io) => verifyCommand(argv, io),
   demo: (argv, io) => demoCommand(argv, io),
 };
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
 import { importBytes } from '../../lib/cli/import-command';
+import { freezeDay } from '../../lib/core/compact/sink-state';
 import { fixtureEvents, type JsonObject } from '../../lib/core/fixtures';
 import { openLake } from '../../lib/core/hunt/lake';
 import { runQuery } from '../../lib/core/hunt/runner';
@@ -181,5 +182,30 @@ describe('import: shapes other tools export', () => {
     expect(summary.quarantined).toEqual({});
     const { digests } = await lakeRows(sink);
     expect(digests).toEqual(new Set([...pretty, ...compact].map(sha256)));
+  });
+});
+
+describe('import: frozen days', () => {
+  it('puts events of a day compaction froze under late/, where readers find them at once', async () => {
+    // Prepare: the day is frozen (its freeze record is in the lake, as `okta-lake compact` writes it)
+    const { dir, sink } = newLake();
+    await freezeDay(sink, ORG, '2024-05-01', Date.parse('2024-05-03T00:00:00.000Z'));
+    const texts = events(4, 9, '2024-05-01T23:57:00.000Z').map((e) => JSON.stringify(e));
+    // Act
+    const summary = await run(sink, enc(texts.join('\n')));
+    // Assess: 05-01's events under late/, 05-02's under events/
+    expect(summary.eventsWritten).toBe(4);
+    const keys = await sink.list('');
+    expect(keys.filter((k) => k.endsWith('.parquet')).map((k) => k.split('/').slice(0, 3).join('/')).sort()).toEqual([
+      `events/org=${ORG}/dt=2024-05-02`,
+      `late/org=${ORG}/dt=2024-05-01`,
+    ]);
+    const lake = await openLake(dir);
+    try {
+      const reader = await lake.connection.runAndReadAll('SELECT count(*)::INTEGER AS n, count(DISTINCT uuid)::INTEGER AS d FROM okta_system_log');
+      expect(reader.getRowObjectsJS()).toEqual([{ n: 4, d: 4 }]);
+    } finally {
+      lake.close();
+    }
   });
 });

@@ -1,8 +1,10 @@
 /**
  * A local lake opened for hunting: DuckDB (set up as the writer sets it up, see
  * `lib/core/writer/duckdb.ts`) with the compatibility layer installed and a view named
- * `okta_system_log` (`TABLE_NAME`) over `<dir>/events/**\/*.parquet`, so the Athena SQL of
- * `athena-queries/` reads the same table name and columns as in Athena:
+ * `okta_system_log` (`TABLE_NAME`) over the files that hold each org-day exactly once (its
+ * `events/` and `late/` objects, or once compacted its current parts and unabsorbed `late/`
+ * objects: `lakeFilesOf`, docs/compaction.md), so the Athena SQL of `athena-queries/` reads the
+ * same table name and columns as in Athena:
  *
  * - the Parquet columns (`LOG_EVENT_COLUMNS`, Okta's names);
  * - the partition columns `org`, `dt` and `hour` taken from the path, as VARCHAR (they are
@@ -13,11 +15,12 @@
  * The view is defined again before each query, so files written after `openLake` are seen; a lake
  * with no Parquet files yet is an empty table with the same columns.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, OktaLakeError } from '../errors';
-import { EVENTS_PREFIX, TABLE_NAME } from '../layout';
+import { TABLE_NAME } from '../layout';
+import { dirLakeReader, lakeFilesOf, readerFiles, type DayFiles } from '../compact/files';
 import { LOG_EVENT_COLUMNS, PARTITION_KEYS, duckDbType } from '../schema';
 import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from '../writer/duckdb';
 import { COMPAT_MACROS, DUCKDB_SETTINGS } from './compat';
@@ -49,29 +52,43 @@ export interface Lake {
 const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-/** Whether any `.parquet` file exists under `dir` (depth-first, stops at the first). */
-function hasParquet(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
-    if (entry.isDirectory() && hasParquet(join(dir, entry.name))) return true;
-  }
-  return false;
-}
+const HIVE_TYPES = (keys: readonly string[]): string => `{${keys.map((k) => `${quoteLiteral(k)}: VARCHAR`).join(', ')}}`;
+const fileArray = (files: readonly string[]): string => `[${files.map(quoteLiteral).join(', ')}]`;
+const COLUMNS = LOG_EVENT_COLUMNS.map((c) => quoteIdent(c.name)).join(', ');
 
-/** The SQL of the `okta_system_log` view for the lake at `dir`. */
-export function lakeViewSql(dir: string): string {
-  const eventsDir = join(dir, EVENTS_PREFIX);
-  if (hasParquet(eventsDir)) {
-    const types = PARTITION_KEYS.map((k) => `${quoteLiteral(k)}: VARCHAR`).join(', ');
-    const glob = join(eventsDir, '**', '*.parquet');
-    return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, hive_types = {${types}}, hive_types_autocast = false)`;
+/**
+ * The SQL of the `okta_system_log` view over the files readers read (`lakeFilesOf`): for each
+ * org-day, its current compacted generation's parts and the late objects that generation did not
+ * absorb, or, for a day not compacted, its `events/` and `late/` objects. Originals carry `org`,
+ * `dt` and `hour` in their path; parts carry `org` and `dt`, and `hour` is derived from `published`
+ * (UTC, 2 digits), so both halves have the same columns and a `dt` condition still prunes files.
+ */
+export function lakeViewSqlOf(dir: string, days: readonly DayFiles[]): string {
+  const { originals, parts } = readerFiles(days);
+  const abs = (key: string): string => join(dir, ...key.split('/'));
+  const branches: string[] = [];
+  if (originals.length > 0) {
+    branches.push(
+      `SELECT ${COLUMNS}, org, dt, hour FROM read_parquet(${fileArray(originals.map(abs))}, hive_partitioning = true, hive_types = ${HIVE_TYPES(PARTITION_KEYS)}, hive_types_autocast = false)`,
+    );
   }
+  if (parts.length > 0) {
+    branches.push(
+      `SELECT ${COLUMNS}, org, dt, strftime(published, '%H') AS hour FROM read_parquet(${fileArray(parts.map(abs))}, hive_partitioning = true, hive_types = ${HIVE_TYPES(['org', 'dt'])}, hive_types_autocast = false)`,
+    );
+  }
+  if (branches.length > 0) return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS ${branches.join(' UNION ALL ')}`;
   const columns = [
     ...LOG_EVENT_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c.type)}) AS ${quoteIdent(c.name)}`),
     ...PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(k)}`),
   ];
   return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT ${columns.join(', ')} WHERE false`;
+}
+
+/** The SQL of the `okta_system_log` view for the lake at `dir`, as it is now. */
+export async function lakeViewSql(dir: string): Promise<string> {
+  const abs = resolve(dir);
+  return lakeViewSqlOf(abs, await lakeFilesOf(dirLakeReader(abs)));
 }
 
 /** Installs the compatibility layer's settings and macros on a connection. */
@@ -96,7 +113,7 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
       connection,
       refresh: async () => {
         try {
-          await connection.run(lakeViewSql(abs));
+          await connection.run(await lakeViewSql(abs));
         } catch (error) {
           throw new LakeOpenError(`could not read the Parquet files of ${abs}`, { cause: error });
         }

@@ -1,7 +1,9 @@
 /**
- * A `LakeIndex` over any `LakeSink` (S3 or a folder): lists the Parquet objects of the partitions
- * asked for, copies them into a private temporary folder, and reads only their `uuid` column with
- * DuckDB (the uuids, and how many rows repeat one). Nothing here knows whether the sink is S3: the core stays free of the AWS SDK.
+ * A `LakeIndex` over any `LakeSink` (S3 or a folder): finds the Parquet objects that hold the
+ * partitions asked for, as every reader of the lake finds them (each day once: its originals, or
+ * once compacted its current parts and unabsorbed `late/` objects; `lakeFilesOf`), copies them into
+ * a private temporary folder, and reads only their `uuid` column with DuckDB (the uuids, and how
+ * many rows repeat one). Nothing here knows whether the sink is S3: the core stays free of the AWS SDK.
  *
  * Calls are serialised (one DuckDB connection); the copies are removed after each call.
  */
@@ -9,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, OktaLakeError } from '../errors';
-import { partitionPrefix, type Partition } from '../layout';
+import { lakeFilesOf, type DayFiles } from '../compact/files';
+import { parsePartitionKey, partitionPrefix, type Partition } from '../layout';
 import type { LakeSink } from '../ports';
 import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from '../writer/duckdb';
 import type { LakeHoldings, LakeIndex } from './reconcile';
@@ -62,16 +65,38 @@ export class SinkLakeIndex implements LakeIndex {
     await rm(this.workDir, { recursive: true, force: true });
   }
 
-  private async read(org: string, partitions: readonly Partition[], withDigests: boolean): Promise<LakeHoldings> {
-    const keys: string[] = [];
+  /**
+   * The objects that hold the asked partitions, as readers read them (`lakeFilesOf`): for a day not
+   * compacted, its `events/` and `late/` objects of those hours; for a compacted day, its current
+   * parts (only the rows of those hours, by `published`) and the `late/` objects of those hours its
+   * current generation did not absorb.
+   */
+  private async sources(org: string, partitions: readonly Partition[]): Promise<{ originals: string[]; parts: { key: string; hours: string[] }[] }> {
+    const hoursByDay = new Map<string, Set<string>>();
     for (const p of partitions) {
-      const prefix = partitionPrefix(org, p);
-      try {
-        keys.push(...(await this.sink.list(prefix)).filter((k) => k.endsWith(PARQUET)));
-      } catch (cause) {
-        throw new LakeIndexError(`could not list ${this.sink.location}/${prefix}`, { cause });
-      }
+      const hours = hoursByDay.get(p.dt) ?? new Set<string>();
+      hours.add(p.hour);
+      hoursByDay.set(p.dt, hours);
     }
+    const originals: string[] = [];
+    const parts: { key: string; hours: string[] }[] = [];
+    for (const [dt, hours] of hoursByDay) {
+      let day: DayFiles | undefined;
+      try {
+        day = (await lakeFilesOf(this.sink, { org, dt }))[0];
+      } catch (cause) {
+        throw new LakeIndexError(`could not list ${this.sink.location}/${partitionPrefix(org, { dt })} and its compaction state`, { cause });
+      }
+      if (!day) continue;
+      originals.push(...day.originals.filter((k) => hours.has(parsePartitionKey(k).hour ?? '')));
+      for (const key of day.parts) parts.push({ key, hours: [...hours].sort() });
+    }
+    return { originals, parts };
+  }
+
+  private async read(org: string, partitions: readonly Partition[], withDigests: boolean): Promise<LakeHoldings> {
+    const { originals, parts } = await this.sources(org, partitions);
+    const keys = [...originals, ...parts.map((p) => p.key)];
     const uuids = new Set<string>();
     const digests = new Map<string, string>();
     if (keys.length === 0) return { uuids, duplicateRows: 0, ...(withDigests ? { digests } : {}) };
@@ -95,11 +120,17 @@ export class SinkLakeIndex implements LakeIndex {
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, fetchOne));
-      const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+      const quote = (f: string): string => `'${f.replace(/'/g, "''")}'`;
+      const branches: string[] = [];
+      if (originals.length > 0) branches.push(`SELECT uuid${withDigests ? ', raw' : ''} FROM read_parquet([${files.slice(0, originals.length).map(quote).join(', ')}])`);
+      parts.forEach((p, i) => {
+        const hours = p.hours.map(quote).join(', ');
+        branches.push(`SELECT uuid${withDigests ? ', raw' : ''} FROM read_parquet(${quote(files[originals.length + i])}) WHERE strftime(published, '%H') IN (${hours})`);
+      });
       let rows: unknown[][];
       try {
         const digest = withDigests ? ', min(sha256(raw)) AS d' : '';
-        const reader = await this.db.connection.runAndReadAll(`SELECT uuid, count(*)::INTEGER AS n${digest} FROM read_parquet([${list}]) GROUP BY uuid`);
+        const reader = await this.db.connection.runAndReadAll(`SELECT uuid, count(*)::INTEGER AS n${digest} FROM (${branches.join(' UNION ALL ')}) GROUP BY uuid`);
         rows = reader.getRowsJS();
       } catch (cause) {
         throw new LakeIndexError(`could not read the uuid column of ${keys.length} objects under ${this.sink.location}/${partitionPrefix(org)}`, { cause });

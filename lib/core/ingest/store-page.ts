@@ -20,6 +20,7 @@
  */
 import { ObjectExistsError } from '../errors';
 import { EVENTS_PREFIX, LATE_PREFIX, parsePartitionKey } from '../layout';
+import { SinkCompactionState } from '../compact/sink-state';
 import type { CompactionState } from '../compact/state';
 import type { LakeSink, PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
 import { IngestError } from './errors';
@@ -39,7 +40,10 @@ export function contentTypeOf(key: string): string {
 export interface PageStoreParts {
   readonly writer: PageWriter;
   readonly sink: LakeSink;
-  /** Which days are frozen. @default none (a lake that is never compacted) */
+  /**
+   * Which days are frozen. @default the freeze records in the sink itself (`SinkCompactionState`,
+   * one listing per org a minute at most, well inside compaction's `FREEZE_GRACE_MS`)
+   */
   readonly compaction?: CompactionState;
 }
 
@@ -68,6 +72,20 @@ export class PageAlreadyStoredError extends IngestError {
   ) {
     super(message, options);
   }
+}
+
+/** One compaction state per sink, so that its short cache spans the pages of a run. */
+const defaultStates = new WeakMap<LakeSink, CompactionState>();
+const DEFAULT_STATE_CACHE_MS = 60_000;
+
+function compactionOf(parts: PageStoreParts): CompactionState {
+  if (parts.compaction) return parts.compaction;
+  let state = defaultStates.get(parts.sink);
+  if (!state) {
+    state = new SinkCompactionState({ sink: parts.sink, cacheMs: DEFAULT_STATE_CACHE_MS });
+    defaultStates.set(parts.sink, state);
+  }
+  return state;
 }
 
 /** Whether `key` is the key of an event object under `events/` whose day is in `frozen`. */
@@ -99,7 +117,7 @@ export async function storePage(parts: PageStoreParts, input: PageWriteInput, na
   const result = await parts.writer.writePage(input);
   const made = result.quarantine ? [...result.objects, result.quarantine] : [...result.objects];
   const needsDays = made.some((o) => o.key.startsWith(`${EVENTS_PREFIX}/`));
-  const frozen = needsDays && parts.compaction ? await parts.compaction.frozenDays(input.org) : new Set<string>();
+  const frozen = needsDays ? await compactionOf(parts).frozenDays(input.org) : new Set<string>();
   const objects = made.map((o) => ({ ...o, key: routedKey(o.key, frozen) }));
   const lateObjects = objects.filter((o, i) => o.key !== made[i].key).length;
 

@@ -1,0 +1,106 @@
+/**
+ * Shared set-up of the compaction tests: a day of fixture events written by the real DuckDB writer
+ * as the production cadence writes it (one object per page per hour touched), and the two readers
+ * every test checks after every step: the local `okta_system_log` view and `SinkLakeIndex`.
+ */
+import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
+import { fixtureEvents, type JsonObject } from '../../lib/core/fixtures';
+import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { openLake } from '../../lib/core/hunt/lake';
+import { LATE_PREFIX, EVENTS_PREFIX, type Partition } from '../../lib/core/layout';
+import type { LakeSink } from '../../lib/core/ports';
+import type { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
+
+export const ORG = 'acme.okta.com';
+export const DAY = '2024-05-01';
+
+export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** `count` events spread over `dt` (UTC), uuids `<tag>-000000`..., each with a distinct raw text. */
+export function dayEvents(count: number, dt = DAY, tag = 'ev'): JsonObject[] {
+  const spacing = Math.floor(86_400_000 / count);
+  return fixtureEvents(count, { start: `${dt}T00:00:00.000Z`, spacingMs: spacing, seed: tag.length * 1000 }).map((e, i) => ({
+    ...e,
+    uuid: `${tag}-${String(i).padStart(6, '0')}`,
+  }));
+}
+
+/** The exact text of each event as written (its `raw`). */
+export const textsOf = (events: readonly JsonObject[]): Map<string, string> => new Map(events.map((e) => [String(e.uuid), JSON.stringify(e)]));
+
+/**
+ * Writes `events` in pages of `pageSize` (one object per page and hour, as ingestion does), under
+ * `events/` or `late/`. Returns the keys written.
+ */
+export async function writePages(
+  sink: LakeSink,
+  writer: DuckDbParquetWriter,
+  events: readonly JsonObject[],
+  o: { readonly pageSize?: number; readonly prefix?: typeof EVENTS_PREFIX | typeof LATE_PREFIX; readonly name?: string; readonly ingestedAt?: Date } = {},
+): Promise<string[]> {
+  const pageSize = o.pageSize ?? 40;
+  const keys: string[] = [];
+  for (let i = 0; i < events.length; i += pageSize) {
+    const page = events.slice(i, i + pageSize);
+    const r = await writer.writePage({
+      org: ORG,
+      body: `[${page.map((e) => JSON.stringify(e)).join(',')}]`,
+      format: 'array',
+      name: `${o.name ?? 'page'}-${String(i / pageSize).padStart(4, '0')}`,
+      ingestedAt: o.ingestedAt ?? new Date('2024-05-02T00:00:00Z'),
+    });
+    for (const obj of r.objects) {
+      const key = o.prefix === LATE_PREFIX ? obj.key.replace(/^events\//, `${LATE_PREFIX}/`) : obj.key;
+      await sink.put(key, obj.body, 'application/vnd.apache.parquet');
+      keys.push(key);
+    }
+  }
+  return keys;
+}
+
+export const hoursOf = (dt: string): Partition[] => Array.from({ length: 24 }, (_, h) => ({ dt, hour: String(h).padStart(2, '0') }));
+
+/** uuid -> [rows, sha256 of raw] as the local `okta_system_log` view shows the lake at `dir`. */
+export async function viewRows(dir: string, where = 'true'): Promise<Map<string, { n: number; raw: string; hours: string[] }>> {
+  const lake = await openLake(dir, { duckdb: { threads: 1, memoryLimit: '512MB' } });
+  try {
+    const rows = (
+      await lake.connection.runAndReadAll(
+        `SELECT uuid, count(*)::INTEGER AS n, min(raw) AS raw, list(DISTINCT hour ORDER BY hour) AS hours FROM okta_system_log WHERE ${where} GROUP BY uuid`,
+      )
+    ).getRowObjectsJS();
+    return new Map(rows.map((r) => [String(r.uuid), { n: Number(r.n), raw: String(r.raw), hours: (r.hours as string[]).map(String) }]));
+  } finally {
+    lake.close();
+  }
+}
+
+/**
+ * Asserts that both readers (the view over `dir` and `SinkLakeIndex` over `sink`) see every event of
+ * `texts` exactly once, and nothing else, with `raw` byte for byte (the view) and in the hour its
+ * `published` gives.
+ */
+export async function expectEachOnce(dir: string, sink: LakeSink, texts: ReadonlyMap<string, string>, dt = DAY): Promise<void> {
+  const rows = await viewRows(dir);
+  expect([...rows.keys()].sort()).toEqual([...texts.keys()].sort());
+  for (const [uuid, text] of texts) {
+    const row = rows.get(uuid)!;
+    expect(row.n, uuid).toBe(1);
+    expect(row.raw === text, `raw of ${uuid} byte for byte`).toBe(true);
+    expect(row.hours).toEqual([(JSON.parse(text) as { published: string }).published.slice(11, 13)]);
+  }
+  const index = await SinkLakeIndex.open({ sink, threads: 1 });
+  try {
+    const held = await index.holdings(ORG, hoursOf(dt));
+    expect([...held.uuids].sort()).toEqual([...texts.keys()].sort());
+    expect(held.duplicateRows).toBe(0);
+    // One hour alone: only that hour's events (parts are filtered by published).
+    const h = hoursOf(dt)[13];
+    const hour = await index.holdings(ORG, [h]);
+    const expected = [...texts].filter(([, t]) => (JSON.parse(t) as { published: string }).published.slice(11, 13) === h.hour).map(([u]) => u);
+    expect([...hour.uuids].sort()).toEqual(expected.sort());
+  } finally {
+    await index.close();
+  }
+}
