@@ -479,7 +479,8 @@ const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
  * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent).
  * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
  *
- * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value.
+ * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value, nor
+ * the name of a field it does not know (it says how many there are).
  */
 export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: CredentialDeps = {}): CredentialProvider {
   if (typeof secretString !== 'string' || secretString.trim() === '') throw new CredentialsError('Okta secret is empty');
@@ -498,10 +499,12 @@ export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: 
   if (type !== 'ssws' && type !== 'oauth') {
     throw new CredentialsError('Okta secret field "type" must be "ssws" or "oauth"');
   }
-  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k));
-  if (unknownFields.length > 0) {
-    const names = unknownFields.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ');
-    throw new CredentialsError(`Okta secret of type "${type}" has unknown field(s) ${names}; allowed: ${SECRET_FIELDS[type].join(', ')}`);
+  // Unknown fields are counted, never named: a key name is part of the secret too (a token pasted
+  // as a key, `{"type":"ssws","00aBc...":""}`, must not reach an error message or a log line).
+  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k)).length;
+  if (unknownFields > 0) {
+    const fields = unknownFields === 1 ? '1 unknown field' : `${unknownFields} unknown fields`;
+    throw new CredentialsError(`Okta secret of type "${type}" has ${fields} (not named here: a field name may be a secret); allowed: ${SECRET_FIELDS[type].join(', ')}`);
   }
   if (type === 'ssws') {
     if (typeof secret.token !== 'string' || secret.token === '') {
