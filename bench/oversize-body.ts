@@ -1,7 +1,7 @@
 /**
  * Peak memory of the Okta client when Okta (here the mock, in its own process) answers a page with
  * a body far larger than any page (issue 10, "Bounded input"). Not part of `npm run bench`: run it
- * alone, on a quiet machine, and quote its figures (bench/oversize-body.md).
+ * alone, on a quiet machine, and quote its figures (last run: bench/oversize-body.md).
  *
  *   node --import tsx bench/oversize-body.ts [--mib 300] [--report bench/oversize-body.md]
  *
