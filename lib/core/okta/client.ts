@@ -31,8 +31,9 @@ export { RETRY_CAUSES, type RetryCause } from './retry-policy';
 export const LOGS_PATH = '/api/v1/logs';
 
 /**
- * Default cap on a System Log page body (`maxPageBytes`): 32 MiB. A page of 1,000 events is about
- * 2.5 MB (2,243 bytes per event in bench/results.md), so this is some 13 times a normal page (room
+ * Default cap on a System Log page body (`maxPageBytes`): 32 MiB. A page holds at most 1,000 events
+ * (`limit` 0..1000: developer.okta.com/docs/reference/api/system-log), about 2.5 MB (2,243 bytes per
+ * event in bench/results.md), so this is some 13 times a normal page (room
  * for events averaging 33 KiB), while the pages in memory at once (the page being written and up to
  * two fetched ahead by the page chain) stay under about 100 MiB of body text however large a body
  * Okta or a proxy sends.
@@ -40,8 +41,10 @@ export const LOGS_PATH = '/api/v1/logs';
 export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
 /**
  * What the client reads of a body that is not a page (a 4xx/5xx, a redirect): 64 KiB. Okta's error
- * JSON (`{errorCode, errorSummary, errorLink, errorId, errorCauses}`) is well under 1 KiB; past the
- * cap the rest is not read (the request is aborted) and the status alone decides what happens.
+ * JSON has five short fields, `errorCode`, `errorSummary`, `errorLink`, `errorId` and an optional
+ * `errorCauses` list (okta/okta-developer-docs `docs/reference/error-codes/index.md`: "All errors
+ * contain the follow fields"), well under 1 KiB; past the cap the rest is not read (the request is
+ * aborted) and the status alone decides what happens.
  */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 

@@ -100,7 +100,9 @@ export interface OAuthServiceAppOptions {
   readonly tokenRequestTimeoutMs?: number;
   /**
    * Cap on the token endpoint's answer, in bytes (1 KiB to 16 MiB). Okta's token response is about
-   * 1 to 2 KB (`token_type`, `expires_in`, an access token of ~1 KB, `scope`); a 200 answer past the
+   * 1 to 2 KB: `{token_type, expires_in, access_token, scope}` with an access token (a JWT) of about
+   * 1 KB (okta/okta-developer-docs `docs/guides/implement-oauth-for-okta-serviceapp/get-access-token`,
+   * the example response); a 200 answer past the
    * cap is abandoned there (the request aborted) with a retryable {@link OAuthTokenError} whose
    * cause is an {@link OktaResponseTooLargeError}; of an error answer only the first bytes are read.
    * @default DEFAULT_MAX_TOKEN_RESPONSE_BYTES (64 KiB)
