@@ -32,6 +32,8 @@ Options:
   --settle-lag <dur>      read only windows that closed this long ago (default 5m)
   --max-window <dur>      longest bounded query (default 1h)
   --rate-limit-share <x>  share of the org's rate limit this client may use, 0 to 1 (default 0.5)
+  --max-page-mib <n>      largest page body read from Okta, in MiB (default 32); a larger one is
+                          abandoned at the cap and retried
   --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
   --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
   --reconcile             after catching up, sweep for late events (see \`okta-lake reconcile --help\`)
@@ -90,6 +92,7 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     'settle-lag': { type: 'string' },
     'max-window': { type: 'string' },
     'rate-limit-share': { type: 'string' },
+    'max-page-mib': { type: 'string' },
     state: { type: 'string' },
     's3-endpoint': { type: 'string' },
     reconcile: { type: 'boolean' },
@@ -107,6 +110,7 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
   const settle = optionalString(values, 'settle-lag');
   const maxWindow = optionalString(values, 'max-window');
   const share = optionalString(values, 'rate-limit-share');
+  const maxPageMib = optionalString(values, 'max-page-mib');
   const credentials = credentialsFromEnv(deps.env, org);
   const sweep = values.reconcile === true ? sweepFlags(values) : undefined;
   if (!sweep && ['offsets', 'span', 'max-backlog'].some((f) => values[f] !== undefined)) {
@@ -124,6 +128,7 @@ export async function ingestCommand(argv: readonly string[], deps: IngestCommand
     settleLagMs: settle ? parseDuration(settle, '--settle-lag') : undefined,
     maxWindowMs: maxWindow ? parseDuration(maxWindow, '--max-window') : undefined,
     rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+    maxPageBytes: maxPageMib ? parseNumber(maxPageMib, '--max-page-mib', 1, 1024, true) * 1024 * 1024 : undefined,
     sweep,
     onIngested: (r) => deps.stdout.write(`${summarise(org.host, out, r.result, r.stats, r.elapsedMs)}\n`),
     stderr: deps.stderr,
@@ -162,6 +167,8 @@ export interface IngestToLakeOptions {
   readonly settleLagMs?: number;
   readonly maxWindowMs?: number;
   readonly rateLimitShare?: number;
+  /** Cap on one page body (`OktaLogClientOptions.maxPageBytes`, `--max-page-mib`). @default 32 MiB */
+  readonly maxPageBytes?: number;
   /** Sweep for late events after the run when it caught up (`--reconcile`). @default no sweep */
   readonly sweep?: SweepFlags;
   /** Called when the ingestion run ended, before the sweep (the CLI prints its summary). */
@@ -186,7 +193,7 @@ export async function runIngestToLake(o: IngestToLakeOptions): Promise<IngestToL
   const progress = new ProgressPrinter(o.stderr);
   const reporter = progress.reporter();
   const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
-  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
+  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare, maxPageBytes: o.maxPageBytes });
   // DuckDB opens while the run takes its lease and fetches its first page.
   const writer = deferredWriter(DuckDbParquetWriter.open({}));
   let index: SinkLakeIndex | undefined;

@@ -35,6 +35,12 @@ Options:
                            answer the next n log requests with an empty page that still has a
                            next link (Okta only promises that the last page has none)
   --foreign-next-link      point rel="next" links at another host (a client must refuse them)
+  --fail-oversize <n>      answer the next n log requests with an oversize page: the page's events
+                           padded with white space to --oversize-mib, streamed without a length
+                           (a client must stop reading at its cap and retry)
+  --oversize-mib <n>       size of an oversize page in MiB (default 64)
+  --oversize-chunk-delay <ms>
+                           pause between the 64 KiB writes of an oversize page (default 0)
 
 Authentication: requests must carry "SSWS $OKTA_API_TOKEN". When OKTA_API_TOKEN is not set, a
 random token is made and printed. OAuth: set OKTA_CLIENT_ID and OKTA_PUBLIC_KEY_FILE (PEM or
@@ -62,6 +68,9 @@ export async function mockOktaCommand(
     'fail-malformed': { type: 'string' },
     'empty-pages-with-next': { type: 'string' },
     'foreign-next-link': { type: 'boolean' },
+    'fail-oversize': { type: 'string' },
+    'oversize-mib': { type: 'string' },
+    'oversize-chunk-delay': { type: 'string' },
   });
   if (values.help) {
     io.stdout.write(`${MOCK_OKTA_HELP}\n`);
@@ -78,6 +87,8 @@ export async function mockOktaCommand(
   const timeoutWider = optionalString(values, 'timeout-wider-than');
   const share = optionalString(values, 'client-share');
   const retention = optionalString(values, 'retention-days');
+  const oversizeMib = optionalString(values, 'oversize-mib');
+  const oversizeDelay = optionalString(values, 'oversize-chunk-delay');
   const faults: Partial<MockFaultPlan> = {
     next5xx: count('fail-5xx'),
     next429: count('fail-429'),
@@ -86,6 +97,7 @@ export async function mockOktaCommand(
     nextTruncated: count('fail-truncated'),
     nextMalformed: count('fail-malformed'),
     nextEmptyWithNext: count('empty-pages-with-next'),
+    nextOversize: count('fail-oversize'),
     foreignNextLink: values['foreign-next-link'] === true,
   };
 
@@ -114,6 +126,8 @@ export async function mockOktaCommand(
     queryTimeoutWiderThanMs: timeoutWider ? parseNumber(timeoutWider, '--timeout-wider-than', 1, 31_536_000_000, true) : undefined,
     clientShare: share ? parseNumber(share, '--client-share', 0.001, 1, false) : undefined,
     retentionDays: retention ? parseNumber(retention, '--retention-days', 1, 100_000, true) : undefined,
+    oversizeBodyBytes: oversizeMib ? parseNumber(oversizeMib, '--oversize-mib', 1, 16_384, true) * 1024 * 1024 : undefined,
+    oversizeChunkDelayMs: oversizeDelay ? parseNumber(oversizeDelay, '--oversize-chunk-delay', 0, 60_000, true) : undefined,
     faults,
   });
   io.stderr.write(`mock Okta serving ${formatCount(events.length)} events at ${mock.origin}\n`);

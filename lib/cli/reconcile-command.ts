@@ -29,6 +29,8 @@ Options:
   --span <dur>            length of a sweep window, whole hours dividing a day (default 1h)
   --max-backlog <dur>     an offset further behind than this skips ahead (default 24h)
   --rate-limit-share <x>  share of the org's rate limit this client may use, 0 to 1 (default 0.5)
+  --max-page-mib <n>      largest page body read from Okta, in MiB (default 32); a larger one is
+                          abandoned at the cap and retried
   --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
   --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
 
@@ -62,6 +64,8 @@ export interface ReconcileOnLakeOptions {
   readonly spanMs?: number;
   readonly maxBacklogMs?: number;
   readonly rateLimitShare?: number;
+  /** Cap on one page body (`OktaLogClientOptions.maxPageBytes`, `--max-page-mib`). @default 32 MiB */
+  readonly maxPageBytes?: number;
   readonly stderr: NodeJS.WriteStream;
   readonly signal?: AbortSignal;
 }
@@ -81,7 +85,7 @@ export async function runReconcileOnLake(o: ReconcileOnLakeOptions): Promise<Rec
   const progress = new ProgressPrinter(o.stderr);
   const reporter = progress.reporter();
   const target = openLakeTarget({ out: o.out, stateDir: o.stateDir, s3Endpoint: o.s3Endpoint });
-  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare });
+  const client = new OktaLogClient({ org: o.org, credentials: o.credentials, reporter, rateLimitShare: o.rateLimitShare, maxPageBytes: o.maxPageBytes });
   const writer = await DuckDbParquetWriter.open({});
   try {
     const index = await SinkLakeIndex.open({ sink: target.sink });
@@ -189,6 +193,7 @@ export async function reconcileCommand(argv: readonly string[], deps: ReconcileC
     out: { type: 'string' },
     ...SWEEP_FLAGS,
     'rate-limit-share': { type: 'string' },
+    'max-page-mib': { type: 'string' },
     state: { type: 'string' },
     's3-endpoint': { type: 'string' },
   });
@@ -199,6 +204,7 @@ export async function reconcileCommand(argv: readonly string[], deps: ReconcileC
   const org = parseOrg(requireString(values, 'org'), { allowInsecureLoopback: true });
   const out = requireString(values, 'out');
   const share = optionalString(values, 'rate-limit-share');
+  const maxPageMib = optionalString(values, 'max-page-mib');
   const sweep = sweepFlags(values);
   const credentials = credentialsFromEnv(deps.env, org);
   const { result, elapsedMs } = await runReconcileOnLake({
@@ -209,6 +215,7 @@ export async function reconcileCommand(argv: readonly string[], deps: ReconcileC
     s3Endpoint: optionalString(values, 's3-endpoint'),
     ...sweep,
     rateLimitShare: share ? parseNumber(share, '--rate-limit-share', 0.01, 1) : undefined,
+    maxPageBytes: maxPageMib ? parseNumber(maxPageMib, '--max-page-mib', 1, 1024, true) * 1024 * 1024 : undefined,
     stderr: deps.stderr,
     signal: deps.signal,
   });

@@ -8,6 +8,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
@@ -21,6 +22,12 @@ const DAY_MS = 86_400_000;
 const OPEN_BRACKET = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE_BRACKET = Buffer.from(']');
+/** The size of each write of an oversize body. */
+const OVERSIZE_CHUNK_BYTES = 64 * 1024;
+/** White space that pads an oversize page (JSON allows any amount between its elements). */
+const PADDING = Buffer.alloc(OVERSIZE_CHUNK_BYTES, 0x20);
+/** Size of an oversize page unless `oversizeBodyBytes` or the fault says otherwise: 64 MiB. */
+export const DEFAULT_OVERSIZE_BODY_BYTES = 64 * 1024 * 1024;
 /** The origin used in `rel="next"` links when `foreignNextLink` is `true`. */
 export const DEFAULT_FOREIGN_ORIGIN = 'https://attacker.invalid';
 
@@ -60,7 +67,16 @@ export type MockFaultKind =
    * request's own query): Okta promises only that the last page of a bounded query has no `next`
    * (developer.okta.com/docs/reference/system-log-query), so a client must follow it.
    */
-  | 'empty-next';
+  | 'empty-next'
+  /**
+   * HTTP 200 with the page's headers and a body far larger than any page: the page's events, then
+   * white space up to `bytes` (`oversizeBodyBytes`), then `]`, so it is still a valid JSON array of
+   * the same events (as a misbehaving proxy or server could send). Streamed in 64 KiB writes, with
+   * `oversizeChunkDelayMs` between them, never held in memory whole, and stopped as soon as the
+   * client closes the connection; `stats.oversizeBytesSent` counts what was written before that.
+   * Sent without `Content-Length` (chunked) unless `declareLength`.
+   */
+  | 'oversize';
 
 export interface MockFault {
   readonly kind: MockFaultKind;
@@ -68,12 +84,16 @@ export interface MockFault {
   readonly status?: number;
   /** For `429`: send no `X-Rate-Limit-*` headers. @default false */
   readonly omitRateLimitHeaders?: boolean;
+  /** For `oversize`: the body's size in bytes. @default `oversizeBodyBytes` */
+  readonly bytes?: number;
+  /** For `oversize`: send `Content-Length` (otherwise the body is chunked). @default false */
+  readonly declareLength?: boolean;
 }
 
 /**
  * Counters of faults to inject into the next `/api/v1/logs` requests, live and mutable
  * (`mock.faults.next5xx = 2`). When several are set, one fault per request is taken in this order:
- * 429, 5xx, forbidden, reset, stall, truncated, malformed, empty-next. Each injected fault decrements its counter.
+ * 429, 5xx, forbidden, reset, stall, truncated, malformed, empty-next, oversize. Each injected fault decrements its counter.
  */
 export interface MockFaultPlan {
   next429: number;
@@ -86,6 +106,8 @@ export interface MockFaultPlan {
   nextMalformed: number;
   /** The next log requests are answered with an empty page that still has a next link (see `empty-next`). @default 0 */
   nextEmptyWithNext: number;
+  /** The next log requests are answered with an oversize page (see the `oversize` fault kind). @default 0 */
+  nextOversize: number;
   /** The next token requests answer HTTP 503. */
   nextToken5xx: number;
   /** `rel="next"` links point to this origin (`true`: {@link DEFAULT_FOREIGN_ORIGIN}) instead of the mock's. */
@@ -150,6 +172,10 @@ export interface MockOktaOptions {
    * @default 90
    */
   readonly retentionDays?: number;
+  /** Size in bytes of the body of an `oversize` fault. @default {@link DEFAULT_OVERSIZE_BODY_BYTES} (64 MiB) */
+  readonly oversizeBodyBytes?: number;
+  /** Pause between the 64 KiB writes of an `oversize` body, so it arrives slowly. @default 0 */
+  readonly oversizeChunkDelayMs?: number;
 }
 
 export interface MockOktaStats {
@@ -163,9 +189,16 @@ export interface MockOktaStats {
   /** 429 answers (bucket empty, or injected). */
   readonly rateLimited: number;
   readonly badRequests: number;
-  /** Log pages answered with HTTP 200 (truncated and malformed ones included). */
+  /** Log pages answered with HTTP 200 (truncated, malformed and oversize ones included). */
   readonly pagesServed: number;
   readonly eventsServed: number;
+  /**
+   * Bytes of `oversize` bodies written to their connections before the client closed them (or the
+   * body ended): what a client that stops early saved is the difference from the bodies' size.
+   */
+  readonly oversizeBytesSent: number;
+  /** `oversize` bodies sent to their end (the client read them whole). */
+  readonly oversizeBodiesCompleted: number;
   readonly faultsInjected: Readonly<Record<MockFaultKind | 'token5xx', number>>;
 }
 
@@ -252,6 +285,8 @@ function validateOptions(o: MockOktaOptions): void {
   int('latencyMs', o.latencyMs, 0, 600_000);
   int('queryTimeoutWiderThanMs', o.queryTimeoutWiderThanMs, 1, 365 * DAY_MS);
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
+  int('oversizeBodyBytes', o.oversizeBodyBytes, 1, 16 * 1024 ** 3);
+  int('oversizeChunkDelayMs', o.oversizeChunkDelayMs, 0, 60_000);
   if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
   if (o.clientShare !== undefined && !(typeof o.clientShare === 'number' && o.clientShare > 0 && o.clientShare <= 1)) {
     throw new ConfigError('mock Okta option clientShare must be a number greater than 0 and at most 1');
@@ -305,6 +340,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   const latencyMs = options.latencyMs ?? 0;
   const tokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
   const boundedNext = options.boundedNext ?? 'exact';
+  const oversizeBytes = options.oversizeBodyBytes ?? DEFAULT_OVERSIZE_BODY_BYTES;
+  const chunkDelayMs = options.oversizeChunkDelayMs ?? 0;
   const apiToken = options.apiToken !== undefined ? Buffer.from(options.apiToken) : undefined;
   const clients = new Map<string, { keys: readonly MockPublicKey[]; client: MockOAuthClient }>();
   for (const c of options.oauthClients ?? []) {
@@ -327,6 +364,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     nextTruncated: 0,
     nextMalformed: 0,
     nextEmptyWithNext: 0,
+    nextOversize: 0,
     nextToken5xx: 0,
     foreignNextLink: false,
     ...options.faults,
@@ -341,6 +379,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     badRequests: 0,
     pagesServed: 0,
     eventsServed: 0,
+    oversizeBytesSent: 0,
+    oversizeBodiesCompleted: 0,
   };
   const injected: Record<MockFaultKind | 'token5xx', number> = {
     '5xx': 0,
@@ -353,6 +393,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     '429': 0,
     forbidden: 0,
     'empty-next': 0,
+    oversize: 0,
     token5xx: 0,
   };
   const tokens = new Map<string, IssuedToken>();
@@ -378,20 +419,50 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     };
   };
 
+  const baseHeaders = (): Record<string, string> => ({
+    // Okta's clock, as X-Rate-Limit-Reset is: clients compute the 429 wait from the two.
+    Date: new Date(clock.now()).toUTCString(),
+    // Every Okta response names its request for Okta support (okta-sdk-nodejs reads it on each retry).
+    'X-Okta-Request-Id': `mock-${randomBytes(12).toString('base64url')}`,
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, no-store',
+  });
+
   const send = (res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string | string[]> = {}): void => {
     // One UTF-8 encoding pass; writing a Buffer is also cheaper for the socket than a large string.
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    res.writeHead(status, {
-      // Okta's clock, as X-Rate-Limit-Reset is: clients compute the 429 wait from the two.
-      Date: new Date(clock.now()).toUTCString(),
-      // Every Okta response names its request for Okta support (okta-sdk-nodejs reads it on each retry).
-      'X-Okta-Request-Id': `mock-${randomBytes(12).toString('base64url')}`,
-      'Content-Type': 'application/json',
-      'Content-Length': String(bytes.length),
-      'Cache-Control': 'no-cache, no-store',
-      ...headers,
-    });
+    res.writeHead(status, { ...baseHeaders(), 'Content-Length': String(bytes.length), ...headers });
     res.end(bytes);
+  };
+
+  /**
+   * An `oversize` page: `head` (the page without its closing bracket), white space up to `total`
+   * bytes, `]`; 64 KiB per write, waiting for the socket to drain (so nothing piles up in memory)
+   * and `oversizeChunkDelayMs` between writes; it stops when the client closes the connection.
+   */
+  const sendOversize = async (res: ServerResponse, head: Buffer, total: number, declareLength: boolean, headers: Record<string, string | string[]>): Promise<void> => {
+    const size = Math.max(total, head.length + 1);
+    let open = true;
+    const closed = once(res, 'close').then(() => {
+      open = false;
+    });
+    res.writeHead(200, { ...baseHeaders(), ...(declareLength ? { 'Content-Length': String(size) } : {}), ...headers });
+    const write = async (chunk: Buffer): Promise<boolean> => {
+      if (!open || res.destroyed) return false;
+      counters.oversizeBytesSent += chunk.length;
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+      if (open && chunkDelayMs > 0) await sleep(chunkDelayMs);
+      return open && !res.destroyed;
+    };
+    for (let at = 0; at < head.length; at += OVERSIZE_CHUNK_BYTES) {
+      if (!(await write(head.subarray(at, at + OVERSIZE_CHUNK_BYTES)))) return;
+    }
+    for (let left = size - head.length - 1; left > 0; left -= OVERSIZE_CHUNK_BYTES) {
+      if (!(await write(left >= OVERSIZE_CHUNK_BYTES ? PADDING : PADDING.subarray(0, left)))) return;
+    }
+    if (!(await write(CLOSE_BRACKET))) return;
+    counters.oversizeBodiesCompleted++;
+    res.end();
   };
 
   const pickFault = (info: MockRequestInfo): MockFault | undefined => {
@@ -412,6 +483,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       ['nextTruncated', 'truncated'],
       ['nextMalformed', 'malformed'],
       ['nextEmptyWithNext', 'empty-next'],
+      ['nextOversize', 'oversize'],
     ];
     for (const [key, kind] of plan) {
       const left = faults[key];
@@ -540,6 +612,10 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     }
     counters.pagesServed++;
     counters.eventsServed += count;
+    if (fault?.kind === 'oversize') {
+      await sendOversize(res, page.body.subarray(0, -1), fault.bytes ?? oversizeBytes, fault.declareLength === true, { ...rateHeaders(), Link: links });
+      return;
+    }
     send(res, 200, body, { ...rateHeaders(), Link: links });
   };
 

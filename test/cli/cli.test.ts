@@ -136,6 +136,36 @@ describe('okta-lake CLI', () => {
     }
   });
 
+  it('mock-okta --fail-oversize with ingest --max-page-mib: oversize pages are abandoned and retried, each uuid once', async () => {
+    // Prepare: the first 2 log requests get 8 MiB pages; the client reads at most 1 MiB of a page
+    const start = Date.now() - 3 * 3_600_000;
+    const events = generateEvents(600, { start: new Date(start), hours: 2, seed: 6 });
+    const file = join(work, 'oversize.jsonl');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    const stop = new AbortController();
+    const mockIo = capture({ OKTA_API_TOKEN: TOKEN }, stop.signal);
+    const serving = main(['mock-okta', '--events', file, '--fail-oversize', '2', '--oversize-mib', '8', '--oversize-chunk-delay', '0'], mockIo);
+    await expect.poll(() => mockIo.out(), { timeout: 20_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    const origin = mockIo.out().trim();
+    const lake = join(work, 'oversize-lake');
+    try {
+      // Act
+      const bad = capture({ OKTA_API_TOKEN: TOKEN });
+      const badCode = await main(['ingest', '--org', origin, '--out', lake, '--max-page-mib', '0'], bad);
+      const io = capture({ OKTA_API_TOKEN: TOKEN });
+      const code = await main(['ingest', '--org', origin, '--out', lake, '--since', new Date(start - 60_000).toISOString(), '--max-page-mib', '1'], io);
+      // Assess
+      expect(badCode).toBe(EXIT.usage);
+      expect(bad.err()).toContain('--max-page-mib');
+      expect(code, io.err()).toBe(EXIT.ok);
+      expect(io.out()).toMatch(/retries: [^\n]*response-too-large 2/);
+      expect(await lakeUuids(lake)).toEqual({ n: 600, d: 600 });
+    } finally {
+      stop.abort();
+      expect(await serving).toBe(EXIT.ok);
+    }
+  });
+
   it('import writes every event once with raw byte for byte, and keeps malformed lines verbatim in quarantine', async () => {
     // Prepare: JSON lines with a duplicate, an event without uuid, one with an impossible date, and a broken line.
     const good = generateEvents(50, { seed: 5 }).map((e) => JSON.stringify(e));

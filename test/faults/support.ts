@@ -5,7 +5,7 @@
  * of simulated time.
  */
 import { expect } from 'vitest';
-import { OktaLogClient } from '../../lib/core/okta/client';
+import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
@@ -96,6 +96,8 @@ export async function startWorld(o: {
   pageSize?: number;
   mock?: Partial<MockOktaOptions>;
   requestTimeoutMs?: number;
+  /** Options of the Okta client on top of the fault tests' own (e.g. `maxPageBytes`). */
+  client?: Partial<OktaLogClientOptions>;
 }): Promise<World> {
   const clock = new ManualClock(o.clockStartMs);
   let hook: MockOktaOptions['onLogRequest'];
@@ -117,6 +119,7 @@ export async function startWorld(o: {
     backoffCapMs: 100,
     rateLimitJitterMs: 0,
     requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+    ...o.client,
   });
   const writer = await DuckDbParquetWriter.open({});
   const index = await SinkLakeIndex.open({ sink: o.sink });

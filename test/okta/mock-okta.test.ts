@@ -285,6 +285,55 @@ describe('mock Okta: rate limits and faults', () => {
     expect(m.stats.faultsInjected).toMatchObject({ '5xx': 1, truncated: 1, reset: 1 });
   });
 
+  it('streams an oversize page: the same events padded to the size asked, chunked or with a length', async () => {
+    // Prepare: two oversize pages of 3 MiB, the first chunked, the second with Content-Length
+    const events = makeEvents(3, T0);
+    const size = 3 * 1024 * 1024;
+    let n = 0;
+    const m = await mock({ events, onLogRequest: () => (++n <= 2 ? { kind: 'oversize', bytes: size, declareLength: n === 2 } : undefined) });
+    // Act
+    const chunked = await get(m, q(T0, T0 + 60_000));
+    const declared = await get(m, q(T0, T0 + 60_000));
+    const normal = await get(m, q(T0, T0 + 60_000));
+    // Assess: a valid JSON array of the page's events, `size` bytes long
+    for (const r of [chunked, declared]) {
+      expect(r.status).toBe(200);
+      expect(Buffer.byteLength(r.text)).toBe(size);
+      expect(r.json).toEqual(normal.json);
+      expect(r.headers.get('link')).toBe(normal.headers.get('link'));
+      expect(r.text.startsWith(normal.text.slice(0, -1))).toBe(true);
+    }
+    expect(chunked.headers.get('content-length')).toBeNull();
+    expect(chunked.headers.get('transfer-encoding')).toBe('chunked');
+    expect(declared.headers.get('content-length')).toBe(String(size));
+    expect(m.stats.faultsInjected.oversize).toBe(2);
+    expect(m.stats.oversizeBodiesCompleted).toBe(2);
+    expect(m.stats.oversizeBytesSent).toBe(2 * size);
+  });
+
+  it('stops streaming an oversize page when the client closes the connection', async () => {
+    // Prepare: a 256 MiB page, sent slowly
+    const m = await mock({ events: makeEvents(3, T0), faults: { nextOversize: 1 }, oversizeBodyBytes: 256 * 1024 * 1024, oversizeChunkDelayMs: 1 });
+    const controller = new AbortController();
+    const res = await fetch(`${m.origin}/api/v1/logs${q(T0, T0 + 60_000)}`, { headers: { Authorization: `SSWS ${TOKEN}` }, signal: controller.signal });
+    // Act: read 1 MiB, then close
+    const reader = res.body!.getReader();
+    let read = 0;
+    while (read < 1024 * 1024) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      read += value.length;
+    }
+    controller.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    const sentAtClose = m.stats.oversizeBytesSent;
+    await new Promise((r) => setTimeout(r, 200));
+    // Assess: the mock stopped writing, far before the end
+    expect(m.stats.oversizeBytesSent).toBe(sentAtClose);
+    expect(sentAtClose).toBeLessThan(64 * 1024 * 1024);
+    expect(m.stats.oversizeBodiesCompleted).toBe(0);
+  });
+
   it('takes faults from a per-request hook', async () => {
     const m = await mock({ onLogRequest: ({ n }) => (n === 2 ? { kind: '5xx', status: 503 } : undefined) });
     // Act

@@ -4,7 +4,8 @@
  * runs that succeed and runs that fail (refused credential, 5xx until the retries run out, a next
  * link to another host). Every log line, progress line, error rendering and written file (lake,
  * state, quarantine; S3 objects and DynamoDB items for the Lambda) is scanned: no secret (token,
- * private key, client assertion, access token) appears anywhere.
+ * private key, client assertion, access token) appears anywhere. A secret whose JSON has a token
+ * pasted as a field name is refused by count of unknown fields, the name appearing nowhere.
  */
 import '../support/aws-env';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -305,6 +306,84 @@ describe('no secret ever leaves the process (both auth modes)', () => {
         mock.faults.foreignNextLink = false;
         await writer.close();
       }
+    });
+
+    it('a secret with a token pasted as a field name: the adapter and the Lambda handler count unknown fields, never name them', async () => {
+      // Prepare: the secret of this mode with two extra fields, one named by a sentinel token
+      const x = new Exposure();
+      // 42 characters, as an Okta API token; the scan also looks for any 20 of them in a row (a
+      // message that cuts a name short still leaks most of the token).
+      const pasted = `00SENTINELKEY${randomBytes(22).toString('base64url').slice(0, 29)}`;
+      const pieces = Array.from({ length: pasted.length - 19 }, (_, i) => pasted.slice(i, i + 20));
+      const secretString = JSON.stringify({ ...JSON.parse(s().secretString), [pasted]: '', note: 'x' });
+      const secretsManager = mockClient(SecretsManagerClient);
+      secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString });
+      const org = parseOrg(mock.origin, { allowInsecureLoopback: true });
+      const env: Record<string, string> = {
+        [INGEST_ENV.orgs]: JSON.stringify([{ org: mock.origin, auth: mode, secretId: 'okta-lake/pasted' }]),
+        [INGEST_ENV.bucket]: 'pasted-unused',
+        [INGEST_ENV.prefix]: '',
+        [INGEST_ENV.table]: 'pasted-unused',
+        OKTA_LAKE_ALLOW_INSECURE_LOOPBACK: 'true',
+        AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+        AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+        POWERTOOLS_SERVICE_NAME: 'okta-lake-ingest',
+        POWERTOOLS_METRICS_NAMESPACE: 'OktaLake',
+      };
+      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      const output: string[] = [];
+      const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+      const grab = (chunk: unknown): boolean => {
+        output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        return true;
+      };
+      let adapterError: unknown;
+      let handlerError: unknown;
+      try {
+        // Act: the adapter alone, then the handler (Powertools logs the failed run)
+        const { SecretsManagerCredentials } = await import('../../lib/adapters/secrets-manager-credentials');
+        adapterError = await new SecretsManagerCredentials({ client: new SecretsManagerClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS }) })
+          .credentialsFor({ org, secretId: 'okta-lake/pasted', auth: mode })
+          .catch((e: unknown) => e);
+        Object.assign(process.env, env);
+        vi.resetModules();
+        const { handler } = await import('../../lambdas/ingest/handler');
+        const context = {
+          awsRequestId: 'pasted-1',
+          functionName: 'okta-lake-ingest',
+          functionVersion: '$LATEST',
+          invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:okta-lake-ingest',
+          memoryLimitInMB: '1024',
+          getRemainingTimeInMillis: () => 120_000,
+        } as unknown as Context;
+        process.stdout.write = grab as typeof process.stdout.write;
+        process.stderr.write = grab as typeof process.stderr.write;
+        handlerError = await handler({ org: org.host }, context).catch((e: unknown) => e);
+      } finally {
+        process.stdout.write = writes.out;
+        process.stderr.write = writes.err;
+        secretsManager.restore();
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+
+      // Assess: the pasted token is nowhere (nor the secret's real values)...
+      const logs = output.join('');
+      expect(logs).toContain('ingestion run failed');
+      x.add('adapter error', adapterError, describeError(adapterError));
+      x.add('handler error', handlerError, describeError(handlerError));
+      x.add('powertools output', logs);
+      expect(pasted).toHaveLength(42);
+      x.expectFree([pasted, ...pieces, ...s().secrets()]);
+      // ...and both failed on the unknown fields, saying how many.
+      for (const error of [adapterError, handlerError]) {
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).name).toBe('CredentialsError');
+        expect((error as Error).message).toContain(`Okta secret of type "${mode}" has 2 unknown fields`);
+      }
+      expect(logs).toContain('has 2 unknown fields');
     });
 
     it('the Lambda handler: Powertools logs and metrics, returned summaries, errors, S3 objects and DynamoDB items', async () => {

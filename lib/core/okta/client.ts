@@ -13,9 +13,11 @@ import {
   OktaHttpError,
   OktaQueryTimeoutError,
   OktaRequestError,
+  OktaResponseTooLargeError,
   oktaRequestId,
   withRequestId,
 } from './errors';
+import { describeBytes, readCappedBody, type CappedBody } from './body';
 import type { CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
@@ -27,6 +29,24 @@ export { MAX_RESET_WAIT_MS } from './rate-limit';
 export { RETRY_CAUSES, type RetryCause } from './retry-policy';
 
 export const LOGS_PATH = '/api/v1/logs';
+
+/**
+ * Default cap on a System Log page body (`maxPageBytes`): 32 MiB. A page holds at most 1,000 events
+ * (`limit` 0..1000: developer.okta.com/docs/reference/api/system-log), about 2.5 MB (2,243 bytes per
+ * event in bench/results.md), so this is some 13 times a normal page (room
+ * for events averaging 33 KiB), while the pages in memory at once (the page being written and up to
+ * two fetched ahead by the page chain) stay under about 100 MiB of body text however large a body
+ * Okta or a proxy sends.
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * What the client reads of a body that is not a page (a 4xx/5xx, a redirect): 64 KiB. Okta's error
+ * JSON has five short fields, `errorCode`, `errorSummary`, `errorLink`, `errorId` and an optional
+ * `errorCauses` list (okta/okta-developer-docs `docs/reference/error-codes/index.md`: "All errors
+ * contain the follow fields"), well under 1 KiB; past the cap the rest is not read (the request is
+ * aborted) and the status alone decides what happens.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface OktaClientStats {
   /** Requests sent to `/api/v1/logs` (token requests are not counted). */
@@ -74,6 +94,14 @@ export interface OktaLogClientOptions {
   readonly userAgent?: string;
   /** `limit` of bounded queries (1..1000). @default 1000 */
   readonly pageSize?: number;
+  /**
+   * Cap on the body of one page (HTTP 200 of `/api/v1/logs`), in bytes, from 1 KiB to 1 GiB. The body
+   * is read as a stream; once it passes the cap (or declares a larger `Content-Length`) the client
+   * stops reading, aborts the request and fails the attempt with {@link OktaResponseTooLargeError},
+   * which is retried (cause `response-too-large`).
+   * @default DEFAULT_MAX_PAGE_BYTES (32 MiB)
+   */
+  readonly maxPageBytes?: number;
 }
 
 /** One failed attempt that may be retried. */
@@ -151,6 +179,10 @@ function describeOktaError(status: number, e: { errorCode?: string; errorSummary
  * access token and retries once); 400 fails with {@link OktaBadRequestError}; HTTP 500 `E0000009` (the
  * query took too long) fails at once with {@link OktaQueryTimeoutError}, as the same query would.
  * Every error and retry line names the response's `X-Okta-Request-Id`.
+ *
+ * Bounded input: a page body is read as a stream up to `maxPageBytes` (default 32 MiB); a longer one
+ * is abandoned at the cap (the request aborted) and retried as {@link OktaResponseTooLargeError}.
+ * Other bodies are read up to {@link MAX_ERROR_BODY_BYTES}.
  */
 export class OktaLogClient implements LogPageSource {
   readonly org: OktaOrg;
@@ -163,6 +195,7 @@ export class OktaLogClient implements LogPageSource {
   readonly #timeoutMs: number;
   readonly #userAgent: string;
   readonly #pageSize: number;
+  readonly #maxPageBytes: number;
   #requests = 0;
   #rateLimitWaitMs = 0;
   readonly #retries: Record<RetryCause, number> = Object.fromEntries(RETRY_CAUSES.map((c) => [c, 0])) as Record<RetryCause, number>;
@@ -189,6 +222,7 @@ export class OktaLogClient implements LogPageSource {
     if (backoffCapMs < backoffBaseMs) throw new ConfigError('OktaLogClient option backoffCapMs must not be below backoffBaseMs');
     const jitterMs = positiveNumber('rateLimitJitterMs', options.rateLimitJitterMs, 1_000, { min: 0, max: 60_000 });
     this.#pageSize = positiveNumber('pageSize', options.pageSize, 1000, { integer: true, min: 1, max: 1000 });
+    this.#maxPageBytes = positiveNumber('maxPageBytes', options.maxPageBytes, DEFAULT_MAX_PAGE_BYTES, { integer: true, min: 1024, max: 1024 ** 3 });
     if (options.random !== undefined && typeof options.random !== 'function') throw new ConfigError('OktaLogClient option random must be a function');
     const random = options.random ?? Math.random;
     const ua = options.userAgent ?? 'okta-lake';
@@ -337,7 +371,9 @@ export class OktaLogClient implements LogPageSource {
       throw error;
     }
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // Aborted when a body passes its cap: the connection is closed instead of draining the rest.
+    const overLimit = new AbortController();
+    const combined = AbortSignal.any(signal ? [signal, timeout, overLimit.signal] : [timeout, overLimit.signal]);
     const transportFailure = (error: unknown, stage: string, requestId?: string): AttemptResult => {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
@@ -364,13 +400,32 @@ export class OktaLogClient implements LogPageSource {
     this.#pacer.note(res.headers, requestId);
     const described = (status: number, e: { errorCode?: string; errorSummary?: string }): string => withRequestId(describeOktaError(status, e), requestId);
     if (res.status === 200) onHeaders?.(res.headers, url);
-    let body: string;
+    const cap = res.status === 200 ? this.#maxPageBytes : MAX_ERROR_BODY_BYTES;
+    let read: CappedBody;
     try {
-      body = await res.text();
+      read = await readCappedBody(res, cap, () => overLimit.abort());
     } catch (error) {
       return transportFailure(error, 'reading the response', requestId);
     }
     const status = res.status;
+    if (status === 200 && !read.complete) {
+      const what =
+        read.declaredBytes !== undefined
+          ? `declaring Content-Length ${read.declaredBytes}, over maxPageBytes = ${describeBytes(cap)}: not read`
+          : `with a body over maxPageBytes = ${describeBytes(cap)}: stopped reading after ${read.bytes} bytes`;
+      const description = withRequestId(`HTTP 200 ${what}`, requestId);
+      const error = new OktaResponseTooLargeError(`GET ${url} answered ${description}`, {
+        url,
+        status,
+        maxBytes: cap,
+        bytesRead: read.bytes,
+        declaredBytes: read.declaredBytes,
+        requestId,
+      });
+      return { ok: false, failure: { cause: 'response-too-large', error, status, description, requestId } };
+    }
+    // Past MAX_ERROR_BODY_BYTES an error body is cut: only its start is read (the status decides).
+    const body = read.text;
 
     if (status === 200) {
       const ct = res.headers.get('content-type') ?? '';

@@ -8,7 +8,8 @@
 import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../ports';
-import { CredentialsError, OAuthTokenError, oktaRequestId, withRequestId } from './errors';
+import { describeBytes, readCappedBody, type CappedBody } from './body';
+import { CredentialsError, OAuthTokenError, OktaResponseTooLargeError, oktaRequestId, withRequestId } from './errors';
 import type { OktaOrg } from './org';
 
 /** Gives the `Authorization` header value for Okta API requests. */
@@ -97,7 +98,20 @@ export interface OAuthServiceAppOptions {
    * @default 30_000
    */
   readonly tokenRequestTimeoutMs?: number;
+  /**
+   * Cap on the token endpoint's answer, in bytes (1 KiB to 16 MiB). Okta's token response is about
+   * 1 to 2 KB: `{token_type, expires_in, access_token, scope}` with an access token (a JWT) of about
+   * 1 KB (okta/okta-developer-docs `docs/guides/implement-oauth-for-okta-serviceapp/get-access-token`,
+   * the example response); a 200 answer past the
+   * cap is abandoned there (the request aborted) with a retryable {@link OAuthTokenError} whose
+   * cause is an {@link OktaResponseTooLargeError}; of an error answer only the first bytes are read.
+   * @default DEFAULT_MAX_TOKEN_RESPONSE_BYTES (64 KiB)
+   */
+  readonly maxTokenResponseBytes?: number;
 }
+
+/** Default cap on the token endpoint's answer: 64 KiB, some 30 times Okta's. */
+export const DEFAULT_MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 
 type SigningAlg = 'RS256' | 'ES256' | 'ES384' | 'ES512';
 const EC_ALGS: Readonly<Record<string, { alg: SigningAlg; hash: string }>> = {
@@ -227,6 +241,7 @@ export class OAuthServiceApp implements CredentialProvider {
   readonly #assertionLifetimeSec: number;
   readonly #clockSkewSec: number;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
   #cached?: CachedToken;
   #pending?: Promise<CachedToken>;
 
@@ -250,6 +265,10 @@ export class OAuthServiceApp implements CredentialProvider {
     if (!Number.isInteger(skew) || skew < 0 || skew > 300) throw new CredentialsError('OAuth clockSkewSec must be an integer from 0 to 300');
     const timeoutMs = options.tokenRequestTimeoutMs ?? 30_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CredentialsError('OAuth tokenRequestTimeoutMs must be a positive number');
+    const maxResponseBytes = options.maxTokenResponseBytes ?? DEFAULT_MAX_TOKEN_RESPONSE_BYTES;
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1024 || maxResponseBytes > 16 * 1024 * 1024) {
+      throw new CredentialsError('OAuth maxTokenResponseBytes must be a whole number of bytes from 1024 to 16777216');
+    }
     if (options.privateKey === undefined || options.privateKey === null || options.privateKey === '') {
       throw new CredentialsError('OAuth privateKey is missing');
     }
@@ -263,6 +282,7 @@ export class OAuthServiceApp implements CredentialProvider {
     this.#assertionLifetimeSec = lifetime;
     this.#clockSkewSec = skew;
     this.#timeoutMs = timeoutMs;
+    this.#maxResponseBytes = maxResponseBytes;
   }
 
   /** The signing algorithm chosen from the key (`RS256` for RSA, `ES256` for P-256, ...). */
@@ -325,23 +345,44 @@ export class OAuthServiceApp implements CredentialProvider {
       client_assertion: this.createClientAssertion(),
     });
     const timeout = AbortSignal.timeout(this.#timeoutMs);
+    // Aborted when the answer passes its cap: the connection is closed instead of draining the rest.
+    const overLimit = new AbortController();
     const where = `the Okta token endpoint ${this.tokenEndpoint}`;
     let res: Response;
-    let text: string;
+    let read: CappedBody;
     try {
       res = await this.#fetch(this.tokenEndpoint, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
         body: form.toString(),
         redirect: 'manual',
-        signal: timeout,
+        signal: AbortSignal.any([timeout, overLimit.signal]),
       });
-      text = await res.text();
+      read = await readCappedBody(res, this.#maxResponseBytes, () => overLimit.abort());
     } catch (cause) {
       const what = timeout.aborted ? `timed out after ${this.#timeoutMs} ms` : 'could not be reached';
       // The cause is a network error or a timeout: it never holds the request body.
       throw new OAuthTokenError(`${where} ${what}`, { cause, retryable: true });
     }
+    if (res.ok && !read.complete) {
+      const requestId = oktaRequestId(res.headers);
+      const what =
+        read.declaredBytes !== undefined
+          ? `declaring Content-Length ${read.declaredBytes}, over the cap of ${describeBytes(this.#maxResponseBytes)}: not read`
+          : `with a body over the cap of ${describeBytes(this.#maxResponseBytes)}: stopped reading after ${read.bytes} bytes`;
+      const message = withRequestId(`${where} answered HTTP ${res.status} ${what}`, requestId);
+      const cause = new OktaResponseTooLargeError(message, {
+        url: this.tokenEndpoint,
+        status: res.status,
+        maxBytes: this.#maxResponseBytes,
+        bytesRead: read.bytes,
+        declaredBytes: read.declaredBytes,
+        requestId,
+      });
+      throw new OAuthTokenError(message, { cause, status: res.status, retryable: true, requestId });
+    }
+    // Of an error answer past the cap only the start was read: the status decides.
+    const text = read.text;
     let json: Record<string, unknown> | undefined;
     try {
       const parsed: unknown = JSON.parse(text);
@@ -440,7 +481,8 @@ const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
  * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent).
  * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
  *
- * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value.
+ * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value, nor
+ * the name of a field it does not know (it says how many there are).
  */
 export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: CredentialDeps = {}): CredentialProvider {
   if (typeof secretString !== 'string' || secretString.trim() === '') throw new CredentialsError('Okta secret is empty');
@@ -459,10 +501,12 @@ export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: 
   if (type !== 'ssws' && type !== 'oauth') {
     throw new CredentialsError('Okta secret field "type" must be "ssws" or "oauth"');
   }
-  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k));
-  if (unknownFields.length > 0) {
-    const names = unknownFields.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ');
-    throw new CredentialsError(`Okta secret of type "${type}" has unknown field(s) ${names}; allowed: ${SECRET_FIELDS[type].join(', ')}`);
+  // Unknown fields are counted, never named: a key name is part of the secret too (a token pasted
+  // as a key, `{"type":"ssws","00aBc...":""}`, must not reach an error message or a log line).
+  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k)).length;
+  if (unknownFields > 0) {
+    const fields = unknownFields === 1 ? '1 unknown field' : `${unknownFields} unknown fields`;
+    throw new CredentialsError(`Okta secret of type "${type}" has ${fields} (not named here: a field name may be a secret); allowed: ${SECRET_FIELDS[type].join(', ')}`);
   }
   if (type === 'ssws') {
     if (typeof secret.token !== 'string' || secret.token === '') {

@@ -142,3 +142,49 @@ export class OktaRequestError extends OktaLakeError {
  * splits the window).
  */
 export class OktaQueryTimeoutError extends OktaRequestError {}
+
+/**
+ * An Okta response body was larger than the client's cap for it (`maxPageBytes` for a System Log
+ * page, a fixed smaller cap for the token endpoint): the client stopped reading at the cap and
+ * aborted the request, so no body is ever held without limit. A page that fails so is retried
+ * (retry cause `response-too-large`: it may be a passing fault of a proxy or of Okta); when the
+ * retries run out the run fails like any page error and the next run resumes at the same page.
+ */
+export class OktaResponseTooLargeError extends OktaLakeError {
+  /** The request's URL, without user info (System Log and token URLs carry no credential). */
+  readonly url: string;
+  readonly status: number;
+  /** The cap, in bytes. */
+  readonly maxBytes: number;
+  /** Body bytes received before the client stopped (0 when `Content-Length` announced the excess). */
+  readonly bytesRead: number;
+  /** `Content-Length` of the response, when it declared the excess. */
+  readonly declaredBytes?: number;
+  /** `X-Okta-Request-Id` of the response, when it had one (also in the message). */
+  readonly requestId?: string;
+  constructor(
+    message: string,
+    options: { cause?: unknown; url: string; status: number; maxBytes: number; bytesRead: number; declaredBytes?: number; requestId?: string },
+  ) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.url = withoutUserInfo(options.url);
+    this.status = options.status;
+    this.maxBytes = options.maxBytes;
+    this.bytesRead = options.bytesRead;
+    this.declaredBytes = options.declaredBytes;
+    this.requestId = options.requestId;
+  }
+}
+
+/** `url` without `user:password@` (and without a fragment); an unparsable URL becomes `[invalid URL]`. */
+export function withoutUserInfo(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.hash = '';
+    return u.toString();
+  } catch {
+    return '[invalid URL]';
+  }
+}

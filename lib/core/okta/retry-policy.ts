@@ -16,6 +16,8 @@ export type RetryCause =
   | 'timeout'
   /** HTTP 200 whose body is not a complete JSON array, or not JSON. */
   | 'incomplete-body'
+  /** HTTP 200 whose body passed the page cap (`maxPageBytes`): reading stopped there (`OktaResponseTooLargeError`). */
+  | 'response-too-large'
   /** HTTP 401 with OAuth: the access token was dropped and a new one fetched (once per page). */
   | 'unauthorized'
   /** The OAuth token endpoint failed in a retryable way (network, timeout, 429, 5xx). */
@@ -27,6 +29,7 @@ export const RETRY_CAUSES: readonly RetryCause[] = [
   'network',
   'timeout',
   'incomplete-body',
+  'response-too-large',
   'unauthorized',
   'token-endpoint',
 ];
