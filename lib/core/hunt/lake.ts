@@ -8,6 +8,16 @@
  * - the partition columns `org`, `dt` and `hour` taken from the path, as VARCHAR (they are
  *   strings in the Glue table too, so `dt >= '2024-05-01'` and `hour >= '07'` compare the same way).
  *
+ * Files written before a field was added to the schema (lib/core/schema.ts) are read with it NULL:
+ * the files are read with `union_by_name`, which matches columns and struct fields by name across
+ * files (without it DuckDB takes the first file's schema and silently drops the fields the others
+ * add), and a column whose type in the files differs from the schema's (an old file's
+ * `securityContext` has no `ipDetails`) is cast to the schema's type, which fills the missing struct
+ * fields with NULL. So the view always has the schema's columns and types, whichever files the lake
+ * holds. Athena does the same by name: its Parquet SerDe resolves columns by name by default
+ * (https://docs.aws.amazon.com/athena/latest/ug/handling-schema-updates-chapter.html: "By default,
+ * Parquet will access columns by name"), and the Glue table's columns are the schema's.
+ *
  * DuckDB prunes partitions from the path before reading a file when a query's `dt`/`hour`
  * conditions are constant (they are once `current_timestamp` is pinned), as Athena does.
  * The view is defined again before each query, so files written after `openLake` are seen; a lake
@@ -59,19 +69,51 @@ function hasParquet(dir: string): boolean {
   return false;
 }
 
-/** The SQL of the `okta_system_log` view for the lake at `dir`. */
-export function lakeViewSql(dir: string): string {
-  const eventsDir = join(dir, EVENTS_PREFIX);
-  if (hasParquet(eventsDir)) {
-    const types = PARTITION_KEYS.map((k) => `${quoteLiteral(k)}: VARCHAR`).join(', ');
-    const glob = join(eventsDir, '**', '*.parquet');
-    return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, hive_types = {${types}}, hive_types_autocast = false)`;
+/** The `read_parquet` call over every Parquet file of the lake at `dir` (which must have one). */
+export function lakeSource(dir: string): string {
+  const types = PARTITION_KEYS.map((k) => `${quoteLiteral(k)}: VARCHAR`).join(', ');
+  const glob = join(dir, EVENTS_PREFIX, '**', '*.parquet');
+  return `read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, hive_types = {${types}}, hive_types_autocast = false, union_by_name = true)`;
+}
+
+/**
+ * The SQL of the `okta_system_log` view for the lake at `dir`. `fileTypes` are the column types of
+ * its files read together (`DESCRIBE` of `lakeSource`, DuckDB's spelling) and `schemaTypes` the
+ * schema's types in the same spelling: a column whose types differ is cast to the schema's type, a
+ * column no file has is NULL. Without `fileTypes` (no Parquet file yet) the view is empty.
+ */
+export function lakeViewSql(dir: string, fileTypes?: ReadonlyMap<string, string>, schemaTypes?: ReadonlyMap<string, string>): string {
+  if (fileTypes === undefined || !hasParquet(join(dir, EVENTS_PREFIX))) {
+    const columns = [
+      ...LOG_EVENT_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c.type)}) AS ${quoteIdent(c.name)}`),
+      ...PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(k)}`),
+    ];
+    return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT ${columns.join(', ')} WHERE false`;
   }
   const columns = [
-    ...LOG_EVENT_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c.type)}) AS ${quoteIdent(c.name)}`),
-    ...PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(k)}`),
+    ...LOG_EVENT_COLUMNS.map((c) => {
+      const name = quoteIdent(c.name);
+      const inFiles = fileTypes.get(c.name);
+      if (inFiles === undefined) return `CAST(NULL AS ${duckDbType(c.type)}) AS ${name}`;
+      return inFiles === schemaTypes?.get(c.name) ? name : `CAST(${name} AS ${duckDbType(c.type)}) AS ${name}`;
+    }),
+    ...PARTITION_KEYS.map(quoteIdent),
   ];
-  return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT ${columns.join(', ')} WHERE false`;
+  return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT ${columns.join(', ')} FROM ${lakeSource(dir)}`;
+}
+
+/** The schema's column types as DuckDB spells them (`typeof` of a NULL of each type). */
+async function schemaColumnTypes(connection: DuckDBConnection): Promise<Map<string, string>> {
+  const select = LOG_EVENT_COLUMNS.map((c, i) => `typeof(CAST(NULL AS ${duckDbType(c.type)})) AS c${i}`).join(', ');
+  const [row] = (await connection.runAndReadAll(`SELECT ${select}`)).getRows();
+  return new Map(LOG_EVENT_COLUMNS.map((c, i) => [c.name, String(row[i])]));
+}
+
+/** The column types of the lake's files read together, or `undefined` when it has no Parquet file. */
+async function fileColumnTypes(connection: DuckDBConnection, dir: string): Promise<Map<string, string> | undefined> {
+  if (!hasParquet(join(dir, EVENTS_PREFIX))) return undefined;
+  const rows = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${lakeSource(dir)}`)).getRowObjects();
+  return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]));
 }
 
 /** Installs the compatibility layer's settings and macros on a connection. */
@@ -91,12 +133,13 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
     const connection = db.connection;
     await installCompatibility(connection);
     const opened = db;
+    const schemaTypes = await schemaColumnTypes(connection);
     const lake: Lake = {
       dir: abs,
       connection,
       refresh: async () => {
         try {
-          await connection.run(lakeViewSql(abs));
+          await connection.run(lakeViewSql(abs, await fileColumnTypes(connection, abs), schemaTypes));
         } catch (error) {
           throw new LakeOpenError(`could not read the Parquet files of ${abs}`, { cause: error });
         }
