@@ -44,7 +44,7 @@ function events(uuidPrefix: string, at: number): OktaEventJson[] {
       ...signIn,
       uuid: `${uuidPrefix}-sign-in`,
       securityContext: { ...signIn.securityContext, ipDetails, risk: { level: 'HIGH', previousLevel: 'LOW', detectionName: 'Session Influenced User Risk', issuer: 'OKTA', reasons: ['Associated sessionId is suspected to be hijacked'] }, userBehaviors: [{ id: 'abh1', name: 'New IP', result: 'POSITIVE' }] },
-      request: { ipChain: [{ ...signIn.request.ipChain[0], ipDetails }] },
+      request: { ipChain: (signIn.request?.ipChain ?? []).map((ip) => ({ ...ip, ipDetails })) },
     } as OktaEventJson,
     { ...oktaEvent({ eventType: 'policy.rule.update', at: at + MINUTE, actor: person('alex.admin'), target: [rule] }), uuid: `${uuidPrefix}-rule` },
   ];
