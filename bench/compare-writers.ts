@@ -77,6 +77,8 @@ function typedValue(type: FieldType, v: JsonValue | undefined, mapAs: 'object' |
     switch (type) {
       case 'string':
         return asText(v);
+      case 'json':
+        return JSON.stringify(v);
       case 'timestamp': {
         const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
         return Number.isFinite(ms) ? new Date(ms) : null;
@@ -173,7 +175,7 @@ interface ParquetjsModule {
 function parquetjsField(type: FieldType, style: 'annotated' | 'repeated', optional = true): Record<string, unknown> {
   const leaf = (t: string): Record<string, unknown> => ({ type: t, optional, compression: 'SNAPPY' });
   if (typeof type === 'string') {
-    const t = { string: 'UTF8', timestamp: 'TIMESTAMP_MILLIS', bigint: 'INT64', int: 'INT32', double: 'DOUBLE', boolean: 'BOOLEAN' }[type];
+    const t = { string: 'UTF8', json: 'UTF8', timestamp: 'TIMESTAMP_MILLIS', bigint: 'INT64', int: 'INT32', double: 'DOUBLE', boolean: 'BOOLEAN' }[type];
     return leaf(t);
   }
   switch (type.kind) {
@@ -237,7 +239,7 @@ interface SchemaElement {
 
 function hyparquetElements(name: string, type: FieldType, repetition: SchemaElement['repetition_type'] = 'OPTIONAL'): SchemaElement[] {
   if (typeof type === 'string') {
-    const physical = { string: ['BYTE_ARRAY', 'UTF8'], timestamp: ['INT64', 'TIMESTAMP_MILLIS'], bigint: ['INT64'], int: ['INT32'], double: ['DOUBLE'], boolean: ['BOOLEAN'] }[type];
+    const physical = { string: ['BYTE_ARRAY', 'UTF8'], json: ['BYTE_ARRAY', 'UTF8'], timestamp: ['INT64', 'TIMESTAMP_MILLIS'], bigint: ['INT64'], int: ['INT32'], double: ['DOUBLE'], boolean: ['BOOLEAN'] }[type];
     return [{ name, type: physical[0], ...(physical[1] ? { converted_type: physical[1] } : {}), repetition_type: repetition }];
   }
   switch (type.kind) {
@@ -299,7 +301,7 @@ const parquetWasmCandidate: Candidate = {
     const field = (name: string, type: unknown, nullable = true): unknown => new (A('Field'))(name, type, nullable);
     const arrowType = (type: FieldType): unknown => {
       if (typeof type === 'string') {
-        const name = { string: 'Utf8', timestamp: 'TimestampMillisecond', bigint: 'Int64', int: 'Int32', double: 'Float64', boolean: 'Bool' }[type];
+        const name = { string: 'Utf8', json: 'Utf8', timestamp: 'TimestampMillisecond', bigint: 'Int64', int: 'Int32', double: 'Float64', boolean: 'Bool' }[type];
         return new (A(name))();
       }
       switch (type.kind) {

@@ -86,7 +86,8 @@ interface Ctx {
 /** Plausible strings for fields whose meaning the name tells; other strings get `<name>-<hex>`. */
 function stringFor(name: string, ctx: Ctx): string {
   const { rnd, path, place } = ctx;
-  const parent = path.split('.').slice(-2, -1)[0] ?? '';
+  // The enclosing field, without a list index: `userBehaviors` for `securityContext.userBehaviors[0].id`.
+  const parent = (path.split('.').slice(-2, -1)[0] ?? '').replace(/\[\d+\]$/, '');
   switch (name) {
     case 'uuid':
       return `${hex(rnd, 8)}-${hex(rnd, 4)}-11ee-${hex(rnd, 4)}-${hex(rnd, 12)}`;
@@ -105,11 +106,14 @@ function stringFor(name: string, ctx: Ctx): string {
       if (parent === 'transaction') return `Z${base62(rnd, 26)}`;
       if (parent === 'issuer') return `aus${base62(rnd, 17)}`;
       if (parent === 'device') return `guo${base62(rnd, 17)}`;
+      if (parent === 'userBehaviors') return `abh${base62(rnd, 17)}`;
       return `00u${base62(rnd, 17)}`;
     case 'type':
       if (parent === 'actor') return 'User';
       if (parent === 'transaction') return 'WEB';
       if (parent === 'issuer') return 'AUTHORIZATION_SERVER';
+      // LogIpServiceCategory.type: Okta's enum.
+      if (parent === 'ipServiceCategories') return pick(rnd, ['VPN', 'Proxy', 'Tor', 'Residential Proxy', 'Blockchain VPN']);
       return pick(rnd, ['User', 'AppInstance', 'AppUser', 'Policy']);
     case 'alternateId':
       return `user${int(rnd, 1, 9999)}@example.com`;
@@ -151,13 +155,27 @@ function stringFor(name: string, ctx: Ctx): string {
     case 'domain':
       return pick(rnd, ['comcast.net', 't-ipconnect.de', 'amazonaws.com']);
     case 'result':
+      if (parent === 'userBehaviors') return pick(rnd, ['POSITIVE', 'NEGATIVE', 'NEGATIVE', 'UNKNOWN']);
       return pick(rnd, ['SUCCESS', 'SUCCESS', 'FAILURE', 'ALLOW']);
     case 'reason':
       return pick(rnd, ['VERIFICATION_ERROR', 'INVALID_CREDENTIALS', 'Sign-on policy evaluation resulted in ALLOW']);
     case 'source':
       return 'client';
     case 'name':
+      if (parent === 'userBehaviors') return pick(rnd, ['New Geo-Location', 'New Device', 'New IP', 'Velocity']);
       return `MacBook-${base62(rnd, 6)}`;
+    case 'operator':
+      return pick(rnd, ['NordVPN', 'Mullvad', 'Tor Project', 'Bright Data']);
+    case 'level':
+    case 'previousLevel':
+      return pick(rnd, ['LOW', 'LOW', 'MEDIUM', 'HIGH']);
+    case 'detectionName':
+      // Detection names of Okta's entity risk (help.okta.com, ITP "Detections").
+      return pick(rnd, ['Session Influenced User Risk', 'Suspected Brute Force Attack', 'Okta Threat Intelligence', 'Admin Reported User Risk']);
+    case 'issuer':
+      return 'OKTA';
+    case 'reasons':
+      return pick(rnd, ['Associated sessionId is suspected to be hijacked', 'Anomalous Location', 'New Device']);
     case 'os_platform':
       return pick(rnd, ['OSX', 'WINDOWS', 'IOS']);
     case 'os_version':
@@ -198,6 +216,25 @@ function mapFor(name: string, ctx: Ctx): JsonObject {
   }
 }
 
+/**
+ * Free-form objects (`json` fields). `changeDetails.from/to` as Okta writes them for a policy rule
+ * update: the rule's actions as a JSON string inside the object (okta/customer-detections,
+ * `detections/authentication_policy_mfa_downgrade.yml`, reads `changeDetails.from.policyRuleActionJson`).
+ */
+function jsonFor(name: string, ctx: Ctx): JsonObject {
+  const factorMode = name === 'from' ? '2FA' : ctx.rnd() < 0.5 ? '1FA' : '2FA';
+  switch (name) {
+    case 'from':
+    case 'to':
+      return {
+        policyRuleActionJson: JSON.stringify({ appSignOn: { access: 'ALLOW', verificationMethod: { factorMode, type: 'ASSURANCE', reauthenticateIn: 'PT2H' } } }),
+        name: 'Require MFA',
+      };
+    default:
+      return { [`${name}Key`]: hex(ctx.rnd, 6), nested: { n: int(ctx.rnd, 1, 9) } };
+  }
+}
+
 function valueFor(field: Field, ctx: Ctx): JsonValue {
   return valueOfType(field.name, field.type, ctx);
 }
@@ -221,6 +258,8 @@ function valueOfType(name: string, type: FieldType, ctx: Ctx): JsonValue {
         return Math.round(rnd() * 1e6) / 1e3;
       case 'boolean':
         return rnd() < 0.5;
+      case 'json':
+        return jsonFor(name, ctx);
     }
   }
   switch (type.kind) {

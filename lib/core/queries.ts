@@ -16,6 +16,7 @@
  *   -- finding_key: actor_id, session_id    (result columns that identify one finding, for dedupe)
  *   -- description: what it finds and why it matters
  *   -- runbook: what to check, what to do
+ *   -- sources: the public rules and documents it follows (optional; not read by the tooling)
  *   -- parameters: user                     (hunts only: names of the `?` placeholders, in order;
  *                                            a name repeats where the value is needed twice, since
  *                                            Athena takes `?` only in a WHERE clause)

@@ -6,9 +6,24 @@
  *
  * Column and field names are Okta's own (https://developer.okta.com/docs/reference/api/system-log/).
  * Fields that Okta adds later are not lost: every row also keeps the event's JSON verbatim in `raw`.
+ *
+ * Types follow Okta's OpenAPI spec of the Management API (okta/okta-sdk-nodejs, `oas-spec/management.yaml`,
+ * commit 05bd80818552859692a1fe80d66a728735049a56, the `Log*` schemas): `integer` is a number
+ * column, `boolean` a boolean, an `array` a list, an object with `properties` a struct, and an object
+ * with only `additionalProperties` either a string map (`debugData`, `detailEntry`, `detail`, whose
+ * values are nearly always strings in real events) or `json` text (`changeDetails.from/to`, whose
+ * values are nested objects). Fields are added at the end of their struct: Parquet readers resolve
+ * them by name, so files written before a field existed read it as NULL (see lib/core/hunt/lake.ts).
  */
 
-export type ScalarType = 'string' | 'timestamp' | 'bigint' | 'int' | 'double' | 'boolean';
+/**
+ * `json`: a value Okta types as a free-form object (`additionalProperties` in its OpenAPI spec),
+ * stored as its JSON text in a VARCHAR (Glue `string`), so Athena reads it with
+ * `json_extract_scalar` and DuckDB through the compatibility layer. The writer stores the JSON text
+ * of whatever value is there (an object, but also a string, as `"text"`), so the column always holds
+ * valid JSON, or NULL when the field is missing or `null`.
+ */
+export type ScalarType = 'string' | 'timestamp' | 'bigint' | 'int' | 'double' | 'boolean' | 'json';
 
 export interface StructType {
   readonly kind: 'struct';
@@ -42,6 +57,35 @@ const geographicalContext = struct([
 ]);
 
 const actorLike = struct([...strings('id', 'type', 'alternateId', 'displayName'), f('detailEntry', map)]);
+
+/**
+ * `LogIpDetails` (management.yaml): `asNumber` integer, `asOrg`, `domain`, `isp` strings, and
+ * `ipServiceCategories`, an array of `LogIpServiceCategory` {`isAnonymous` boolean, `operator` string,
+ * `type` string, one of VPN, Proxy, Tor, Residential Proxy, Blockchain VPN}. In
+ * `securityContext.ipDetails` and in every `request.ipChain[]` element (`LogIpAddress.ipDetails`).
+ */
+const ipDetails = struct([
+  f('asNumber', 'bigint'),
+  ...strings('asOrg', 'domain', 'isp'),
+  f('ipServiceCategories', list(struct([f('isAnonymous', 'boolean'), ...strings('operator', 'type')]))),
+]);
+
+/**
+ * `LogRisk` (management.yaml): `level` and `previousLevel` (LOW, MEDIUM, HIGH), `detectionName`
+ * (e.g. `Session Influenced User Risk`, https://developer.okta.com/docs/reference/api/itp-et/),
+ * `issuer` (e.g. `OKTA`) strings, `reasons` an array of strings.
+ */
+const risk = struct([...strings('level', 'previousLevel', 'detectionName', 'issuer'), f('reasons', list('string'))]);
+
+/** `LogUserBehavior` (management.yaml): `id`, `name`, `result` (UNKNOWN, POSITIVE, NEGATIVE, BAD_REQUEST). */
+const userBehavior = struct(strings('id', 'name', 'result'));
+
+/**
+ * `LogTarget` (management.yaml): the actor's fields and `changeDetails` {`from`, `to`}, objects with
+ * `additionalProperties: true` ("not all event types support the changeDetails property"), stored as
+ * JSON text: `json_extract_scalar(t.changeDetails."from", '$.name')`.
+ */
+const targetLike = struct([...actorLike.fields, f('changeDetails', struct([f('from', 'json'), f('to', 'json')]))]);
 
 /** The typed columns, in order, as Okta names them. */
 export const EVENT_COLUMNS: readonly Field[] = [
@@ -80,16 +124,29 @@ export const EVENT_COLUMNS: readonly Field[] = [
   ),
   f(
     'securityContext',
-    struct([f('asNumber', 'bigint'), ...strings('asOrg', 'isp', 'domain'), f('isProxy', 'boolean')]),
+    struct([
+      f('asNumber', 'bigint'),
+      ...strings('asOrg', 'isp', 'domain'),
+      f('isProxy', 'boolean'),
+      // `LogSecurityContext` (management.yaml) also has these three.
+      f('ipDetails', ipDetails),
+      f('risk', risk),
+      f('userBehaviors', list(userBehavior)),
+    ]),
   ),
   f('debugContext', struct([f('debugData', map)])),
   f('outcome', struct(strings('result', 'reason'))),
   f('transaction', struct([...strings('type', 'id'), f('detail', map)])),
   f(
     'request',
-    struct([f('ipChain', list(struct([...strings('ip'), f('geographicalContext', geographicalContext), ...strings('version', 'source')])))]),
+    struct([
+      f(
+        'ipChain',
+        list(struct([...strings('ip'), f('geographicalContext', geographicalContext), ...strings('version', 'source'), f('ipDetails', ipDetails)])),
+      ),
+    ]),
   ),
-  f('target', list(actorLike)),
+  f('target', list(targetLike)),
 ];
 
 /** Columns the writer adds to every row. */
@@ -112,6 +169,7 @@ const DUCKDB_SCALARS: Record<ScalarType, string> = {
   int: 'INTEGER',
   double: 'DOUBLE',
   boolean: 'BOOLEAN',
+  json: 'VARCHAR',
 };
 
 const GLUE_SCALARS: Record<ScalarType, string> = {
@@ -121,6 +179,7 @@ const GLUE_SCALARS: Record<ScalarType, string> = {
   int: 'int',
   double: 'double',
   boolean: 'boolean',
+  json: 'string',
 };
 
 const quoteDuck = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -22,6 +22,27 @@ export interface OktaTarget {
   readonly alternateId: string;
   readonly displayName: string;
   readonly detailEntry: { readonly [key: string]: JsonValue } | null;
+  /** What changed, on some event types (management.yaml `LogTarget.changeDetails`). */
+  readonly changeDetails?: { readonly from?: { readonly [key: string]: JsonValue } | null; readonly to?: { readonly [key: string]: JsonValue } | null } | null;
+}
+
+/** management.yaml `LogIpDetails`. */
+export interface OktaIpDetails {
+  readonly asNumber: number | null;
+  readonly asOrg: string | null;
+  readonly domain: string | null;
+  readonly isp: string | null;
+  /** `type`: VPN, Proxy, Tor, Residential Proxy, Blockchain VPN. */
+  readonly ipServiceCategories: ReadonlyArray<{ readonly isAnonymous: boolean | null; readonly operator: string | null; readonly type: string | null }> | null;
+}
+
+/** management.yaml `LogRisk`. */
+export interface OktaRisk {
+  readonly level: string | null;
+  readonly previousLevel?: string | null;
+  readonly detectionName?: string | null;
+  readonly issuer?: string | null;
+  readonly reasons?: readonly string[] | null;
 }
 
 export interface OktaGeolocation {
@@ -91,6 +112,10 @@ export interface OktaSecurityContext {
   readonly isp: string | null;
   readonly domain: string | null;
   readonly isProxy: boolean | null;
+  /** Fields of management.yaml's `LogSecurityContext` that not every org's events carry. */
+  readonly ipDetails?: OktaIpDetails | null;
+  readonly risk?: OktaRisk | null;
+  readonly userBehaviors?: ReadonlyArray<{ readonly id: string | null; readonly name: string | null; readonly result: string | null }> | null;
 }
 
 export interface OktaDebugContext {
@@ -118,6 +143,7 @@ export interface OktaIpAddress {
   /** `V4` or `V6`. */
   readonly version: string;
   readonly source: string | null;
+  readonly ipDetails?: OktaIpDetails | null;
 }
 
 export interface OktaEvent {

@@ -11,6 +11,7 @@ import {
   HOUR,
   PLACES,
   SYSTEM,
+  ipDetailsOf,
   oktaEvent,
   person,
   shifted,
@@ -135,6 +136,13 @@ const pushAnswer = (who: Person, at: number, session: string, from: Place, answe
 /** A change made by an admin in the Admin Console. */
 const adminChange = (eventType: string, at: number, targets: Target[], debugData?: Record<string, string>): OktaEventJson =>
   ev({ eventType, at, actor: admin, from: PLACES.sfOffice(), session: '102adminSession0001', target: targets, debugData });
+
+/** A policy rule target with the changeDetails Okta logs for a rule update: the rule actions as JSON text. */
+const ruleChange = (name: string, fromMode: string, toMode: string): Target => {
+  const actions = (factorMode: string): string =>
+    JSON.stringify({ appSignOn: { access: 'ALLOW', verificationMethod: { factorMode, type: 'ASSURANCE', reauthenticateIn: 'PT2H', constraints: [{ possession: { required: true } }] } } });
+  return { ...target('PolicyRule', name), changeDetails: { from: { policyRuleActionJson: actions(fromMode) }, to: { policyRuleActionJson: actions(toMode) } } };
+};
 
 const oneEventFinding = (events: OktaEventJson[]): Fired => ({ events, expect: events.map((e) => ({ event_uuid: e.uuid })) });
 
@@ -291,7 +299,7 @@ export const SCENARIOS: readonly QueryScenarios[] = [
   },
   {
     id: 'sign-on-policy-weakened',
-    what: 'a sign-on policy rule deactivated and a policy deleted',
+    what: 'a sign-on policy rule deactivated, a policy deleted, and a rule updated from two factors to one (changeDetails)',
     fires: (now) =>
       oneEventFinding([
         adminChange('policy.rule.deactivate', now - 30 * MINUTE, [
@@ -299,10 +307,16 @@ export const SCENARIOS: readonly QueryScenarios[] = [
           target('PolicyRule', 'Require MFA outside office networks'),
         ]),
         adminChange('policy.lifecycle.delete', now - 20 * MINUTE, [target('PolicyEntity', 'Contractors MFA', { policyType: 'MFA_ENROLL' })]),
+        adminChange('policy.rule.update', now - 10 * MINUTE, [
+          target('PolicyEntity', '1Password', { policyType: 'ACCESS_POLICY' }),
+          ruleChange('Require two factors', '2FA', '1FA'),
+        ]),
       ]),
-    nearMissWhat: 'a rule updated, a policy activated, and sign-on policy evaluations',
+    nearMissWhat: 'a rule updated without changeDetails, a rule raised from one factor to two, a failed downgrade, a policy activated, and sign-on policy evaluations',
     nearMiss: (now) => [
       adminChange('policy.rule.update', now - 30 * MINUTE, [target('PolicyEntity', 'Global Session Policy'), target('PolicyRule', 'Default Rule')]),
+      adminChange('policy.rule.update', now - 28 * MINUTE, [target('PolicyEntity', '1Password'), ruleChange('Require two factors', '1FA', '2FA')]),
+      ev({ eventType: 'policy.rule.update', at: now - 27 * MINUTE, actor: admin, from: PLACES.sfOffice(), outcome: { result: 'FAILURE', reason: 'Access denied' }, target: [target('PolicyEntity', '1Password'), ruleChange('Require two factors', '2FA', '1FA')] }),
       adminChange('policy.lifecycle.activate', now - 25 * MINUTE, [target('PolicyEntity', 'Contractors MFA')]),
       ev({ eventType: 'policy.evaluate_sign_on', at: now - 20 * MINUTE, outcome: { result: 'ALLOW', reason: 'Sign-on policy evaluation resulted in ALLOW' }, target: [target('PolicyEntity', 'Global Session Policy'), target('PolicyRule', 'Default Rule')] }),
     ],
@@ -434,20 +448,47 @@ export const SCENARIOS: readonly QueryScenarios[] = [
   },
   {
     id: 'session-roaming',
-    what: 'one session used from the user’s home network, then from a hosting network abroad',
+    what: 'one session used from the user’s home network, then from a hosting network abroad; two sessions from one network that Okta flags as hijacked (securityContext.risk, and the risk text of debugData)',
     fires: (now) => {
       const user = person('ria.roamed');
       const session = '102stolenCookieSession0001';
+      const flagged = '102hijackedSession0002';
+      const flaggedText = '102hijackedSession0003';
+      const other = person('hal.hijacked');
       return {
         events: [
           signIn(user, now - 50 * MINUTE, PLACES.sfHome(), session),
           ev({ eventType: 'user.authentication.sso', at: now - 49 * MINUTE, actor: user, from: PLACES.sfHome(), session }),
           ev({ eventType: 'user.authentication.sso', at: now - 20 * MINUTE, actor: user, from: PLACES.amsterdamProxy('198.51.100.40'), session }),
+          signIn(other, now - 40 * MINUTE, PLACES.sfHome(), flagged),
+          ev({
+            eventType: 'user.risk.detect',
+            at: now - 30 * MINUTE,
+            actor: SYSTEM,
+            from: null,
+            session: flagged,
+            target: [userTarget(other)],
+            risk: { level: 'MEDIUM', previousLevel: 'LOW', detectionName: 'Session Influenced User Risk', issuer: 'OKTA', reasons: ['Associated sessionId is suspected to be hijacked'] },
+          }),
+          signIn(other, now - 35 * MINUTE, PLACES.oakland(), flaggedText),
+          ev({
+            eventType: 'user.risk.change',
+            at: now - 25 * MINUTE,
+            actor: SYSTEM,
+            from: null,
+            session: flaggedText,
+            target: [userTarget(other)],
+            debugData: { risk: '{previousLevel=LOW, level=MEDIUM, detectionName=Session Influenced User Risk, reasons=Associated sessionId is suspected to be hijacked, issuer=OKTA}' },
+          }),
         ],
-        expect: [{ session_id: session, networks: 2, users: user.login }],
+        expect: [
+          { session_id: session, networks: 2, users: user.login, okta_flagged: false },
+          { session_id: flagged, networks: 1, users: other.login, okta_flagged: true },
+          { session_id: flaggedText, networks: 1, users: other.login, okta_flagged: true },
+        ],
       };
     },
-    nearMissWhat: 'a phone session moving between three addresses of one carrier; token refreshes with session unknown from two networks',
+    nearMissWhat: 'a phone session moving between three addresses of one carrier; token refreshes with session unknown from two networks; a session whose Okta risk is a brute-force detection',
     nearMiss: (now) => {
       const user = person('mo.mobile');
       const session = '102phoneSession0001';
@@ -457,22 +498,58 @@ export const SCENARIOS: readonly QueryScenarios[] = [
         ev({ eventType: 'user.authentication.sso', at: now - 30 * MINUTE, actor: user, from: PLACES.tmobile('172.58.3.3'), session }),
         ev({ eventType: 'app.oauth2.as.token.grant.access_token', at: now - 20 * MINUTE, actor: user, from: PLACES.sfHome(), session: 'unknown' }),
         ev({ eventType: 'app.oauth2.as.token.grant.access_token', at: now - 10 * MINUTE, actor: user, from: PLACES.tmobile(), session: 'unknown' }),
+        ev({
+          eventType: 'user.risk.detect',
+          at: now - 15 * MINUTE,
+          actor: SYSTEM,
+          from: null,
+          session,
+          target: [userTarget(user)],
+          risk: { level: 'MEDIUM', previousLevel: 'LOW', detectionName: 'Suspected Brute Force Attack', issuer: 'OKTA', reasons: ['Many failed sign-ins'] },
+          debugData: { risk: '{previousLevel=LOW, level=MEDIUM, detectionName=Suspected Brute Force Attack, reasons=Many failed sign-ins, issuer=OKTA}' },
+        }),
       ];
     },
   },
   {
     id: 'anonymizing-proxy-sign-in',
-    what: 'two sign-ins of one user through an anonymizing proxy',
+    what: 'two sign-ins of one user through an anonymizing proxy (isProxy), one through a residential proxy and one through Tor that isProxy does not flag (ipServiceCategories)',
     fires: (now) => {
       const user = person('val.vpn');
+      const stuffed = person('res.proxied');
+      const tor = PLACES.bucharest('203.0.113.90');
+      const residential = PLACES.chicagoResidential();
       return {
-        events: [failedSignIn(user, now - 30 * MINUTE, PLACES.amsterdamProxy()), signIn(user, now - 29 * MINUTE, PLACES.amsterdamProxy())],
-        expect: [{ user_login: user.login, src_ip: PLACES.amsterdamProxy().ip, sign_ins: 2, successes: 1 }],
+        events: [
+          failedSignIn(user, now - 30 * MINUTE, PLACES.amsterdamProxy()),
+          signIn(user, now - 29 * MINUTE, PLACES.amsterdamProxy()),
+          ev({
+            eventType: 'user.session.start',
+            at: now - 25 * MINUTE,
+            from: residential,
+            actor: stuffed,
+            outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' },
+            ipDetails: ipDetailsOf(residential, [{ type: 'Residential Proxy', operator: 'Bright Data', isAnonymous: null }]),
+          }),
+          ev({ eventType: 'user.session.start', at: now - 20 * MINUTE, from: tor, actor: stuffed, session: '102torSession', ipDetails: ipDetailsOf(tor, [{ type: 'Tor', operator: 'Tor Project', isAnonymous: true }]) }),
+        ],
+        expect: [
+          { user_login: user.login, src_ip: PLACES.amsterdamProxy().ip, sign_ins: 2, successes: 1, proxy_type: 'Proxy', proxy_operator: null },
+          { user_login: stuffed.login, src_ip: residential.ip, sign_ins: 1, successes: 0, proxy_type: 'Residential Proxy', proxy_operator: 'Bright Data' },
+          { user_login: stuffed.login, src_ip: tor.ip, sign_ins: 1, successes: 1, proxy_type: 'Tor', proxy_operator: 'Tor Project' },
+        ],
       };
     },
-    nearMissWhat: 'a sign-in from a non-proxy foreign address, and single sign-on to an app through a proxy',
+    nearMissWhat: "a sign-in from a non-proxy foreign address, one through the company's own VPN egress (a VPN category Okta does not mark anonymous), and single sign-on to an app through a proxy",
     nearMiss: (now) => [
       signIn(person('val.vpn'), now - 30 * MINUTE, PLACES.bucharest()),
+      ev({
+        eventType: 'user.session.start',
+        at: now - 25 * MINUTE,
+        from: PLACES.sfOffice('64.125.77.9'),
+        actor: person('val.vpn'),
+        ipDetails: ipDetailsOf(PLACES.sfOffice(), [{ type: 'VPN', operator: 'Zscaler', isAnonymous: false }]),
+      }),
       ev({ eventType: 'user.authentication.sso', at: now - 20 * MINUTE, actor: person('val.vpn'), from: PLACES.amsterdamProxy(), session: '102proxySession' }),
     ],
   },
@@ -512,6 +589,51 @@ export const SCENARIOS: readonly QueryScenarios[] = [
       ]),
     nearMissWhat: 'the user changes their own password',
     nearMiss: (now) => [ev({ eventType: 'user.account.update_password', at: now - 30 * MINUTE, actor: person('rae.reporter'), target: [userTarget(person('rae.reporter'))] })],
+  },
+  {
+    id: 'okta-user-risk-high',
+    what: "Okta raises two users' risk to HIGH: one in securityContext.risk, one only in the risk text of debugData",
+    fires: (now) => {
+      const phished = person('tia.intel');
+      const reporter = person('rob.reported');
+      const events = [
+        ev({
+          eventType: 'user.risk.detect',
+          at: now - 30 * MINUTE,
+          actor: SYSTEM,
+          from: null,
+          target: [userTarget(phished)],
+          risk: { level: 'HIGH', previousLevel: 'LOW', detectionName: 'Okta Threat Intelligence', issuer: 'OKTA', reasons: ['Phishing infrastructure used against the account'] },
+        }),
+        ev({
+          eventType: 'user.risk.change',
+          at: now - 20 * MINUTE,
+          actor: SYSTEM,
+          from: null,
+          target: [userTarget(reporter)],
+          debugData: { risk: '{previousLevel=MEDIUM, level=HIGH, detectionName=User reported suspicious activity, reasons=User reported suspicious activity, issuer=OKTA}' },
+        }),
+      ];
+      return {
+        events,
+        expect: [
+          { event_uuid: events[0].uuid, user_login: phished.login, previous_level: 'LOW', detection_name: 'Okta Threat Intelligence' },
+          { event_uuid: events[1].uuid, user_login: reporter.login, previous_level: 'unknown', detection_name: null },
+        ],
+      };
+    },
+    nearMissWhat: 'a risk raised to MEDIUM, a risk that was already HIGH, a risk lowered from HIGH (debugData text), and a sign-in whose own (login) risk is HIGH',
+    nearMiss: (now) => {
+      const user = person('lou.risk');
+      const risk = (at: number, r: EventInput['risk'], debugData?: Record<string, string>): OktaEventJson =>
+        ev({ eventType: 'user.risk.change', at, actor: SYSTEM, from: null, target: [userTarget(user)], risk: r, debugData });
+      return [
+        risk(now - 40 * MINUTE, { level: 'MEDIUM', previousLevel: 'LOW', detectionName: 'Session Influenced User Risk', issuer: 'OKTA', reasons: ['Associated sessionId is suspected to be hijacked'] }),
+        risk(now - 30 * MINUTE, { level: 'HIGH', previousLevel: 'HIGH', detectionName: 'Admin Reported User Risk', issuer: 'OKTA', reasons: [] }),
+        risk(now - 20 * MINUTE, undefined, { risk: '{previousLevel=HIGH, level=LOW, detectionName=Admin Reported User Risk, reasons=Risk lowered, issuer=OKTA}' }),
+        ev({ eventType: 'user.session.start', at: now - 10 * MINUTE, actor: user, risk: { level: 'HIGH', reasons: ['Anomalous Location'] } }),
+      ];
+    },
   },
   {
     id: 'fastpass-phishing-declined',

@@ -12,7 +12,7 @@ import { openLake, type Lake } from '../../lib/core/hunt';
 import { partitionOf } from '../../lib/core/layout';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { authContext, NO_SECURITY, NULL_CLIENT, requestDebugData, userEntry } from '../../lib/demo/build';
-import type { OktaActor, OktaEvent, OktaTarget } from '../../lib/demo/event';
+import type { OktaActor, OktaEvent, OktaIpDetails, OktaRisk, OktaTarget } from '../../lib/demo/event';
 
 /** An event as `GET /api/v1/logs` returns it (the demo generator's type). */
 export type OktaEventJson = OktaEvent;
@@ -64,6 +64,8 @@ export const PLACES = {
   tmobile: place({ ip: '172.58.10.1', asNumber: 21928, asOrg: 't-mobile usa  inc.', isp: 't-mobile usa', domain: 'tmobile.com', isProxy: false, city: 'San Francisco', state: 'California', country: 'United States', postalCode: '94122', lat: 37.7749, lon: -122.4194 }),
   london: place({ ip: '86.128.4.9', asNumber: 2856, asOrg: 'british telecommunications plc', isp: 'bt', domain: 'bt.com', isProxy: false, city: 'London', state: 'England', country: 'United Kingdom', postalCode: 'EC1V', lat: 51.5072, lon: -0.1276 }),
   amsterdamProxy: place({ ip: '198.51.100.23', asNumber: 9009, asOrg: 'm247 europe srl', isp: 'm247 ltd', domain: 'm247.com', isProxy: true, city: 'Amsterdam', state: 'North Holland', country: 'Netherlands', postalCode: '1012', lat: 52.374, lon: 4.8897 }),
+  /** A home broadband address rented out as a residential proxy: Okta's isProxy is false. */
+  chicagoResidential: place({ ip: '198.51.100.77', asNumber: 7922, asOrg: 'comcast cable communications  llc', isp: 'comcast cable', domain: 'comcast.net', isProxy: false, city: 'Chicago', state: 'Illinois', country: 'United States', postalCode: '60614', lat: 41.9214, lon: -87.6513 }),
   bucharest: place({ ip: '203.0.113.7', asNumber: 8708, asOrg: 'rcs & rds net', isp: 'rcs & rds residential', domain: 'rcs-rds.ro', isProxy: false, city: 'Bucharest', state: 'Bucuresti', country: 'Romania', postalCode: '030167', lat: 44.4268, lon: 26.1025 }),
   oktaSupport: place({ ip: '8.43.84.12', asNumber: 3356, asOrg: 'level 3 parent  llc', isp: 'lumen', domain: 'lumen.com', isProxy: false, city: 'San Jose', state: 'California', country: 'United States', postalCode: '95131', lat: 37.3382, lon: -121.8863 }),
 };
@@ -109,7 +111,20 @@ export interface EventInput {
   /** `client.zone`. @default 'null' (the literal string Okta sends) */
   readonly zone?: string;
   readonly legacyEventType?: string | null;
+  /** `securityContext.ipDetails` and `request.ipChain[0].ipDetails`. @default none (as most events today) */
+  readonly ipDetails?: OktaIpDetails;
+  /** `securityContext.risk`. @default none */
+  readonly risk?: OktaRisk;
 }
+
+/** Okta's `ipDetails` of an address with the given IP service categories (management.yaml `LogIpDetails`). */
+export const ipDetailsOf = (from: Place, categories: ReadonlyArray<{ type: string; operator: string; isAnonymous: boolean | null }>): OktaIpDetails => ({
+  asNumber: from.asNumber,
+  asOrg: from.asOrg,
+  domain: from.domain,
+  isp: from.isp,
+  ipServiceCategories: categories.map((c) => ({ ...c })),
+});
 
 /** One Okta event as `GET /api/v1/logs` returns it. */
 export function oktaEvent(input: EventInput): OktaEventJson {
@@ -142,11 +157,23 @@ export function oktaEvent(input: EventInput): OktaEventJson {
       : NULL_CLIENT,
     device: null,
     authenticationContext: authContext({ externalSessionId: input.session }),
-    securityContext: from ? { asNumber: from.asNumber, asOrg: from.asOrg, isp: from.isp, domain: from.domain, isProxy: from.isProxy } : NO_SECURITY,
+    securityContext: from
+      ? {
+          asNumber: from.asNumber,
+          asOrg: from.asOrg,
+          isp: from.isp,
+          domain: from.domain,
+          isProxy: from.isProxy,
+          ...(input.ipDetails ? { ipDetails: input.ipDetails } : {}),
+          ...(input.risk ? { risk: input.risk } : {}),
+        }
+      : input.risk
+        ? { ...NO_SECURITY, risk: input.risk }
+        : NO_SECURITY,
     debugContext: { debugData: requestDebugData({ id: requestId, uri: '/idp/idx/identify', url: '/idp/idx/identify?' }, input.debugData) },
     outcome: { result: input.outcome?.result ?? 'SUCCESS', reason: input.outcome?.reason ?? null },
     transaction: { ...(input.transaction ?? { type: 'WEB', id: requestId }), detail: {} },
-    request: { ipChain: from ? [{ ip: from.ip, geographicalContext: geo, version: 'V4', source: null }] : [] },
+    request: { ipChain: from ? [{ ip: from.ip, geographicalContext: geo, version: 'V4', source: null, ...(input.ipDetails ? { ipDetails: input.ipDetails } : {}) }] : [] },
     target: input.target === undefined || input.target === null ? null : input.target.map((t) => ({ ...t })),
   };
 }

@@ -89,6 +89,19 @@ const TRINO_RESULTS: Record<string, ReadonlyArray<readonly [string, unknown]>> =
     ["array_join(['a', NULL, 'b'], ', ')", 'a, b'],
     ['array_join(CAST(NULL AS VARCHAR[]), \', \')', null],
   ],
+  // Trino: "the value referenced by json_path must be a scalar (boolean, number or string)"; NULL otherwise.
+  json_extract_scalar: [
+    [`json_extract_scalar('{"a":{"b":"x"}}', '$.a.b')`, 'x'],
+    [`json_extract_scalar('{"a":true,"n":7}', '$.a')`, 'true'],
+    [`json_extract_scalar('{"a":true,"n":7}', '$.n')`, '7'],
+    [`json_extract_scalar('{"a":{"b":"x"}}', '$.a')`, null],
+    [`json_extract_scalar('{"a":[1,2]}', '$.a')`, null],
+    [`json_extract_scalar('{"a":null}', '$.a')`, null],
+    [`json_extract_scalar('{"a":1}', '$.missing')`, null],
+    [`json_extract_scalar('not json', '$.a')`, null],
+    [`json_extract_scalar(CAST(NULL AS VARCHAR), '$.a')`, null],
+    [`json_extract_scalar(json_extract_scalar('{"r":"{\\"m\\":\\"2FA\\"}"}', '$.r'), '$.m')`, '2FA'],
+  ],
 };
 
 describe('compatibility layer: DuckDB gives Trino results', () => {
@@ -166,6 +179,9 @@ describe('portability rules', () => {
     ['SELECT levenshtein_distance(a, b) FROM t', [/levenshtein_distance\(\) is not in the compatibility layer's allow-list/]],
     ["SELECT date_format(ts, '%Y-%M') FROM t", [/format uses %M/]],
     ['SELECT date_format(ts, fmt) FROM t', [/needs a string literal/]],
+    ["SELECT json_extract_scalar(j, '$.a.b_c') FROM t", []],
+    ["SELECT json_extract_scalar(j, '$.a[0]') FROM t", [/json_extract_scalar\(\) needs a string literal path of dotted keys/]],
+    ["SELECT json_extract_scalar(j, p) FROM t", [/json_extract_scalar\(\) needs a string literal path/]],
     ["SELECT ts - INTERVAL 1 DAY FROM t", [/INTERVAL must be followed by a quoted whole number/]],
     ["SELECT ts - INTERVAL '2' DAYS FROM t", [/INTERVAL unit must be one of/]],
     ["SELECT m['k'] FROM t", [/"\[" is not allowed: .*element_at/]],

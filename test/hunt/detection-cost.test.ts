@@ -74,6 +74,9 @@ describe('detection cost figures', () => {
       'eventType',
       'published',
       'target.alternateId',
+      // target[].changeDetails (JSON text) is part of every target element, read whole by filter().
+      'target.changeDetails.from',
+      'target.changeDetails.to',
       'target.detailEntry.key',
       'target.detailEntry.value',
       'target.displayName',

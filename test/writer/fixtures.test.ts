@@ -13,6 +13,8 @@ function problems(type: FieldType, value: JsonValue | undefined, path: string): 
       int: Number.isSafeInteger(value) && Math.abs(value as number) < 2 ** 31,
       double: typeof value === 'number' && Number.isFinite(value),
       boolean: typeof value === 'boolean',
+      // A free-form object (Okta's `additionalProperties`), with at least one entry.
+      json: typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0,
     }[type];
     return ok ? [] : [`${path} is not a ${type}: ${JSON.stringify(value)}`];
   }

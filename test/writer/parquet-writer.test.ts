@@ -131,6 +131,80 @@ describe('DuckDbParquetWriter: round trip', () => {
     expect(rows[4].client).toMatchObject({ geographicalContext: { geolocation: { lat: 100000, lon: -0 } } });
   });
 
+  it("fills Okta's documented securityContext, ipChain and changeDetails fields from real-shaped JSON, objects as JSON text", async () => {
+    // Prepare: shapes of management.yaml's LogSecurityContext, LogIpAddress and LogTarget, with a
+    // pretty-printed changeDetails holding a JSON string and nested objects, one target whose
+    // changeDetails.from is a bare string, and one where it is null.
+    const texts = [
+      `{"uuid":"n-1","published":"2024-01-31T23:00:00.000Z",
+        "securityContext":{"asNumber":9009,"asOrg":"m247","isp":"m247 ltd","domain":"m247.com","isProxy":true,
+          "ipDetails":{"asNumber":"9009","asOrg":"m247","domain":"m247.com","isp":"m247 ltd",
+            "ipServiceCategories":[{"isAnonymous":true,"operator":"NordVPN","type":"VPN"},{"isAnonymous":"false","operator":null,"type":"Residential Proxy"}]},
+          "risk":{"level":"HIGH","previousLevel":"LOW","detectionName":"Session Influenced User Risk","issuer":"OKTA","reasons":["Associated sessionId is suspected to be hijacked"]},
+          "userBehaviors":[{"id":"abh1","name":"New IP","result":"POSITIVE"}]},
+        "request":{"ipChain":[{"ip":"198.51.100.23","version":"V4","source":null,
+          "ipDetails":{"asNumber":9009,"ipServiceCategories":[{"isAnonymous":true,"operator":"Tor Project","type":"Tor"}]}}]},
+        "target":[{"id":"0pr1","type":"PolicyRule","alternateId":"unknown","displayName":"Require MFA","detailEntry":null,
+          "changeDetails":{"from": { "policyRuleActionJson" : "{\\"appSignOn\\":{\\"verificationMethod\\":{\\"factorMode\\":\\"2FA\\"}}}", "n": 1, "list": [true, null] },
+                           "to":{"policyRuleActionJson":"{\\"appSignOn\\":{\\"verificationMethod\\":{\\"factorMode\\":\\"1FA\\"}}}"}}},
+          {"id":"0pr2","type":"PolicyRule","changeDetails":{"from":"ACTIVE","to":null}},
+          {"id":"0pr3","type":"PolicyRule"}]}`,
+      `{"uuid":"n-2","published":"2024-01-31T23:00:01.000Z","securityContext":{"asNumber":7922,"ipDetails":null,"risk":{"reasons":"not a list"},"userBehaviors":[]}}`,
+    ];
+    // Act
+    const result = await writer.writePage(pageInput(arrayPage(texts, ',\n')));
+    const rows = await reader.rows(result.objects);
+    // Assess
+    expect(rows.map((r) => r.raw)).toEqual(texts);
+    expect(rows[0].securityContext).toEqual({
+      asNumber: '9009',
+      asOrg: 'm247',
+      isp: 'm247 ltd',
+      domain: 'm247.com',
+      isProxy: true,
+      ipDetails: {
+        asNumber: '9009',
+        asOrg: 'm247',
+        domain: 'm247.com',
+        isp: 'm247 ltd',
+        ipServiceCategories: [
+          { isAnonymous: true, operator: 'NordVPN', type: 'VPN' },
+          { isAnonymous: false, operator: null, type: 'Residential Proxy' },
+        ],
+      },
+      risk: { level: 'HIGH', previousLevel: 'LOW', detectionName: 'Session Influenced User Risk', issuer: 'OKTA', reasons: ['Associated sessionId is suspected to be hijacked'] },
+      userBehaviors: [{ id: 'abh1', name: 'New IP', result: 'POSITIVE' }],
+    });
+    expect(rows[0].request).toMatchObject({
+      ipChain: [{ ip: '198.51.100.23', ipDetails: { asNumber: '9009', asOrg: null, ipServiceCategories: [{ isAnonymous: true, operator: 'Tor Project', type: 'Tor' }] } }],
+    });
+    const targets = rows[0].target as Record<string, Json>[];
+    expect(targets.map((t) => t.changeDetails)).toEqual([
+      {
+        from: '{"policyRuleActionJson":"{\\"appSignOn\\":{\\"verificationMethod\\":{\\"factorMode\\":\\"2FA\\"}}}","n":1,"list":[true,null]}',
+        to: '{"policyRuleActionJson":"{\\"appSignOn\\":{\\"verificationMethod\\":{\\"factorMode\\":\\"1FA\\"}}}"}',
+      },
+      { from: '"ACTIVE"', to: null },
+      null,
+    ]);
+    // The JSON text is what Athena's json_extract_scalar reads: the nested rule actions come back.
+    const [extracted] = await reader.query(
+      result.objects[0],
+      `SELECT json_extract_string(json_extract_string(target[1].changeDetails."from", '$.policyRuleActionJson'), '$.appSignOn.verificationMethod.factorMode') AS f FROM read_parquet($file) WHERE uuid = 'n-1'`,
+    );
+    expect(extracted).toEqual({ f: '2FA' });
+    expect(rows[1].securityContext).toEqual({
+      asNumber: '7922',
+      asOrg: null,
+      isp: null,
+      domain: null,
+      isProxy: null,
+      ipDetails: null,
+      risk: { level: null, previousLevel: null, detectionName: null, issuer: null, reasons: null },
+      userBehaviors: [],
+    });
+  });
+
   it('reads JSON Lines pages the same way', async () => {
     // Prepare
     const events = fixtureEvents(3, { seed: 70, start: '2024-01-31T23:20:00.000Z' });

@@ -78,6 +78,10 @@ export function expectedValue(type: FieldType, v: JsonValue | undefined): Json {
     switch (type) {
       case 'string':
         return jsonText(v);
+      case 'json':
+        // The JSON text of any value, compact (a string keeps its quotes).
+        if (typeof v === 'number' && !Number.isInteger(v)) throw new Error(`test helper: write the expectation for the non-integer ${v} by hand`);
+        return JSON.stringify(v);
       case 'bigint':
       case 'int': {
         const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v.trim()) : undefined;

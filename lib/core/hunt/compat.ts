@@ -80,6 +80,9 @@ export const ALLOWED_FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   to_unixtime: macro('seconds since 1970-01-01 UTC as double, with the fraction'),
   from_iso8601_timestamp: macro('ISO-8601 text to timestamp with time zone; text without an offset is UTC'),
   array_join: macro('array_join(array, separator): the elements joined, NULL elements skipped'),
+  json_extract_scalar: macro(
+    "json_extract_scalar(json_text, '$.key.key'): the string, boolean or integer at the path as varchar; NULL for an object, an array, a JSON null, a missing path or text that is not JSON. Paths are literal dotted keys only",
+  ),
 };
 
 /** Functions a query must not call, with the reason and what to use instead (for error messages). */
@@ -144,7 +147,14 @@ export const COMPAT_MACROS: readonly string[] = [
   'CREATE OR REPLACE TEMP MACRO to_unixtime(ts) AS epoch(ts)',
   'CREATE OR REPLACE TEMP MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMP WITH TIME ZONE)',
   'CREATE OR REPLACE TEMP MACRO array_join(arr, separator) AS array_to_string(arr, separator)',
+  // Trino returns NULL for text that is not JSON, DuckDB's json functions fail on it: test first
+  // (a nested CASE, so json_type never sees such text). DuckDB's json_extract_string returns the
+  // JSON text of an object or array, Trino's json_extract_scalar NULL: keep scalars only.
+  "CREATE OR REPLACE TEMP MACRO json_extract_scalar(j, path) AS CASE WHEN json_valid(j) THEN CASE WHEN json_type(j, path) IN ('VARCHAR', 'BOOLEAN', 'BIGINT', 'UBIGINT') THEN json_extract_string(j, path) END END",
 ];
+
+/** The JSONPath both engines read the same way: `$` then one or more `.key` (letters, digits, `_`). */
+export const JSON_PATH_PATTERN = /^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 /**
  * The textual rewrite: every `current_timestamp` in code (not in strings or comments) becomes the
@@ -238,6 +248,8 @@ export function portabilityProblems(sql: string): string[] {
       problems.push(`function ${call.name}() is not in the compatibility layer's allow-list (lib/core/hunt/compat.ts)`);
     } else if (call.name === 'date_format') {
       problems.push(...dateFormatProblems(call.args));
+    } else if (call.name === 'json_extract_scalar') {
+      problems.push(...jsonPathProblems(call.args));
     }
   }
   const code = codeTokens(sql);
@@ -285,6 +297,15 @@ function dateFormatProblems(args: readonly string[]): string[] {
   if (fmt.length !== 1 || fmt[0].kind !== 'string') return ['date_format() needs a string literal as its format'];
   const bad = (stringValue(fmt[0]).match(/%./g) ?? []).filter((s) => !DATE_FORMAT_SPECIFIERS.has(s));
   return bad.length === 0 ? [] : [`date_format() format uses ${bad.join(' ')}; only ${[...DATE_FORMAT_SPECIFIERS].join(' ')} mean the same in both engines`];
+}
+
+function jsonPathProblems(args: readonly string[]): string[] {
+  if (args.length !== 2) return [`json_extract_scalar() takes 2 arguments, got ${args.length}`];
+  const path = codeTokens(args[1]);
+  if (path.length !== 1 || path[0].kind !== 'string' || !JSON_PATH_PATTERN.test(stringValue(path[0]))) {
+    return [`json_extract_scalar() needs a string literal path of dotted keys such as '$.policyRuleActionJson', got ${args[1].trim()}`];
+  }
+  return [];
 }
 
 function intervalProblems(value: Token | undefined, unit: Token | undefined): string[] {

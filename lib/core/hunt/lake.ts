@@ -10,6 +10,16 @@
  * - the partition columns `org`, `dt` and `hour` taken from the path, as VARCHAR (they are
  *   strings in the Glue table too, so `dt >= '2024-05-01'` and `hour >= '07'` compare the same way).
  *
+ * Files written before a field was added to the schema (lib/core/schema.ts) are read with it NULL:
+ * the files are read with `union_by_name`, which matches columns and struct fields by name across
+ * files (without it DuckDB takes the first file's schema and silently drops the fields the others
+ * add), and a column whose type in the files differs from the schema's (an old file's
+ * `securityContext` has no `ipDetails`) is cast to the schema's type, which fills the missing struct
+ * fields with NULL. So the view always has the schema's columns and types, whichever files the lake
+ * holds. Athena does the same by name: its Parquet SerDe resolves columns by name by default
+ * (https://docs.aws.amazon.com/athena/latest/ug/handling-schema-updates-chapter.html: "By default,
+ * Parquet will access columns by name"), and the Glue table's columns are the schema's.
+ *
  * DuckDB prunes partitions from the path before reading a file when a query's `dt`/`hour`
  * conditions are constant (they are once `current_timestamp` is pinned), as Athena does.
  * The view is defined again before each query, so files written after `openLake` are seen; a lake
@@ -56,33 +66,87 @@ const HIVE_TYPES = (keys: readonly string[]): string => `{${keys.map((k) => `${q
 const fileArray = (files: readonly string[]): string => `[${files.map(quoteLiteral).join(', ')}]`;
 const COLUMNS = LOG_EVENT_COLUMNS.map((c) => quoteIdent(c.name)).join(', ');
 
+/** A `read_parquet` call over `files` (absolute paths), with `keys` from their paths, fields matched by name. */
+function source(files: readonly string[], keys: readonly string[]): string {
+  return `read_parquet(${fileArray(files)}, hive_partitioning = true, hive_types = ${HIVE_TYPES(keys)}, hive_types_autocast = false, union_by_name = true)`;
+}
+
+/**
+ * The schema's columns as selected from a source whose files have `fileTypes` (DuckDB's spelling,
+ * from `DESCRIBE`): a column whose type differs from the schema's (`schemaTypes`) is cast to it, a
+ * column no file has is NULL. Without `fileTypes` the columns are selected as they are.
+ */
+function selectColumns(fileTypes?: ReadonlyMap<string, string>, schemaTypes?: ReadonlyMap<string, string>): string {
+  if (fileTypes === undefined) return COLUMNS;
+  return LOG_EVENT_COLUMNS.map((c) => {
+    const name = quoteIdent(c.name);
+    const inFiles = fileTypes.get(c.name);
+    if (inFiles === undefined) return `CAST(NULL AS ${duckDbType(c.type)}) AS ${name}`;
+    return inFiles === schemaTypes?.get(c.name) ? name : `CAST(${name} AS ${duckDbType(c.type)}) AS ${name}`;
+  }).join(', ');
+}
+
+/** The column types of each half of the view, when known. */
+export interface ViewTypes {
+  readonly schema?: ReadonlyMap<string, string>;
+  readonly originals?: ReadonlyMap<string, string>;
+  readonly parts?: ReadonlyMap<string, string>;
+}
+
+/** The originals and the parts readers read, as the two `read_parquet` sources of the view. */
+function viewSources(dir: string, days: readonly DayFiles[]): { originals?: string; parts?: string } {
+  const { originals, parts } = readerFiles(days);
+  const abs = (key: string): string => join(dir, ...key.split('/'));
+  return {
+    ...(originals.length > 0 ? { originals: source(originals.map(abs), PARTITION_KEYS) } : {}),
+    ...(parts.length > 0 ? { parts: source(parts.map(abs), ['org', 'dt']) } : {}),
+  };
+}
+
 /**
  * The SQL of the `okta_system_log` view over the files readers read (`lakeFilesOf`): for each
  * org-day, its current compacted generation's parts and the late objects that generation did not
  * absorb, or, for a day not compacted, its `events/` and `late/` objects. Originals carry `org`,
  * `dt` and `hour` in their path; parts carry `org` and `dt`, and `hour` is derived from `published`
  * (UTC, 2 digits), so both halves have the same columns and a `dt` condition still prunes files.
+ * Each half's columns are cast to the schema's types where its files differ (`types`, see the
+ * module comment).
  */
-export function lakeViewSqlOf(dir: string, days: readonly DayFiles[]): string {
-  const { originals, parts } = readerFiles(days);
-  const abs = (key: string): string => join(dir, ...key.split('/'));
+export function lakeViewSqlOf(dir: string, days: readonly DayFiles[], types: ViewTypes = {}): string {
+  const sources = viewSources(dir, days);
   const branches: string[] = [];
-  if (originals.length > 0) {
-    branches.push(
-      `SELECT ${COLUMNS}, org, dt, hour FROM read_parquet(${fileArray(originals.map(abs))}, hive_partitioning = true, hive_types = ${HIVE_TYPES(PARTITION_KEYS)}, hive_types_autocast = false)`,
-    );
-  }
-  if (parts.length > 0) {
-    branches.push(
-      `SELECT ${COLUMNS}, org, dt, strftime(published, '%H') AS hour FROM read_parquet(${fileArray(parts.map(abs))}, hive_partitioning = true, hive_types = ${HIVE_TYPES(['org', 'dt'])}, hive_types_autocast = false)`,
-    );
-  }
+  if (sources.originals) branches.push(`SELECT ${selectColumns(types.originals, types.schema)}, org, dt, hour FROM ${sources.originals}`);
+  if (sources.parts) branches.push(`SELECT ${selectColumns(types.parts, types.schema)}, org, dt, strftime(published, '%H') AS hour FROM ${sources.parts}`);
   if (branches.length > 0) return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS ${branches.join(' UNION ALL ')}`;
   const columns = [
     ...LOG_EVENT_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c.type)}) AS ${quoteIdent(c.name)}`),
     ...PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(k)}`),
   ];
   return `CREATE OR REPLACE TEMP VIEW ${TABLE_NAME} AS SELECT ${columns.join(', ')} WHERE false`;
+}
+
+/** The schema's column types as DuckDB spells them (`typeof` of a NULL of each type). */
+async function schemaColumnTypes(connection: DuckDBConnection): Promise<Map<string, string>> {
+  const select = LOG_EVENT_COLUMNS.map((c, i) => `typeof(CAST(NULL AS ${duckDbType(c.type)})) AS c${i}`).join(', ');
+  const [row] = (await connection.runAndReadAll(`SELECT ${select}`)).getRows();
+  return new Map(LOG_EVENT_COLUMNS.map((c, i) => [c.name, String(row[i])]));
+}
+
+/** The column types of a source's files read together. */
+async function sourceColumnTypes(connection: DuckDBConnection, from: string): Promise<Map<string, string>> {
+  const rows = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjects();
+  return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]));
+}
+
+/** The view's SQL for `days` of the lake at `dir`, with each half's file types read through `connection`. */
+async function typedViewSql(connection: DuckDBConnection, dir: string, days: readonly DayFiles[], schema: ReadonlyMap<string, string>): Promise<string> {
+  const sources = viewSources(dir, days);
+  const types: ViewTypes = {
+    schema,
+    ...(sources.originals ? { originals: await sourceColumnTypes(connection, sources.originals) } : {}),
+    ...(sources.parts ? { parts: await sourceColumnTypes(connection, sources.parts) } : {}),
+  };
+  return lakeViewSqlOf(dir, days, types);
 }
 
 /** The SQL of the `okta_system_log` view for the lake at `dir`, as it is now. */
@@ -108,12 +172,13 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
     const connection = db.connection;
     await installCompatibility(connection);
     const opened = db;
+    const schemaTypes = await schemaColumnTypes(connection);
     const lake: Lake = {
       dir: abs,
       connection,
       refresh: async () => {
         try {
-          await connection.run(await lakeViewSql(abs));
+          await connection.run(await typedViewSql(connection, abs, await lakeFilesOf(dirLakeReader(abs)), schemaTypes));
         } catch (error) {
           throw new LakeOpenError(`could not read the Parquet files of ${abs}`, { cause: error });
         }

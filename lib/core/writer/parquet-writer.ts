@@ -40,6 +40,9 @@
  *    expected, an integer out of range) is NULL in its typed column; a non-object where a struct
  *    is expected gives that struct with every field NULL. The event is still written and `raw`
  *    has the original. `null` lists stay NULL (`target: null`), `[]` stays empty.
+ *  - a `json` field (a free-form object such as `target[].changeDetails.from`) holds the JSON text
+ *    of its value, whatever the value is: `{"name": "x"}` -> `'{"name":"x"}'` (compact, keys in
+ *    their order), `"text"` -> `'"text"'`, `1` -> `'1'`; `null` or a missing field is NULL.
  *  - fields the schema does not know are not in the typed columns; they are in `raw`.
  *
  * Time: `published` must look like an ISO-8601 date-time (`YYYY-MM-DDThh:mm:ss`, optional
@@ -135,13 +138,17 @@ const TIME_COLUMN = 'published';
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
-function containsTimestamp(type: FieldType): boolean {
-  if (typeof type === 'string') return type === 'timestamp';
+/**
+ * Whether a column's `json_transform` result differs from its schema type, so the COPY casts it:
+ * timestamps are read as `TIMESTAMPTZ` and `json` fields as DuckDB's `JSON` (see below).
+ */
+function needsCast(type: FieldType): boolean {
+  if (typeof type === 'string') return type === 'timestamp' || type === 'json';
   switch (type.kind) {
     case 'struct':
-      return type.fields.some((f) => containsTimestamp(f.type));
+      return type.fields.some((f) => needsCast(f.type));
     case 'list':
-      return containsTimestamp(type.element);
+      return needsCast(type.element);
     case 'map':
       return false;
   }
@@ -150,10 +157,12 @@ function containsTimestamp(type: FieldType): boolean {
 /**
  * The `json_transform` structure of a schema type. Scalars use the schema's DuckDB type, except
  * timestamps: `TIMESTAMPTZ` honours a UTC offset (a plain `TIMESTAMP` cast drops it), and the
- * column is cast back to the schema's type in the UTC session.
+ * column is cast back to the schema's type in the UTC session; and `json` fields: `JSON` keeps the
+ * JSON text of any value (an object, a list, a number, a string with its quotes), which the cast to
+ * the schema's VARCHAR keeps as it is, so the column always holds valid JSON.
  */
 export function jsonTransformStructure(type: FieldType): unknown {
-  if (typeof type === 'string') return type === 'timestamp' ? 'TIMESTAMPTZ' : duckDbType(type);
+  if (typeof type === 'string') return type === 'timestamp' ? 'TIMESTAMPTZ' : type === 'json' ? 'JSON' : duckDbType(type);
   switch (type.kind) {
     case 'struct':
       return Object.fromEntries(type.fields.map((f) => [f.name, jsonTransformStructure(f.type)]));
@@ -261,7 +270,7 @@ WHERE problem IS NULL AND pos IN (
     if (c.name === TIME_COLUMN) return `ts AS ${name}`;
     if (c.name === 'raw') return `coalesce(original, raw) AS ${name}`;
     if (c.name === 'ingested_at') return `make_timestamp($3::BIGINT) AS ${name}`;
-    return containsTimestamp(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
+    return needsCast(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
   }).join(',\n  ');
   // $1 dt, $2 hour, $3 ingested_at (epoch µs), $4 output file.
   const copy = (level: number, sorted: boolean): string => `
