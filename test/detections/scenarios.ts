@@ -591,51 +591,6 @@ export const SCENARIOS: readonly QueryScenarios[] = [
     nearMiss: (now) => [ev({ eventType: 'user.account.update_password', at: now - 30 * MINUTE, actor: person('rae.reporter'), target: [userTarget(person('rae.reporter'))] })],
   },
   {
-    id: 'okta-user-risk-high',
-    what: "Okta raises two users' risk to HIGH: one in securityContext.risk, one only in the risk text of debugData",
-    fires: (now) => {
-      const phished = person('tia.intel');
-      const reporter = person('rob.reported');
-      const events = [
-        ev({
-          eventType: 'user.risk.detect',
-          at: now - 30 * MINUTE,
-          actor: SYSTEM,
-          from: null,
-          target: [userTarget(phished)],
-          risk: { level: 'HIGH', previousLevel: 'LOW', detectionName: 'Okta Threat Intelligence', issuer: 'OKTA', reasons: ['Phishing infrastructure used against the account'] },
-        }),
-        ev({
-          eventType: 'user.risk.change',
-          at: now - 20 * MINUTE,
-          actor: SYSTEM,
-          from: null,
-          target: [userTarget(reporter)],
-          debugData: { risk: '{previousLevel=MEDIUM, level=HIGH, detectionName=User reported suspicious activity, reasons=User reported suspicious activity, issuer=OKTA}' },
-        }),
-      ];
-      return {
-        events,
-        expect: [
-          { event_uuid: events[0].uuid, user_login: phished.login, previous_level: 'LOW', detection_name: 'Okta Threat Intelligence' },
-          { event_uuid: events[1].uuid, user_login: reporter.login, previous_level: 'unknown', detection_name: null },
-        ],
-      };
-    },
-    nearMissWhat: 'a risk raised to MEDIUM, a risk that was already HIGH, a risk lowered from HIGH (debugData text), and a sign-in whose own (login) risk is HIGH',
-    nearMiss: (now) => {
-      const user = person('lou.risk');
-      const risk = (at: number, r: EventInput['risk'], debugData?: Record<string, string>): OktaEventJson =>
-        ev({ eventType: 'user.risk.change', at, actor: SYSTEM, from: null, target: [userTarget(user)], risk: r, debugData });
-      return [
-        risk(now - 40 * MINUTE, { level: 'MEDIUM', previousLevel: 'LOW', detectionName: 'Session Influenced User Risk', issuer: 'OKTA', reasons: ['Associated sessionId is suspected to be hijacked'] }),
-        risk(now - 30 * MINUTE, { level: 'HIGH', previousLevel: 'HIGH', detectionName: 'Admin Reported User Risk', issuer: 'OKTA', reasons: [] }),
-        risk(now - 20 * MINUTE, undefined, { risk: '{previousLevel=HIGH, level=LOW, detectionName=Admin Reported User Risk, reasons=Risk lowered, issuer=OKTA}' }),
-        ev({ eventType: 'user.session.start', at: now - 10 * MINUTE, actor: user, risk: { level: 'HIGH', reasons: ['Anomalous Location'] } }),
-      ];
-    },
-  },
-  {
     id: 'fastpass-phishing-declined',
     what: 'FastPass declines to answer a relayed sign-in page',
     fires: (now) =>
