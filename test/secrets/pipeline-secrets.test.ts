@@ -475,7 +475,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       expect(await addFiles(x, dir)).toBeGreaterThan(1);
       const quarantineKeys = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith('quarantine/'));
       const quarantined = quarantineKeys.flatMap((k) => readFileSync(join(dir, k), 'utf8').split('\n').filter((l) => l !== ''));
-      expect(quarantined).toHaveLength(1);
+      expect(quarantined, JSON.stringify(quarantineKeys)).toHaveLength(1);
       expect(quarantined[0]).toContain('missing_uuid');
       const items = await ddb.send(new ScanCommand({ TableName: table }));
       expect(items.Items?.length).toBeGreaterThan(0);

@@ -562,3 +562,21 @@ describe('DuckDbParquetWriter: events outside the query bounds', () => {
     await expect(writer.writePage(pageInput(body, { accept: { from: '2024-02-01T00:00:00Z', to: '2024-01-01T00:00:00Z' } }))).rejects.toBeInstanceOf(InvalidPageInputError);
   });
 });
+
+describe('DuckDbParquetWriter: elements without a uuid at the window end', () => {
+  it('leaves an element without a uuid published at or after `until` to the next window instead of quarantining it', async () => {
+    // Prepare: window queries overlap by a second, so the element is in two windows' pages
+    const inside = fixtureEvent(1, { published: '2024-01-31T23:30:00.000Z' });
+    const noUuidLater = JSON.stringify({ published: '2024-02-01T01:00:00.500Z', eventType: 'user.session.start' });
+    const noUuidInside = JSON.stringify({ published: '2024-01-31T23:40:00.000Z', eventType: 'user.session.start' });
+    const body = `[${JSON.stringify(inside)},${noUuidLater},${noUuidInside}]`;
+    // Act
+    const result = await writer.writePage(
+      pageInput(body, { until: '2024-02-01T01:00:00.000Z', accept: { from: '2024-01-31T22:59:59.000Z', to: '2024-02-01T01:00:01.000Z' } }),
+    );
+    // Assess
+    expect(result.eventsWritten).toBe(1);
+    expect(result.outsideWindow).toBe(1);
+    expect(quarantineLines(result)).toEqual([{ reason: 'missing_uuid', index: 2, raw: noUuidInside }]);
+  });
+});

@@ -70,7 +70,9 @@
  * newlines inside, and the reason says why it is there.
  *
  * Within a page, events are deduplicated by uuid (the first in page order is kept), then events
- * with `published >= until` are left out (`outsideWindow`). Rows in a file are sorted by
+ * with `published >= until` are left out (`outsideWindow`): also an element without a uuid whose
+ * `published` is at or after `until` (inside `accept`), which the next window reads and quarantines
+ * (window queries overlap, so it would otherwise be quarantined by both). Rows in a file are sorted by
  * `published`, then page position, which gives Athena tight min/max statistics per row group.
  *
  * Errors: `MalformedPageError` when the page is not JSON at all (truncated, empty, not an array):
@@ -230,8 +232,9 @@ WITH src AS (
   FROM parsed
 )
 SELECT pos, raw, NULL::VARCHAR AS original, uuid, ts, problem,
-  CASE WHEN problem IS NOT NULL THEN 'quarantine'
-       WHEN ts >= make_timestamp($2::BIGINT) THEN 'outside'
+  CASE WHEN (problem IS NULL OR problem = 'missing_uuid') AND ts >= make_timestamp($2::BIGINT)
+            AND ($4::BIGINT IS NULL OR ts < make_timestamp($4::BIGINT)) THEN 'outside'
+       WHEN problem IS NOT NULL THEN 'quarantine'
        ELSE 'write' END AS status,
   strftime(ts, '%Y-%m-%d') AS dt, strftime(ts, '%H') AS hour
 FROM classified`;
