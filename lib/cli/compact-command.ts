@@ -17,6 +17,9 @@ Rewrites each closed org-day of the lake as at most 2 Parquet files under compac
 by hour, event type and time), verifies them against the originals event by event, and only then
 switches readers to them. Originals are never deleted and no object is written twice.
 
+The deployed Athena table does not read compacted/ or late/ yet (docs/compaction.md): do not
+compact an S3 lake that Athena or the deployed detections read.
+
 A day is closed when the org's ingestion watermark (in the state folder) is past the day's end plus
 the longest reconciliation sweep offset (24 h) plus a margin (1 h). Its first run freezes the day
 (later events for it are written under late/) and compacts it once the grace period has passed
