@@ -138,13 +138,28 @@ async function sourceColumnTypes(connection: DuckDBConnection, from: string): Pr
   return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]));
 }
 
+/**
+ * The column types of a source, remembered for the last source text seen: lake objects are
+ * write-once, so the same list of files always has the same types, and a replay that refreshes the
+ * view before each of its queries reads the files' schemas once, not once a query.
+ */
+type TypeCache = Map<'originals' | 'parts', { readonly from: string; readonly types: Map<string, string> }>;
+
+async function cachedTypes(connection: DuckDBConnection, cache: TypeCache, half: 'originals' | 'parts', from: string): Promise<Map<string, string>> {
+  const hit = cache.get(half);
+  if (hit && hit.from === from) return hit.types;
+  const types = await sourceColumnTypes(connection, from);
+  cache.set(half, { from, types });
+  return types;
+}
+
 /** The view's SQL for `days` of the lake at `dir`, with each half's file types read through `connection`. */
-async function typedViewSql(connection: DuckDBConnection, dir: string, days: readonly DayFiles[], schema: ReadonlyMap<string, string>): Promise<string> {
+async function typedViewSql(connection: DuckDBConnection, dir: string, days: readonly DayFiles[], schema: ReadonlyMap<string, string>, cache: TypeCache): Promise<string> {
   const sources = viewSources(dir, days);
   const types: ViewTypes = {
     schema,
-    ...(sources.originals ? { originals: await sourceColumnTypes(connection, sources.originals) } : {}),
-    ...(sources.parts ? { parts: await sourceColumnTypes(connection, sources.parts) } : {}),
+    ...(sources.originals ? { originals: await cachedTypes(connection, cache, 'originals', sources.originals) } : {}),
+    ...(sources.parts ? { parts: await cachedTypes(connection, cache, 'parts', sources.parts) } : {}),
   };
   return lakeViewSqlOf(dir, days, types);
 }
@@ -173,12 +188,13 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
     await installCompatibility(connection);
     const opened = db;
     const schemaTypes = await schemaColumnTypes(connection);
+    const typeCache: TypeCache = new Map();
     const lake: Lake = {
       dir: abs,
       connection,
       refresh: async () => {
         try {
-          await connection.run(await typedViewSql(connection, abs, await lakeFilesOf(dirLakeReader(abs)), schemaTypes));
+          await connection.run(await typedViewSql(connection, abs, await lakeFilesOf(dirLakeReader(abs)), schemaTypes, typeCache));
         } catch (error) {
           throw new LakeOpenError(`could not read the Parquet files of ${abs}`, { cause: error });
         }
