@@ -258,10 +258,10 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     expect(tokenCalls).toBe(2);
   });
 
-  it('refuses a DPoP token type with a hint', async () => {
+  it('refuses a DPoP token it did not send a proof for (test/okta/dpop.test.ts covers DPoP)', async () => {
     const fakeFetch: typeof fetch = async () => Response.json({ token_type: 'DPoP', expires_in: 3600, access_token: 'x' });
     const creds = new OAuthServiceApp({ org: parseOrg('acme.okta.com'), clientId: '0oaec', privateKey: ec.privateKey, fetch: fakeFetch });
-    await expect(creds.authorization()).rejects.toThrow(/only Bearer tokens are supported \(turn off "Require DPoP"/);
+    await expect(creds.authorization()).rejects.toThrow(/issued a token of type "DPoP"; expected Bearer$/);
   });
 });
 
