@@ -9,9 +9,9 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngest } from '../../lib/core/ingest/ingest';
 import { OktaLogClient } from '../../lib/core/okta/client';
-import { OAuthServiceApp } from '../../lib/core/okta/credentials';
+import { credentialsFromSecret, OAuthServiceApp } from '../../lib/core/okta/credentials';
 import { DpopKey, accessTokenHash, jwkThumbprint, processDpopKey } from '../../lib/core/okta/dpop';
-import { OAuthTokenError } from '../../lib/core/okta/errors';
+import { CredentialsError, OAuthTokenError } from '../../lib/core/okta/errors';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
 import { startMockOkta, type MockOkta } from '../../lib/mock-okta/server';
 import { ManualClock } from '../../testkit/clock';
@@ -208,6 +208,20 @@ describe('DPoP against the mock Okta with requireDpop', () => {
     });
     expect(replayedToken.status).toBe(400);
     expect(await replayedToken.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+  });
+
+  it('signs for the configured org only: a request to another origin gets no token, no proof, no request', async () => {
+    const { creds, sent } = setUp('0oadpop', 'always');
+    await expect(creds.requestHeaders('GET', 'https://attacker.invalid/api/v1/logs')).rejects.toBeInstanceOf(CredentialsError);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('the secret\'s dpop field picks the mode, and anything else is refused', () => {
+    const pem = ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const secret = (dpop: unknown): string => JSON.stringify({ type: 'oauth', clientId: '0oadpop', privateKey: pem, dpop });
+    expect((credentialsFromSecret(secret('always'), org) as OAuthServiceApp).usesDpop).toBe(true);
+    expect((credentialsFromSecret(secret('auto'), org) as OAuthServiceApp).usesDpop).toBe(false);
+    expect(() => credentialsFromSecret(secret('sometimes'), org)).toThrow(/field "dpop" must be "auto", "always" or "never"/);
   });
 
   it('the DPoP key: P-256, RFC 7638 thumbprint, never shown by inspect or JSON', () => {

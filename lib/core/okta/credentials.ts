@@ -589,7 +589,7 @@ export interface CredentialDeps {
 
 const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
   ssws: ['type', 'token'],
-  oauth: ['type', 'clientId', 'privateKey', 'keyId'],
+  oauth: ['type', 'clientId', 'privateKey', 'keyId', 'dpop'],
 };
 
 /**
@@ -607,7 +607,8 @@ const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
  * an OAuth 2.0 service app with the `okta.logs.read` scope granted, using `private_key_jwt`:
  * `privateKey` is a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, or `BEGIN RSA/EC PRIVATE KEY`) or a
  * private JWK given as a JSON object (`{"kty":"RSA","n":...,"d":...}`); `keyId` (optional) is the
- * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent).
+ * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent);
+ * `dpop` (optional) is `"auto"` (the default), `"always"` or `"never"` (see {@link DpopMode}).
  * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
  *
  * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value, nor
@@ -654,12 +655,16 @@ export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: 
   if (secret.keyId !== undefined && (typeof secret.keyId !== 'string' || secret.keyId === '')) {
     throw new CredentialsError('Okta secret field "keyId" must be a non-empty string when present');
   }
+  if (secret.dpop !== undefined && secret.dpop !== 'auto' && secret.dpop !== 'always' && secret.dpop !== 'never') {
+    throw new CredentialsError('Okta secret field "dpop" must be "auto", "always" or "never" when present');
+  }
   try {
     return new OAuthServiceApp({
       org,
       clientId: secret.clientId,
       privateKey: key as PrivateKeyInput,
       keyId: secret.keyId as string | undefined,
+      dpop: secret.dpop as DpopMode | undefined,
       fetch: deps.fetch,
       clock: deps.clock,
     });
