@@ -240,6 +240,27 @@ describe('DPoP against the mock Okta with requireDpop', () => {
     expect(shown).toContain('[redacted]');
     expect(shown).not.toMatch(/"d"|\bd:/);
   });
+
+  it('follows the nonce as the mock rotates it with time: the one before stays valid, each answer brings the current one', async () => {
+    // Prepare: a DPoP client that has its token and nonce
+    const { client, sent } = setUp('0oadpop', 'always');
+    const url = client.boundedQueryUrl(iso(T0), iso(T0 + 5_000));
+    await client.fetchPage(url);
+    const before = m.stats;
+    // Act (the last case of this block: the shared clock only moves forward): past the rotation age (60 s) twice, a page each time
+    for (let i = 0; i < 2; i++) {
+      clock.advance(61_000);
+      await client.fetchPage(url);
+    }
+    // Assess: no challenge; each proof carried the nonce of the answer before it, which changed
+    const api = sent.filter((s) => s.url.includes('/api/v1/logs'));
+    expect(api.map((s) => s.status)).toEqual([200, 200, 200]);
+    const nonces = api.map((s) => s.responseHeaders.get('dpop-nonce'));
+    expect(new Set(nonces).size).toBe(3);
+    expect(decode(api[1].headers.DPoP).payload.nonce).toBe(nonces[0]);
+    expect(decode(api[2].headers.DPoP).payload.nonce).toBe(nonces[1]);
+    expect(m.stats.dpopNonceChallenges - before.dpopNonceChallenges).toBe(0);
+  });
 });
 
 describe('an ingest over the mock Okta with requireDpop', () => {
