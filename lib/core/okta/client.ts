@@ -360,6 +360,23 @@ export class OktaLogClient implements LogPageSource {
   }
 
   async #attempt(url: string, attempt: number, signal?: AbortSignal, onHeaders?: (headers: Headers, url: string) => void): Promise<AttemptResult> {
+    // The authentication headers (a token request when none is cached), before the request's timeout starts.
+    const authenticate = async (): Promise<{ headers: Record<string, string> } | { failed: AttemptResult }> => {
+      try {
+        const headers = this.#credentials.requestHeaders
+          ? await this.#credentials.requestHeaders('GET', url, signal)
+          : { Authorization: await this.#credentials.authorization(signal) };
+        return { headers };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof OAuthTokenError && error.retryable) {
+          return { failed: { ok: false, failure: { cause: 'token-endpoint', error, description: error.message, status: error.status } } };
+        }
+        throw error;
+      }
+    };
+    let auth = await authenticate();
+    if ('failed' in auth) return auth.failed;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     // Aborted when a body passes its cap: the connection is closed instead of draining the rest.
     const overLimit = new AbortController();
@@ -378,23 +395,15 @@ export class OktaLogClient implements LogPageSource {
     // A DPoP nonce challenge (HTTP 401, `WWW-Authenticate: DPoP error="use_dpop_nonce"`) is answered
     // once, at once, with a proof carrying the new nonce (RFC 9449 section 9): part of this attempt.
     for (let nonceRetried = false; ; nonceRetried = true) {
-      let auth: Record<string, string>;
-      try {
-        auth = this.#credentials.requestHeaders
-          ? await this.#credentials.requestHeaders('GET', url, signal)
-          : { Authorization: await this.#credentials.authorization(signal) };
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (error instanceof OAuthTokenError && error.retryable) {
-          return { ok: false, failure: { cause: 'token-endpoint', error, description: error.message, status: error.status } };
-        }
-        throw error;
+      if (nonceRetried) {
+        auth = await authenticate();
+        if ('failed' in auth) return auth.failed;
       }
       this.#requests++;
       try {
         res = await this.#fetch(url, {
           method: 'GET',
-          headers: { Accept: 'application/json', ...auth, 'User-Agent': this.#userAgent },
+          headers: { Accept: 'application/json', ...auth.headers, 'User-Agent': this.#userAgent },
           redirect: 'manual',
           signal: combined,
         });
