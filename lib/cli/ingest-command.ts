@@ -43,6 +43,8 @@ Credentials (environment only):
   OKTA_API_TOKEN                        an SSWS API token, or
   OKTA_CLIENT_ID, OKTA_PRIVATE_KEY_FILE an OAuth 2.0 service app with okta.logs.read (key: PEM or JWK file),
   OKTA_KEY_ID                           optional: the key id registered on the service app
+  OKTA_DPOP                             optional: DPoP (RFC 9449) for the service app: auto (default:
+                                        used when Okta requires it), always or never
 
 Exit codes: 0 caught up, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
 4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
@@ -63,7 +65,9 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv, org: OktaOrg): Creden
     } catch (cause) {
       throw new UsageError(`cannot read OKTA_PRIVATE_KEY_FILE (${keyFile})`, { cause });
     }
-    return new OAuthServiceApp({ org, clientId, privateKey, keyId: env.OKTA_KEY_ID || undefined });
+    const dpop = env.OKTA_DPOP || undefined;
+    if (dpop !== undefined && dpop !== 'auto' && dpop !== 'always' && dpop !== 'never') throw new UsageError('OKTA_DPOP must be auto, always or never');
+    return new OAuthServiceApp({ org, clientId, privateKey, keyId: env.OKTA_KEY_ID || undefined, dpop });
   }
   if (clientId || keyFile) throw new UsageError('OAuth needs both OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');
   throw new UsageError('no Okta credential: set OKTA_API_TOKEN, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');

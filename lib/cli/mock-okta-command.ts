@@ -41,6 +41,8 @@ Options:
   --oversize-mib <n>       size of an oversize page in MiB (default 64)
   --oversize-chunk-delay <ms>
                            pause between the 64 KiB writes of an oversize page (default 0)
+  --require-dpop           the OAuth service app requires DPoP (RFC 9449), as new Okta API
+                           Services apps do: proofs with nonces, tokens of type DPoP bound to the key
 
 Authentication: requests must carry "SSWS $OKTA_API_TOKEN". When OKTA_API_TOKEN is not set, a
 random token is made and printed. OAuth: set OKTA_CLIENT_ID and OKTA_PUBLIC_KEY_FILE (PEM or
@@ -71,6 +73,7 @@ export async function mockOktaCommand(
     'fail-oversize': { type: 'string' },
     'oversize-mib': { type: 'string' },
     'oversize-chunk-delay': { type: 'string' },
+    'require-dpop': { type: 'boolean' },
   });
   if (values.help) {
     io.stdout.write(`${MOCK_OKTA_HELP}\n`);
@@ -129,6 +132,7 @@ export async function mockOktaCommand(
     oversizeBodyBytes: oversizeMib ? parseNumber(oversizeMib, '--oversize-mib', 1, 16_384, true) * 1024 * 1024 : undefined,
     oversizeChunkDelayMs: oversizeDelay ? parseNumber(oversizeDelay, '--oversize-chunk-delay', 0, 60_000, true) : undefined,
     faults,
+    requireDpop: values['require-dpop'] === true,
   });
   io.stderr.write(`mock Okta serving ${formatCount(events.length)} events at ${mock.origin}\n`);
   if (generated) io.stderr.write(`accepting a generated API token; to ingest from it run:\n  export OKTA_API_TOKEN=${generated}\n`);

@@ -2,3 +2,4 @@
 export * from './server';
 export * from './events';
 export * from './oauth';
+export * from './dpop';

@@ -12,6 +12,8 @@ export interface MockOAuthClient {
   readonly publicKeys: readonly (string | JsonWebKey | KeyObject)[];
   /** Scopes the app was granted. @default ['okta.logs.read'] */
   readonly grantedScopes?: readonly string[];
+  /** The app requires DPoP ("Require Demonstrating Proof of Possession"). @default the server's `requireDpop` */
+  readonly requireDpop?: boolean;
 }
 
 /** Why an assertion was refused: becomes the token endpoint's `error_description`. */

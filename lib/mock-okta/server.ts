@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
 import { EventIndex, type EventKey, type MockEvent } from './events';
+import { DpopNonces, DpopProofError, verifyDpopProof } from './dpop';
 import { AssertionError, toMockPublicKey, verifyClientAssertion, type MockOAuthClient, type MockPublicKey } from './oauth';
 
 export const MOCK_LOGS_PATH = '/api/v1/logs';
@@ -176,6 +177,22 @@ export interface MockOktaOptions {
   readonly oversizeBodyBytes?: number;
   /** Pause between the 64 KiB writes of an `oversize` body, so it arrives slowly. @default 0 */
   readonly oversizeChunkDelayMs?: number;
+  /**
+   * Every OAuth client requires DPoP (RFC 9449), as Okta's "Require Demonstrating Proof of
+   * Possession (DPoP) header in token requests" does (on by default for new API Services apps); a
+   * client's own `requireDpop` overrides it. A token request of such a client needs a valid proof
+   * (`invalid_dpop_proof` "The DPoP proof JWT header is missing." otherwise, as Okta answers) with
+   * the server's nonce (`use_dpop_nonce` first); the token is issued as `token_type: DPoP`, bound to
+   * the proof key's RFC 7638 thumbprint, and is accepted only as `Authorization: DPoP` with a proof
+   * of the same key, the right `ath`, a nonce and a `jti` not seen before. (The mock asks for a nonce
+   * at the API too, RFC 9449 section 9, which Okta's own APIs do not currently: okta-developer-docs
+   * `guides/dpop/main/oktaresourceserver/requestresource.md`.) A proof sent by a client that does not
+   * require DPoP is checked and binds its token all the same.
+   * @default false
+   */
+  readonly requireDpop?: boolean;
+  /** Age at which the DPoP nonce is replaced (the one before stays valid until the next). @default 60_000 */
+  readonly dpopNonceRotateMs?: number;
 }
 
 export interface MockOktaStats {
@@ -199,6 +216,10 @@ export interface MockOktaStats {
   readonly oversizeBytesSent: number;
   /** `oversize` bodies sent to their end (the client read them whole). */
   readonly oversizeBodiesCompleted: number;
+  /** DPoP proofs refused as invalid (replayed, wrong URL, wrong key, ...), token endpoint and API. */
+  readonly dpopProofsRefused: number;
+  /** `use_dpop_nonce` answers (token endpoint and API). */
+  readonly dpopNonceChallenges: number;
   readonly faultsInjected: Readonly<Record<MockFaultKind | 'token5xx', number>>;
 }
 
@@ -215,6 +236,8 @@ export interface MockOkta {
   add(events: readonly MockEvent[]): void;
   /** Forgets every issued access token: the next Bearer request gets 401. */
   revokeAccessTokens(): void;
+  /** Replaces the DPoP nonces at once: the next proof with an old nonce gets `use_dpop_nonce`. */
+  rotateDpopNonces(): void;
   stop(): Promise<void>;
 }
 
@@ -229,6 +252,8 @@ interface IssuedToken {
   readonly expiresAtMs: number;
   readonly scopes: readonly string[];
   readonly clientId: string;
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to (`cnf.jkt`), for a DPoP token. */
+  readonly jkt?: string;
 }
 
 function oktaError(errorCode: string, errorSummary: string, causes: readonly string[] = []): string {
@@ -287,6 +312,7 @@ function validateOptions(o: MockOktaOptions): void {
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
   int('oversizeBodyBytes', o.oversizeBodyBytes, 1, 16 * 1024 ** 3);
   int('oversizeChunkDelayMs', o.oversizeChunkDelayMs, 0, 60_000);
+  int('dpopNonceRotateMs', o.dpopNonceRotateMs, 1, 86_400_000);
   if (o.retentionDays !== undefined && !(o.retentionDays > 0)) throw new ConfigError('mock Okta option retentionDays must be a positive number');
   if (o.clientShare !== undefined && !(typeof o.clientShare === 'number' && o.clientShare > 0 && o.clientShare <= 1)) {
     throw new ConfigError('mock Okta option clientShare must be a number greater than 0 and at most 1');
@@ -381,6 +407,16 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     eventsServed: 0,
     oversizeBytesSent: 0,
     oversizeBodiesCompleted: 0,
+    dpopProofsRefused: 0,
+    dpopNonceChallenges: 0,
+  };
+  const requireDpop = options.requireDpop === true;
+  const dpopNonces = new DpopNonces(() => clock.now(), options.dpopNonceRotateMs ?? 60_000);
+  const usedDpopJtis = new Set<string>();
+  /** One `DPoP` header (a JWS has no comma; Node joins repeated headers with ", "), or undefined. */
+  const dpopHeaderOf = (req: IncomingMessage): string | undefined => {
+    const v = req.headers.dpop;
+    return typeof v === 'string' && !v.includes(',') ? v : Array.isArray(v) ? '' : v === undefined ? undefined : '';
   };
   const injected: Record<MockFaultKind | 'token5xx', number> = {
     '5xx': 0,
@@ -495,6 +531,28 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     return undefined;
   };
 
+  /** A DPoP-authenticated request: the token and a proof of its key, or why not (RFC 9449 section 7.1). */
+  const authenticateDpop = (req: IncomingMessage, url: URL): IssuedToken | { refused: DpopProofError | 'invalid_token' } => {
+    const accessToken = (req.headers.authorization ?? '').slice(5);
+    const t = tokens.get(accessToken);
+    if (!t || t.expiresAtMs <= clock.now() || t.jkt === undefined) return { refused: 'invalid_token' };
+    try {
+      verifyDpopProof(dpopHeaderOf(req), {
+        method: req.method ?? 'GET',
+        url: `${origin}${url.pathname}`,
+        nowMs: clock.now(),
+        usedJtis: usedDpopJtis,
+        nonceValid: (n) => dpopNonces.valid(n),
+        accessToken,
+        boundJkt: t.jkt,
+      });
+    } catch (e) {
+      if (!(e instanceof DpopProofError)) throw e;
+      return { refused: e };
+    }
+    return t;
+  };
+
   const authenticate = (header: string | undefined): IssuedToken | 'ssws' | undefined => {
     if (!header) return undefined;
     if (header.startsWith('SSWS ') && apiToken) {
@@ -503,7 +561,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     }
     if (header.startsWith('Bearer ')) {
       const t = tokens.get(header.slice(7));
-      if (t && t.expiresAtMs > clock.now()) return t;
+      // A DPoP-bound token presented as a Bearer token is refused (RFC 9449 section 7.1).
+      if (t && t.expiresAtMs > clock.now() && t.jkt === undefined) return t;
     }
     return undefined;
   };
@@ -515,7 +574,29 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const n = ++counters.logRequests;
-    const who = authenticate(req.headers.authorization);
+    let who: IssuedToken | 'ssws' | undefined;
+    const dpopHeaders: Record<string, string> = {};
+    if ((req.headers.authorization ?? '').startsWith('DPoP ')) {
+      const got = authenticateDpop(req, url);
+      dpopHeaders['DPoP-Nonce'] = dpopNonces.current();
+      if ('refused' in got) {
+        counters.unauthorized++;
+        const r = got.refused;
+        const error = r === 'invalid_token' ? 'invalid_token' : r.error;
+        if (error === 'use_dpop_nonce') counters.dpopNonceChallenges++;
+        else if (error === 'invalid_dpop_proof') counters.dpopProofsRefused++;
+        const description = r === 'invalid_token' ? 'The access token is invalid.' : error === 'use_dpop_nonce' ? 'Resource server requires nonce in DPoP proof.' : r.message;
+        send(res, 401, oktaError('E0000011', 'Invalid token provided'), {
+          ...rateHeaders(),
+          ...dpopHeaders,
+          'WWW-Authenticate': `DPoP error="${error}", error_description="${description.replace(/"/g, "'")}", algs="ES256 ES384 RS256"`,
+        });
+        return;
+      }
+      who = got;
+    } else {
+      who = authenticate(req.headers.authorization);
+    }
     if (!who) {
       counters.unauthorized++;
       send(res, 401, oktaError('E0000011', 'Invalid token provided'), rateHeaders());
@@ -616,7 +697,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       await sendOversize(res, page.body.subarray(0, -1), fault.bytes ?? oversizeBytes, fault.declareLength === true, { ...rateHeaders(), Link: links });
       return;
     }
-    send(res, 200, body, { ...rateHeaders(), Link: links });
+    send(res, 200, body, { ...rateHeaders(), ...dpopHeaders, Link: links });
   };
 
   // Each event's UTF-8 bytes, encoded once: a page is then one copy of its events' bytes. Joining
@@ -693,9 +774,18 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     return { body, links, count: events.length };
   };
 
-  const tokenError = (res: ServerResponse, status: number, error: string, description: string): void => {
+  const tokenError = (res: ServerResponse, status: number, error: string, description: string, headers: Record<string, string> = {}): void => {
     if (status === 401) counters.unauthorized++;
-    send(res, status, JSON.stringify({ error, error_description: description }));
+    send(res, status, JSON.stringify({ error, error_description: description }), headers);
+  };
+  /** The client a client assertion names (its `iss`), before it is verified: to know whether it requires DPoP. */
+  const claimedClient = (assertion: string): MockOAuthClient | undefined => {
+    try {
+      const iss = (JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+      return typeof iss === 'string' ? clients.get(iss)?.client : undefined;
+    } catch {
+      return undefined;
+    }
   };
 
   const serveToken = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -724,6 +814,33 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       tokenError(res, 401, 'invalid_client', 'Client authentication failed: a private_key_jwt client_assertion is required.');
       return;
     }
+    // DPoP first (RFC 9449 section 5), as Okta answers a missing proof whatever the assertion.
+    const proof = dpopHeaderOf(req);
+    const claimed = claimedClient(form.get('client_assertion') ?? '');
+    let jkt: string | undefined;
+    if (proof !== undefined || (claimed?.requireDpop ?? requireDpop)) {
+      const nonceHeader = { 'DPoP-Nonce': dpopNonces.current() };
+      try {
+        jkt = verifyDpopProof(proof, {
+          method: 'POST',
+          url: `${origin}${MOCK_TOKEN_PATH}`,
+          nowMs: clock.now(),
+          usedJtis: usedDpopJtis,
+          nonceValid: (n) => dpopNonces.valid(n),
+        });
+      } catch (e) {
+        if (!(e instanceof DpopProofError)) throw e;
+        if (e.error === 'use_dpop_nonce') {
+          counters.dpopNonceChallenges++;
+          tokenError(res, 400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.', nonceHeader);
+        } else {
+          counters.dpopProofsRefused++;
+          // No nonce with this answer: the first proof then meets use_dpop_nonce, as on Okta.
+          tokenError(res, 400, 'invalid_dpop_proof', e.message);
+        }
+        return;
+      }
+    }
     let client: MockOAuthClient;
     try {
       client = verifyClientAssertion(form.get('client_assertion') ?? '', {
@@ -749,10 +866,12 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
       return;
     }
     const accessToken = randomBytes(32).toString('base64url');
-    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested, clientId: client.clientId });
+    tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested, clientId: client.clientId, ...(jkt ? { jkt } : {}) });
     counters.tokensIssued++;
-    send(res, 200, JSON.stringify({ token_type: 'Bearer', expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
+    const tokenType = jkt ? 'DPoP' : 'Bearer';
+    send(res, 200, JSON.stringify({ token_type: tokenType, expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
       Pragma: 'no-cache',
+      ...(jkt ? { 'DPoP-Nonce': dpopNonces.current() } : {}),
     });
   };
 
@@ -804,6 +923,9 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     },
     revokeAccessTokens(): void {
       tokens.clear();
+    },
+    rotateDpopNonces(): void {
+      dpopNonces.rotate();
     },
     stop(): Promise<void> {
       stopped ??= new Promise<void>((resolve, reject) => {

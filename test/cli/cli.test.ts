@@ -2,6 +2,7 @@
  * The okta-lake CLI as a user runs it: `mock-okta` serving a file, `ingest` reading it into a folder,
  * `import` of exported files, `--help` everywhere, and exit codes.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,42 @@ describe('okta-lake CLI', () => {
       const wrong = capture({ OKTA_API_TOKEN: 'wrong-token-value' });
       expect(await main(['ingest', '--org', origin, '--out', join(work, 'other'), '--since', '1h'], wrong)).toBe(EXIT.auth);
       expect(wrong.err() + wrong.out()).not.toContain('wrong-token-value');
+    } finally {
+      stop.abort();
+      expect(await serving).toBe(EXIT.ok);
+    }
+  });
+
+  it('mock-okta --require-dpop + ingest with a service app: DPoP by default, each uuid once; OKTA_DPOP=never is refused', async () => {
+    // Prepare: a service app key pair, and events served by a mock whose apps require DPoP
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyFile = join(work, 'dpop-app.pem');
+    const publicFile = join(work, 'dpop-app.pub.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const start = Date.now() - 4 * 3_600_000;
+    const events = generateEvents(300, { start: new Date(start), hours: 2, seed: 5 });
+    const file = join(work, 'dpop-events.jsonl');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    const stop = new AbortController();
+    const mockIo = capture({ OKTA_API_TOKEN: TOKEN, OKTA_CLIENT_ID: '0oacliDpop', OKTA_PUBLIC_KEY_FILE: publicFile }, stop.signal);
+    const serving = main(['mock-okta', '--events', file, '--require-dpop'], mockIo);
+    await expect.poll(() => mockIo.out(), { timeout: 20_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    const origin = mockIo.out().trim();
+    const lake = join(work, 'dpop-lake');
+    const app = { OKTA_CLIENT_ID: '0oacliDpop', OKTA_PRIVATE_KEY_FILE: keyFile };
+    try {
+      // Act
+      const io = capture(app);
+      const code = await main(['ingest', '--org', origin, '--out', lake, '--since', new Date(start - 60_000).toISOString()], io);
+      const never = capture({ ...app, OKTA_DPOP: 'never' });
+      const neverCode = await main(['ingest', '--org', origin, '--out', join(work, 'dpop-never'), '--since', '1h'], never);
+      // Assess
+      expect(code, io.err()).toBe(EXIT.ok);
+      expect(io.out()).toMatch(/events written\s+300/);
+      expect(await lakeUuids(lake)).toEqual({ n: 300, d: 300 });
+      expect(neverCode).toBe(EXIT.auth);
+      expect(never.err()).toContain('invalid_dpop_proof');
     } finally {
       stop.abort();
       expect(await serving).toBe(EXIT.ok);

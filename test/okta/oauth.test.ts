@@ -258,10 +258,10 @@ describe('OAuthServiceApp against the mock token endpoint', () => {
     expect(tokenCalls).toBe(2);
   });
 
-  it('refuses a DPoP token type with a hint', async () => {
+  it('refuses a DPoP token it did not send a proof for (test/okta/dpop.test.ts covers DPoP)', async () => {
     const fakeFetch: typeof fetch = async () => Response.json({ token_type: 'DPoP', expires_in: 3600, access_token: 'x' });
     const creds = new OAuthServiceApp({ org: parseOrg('acme.okta.com'), clientId: '0oaec', privateKey: ec.privateKey, fetch: fakeFetch });
-    await expect(creds.authorization()).rejects.toThrow(/only Bearer tokens are supported \(turn off "Require DPoP"/);
+    await expect(creds.authorization()).rejects.toThrow(/issued a token of type "DPoP"; expected Bearer$/);
   });
 });
 
@@ -323,7 +323,7 @@ describe('credentialsFromSecret', () => {
     [`{"type":"ssws","token":"${SECRET_VALUE}","tokn":"x"}`, /has 1 unknown field \(not named here: a field name may be a secret\); allowed: type, token$/],
     // A token pasted as a key name: counted, never named.
     [`{"type":"ssws","token":"x","${SECRET_VALUE}":""}`, /has 1 unknown field /],
-    [`{"type":"oauth","clientId":"0oa1","privateKey":"x","${SECRET_VALUE}":1,"${SECRET_VALUE}2":2,"kid":3}`, /has 3 unknown fields .*; allowed: type, clientId, privateKey, keyId$/],
+    [`{"type":"oauth","clientId":"0oa1","privateKey":"x","${SECRET_VALUE}":1,"${SECRET_VALUE}2":2,"kid":3}`, /has 3 unknown fields .*; allowed: type, clientId, privateKey, keyId, dpop$/],
     [`{"type":"oauth","privateKey":"${SECRET_VALUE}"}`, /field "clientId" is missing/],
     [`{"type":"oauth","clientId":"0oa1"}`, /field "privateKey" is missing/],
     [`{"type":"oauth","clientId":"0oa1","privateKey":"-----BEGIN PRIVATE KEY-----${SECRET_VALUE}"}`, /field "privateKey" could not be read as a private key/],

@@ -6,6 +6,10 @@
  * state, quarantine; S3 objects and DynamoDB items for the Lambda) is scanned: no secret (token,
  * private key, client assertion, access token) appears anywhere. A secret whose JSON has a token
  * pasted as a field name is refused by count of unknown fields, the name appearing nowhere.
+ *
+ * A third mode is a service app that requires DPoP (RFC 9449): its DPoP private keys (caught as
+ * node:crypto makes them) and every proof sent appear nowhere either, and proofs go only in request
+ * headers to the configured org.
  */
 import '../support/aws-env';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -20,6 +24,22 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+/** Secret parts of every key pair node:crypto generates in this file's modules (the DPoP keys among them). */
+const generatedKeySecrets = vi.hoisted(() => ({ list: [] as string[], count: 0 }));
+vi.mock('node:crypto', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:crypto')>();
+  const generateKeyPairSync = ((...args: Parameters<typeof real.generateKeyPairSync>) => {
+    const pair = (real.generateKeyPairSync as (...a: unknown[]) => { privateKey: unknown; publicKey: unknown })(...args);
+    if (pair.privateKey instanceof real.KeyObject) {
+      generatedKeySecrets.count++;
+      const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      generatedKeySecrets.list.push(String(pair.privateKey.export({ format: 'jwk' }).d), ...pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')));
+    }
+    return pair;
+  }) as typeof real.generateKeyPairSync;
+  return { ...real, generateKeyPairSync, default: { ...real, generateKeyPairSync } };
+});
 import { describe as describeError, main, type CommandIo } from '../../lib/cli/main';
 import { EXIT } from '../../lib/cli/output';
 import { INGEST_ENV } from '../../lib/config/ingest-contract';
@@ -38,7 +58,7 @@ import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
 import { createS3Client } from '../../lib/adapters/s3-sink';
 
-type Mode = 'ssws' | 'oauth';
+type Mode = 'ssws' | 'oauth' | 'oauth-dpop';
 
 /** Everything a run can leave as text: collected per test, scanned at the end. */
 class Exposure {
@@ -96,6 +116,8 @@ function filesUnder(dir: string): string[] {
 /** A credential of each mode, with its sentinels, and what the wire saw of it. */
 interface Sentinel {
   readonly mode: Mode;
+  /** The secret's `type` and the org's `auth`. */
+  readonly auth: 'ssws' | 'oauth';
   /** Secret strings: token; or PEM body lines, JWK `d`, and the assertions and access tokens seen. */
   readonly secrets: () => string[];
   readonly env: NodeJS.ProcessEnv;
@@ -106,15 +128,26 @@ interface Sentinel {
   readonly wrongEnv: NodeJS.ProcessEnv;
   readonly wrongSecretString: string;
   readonly wrongSecrets: string[];
+  readonly wrongCredentials: (org: OktaOrg) => CredentialProvider;
 }
 
 const CLIENT_ID = '0oaSentinelClient';
+/** A service app that requires DPoP, with the same key. */
+const DPOP_CLIENT_ID = '0oaSentinelDpopClient';
 const seenOnTheWire: string[] = [];
+/** DPoP proofs sent (and their signatures), and the origins they were sent to. */
+const proofsOnTheWire: string[] = [];
+const proofDestinations = new Set<string>();
 let realFetch: typeof fetch;
 
 /** Records the client assertions and access tokens that pass through fetch (they are secrets too). */
 const recordingFetch: typeof fetch = async (input, init) => {
   const url = String(input instanceof Request ? input.url : input);
+  const proof = (init?.headers as Record<string, string> | undefined)?.DPoP;
+  if (proof !== undefined) {
+    proofsOnTheWire.push(proof, proof.split('.')[2]);
+    proofDestinations.add(new URL(url).origin);
+  }
   if (url.endsWith('/oauth2/v1/token') && typeof init?.body === 'string') {
     const assertion = new URLSearchParams(init.body).get('client_assertion');
     if (assertion) seenOnTheWire.push(assertion, assertion.split('.')[2]);
@@ -131,7 +164,7 @@ function pemLines(pem: string): string[] {
   return pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
 }
 
-function sentinels(work: string): { ssws: Sentinel; oauth: Sentinel; publicKey: string } {
+function sentinels(work: string): { ssws: Sentinel; oauth: Sentinel; 'oauth-dpop': Sentinel; publicKey: string } {
   const token = `SENTINEL${randomBytes(24).toString('base64url')}`;
   const wrongToken = `SENTINELWRONG${randomBytes(24).toString('base64url')}`;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -148,6 +181,8 @@ function sentinels(work: string): { ssws: Sentinel; oauth: Sentinel; publicKey: 
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string,
     ssws: {
       mode: 'ssws',
+      auth: 'ssws',
+      wrongCredentials: () => new SswsToken(wrongToken),
       secrets: () => [token],
       env: { OKTA_API_TOKEN: token },
       secretString: JSON.stringify({ type: 'ssws', token }),
@@ -158,12 +193,27 @@ function sentinels(work: string): { ssws: Sentinel; oauth: Sentinel; publicKey: 
     },
     oauth: {
       mode: 'oauth',
+      auth: 'oauth',
+      wrongCredentials: (org) => new OAuthServiceApp({ org, clientId: CLIENT_ID, privateKey: wrongPem }),
       secrets: () => [...keySecrets, ...seenOnTheWire],
       env: { OKTA_CLIENT_ID: CLIENT_ID, OKTA_PRIVATE_KEY_FILE: keyFile },
       secretString: JSON.stringify({ type: 'oauth', clientId: CLIENT_ID, privateKey: pem }),
       credentials: (org) => new OAuthServiceApp({ org, clientId: CLIENT_ID, privateKey: pem }),
       wrongEnv: { OKTA_CLIENT_ID: CLIENT_ID, OKTA_PRIVATE_KEY_FILE: wrongKeyFile },
       wrongSecretString: JSON.stringify({ type: 'oauth', clientId: CLIENT_ID, privateKey: wrongPem }),
+      wrongSecrets: wrongKeySecrets,
+    },
+    'oauth-dpop': {
+      mode: 'oauth-dpop',
+      auth: 'oauth',
+      wrongCredentials: (org) => new OAuthServiceApp({ org, clientId: DPOP_CLIENT_ID, privateKey: wrongPem }),
+      // The DPoP keys made so far (this process's, and each module instance's after resetModules).
+      secrets: () => [...keySecrets, ...seenOnTheWire, ...proofsOnTheWire, ...generatedKeySecrets.list],
+      env: { OKTA_CLIENT_ID: DPOP_CLIENT_ID, OKTA_PRIVATE_KEY_FILE: keyFile },
+      secretString: JSON.stringify({ type: 'oauth', clientId: DPOP_CLIENT_ID, privateKey: pem }),
+      credentials: (org) => new OAuthServiceApp({ org, clientId: DPOP_CLIENT_ID, privateKey: pem }),
+      wrongEnv: { OKTA_CLIENT_ID: DPOP_CLIENT_ID, OKTA_PRIVATE_KEY_FILE: wrongKeyFile },
+      wrongSecretString: JSON.stringify({ type: 'oauth', clientId: DPOP_CLIENT_ID, privateKey: wrongPem }),
       wrongSecrets: wrongKeySecrets,
     },
   };
@@ -189,8 +239,13 @@ describe('no secret ever leaves the process (both auth modes)', () => {
     served.push({ uuid: 'zz-no-uuid', publishedMs: start + 60_000, text: JSON.stringify({ published: new Date(start + 60_000).toISOString(), eventType: 'x' }) });
     mock = await startMockOkta({
       events: served,
+      // Three modes of runs within a minute: room enough that no run waits for the bucket's reset.
+      rateLimitPerMinute: 1000,
       apiToken: JSON.parse(creds.ssws.secretString).token as string,
-      oauthClients: [{ clientId: CLIENT_ID, publicKeys: [creds.publicKey] }],
+      oauthClients: [
+        { clientId: CLIENT_ID, publicKeys: [creds.publicKey] },
+        { clientId: DPOP_CLIENT_ID, publicKeys: [creds.publicKey], requireDpop: true },
+      ],
     });
     duck = await openDuckDb({ tmpDir: join(work, 'duckdb') });
   });
@@ -226,7 +281,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
     }
   });
 
-  describe.each(['ssws', 'oauth'] as const)('%s', (mode) => {
+  describe.each(['ssws', 'oauth', 'oauth-dpop'] as const)('%s', (mode) => {
     const s = (): Sentinel => creds[mode];
 
     it('the CLI: a run, a rerun, a refused credential and a foreign next link print no secret and write none', async () => {
@@ -255,7 +310,8 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       expect(refusedCode).toBe(EXIT.auth);
       expect(foreignCode).toBe(EXIT.failure);
       expect(foreign.err()).toContain('Refusing rel="next" link');
-      if (mode === 'oauth') expect(seenOnTheWire.length).toBeGreaterThan(wire);
+      if (s().auth === 'oauth') expect(seenOnTheWire.length).toBeGreaterThan(wire);
+      if (mode === 'oauth-dpop') expect(proofsOnTheWire.length).toBeGreaterThan(0);
       // ...and nothing shows a secret.
       for (const [label, io] of Object.entries({ first, again, refused, foreign })) x.add(label, io.out(), io.err());
       expect(await addFiles(x, lake)).toBeGreaterThan(3);
@@ -278,10 +334,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
           reporter: x.reporter(label),
           since: new Date(start).toISOString(),
         }).catch((e: unknown) => e);
-      const wrong = (): CredentialProvider =>
-        mode === 'ssws'
-          ? new SswsToken(JSON.parse(s().wrongSecretString).token as string)
-          : new OAuthServiceApp({ org, clientId: CLIENT_ID, privateKey: JSON.parse(s().wrongSecretString).privateKey as string });
+      const wrong = (): CredentialProvider => s().wrongCredentials(org);
 
       try {
         // Act
@@ -320,7 +373,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString });
       const org = parseOrg(mock.origin, { allowInsecureLoopback: true });
       const env: Record<string, string> = {
-        [INGEST_ENV.orgs]: JSON.stringify([{ org: mock.origin, auth: mode, secretId: 'okta-lake/pasted' }]),
+        [INGEST_ENV.orgs]: JSON.stringify([{ org: mock.origin, auth: s().auth, secretId: 'okta-lake/pasted' }]),
         [INGEST_ENV.bucket]: 'pasted-unused',
         [INGEST_ENV.prefix]: '',
         [INGEST_ENV.table]: 'pasted-unused',
@@ -343,7 +396,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
         // Act: the adapter alone, then the handler (Powertools logs the failed run)
         const { SecretsManagerCredentials } = await import('../../lib/adapters/secrets-manager-credentials');
         adapterError = await new SecretsManagerCredentials({ client: new SecretsManagerClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS }) })
-          .credentialsFor({ org, secretId: 'okta-lake/pasted', auth: mode })
+          .credentialsFor({ org, secretId: 'okta-lake/pasted', auth: s().auth })
           .catch((e: unknown) => e);
         Object.assign(process.env, env);
         vi.resetModules();
@@ -381,7 +434,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       for (const error of [adapterError, handlerError]) {
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).name).toBe('CredentialsError');
-        expect((error as Error).message).toContain(`Okta secret of type "${mode}" has 2 unknown fields`);
+        expect((error as Error).message).toContain(`Okta secret of type "${s().auth}" has 2 unknown fields`);
       }
       expect(logs).toContain('has 2 unknown fields');
     });
@@ -397,7 +450,7 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       const secretsManager = mockClient(SecretsManagerClient);
       secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: s().wrongSecretString }).resolves({ SecretString: s().secretString });
       const env: Record<string, string> = {
-        [INGEST_ENV.orgs]: JSON.stringify([{ org: mock.origin, auth: mode, secretId: 'okta-lake/sentinel' }]),
+        [INGEST_ENV.orgs]: JSON.stringify([{ org: mock.origin, auth: s().auth, secretId: 'okta-lake/sentinel' }]),
         [INGEST_ENV.bucket]: bucket,
         [INGEST_ENV.prefix]: '',
         [INGEST_ENV.table]: table,
@@ -483,5 +536,11 @@ describe('no secret ever leaves the process (both auth modes)', () => {
       // ...and no secret anywhere.
       x.expectFree([...s().secrets(), ...s().wrongSecrets]);
     });
+  });
+  it('oauth-dpop really used DPoP: proofs were sent, only in request headers to the configured org, and DPoP keys were made', () => {
+    expect(proofsOnTheWire.length).toBeGreaterThan(0);
+    // Beyond the two keys sentinels() makes: the DPoP keys of the process and of the reloaded handler modules.
+    expect(generatedKeySecrets.count).toBeGreaterThan(2);
+    expect([...proofDestinations]).toEqual([mock.origin]);
   });
 });

@@ -360,16 +360,23 @@ export class OktaLogClient implements LogPageSource {
   }
 
   async #attempt(url: string, attempt: number, signal?: AbortSignal, onHeaders?: (headers: Headers, url: string) => void): Promise<AttemptResult> {
-    let authorization: string;
-    try {
-      authorization = await this.#credentials.authorization(signal);
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof OAuthTokenError && error.retryable) {
-        return { ok: false, failure: { cause: 'token-endpoint', error, description: error.message, status: error.status } };
+    // The authentication headers (a token request when none is cached), before the request's timeout starts.
+    const authenticate = async (): Promise<{ headers: Record<string, string> } | { failed: AttemptResult }> => {
+      try {
+        const headers = this.#credentials.requestHeaders
+          ? await this.#credentials.requestHeaders('GET', url, signal)
+          : { Authorization: await this.#credentials.authorization(signal) };
+        return { headers };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof OAuthTokenError && error.retryable) {
+          return { failed: { ok: false, failure: { cause: 'token-endpoint', error, description: error.message, status: error.status } } };
+        }
+        throw error;
       }
-      throw error;
-    }
+    };
+    let auth = await authenticate();
+    if ('failed' in auth) return auth.failed;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     // Aborted when a body passes its cap: the connection is closed instead of draining the rest.
     const overLimit = new AbortController();
@@ -384,17 +391,29 @@ export class OktaLogClient implements LogPageSource {
       return { ok: false, failure: { cause: 'network', error, description: withRequestId(`${stage} failed: ${msg}${inner}`, requestId), requestId } };
     };
 
-    this.#requests++;
     let res: Response;
-    try {
-      res = await this.#fetch(url, {
-        method: 'GET',
-        headers: { Accept: 'application/json', Authorization: authorization, 'User-Agent': this.#userAgent },
-        redirect: 'manual',
-        signal: combined,
-      });
-    } catch (error) {
-      return transportFailure(error, 'request');
+    // A DPoP nonce challenge (HTTP 401, `WWW-Authenticate: DPoP error="use_dpop_nonce"`) is answered
+    // once, at once, with a proof carrying the new nonce (RFC 9449 section 9): part of this attempt.
+    for (let nonceRetried = false; ; nonceRetried = true) {
+      if (nonceRetried) {
+        auth = await authenticate();
+        if ('failed' in auth) return auth.failed;
+      }
+      this.#requests++;
+      try {
+        res = await this.#fetch(url, {
+          method: 'GET',
+          headers: { Accept: 'application/json', ...auth.headers, 'User-Agent': this.#userAgent },
+          redirect: 'manual',
+          signal: combined,
+        });
+      } catch (error) {
+        return transportFailure(error, 'request');
+      }
+      const challenged = this.#credentials.observeResponse?.(url, res.status, res.headers) === true;
+      if (!challenged || nonceRetried) break;
+      this.#pacer.note(res.headers, oktaRequestId(res.headers));
+      await res.body?.cancel().catch(() => undefined);
     }
     const requestId = oktaRequestId(res.headers);
     this.#pacer.note(res.headers, requestId);

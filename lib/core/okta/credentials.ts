@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../ports';
 import { describeBytes, readCappedBody, type CappedBody } from './body';
 import { CredentialsError, OAuthTokenError, OktaResponseTooLargeError, oktaRequestId, withRequestId } from './errors';
+import { dpopNonceOf, dpopChallengeError, processDpopKey, type DpopKey } from './dpop';
 import type { OktaOrg } from './org';
 
 /** Gives the `Authorization` header value for Okta API requests. */
@@ -19,7 +20,28 @@ export interface CredentialProvider {
   authorization(signal?: AbortSignal): Promise<string>;
   /** Drops any cached access token (called after Okta answered 401), so the next call gets a new one. */
   invalidate(): void;
+  /**
+   * The authentication headers of one request to `url` (an org URL): `Authorization`, and for a
+   * DPoP-bound token a fresh `DPoP` proof for this method and URL (RFC 9449 section 7.1).
+   * @default `{ Authorization: await authorization(signal) }`
+   */
+  requestHeaders?(method: string, url: string, signal?: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * Sees each answer to a request made with {@link requestHeaders}: keeps a `DPoP-Nonce` it carries,
+   * and returns true when the answer is a DPoP nonce challenge (HTTP 401 with
+   * `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a `DPoP-Nonce`: RFC 9449 section 9), which
+   * the caller retries once at once with new headers.
+   */
+  observeResponse?(url: string, status: number, headers: Headers): boolean;
 }
+
+/**
+ * When the service app uses DPoP (RFC 9449): `'auto'` asks for a plain Bearer token and switches to
+ * DPoP (for the rest of the process) when the token endpoint answers `invalid_dpop_proof`, as Okta
+ * does for an app that requires DPoP; `'always'` sends a proof with every token request; `'never'`
+ * never does. Whatever the mode, a token Okta issues as `token_type: DPoP` is used with proofs.
+ */
+export type DpopMode = 'auto' | 'always' | 'never';
 
 const REDACTED = '[redacted]';
 /** Printable ASCII without spaces: what may safely go into an HTTP header value or a form field. */
@@ -108,6 +130,12 @@ export interface OAuthServiceAppOptions {
    * @default DEFAULT_MAX_TOKEN_RESPONSE_BYTES (64 KiB)
    */
   readonly maxTokenResponseBytes?: number;
+  /**
+   * DPoP for this app: see {@link DpopMode}. The DPoP key is the process's own P-256 key pair
+   * ({@link processDpopKey}), made at first use, held only in memory.
+   * @default 'auto'
+   */
+  readonly dpop?: DpopMode;
 }
 
 /** Default cap on the token endpoint's answer: 64 KiB, some 30 times Okta's. */
@@ -215,6 +243,8 @@ export function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise
 
 interface CachedToken {
   readonly header: string;
+  /** The access token, for a DPoP-bound one (its hash is each proof's `ath`). */
+  readonly dpopAccessToken?: string;
   /** Local time (ms) after which the token is not used any more: 60 s before Okta's expiry. */
   readonly refreshAtMs: number;
 }
@@ -242,6 +272,13 @@ export class OAuthServiceApp implements CredentialProvider {
   readonly #clockSkewSec: number;
   readonly #timeoutMs: number;
   readonly #maxResponseBytes: number;
+  readonly #origin: string;
+  readonly #dpopMode: DpopMode;
+  /** True once token requests carry a proof: from the start with `'always'`, after Okta asked for one with `'auto'`. */
+  #useDpop: boolean;
+  #dpopKey?: DpopKey;
+  /** The latest `DPoP-Nonce` of each server (origin) (RFC 9449 section 8: "the most recent nonce"). */
+  readonly #nonces = new Map<string, string>();
   #cached?: CachedToken;
   #pending?: Promise<CachedToken>;
 
@@ -283,6 +320,16 @@ export class OAuthServiceApp implements CredentialProvider {
     this.#clockSkewSec = skew;
     this.#timeoutMs = timeoutMs;
     this.#maxResponseBytes = maxResponseBytes;
+    const dpop = options.dpop ?? 'auto';
+    if (dpop !== 'auto' && dpop !== 'always' && dpop !== 'never') throw new CredentialsError('OAuth dpop must be "auto", "always" or "never"');
+    this.#dpopMode = dpop;
+    this.#useDpop = dpop === 'always';
+    this.#origin = org.origin;
+  }
+
+  /** Whether token requests carry a DPoP proof now (`'always'`, or `'auto'` after Okta required one). */
+  get usesDpop(): boolean {
+    return this.#useDpop;
   }
 
   /** The signing algorithm chosen from the key (`RS256` for RSA, `ES256` for P-256, ...). */
@@ -291,9 +338,45 @@ export class OAuthServiceApp implements CredentialProvider {
   }
 
   async authorization(signal?: AbortSignal): Promise<string> {
+    return (await this.#token(signal)).header;
+  }
+
+  async requestHeaders(method: string, url: string, signal?: AbortSignal): Promise<Record<string, string>> {
+    // The token and the DPoP key prove who we are to the org only: nothing goes anywhere else.
+    if (this.#originOf(url) !== this.#origin) throw new CredentialsError(`Refusing to authenticate a request to another origin than ${this.#origin}`);
+    const token = await this.#token(signal);
+    if (token.dpopAccessToken === undefined) return { Authorization: token.header };
+    return { Authorization: token.header, DPoP: this.#proof(method, url, token.dpopAccessToken) };
+  }
+
+  observeResponse(url: string, status: number, headers: Headers): boolean {
+    const origin = this.#originOf(url);
+    if (origin !== this.#origin) return false;
+    const nonce = dpopNonceOf(headers);
+    if (nonce === undefined) return false;
+    const previous = this.#nonces.get(origin);
+    this.#nonces.set(origin, nonce);
+    // A challenge is worth a retry only when it brought a nonce we did not send already.
+    return status === 401 && dpopChallengeError(headers.get('www-authenticate')) === 'use_dpop_nonce' && nonce !== previous;
+  }
+
+  #originOf(url: string): string | undefined {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #proof(method: string, url: string, accessToken?: string): string {
+    this.#dpopKey ??= processDpopKey();
+    return this.#dpopKey.proof({ method, url, accessToken, nonce: this.#nonces.get(this.#origin), nowSec: Math.floor(this.#clock.now() / 1000) });
+  }
+
+  async #token(signal?: AbortSignal): Promise<CachedToken> {
     signal?.throwIfAborted();
     const cached = this.#cached;
-    if (cached && this.#clock.now() < cached.refreshAtMs) return cached.header;
+    if (cached && this.#clock.now() < cached.refreshAtMs) return cached;
     if (!this.#pending) {
       const pending = this.#requestToken().then(
         (token) => {
@@ -308,7 +391,7 @@ export class OAuthServiceApp implements CredentialProvider {
       );
       this.#pending = pending;
     }
-    return (await raceAbort(this.#pending, signal)).header;
+    return raceAbort(this.#pending, signal);
   }
 
   invalidate(): void {
@@ -337,7 +420,35 @@ export class OAuthServiceApp implements CredentialProvider {
     return `${input}.${b64url(signature)}`;
   }
 
+  /**
+   * One token request, and at most two more: with a proof when `'auto'` learns that the app requires
+   * DPoP (`invalid_dpop_proof`), and with the server's nonce after `use_dpop_nonce` (RFC 9449
+   * section 8: HTTP 400, `error: use_dpop_nonce`, a `DPoP-Nonce` header). Each carries a new client
+   * assertion and a new proof: both are single use.
+   */
   async #requestToken(): Promise<CachedToken> {
+    let switched = false;
+    let nonceRetried = false;
+    for (;;) {
+      try {
+        return await this.#requestTokenOnce();
+      } catch (e) {
+        if (!(e instanceof OAuthTokenError) || e.status === undefined || e.status < 400 || e.status >= 500) throw e;
+        if (e.error === 'invalid_dpop_proof' && !this.#useDpop && this.#dpopMode === 'auto' && !switched) {
+          switched = true;
+          this.#useDpop = true;
+          continue;
+        }
+        if (e.error === 'use_dpop_nonce' && this.#useDpop && !nonceRetried && e.dpopNonceChanged) {
+          nonceRetried = true;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  async #requestTokenOnce(): Promise<CachedToken> {
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       scope: this.scopes.join(' '),
@@ -353,7 +464,11 @@ export class OAuthServiceApp implements CredentialProvider {
     try {
       res = await this.#fetch(this.tokenEndpoint, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          ...(this.#useDpop ? { DPoP: this.#proof('POST', this.tokenEndpoint) } : {}),
+        },
         body: form.toString(),
         redirect: 'manual',
         signal: AbortSignal.any([timeout, overLimit.signal]),
@@ -381,6 +496,10 @@ export class OAuthServiceApp implements CredentialProvider {
       });
       throw new OAuthTokenError(message, { cause, status: res.status, retryable: true, requestId });
     }
+    // A nonce may come with any answer, the challenge included (RFC 9449 section 8.2: rotation).
+    const nonce = dpopNonceOf(res.headers);
+    const nonceChanged = nonce !== undefined && nonce !== this.#nonces.get(this.#origin);
+    if (nonce !== undefined) this.#nonces.set(this.#origin, nonce);
     // Of an error answer past the cap only the start was read: the status decides.
     const text = read.text;
     let json: Record<string, unknown> | undefined;
@@ -396,12 +515,13 @@ export class OAuthServiceApp implements CredentialProvider {
       const retryable = res.status === 429 || res.status >= 500;
       const detail = error ? `: ${error}${errorDescription ? ` (${errorDescription})` : ''}` : '';
       const requestId = oktaRequestId(res.headers);
-      throw new OAuthTokenError(withRequestId(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error)}`, requestId), {
+      throw new OAuthTokenError(withRequestId(`${where} answered HTTP ${res.status}${detail}${tokenErrorHint(error, this.#dpopMode)}`, requestId), {
         status: res.status,
         error,
         errorDescription,
         retryable,
         requestId,
+        dpopNonceChanged: nonceChanged,
       });
     }
     const accessToken = json?.access_token;
@@ -413,14 +533,19 @@ export class OAuthServiceApp implements CredentialProvider {
         retryable: false,
       });
     }
-    if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
-      throw new OAuthTokenError(
-        `${where} issued a token of type ${JSON.stringify(String(tokenType))}; only Bearer tokens are supported (turn off "Require DPoP" on the service app)`,
-        { status: res.status, retryable: false },
-      );
+    const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
+    // RFC 9449 section 5: a DPoP-bound token comes as `token_type: DPoP`; a server that does not do
+    // DPoP answers a request with a proof with a Bearer token, which is then used as Bearer.
+    const dpopBound = type === 'dpop' && this.#useDpop;
+    if (type !== 'bearer' && !dpopBound) {
+      throw new OAuthTokenError(`${where} issued a token of type ${JSON.stringify(String(tokenType).slice(0, 32))}; expected Bearer${this.#useDpop ? ' or DPoP' : ''}`, {
+        status: res.status,
+        retryable: false,
+      });
     }
     const lifetimeMs = Math.max(0, expiresIn - TOKEN_REFRESH_MARGIN_SEC) * 1000;
-    return { header: `Bearer ${accessToken}`, refreshAtMs: this.#clock.now() + lifetimeMs };
+    const refreshAtMs = this.#clock.now() + lifetimeMs;
+    return dpopBound ? { header: `DPoP ${accessToken}`, dpopAccessToken: accessToken, refreshAtMs } : { header: `Bearer ${accessToken}`, refreshAtMs };
   }
 
   toJSON(): Record<string, unknown> {
@@ -437,14 +562,18 @@ export class OAuthServiceApp implements CredentialProvider {
   }
 }
 
-function tokenErrorHint(error: string | undefined): string {
+function tokenErrorHint(error: string | undefined, dpop: DpopMode): string {
   switch (error) {
     case 'invalid_client':
       return '. Check the client id, that the service app uses "Public key / Private key" client authentication, that the registered public key matches the private key (and the key id), and that the machine clock is right';
     case 'invalid_scope':
       return '. Grant the okta.logs.read scope to the service app (Okta API Scopes tab)';
     case 'invalid_dpop_proof':
-      return '. The service app requires DPoP, which okta-lake does not support: turn off "Require DPoP"';
+      return dpop === 'never'
+        ? '. The service app requires DPoP ("Require Demonstrating Proof of Possession"), and the dpop option is "never": set it to "auto"'
+        : '. Okta refused the DPoP proof: check that the machine clock is right';
+    case 'use_dpop_nonce':
+      return '. Okta asked twice for a new DPoP nonce';
     case 'unauthorized_client':
       return '. Allow the Client Credentials grant on the service app';
     default:
@@ -460,7 +589,7 @@ export interface CredentialDeps {
 
 const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
   ssws: ['type', 'token'],
-  oauth: ['type', 'clientId', 'privateKey', 'keyId'],
+  oauth: ['type', 'clientId', 'privateKey', 'keyId', 'dpop'],
 };
 
 /**
@@ -478,7 +607,8 @@ const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
  * an OAuth 2.0 service app with the `okta.logs.read` scope granted, using `private_key_jwt`:
  * `privateKey` is a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, or `BEGIN RSA/EC PRIVATE KEY`) or a
  * private JWK given as a JSON object (`{"kty":"RSA","n":...,"d":...}`); `keyId` (optional) is the
- * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent).
+ * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent);
+ * `dpop` (optional) is `"auto"` (the default), `"always"` or `"never"` (see {@link DpopMode}).
  * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
  *
  * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value, nor
@@ -525,12 +655,16 @@ export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: 
   if (secret.keyId !== undefined && (typeof secret.keyId !== 'string' || secret.keyId === '')) {
     throw new CredentialsError('Okta secret field "keyId" must be a non-empty string when present');
   }
+  if (secret.dpop !== undefined && secret.dpop !== 'auto' && secret.dpop !== 'always' && secret.dpop !== 'never') {
+    throw new CredentialsError('Okta secret field "dpop" must be "auto", "always" or "never" when present');
+  }
   try {
     return new OAuthServiceApp({
       org,
       clientId: secret.clientId,
       privateKey: key as PrivateKeyInput,
       keyId: secret.keyId as string | undefined,
+      dpop: secret.dpop as DpopMode | undefined,
       fetch: deps.fetch,
       clock: deps.clock,
     });

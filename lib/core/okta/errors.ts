@@ -64,14 +64,17 @@ export class OAuthTokenError extends OktaAuthError {
   readonly error?: string;
   readonly errorDescription?: string;
   readonly retryable: boolean;
+  /** The answer carried a `DPoP-Nonce` other than the one last sent (RFC 9449 section 8), so a retry can use it. */
+  readonly dpopNonceChanged: boolean;
   constructor(
     message: string,
-    options: { cause?: unknown; status?: number; error?: string; errorDescription?: string; retryable: boolean; requestId?: string },
+    options: { cause?: unknown; status?: number; error?: string; errorDescription?: string; retryable: boolean; requestId?: string; dpopNonceChanged?: boolean },
   ) {
     super(message, { cause: options.cause, status: options.status, errorCode: options.error, requestId: options.requestId });
     this.error = options.error;
     this.errorDescription = options.errorDescription;
     this.retryable = options.retryable;
+    this.dpopNonceChanged = options.dpopNonceChanged ?? false;
   }
 }
 
