@@ -163,7 +163,6 @@ export interface SoakReport {
   readonly failures: Readonly<Record<string, number>>;
   readonly clientRetries: Readonly<Record<RetryCause, number>>;
   readonly malformedRefetches: number;
-  /** Objects of a retried page that an earlier attempt stored and the retry did not write, replaced by empty ones. */
   /** Pages an earlier attempt stored without a checkpoint, read again against the lake. */
   readonly retriedPages: number;
   /** Of those, pages that brought events the earlier attempt had not stored. */

@@ -6,7 +6,8 @@
  *   quarantine/org=<org host>/dt=YYYY-MM-DD/<name>.jsonl           (events that cannot be placed; by ingest day)
  *
  * Object names are derived from what a file holds (its window and page position), never from the
- * time of writing, so a retried write replaces the same object instead of adding a duplicate.
+ * time of writing; the lake is write-once, so a retried write of the same name is refused instead of
+ * adding a duplicate (see lib/core/ingest/store-page.ts).
  */
 
 export const EVENTS_PREFIX = 'events';

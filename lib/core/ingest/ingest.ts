@@ -46,7 +46,7 @@
  * window is then "checked" (`WindowProgress.checkedUntil`, carried to the windows after it up to that
  * instant): the uuids the lake holds in its partitions are read (`LakeIndex`, by default a
  * `SinkLakeIndex` over the sink), and each page writes only the events the lake does not hold, under
- * a name made from their texts (`w<start>-<end>-c-<hash>`), so that a re-run replaces the same objects
+ * a name made from their texts (`w<start>-<end>-c-<hash>`), so that a re-run finds the same objects stored
  * or writes nothing: exactly once, as the sweep's late objects. Those left out are counted in
  * `eventsAlreadyInLake`. A window split before anything was stored needs no check.
  */
