@@ -87,7 +87,7 @@ function selectColumns(fileTypes?: ReadonlyMap<string, string>, schemaTypes?: Re
 }
 
 /** The column types of each half of the view, when known. */
-export interface ViewTypes {
+interface ViewTypes {
   readonly schema?: ReadonlyMap<string, string>;
   readonly originals?: ReadonlyMap<string, string>;
   readonly parts?: ReadonlyMap<string, string>;
@@ -112,7 +112,7 @@ function viewSources(dir: string, days: readonly DayFiles[]): { originals?: stri
  * Each half's columns are cast to the schema's types where its files differ (`types`, see the
  * module comment).
  */
-export function lakeViewSqlOf(dir: string, days: readonly DayFiles[], types: ViewTypes = {}): string {
+function lakeViewSqlOf(dir: string, days: readonly DayFiles[], types: ViewTypes = {}): string {
   const sources = viewSources(dir, days);
   const branches: string[] = [];
   if (sources.originals) branches.push(`SELECT ${selectColumns(types.originals, types.schema)}, org, dt, hour FROM ${sources.originals}`);
@@ -162,12 +162,6 @@ async function typedViewSql(connection: DuckDBConnection, dir: string, days: rea
     ...(sources.parts ? { parts: await cachedTypes(connection, cache, 'parts', sources.parts) } : {}),
   };
   return lakeViewSqlOf(dir, days, types);
-}
-
-/** The SQL of the `okta_system_log` view for the lake at `dir`, as it is now. */
-export async function lakeViewSql(dir: string): Promise<string> {
-  const abs = resolve(dir);
-  return lakeViewSqlOf(abs, await lakeFilesOf(dirLakeReader(abs)));
 }
 
 /** Installs the compatibility layer's settings and macros on a connection. */
