@@ -258,11 +258,13 @@ describe('an events/ object stored for a compacted day despite the freeze', () =
     const stray = dayEvents(3, DAY, 'stray');
     await writePages(sink, writer, stray, { name: 'stray' });
     const all = new Map([...textsOf(events), ...textsOf(stray)]);
-    // Assess
-    await expectEachOnce(dir, sink, all);
+    // Assess: the local readers read it at once. Athena's view leaves out the events/ objects of a
+    // compacted day (reading them would open every small file again), so it sees the stray events
+    // once the next compaction has absorbed them and the view is made again.
+    await expectEachOnce(dir, sink, all, DAY, { texts: textsOf(events) });
     const again = await compactDay({ ...compactOpts, workspace: ws, sink, org: ORG, dt: DAY });
     expect(again.outcome === 'compacted' && [again.generation, again.rows]).toEqual([2, 63]);
-    await expectEachOnce(dir, sink, all);
+    await expectEachOnce(dir, sink, all, DAY, { latestOnly: true });
   });
 });
 

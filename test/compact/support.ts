@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { fixtureEvents, type JsonObject } from '../../lib/core/fixtures';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { compactedDaysOf, lakeViewSql } from '../../lib/core/compact';
+import { TEST_LAKE_LOCATION, athenaViewRows } from './athena-view-duckdb';
 import { openLake } from '../../lib/core/hunt/lake';
 import { LATE_PREFIX, EVENTS_PREFIX, type Partition } from '../../lib/core/layout';
 import type { LakeSink } from '../../lib/core/ports';
@@ -76,19 +78,44 @@ export async function viewRows(dir: string, where = 'true'): Promise<Map<string,
   }
 }
 
+/** The Athena views made for each lake folder so far, oldest first. */
+const athenaViews = new Map<string, string[]>();
+
 /**
  * Asserts that both readers (the view over `dir` and `SinkLakeIndex` over `sink`) see every event of
  * `texts` exactly once, and nothing else, with `raw` byte for byte (the view) and in the hour its
  * `published` gives.
  */
-export async function expectEachOnce(dir: string, sink: LakeSink, texts: ReadonlyMap<string, string>, dt = DAY): Promise<void> {
-  const rows = await viewRows(dir);
-  expect([...rows.keys()].sort()).toEqual([...texts.keys()].sort());
-  for (const [uuid, text] of texts) {
-    const row = rows.get(uuid)!;
-    expect(row.n, uuid).toBe(1);
-    expect(row.raw === text, `raw of ${uuid} byte for byte`).toBe(true);
-    expect(row.hours).toEqual([(JSON.parse(text) as { published: string }).published.slice(11, 13)]);
+export async function expectEachOnce(
+  dir: string,
+  sink: LakeSink,
+  texts: ReadonlyMap<string, string>,
+  dt = DAY,
+  athena: {
+    /** What the Athena views see, when not `texts`. */
+    readonly texts?: ReadonlyMap<string, string>;
+    /** Check only the view made now, not the earlier ones. */
+    readonly latestOnly?: boolean;
+  } = {},
+): Promise<void> {
+  const expectRows = (rows: Map<string, { n: number; raw: string; hours: string[] }>, reader: string, want = texts) => {
+    expect([...rows.keys()].sort(), reader).toEqual([...want.keys()].sort());
+    for (const [uuid, text] of want) {
+      const row = rows.get(uuid)!;
+      expect(row.n, `${reader}: ${uuid}`).toBe(1);
+      expect(row.raw === text, `${reader}: raw of ${uuid} byte for byte`).toBe(true);
+      expect(row.hours, reader).toEqual([(JSON.parse(text) as { published: string }).published.slice(11, 13)]);
+    }
+  };
+  expectRows(await viewRows(dir), 'local view');
+  // The Athena view made from the lake's state now, and every one made earlier for this lake: a
+  // view is regenerated only after a compaction run, so each must stay right as the lake moves on.
+  const views = athenaViews.get(dir) ?? [];
+  athenaViews.set(dir, views);
+  views.push(lakeViewSql({ location: TEST_LAKE_LOCATION, days: await compactedDaysOf(sink, [ORG]) }));
+  for (const [i, sql] of views.entries()) {
+    if (athena.latestOnly && i < views.length - 1) continue;
+    expectRows(await athenaViewRows(dir, sql), `Athena view ${i + 1} of ${views.length}`, athena.texts ?? texts);
   }
   const index = await SinkLakeIndex.open({ sink, threads: 1 });
   try {

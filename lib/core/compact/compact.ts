@@ -94,12 +94,24 @@ export interface CompactDayOptions {
   readonly workspace?: CompactionWorkspace;
   readonly duckdb?: DuckDbOptions;
   readonly reporter?: Reporter;
+  /**
+   * The latest late cutoff this run may use (see `chooseLateCutoff`): a `late/` object is absorbed
+   * only when all its rows were ingested at or before it. Every object that lands after this run's
+   * listing must have been stamped after it, so it is the run's start minus the longest time a
+   * writer takes from stamping `ingested_at` to landing the object (`FREEZE_GRACE_MS`: a Lambda
+   * run lasts at most 15 minutes, and writers stamp each page as they write it).
+   * @default clock.now() - graceMs, when the call starts
+   */
+  readonly lateCutoffMs?: number;
 }
 
 export type CompactDayResult =
   /** The day has no originals: nothing to compact (not frozen). */
   | { readonly outcome: 'empty' }
-  /** Frozen; the grace period has not passed yet. */
+  /**
+   * Frozen; the grace period has not passed yet, or the only originals not absorbed yet are `late/`
+   * objects too recent for the late cutoff.
+   */
   | { readonly outcome: 'waiting'; readonly frozenAt: string; readonly readyAt: string }
   /** The current generation holds every original: nothing to do. */
   | { readonly outcome: 'up-to-date'; readonly generation: number }
@@ -118,6 +130,34 @@ export interface CompactedDay {
   readonly parts: readonly OutputObject[];
   /** `late/` objects this generation absorbed. */
   readonly absorbedLate: number;
+}
+
+/** When the rows of one original were ingested (epoch microseconds); none for an object without rows. */
+export interface IngestSpan {
+  readonly key: string;
+  readonly minUs?: number;
+  readonly maxUs?: number;
+}
+
+/**
+ * The late cutoff of a generation (epoch ms) and the `late/` objects it absorbs: the latest whole
+ * millisecond T at or before `boundMs` that no object straddles. An object is absorbed when all its
+ * rows were ingested at or before T (`maxUs <= T * 1000`) and left for a later generation when all
+ * were ingested at or after T + 1 ms: no row lies in between, so `ingested_at <= T` tells the two
+ * apart the same way at microsecond precision (DuckDB) and at millisecond precision (Athena reads
+ * Parquet timestamps as `timestamp(3)`). Objects without rows are absorbed.
+ */
+export function chooseLateCutoff(spans: readonly IngestSpan[], boundMs: number): { cutoffMs: number; absorbed: string[]; left: string[] } {
+  let t = Math.floor(boundMs);
+  for (;;) {
+    const straddler = spans.find((s) => s.minUs !== undefined && s.maxUs !== undefined && s.maxUs > t * 1000 && s.minUs < (t + 1) * 1000);
+    if (!straddler) break;
+    t = Math.floor((straddler.minUs as number) / 1000) - 1;
+  }
+  const absorbed: string[] = [];
+  const left: string[] = [];
+  for (const s of spans) (s.maxUs === undefined || s.maxUs <= t * 1000 ? absorbed : left).push(s.key);
+  return { cutoffMs: t, absorbed, left };
 }
 
 const columnList = LOG_EVENT_COLUMNS.map((c) => `"${c.name}"`).join(', ');
@@ -228,6 +268,7 @@ async function switchTo(sink: LakeSink, manifest: Manifest, manifestSha256: stri
     parts: manifest.outputs.map((o) => o.key),
     rows: manifest.rows,
     absorbedLate: manifest.sources.map((s) => s.key).filter((k) => k.startsWith(`${LATE_PREFIX}/`)),
+    ...(manifest.lateCutoff !== undefined ? { lateCutoff: manifest.lateCutoff } : {}),
     absorbedEvents: manifest.sources.map((s) => s.key).filter((k) => k.startsWith(`${EVENTS_PREFIX}/`)),
   };
   const key = switchKey(org, dt, generation);
@@ -267,6 +308,7 @@ async function compactDayIn(ws: CompactionWorkspace, o: CompactDayOptions): Prom
   dayStartMs(dt);
   const clock = o.clock ?? { now: () => Date.now() };
   const graceMs = o.graceMs ?? FREEZE_GRACE_MS;
+  const lateCutoffMs = o.lateCutoffMs ?? clock.now() - graceMs;
   const reporter = o.reporter ?? silentReporter;
 
   const before = (await lakeFilesOf(sink, { org, dt }))[0];
@@ -307,12 +349,22 @@ async function compactDayIn(ws: CompactionWorkspace, o: CompactDayOptions): Prom
     return resumed ? compactedResult(resumed, true) : { outcome: 'up-to-date', generation: files.current.generation };
   }
 
-  // 3. The next generation, from all originals.
+  // 3. The next generation, from all originals but the late objects too recent for the cutoff.
   const generation = Math.max(gens.maxUsed, files.current?.generation ?? 0) + 1;
   const sourceKeys = [...files.events, ...files.late].sort();
   const dir = join(ws.dir, `${org}-${dt}-g${generation}`);
-  const copies = await copyObjects(sink, sourceKeys, dir, 'src');
-  const manifest = await writeGeneration(ws, sink, { org, dt, generation, freeze, copies, nowMs: clock.now(), dir, o });
+  const all = await copyObjects(sink, sourceKeys, dir, 'src');
+  const isLate = (key: string) => key.startsWith(`${LATE_PREFIX}/`);
+  const late = all.filter((c) => isLate(c.key));
+  const cut = chooseLateCutoff(await ingestSpans(ws, org, dt, late), lateCutoffMs);
+  const absorb = new Set(cut.absorbed);
+  const copies = all.filter((c) => !isLate(c.key) || absorb.has(c.key));
+  const held = new Set(files.current ? [...files.current.absorbedEvents, ...files.current.absorbedLate] : []);
+  if (copies.every((c) => held.has(c.key))) {
+    // Only late objects too recent to absorb are new: a later run takes them (readers read them meanwhile).
+    return { outcome: 'waiting', frozenAt: freeze.frozenAt, readyAt: new Date(clock.now() + graceMs).toISOString() };
+  }
+  const manifest = await writeGeneration(ws, sink, { org, dt, generation, freeze, copies, nowMs: clock.now(), dir, o, lateCutoffMs: cut.cutoffMs });
 
   // 4-5. Verify what was written, then switch.
   const manifestBody = encodeRecord(manifest);
@@ -334,6 +386,30 @@ interface GenerationInput {
   readonly nowMs: number;
   readonly dir: string;
   readonly o: CompactDayOptions;
+  readonly lateCutoffMs: number;
+}
+
+/** When the rows of each of `copies` were ingested; a row without `ingested_at` stops the day. */
+async function ingestSpans(ws: CompactionWorkspace, org: string, dt: string, copies: readonly LocalCopy[]): Promise<IngestSpan[]> {
+  if (copies.length === 0) return [];
+  let rows: Record<string, unknown>[];
+  try {
+    rows = (
+      await ws.db.connection.runAndReadAll(
+        `SELECT filename, min(epoch_us(ingested_at))::BIGINT AS lo, max(epoch_us(ingested_at))::BIGINT AS hi, count(*) FILTER (WHERE ingested_at IS NULL)::BIGINT AS missing
+         FROM read_parquet(${fileList(copies.map((c) => c.file))}, filename = true, hive_partitioning = false) GROUP BY filename`,
+      )
+    ).getRowObjectsJS();
+  } catch (cause) {
+    throw new CompactionError(`${org} ${dt}: could not read the ${copies.length} late originals with DuckDB`, { cause });
+  }
+  const byFile = new Map(rows.map((r) => [String(r.filename), r]));
+  return copies.map((c) => {
+    const r = byFile.get(c.file);
+    if (!r) return { key: c.key };
+    if (Number(r.missing) > 0) throw new CompactionLayoutError(`${org} ${dt}: ${Number(r.missing)} row(s) of ${c.key} have no ingested_at; the day is not compacted`);
+    return { key: c.key, minUs: Number(r.lo), maxUs: Number(r.hi) };
+  });
 }
 
 /** Reads the originals into DuckDB, checks them, writes the parts to the sink; returns the manifest (not yet stored). */
@@ -419,6 +495,7 @@ async function writeGeneration(ws: CompactionWorkspace, sink: LakeSink, g: Gener
       generation,
       createdAt: new Date(g.nowMs).toISOString(),
       frozenAt: g.freeze.frozenAt,
+      lateCutoff: new Date(g.lateCutoffMs).toISOString(),
       rows: outRows,
       sourceRows: srcRows,
       duplicateRowsCollapsed: srcRows - outRows,
@@ -507,11 +584,13 @@ export async function compactLake(options: CompactLakeOptions): Promise<CompactL
   }
   due.sort((a, b) => a.dt.localeCompare(b.dt) || a.org.localeCompare(b.org));
   const days: DayOutcome[] = [];
+  // One late cutoff for the whole run, so that the days it compacts share it (one view predicate).
+  const lateCutoffMs = options.lateCutoffMs ?? (options.clock ?? { now: () => Date.now() }).now() - (options.graceMs ?? FREEZE_GRACE_MS);
   const ws = await openCompactionWorkspace(options.duckdb);
   try {
     for (const { org, dt } of due) {
       try {
-        const result = await compactDay({ ...options, org, dt, workspace: ws });
+        const result = await compactDay({ ...options, org, dt, workspace: ws, lateCutoffMs });
         if (result.outcome === 'up-to-date') upToDate[org] = (upToDate[org] ?? 0) + 1;
         else days.push({ org, dt, result });
       } catch (error) {

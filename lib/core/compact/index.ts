@@ -6,3 +6,4 @@ export * from './sink-state';
 export * from './state';
 export * from './verify';
 export * from './workspace';
+export * from './athena-view';

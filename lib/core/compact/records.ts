@@ -123,6 +123,14 @@ export interface Manifest {
   readonly uuids: readonly string[];
   readonly sources: readonly SourceObject[];
   readonly outputs: readonly OutputObject[];
+  /**
+   * The late cutoff (ISO-8601 UTC, whole milliseconds): every `late/` object this generation holds
+   * has all its rows' `ingested_at` at or before it, and every `late/` object of the day it does
+   * not hold has all of them after it (see `chooseLateCutoff`). Athena's view tells absorbed late
+   * rows from unabsorbed ones by it, with one predicate per day instead of a list of objects.
+   * Absent in records written before it existed.
+   */
+  readonly lateCutoff?: string;
   /** How the parts were written. */
   readonly format: { readonly compression: 'zstd'; readonly compressionLevel: number; readonly rowGroupRows: number; readonly sortedBy: readonly string[] };
 }
@@ -142,6 +150,8 @@ export interface SwitchRecord {
   readonly rows: number;
   /** The `late/` objects of the day the parts hold (readers must not read them again). */
   readonly absorbedLate: readonly string[];
+  /** The manifest's `lateCutoff`: `late/` rows with `ingested_at` after it are not in the parts. */
+  readonly lateCutoff?: string;
   /**
    * The `events/` objects of the day the parts hold. Readers read any other `events/` object of
    * the day besides the parts: one a writer stored despite the freeze is then still read once.
@@ -167,6 +177,7 @@ function decode(body: Uint8Array, key: string): Record<string, unknown> {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isInstant = (v: unknown): v is string => typeof v === 'string' && Number.isFinite(Date.parse(v));
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
 function expect(cond: boolean, key: string, what: string): asserts cond {
@@ -195,6 +206,7 @@ export function parseSwitch(body: Uint8Array, key: string, where: { org: string;
   expect(r.parts.every((p) => p.startsWith(prefix)), key, `"parts" must be under ${prefix}`);
   expect(isStringList(r.absorbedLate) && isStringList(r.absorbedEvents), key, '"absorbedLate" and "absorbedEvents" must be lists of keys');
   expect(isCount(r.rows), key, '"rows" must be a count');
+  expect(r.lateCutoff === undefined || isInstant(r.lateCutoff), key, '"lateCutoff" is not an instant');
   return r as unknown as SwitchRecord;
 }
 
@@ -206,6 +218,7 @@ export function parseManifest(body: Uint8Array, key: string, where: { org: strin
   const objects = (v: unknown): boolean =>
     Array.isArray(v) && v.every((o) => typeof o === 'object' && o !== null && isString((o as SourceObject).key) && isString((o as SourceObject).sha256) && isCount((o as SourceObject).bytes) && isCount((o as SourceObject).rows));
   expect(objects(r.sources) && objects(r.outputs), key, '"sources" or "outputs" is malformed');
+  expect(r.lateCutoff === undefined || isInstant(r.lateCutoff), key, '"lateCutoff" is not an instant');
   expect((r.outputs as unknown[]).length >= 1 && (r.outputs as unknown[]).length <= MAX_PARTS, key, `"outputs" must list 1 to ${MAX_PARTS} parts`);
   return r as unknown as Manifest;
 }

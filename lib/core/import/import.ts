@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { assertOrgLabel, partitionOf, quarantineObjectKey, QUARANTINE_PREFIX, type Partition } from '../layout';
 import type { CompactionState } from '../compact/state';
 import type { LateEvidenceLog } from '../late-evidence';
-import type { LakeSink, PageWriter } from '../ports';
+import type { Clock, LakeSink, PageWriter } from '../ports';
 import { EVENT_COLUMNS } from '../schema';
 import type { LakeIndex } from '../ingest/reconcile';
 import { putNew, storePage } from '../ingest/store-page';
@@ -60,7 +60,14 @@ export interface ImportOptions {
   readonly sink: LakeSink;
   /** What the lake holds, with digests of `raw`. */
   readonly index: LakeIndex;
+  /** When the import started (its late-evidence record and the day of its quarantine object). */
   readonly now: Date;
+  /**
+   * Stamps each page's `ingested_at` as it is written: compaction's late cutoff relies on an
+   * object's rows being stamped shortly before it lands (docs/compaction.md), which one stamp for a
+   * long import would break. @default the time elapsed since the call added to `now`
+   */
+  readonly clock?: Pick<Clock, 'now'>;
   /** Where the span of the events written is recorded, so that detections evaluate that time again. */
   readonly lateEvidence?: Pick<LateEvidenceLog, 'record'>;
   readonly compaction?: CompactionState;
@@ -121,6 +128,7 @@ interface Candidate {
 }
 
 export async function importExport(options: ImportOptions): Promise<ImportSummary> {
+  const startedMs = Date.now();
   const org = assertOrgLabel(options.org);
   const pageEvents = options.pageEvents ?? 10_000;
   const split = splitExport(options.bytes);
@@ -205,6 +213,7 @@ export async function importExport(options: ImportOptions): Promise<ImportSummar
   }
 
   // 3b. Write the fresh events, a bounded page at a time, under names made from their texts.
+  const clock = options.clock ?? { now: () => options.now.getTime() + (Date.now() - startedMs) };
   for (let at = 0; at < fresh.length; at += pageEvents) {
     const page = fresh.slice(at, at + pageEvents);
     const rawOf = new Map<number, string>();
@@ -214,7 +223,7 @@ export async function importExport(options: ImportOptions): Promise<ImportSummar
     const name = `import-${sha256(page.map((c) => c.raw).join('\n')).slice(0, 24)}`;
     const stored = await storePage(
       { writer: options.writer, sink: options.sink, ...(options.compaction ? { compaction: options.compaction } : {}) },
-      { org, body: `[${page.map((c) => c.typed).join(',')}]`, format: 'array', name, ingestedAt: options.now, ...(rawOf.size > 0 ? { rawOf } : {}) },
+      { org, body: `[${page.map((c) => c.typed).join(',')}]`, format: 'array', name, ingestedAt: new Date(clock.now()), ...(rawOf.size > 0 ? { rawOf } : {}) },
       'content',
     );
     totals.eventsWritten += stored.result.eventsWritten;
