@@ -38,7 +38,7 @@ describe('lakeViewSql', () => {
     { org: 'acme.okta.com', dt: '2025-03-05', generation: 2, absorbedLate: ['late/org=acme.okta.com/dt=2025-03-05/hour=01/b.parquet'], lateCutoff: '2025-12-02T10:11:12.345Z' },
     // A switch record written before late cutoffs existed names its absorbed objects.
     { org: 'beta.okta.com', dt: '2025-06-01', generation: 2, absorbedLate: ["late/org=beta.okta.com/dt=2025-06-01/hour=02/c'd.parquet"] },
-  ].filter((d, i, all) => all.findIndex((x) => x.org === d.org && x.dt === d.dt && x.generation > d.generation) < 0);
+  ].filter((d, _i, all) => all.findIndex((x) => x.org === d.org && x.dt === d.dt && x.generation > d.generation) < 0);
 
   it("parses with Trino's grammar, with no compacted day and with many", () => {
     expect(syntaxErrors(lakeViewSql({ location: 's3://b', days: [] }))).toEqual([]);
@@ -60,7 +60,8 @@ describe('lakeViewSql', () => {
   });
 
   it("stays far below Athena's 262,144-byte query limit for 3 orgs x 3 years with a re-compacted day a week", () => {
-    // Athena quotas (https://docs.aws.amazon.com/athena/latest/ug/service-limits.html): a query string is at most 262,144 bytes.
+    // "The maximum query string length (262,144 bytes) is not an adjustable quota":
+    // https://repost.aws/knowledge-center/athena-query-string-length
     const days: CompactedDayState[] = [];
     for (const org of ['a.okta.com', 'b.okta.com', 'c.okta.com']) {
       daysFrom('2024-01-01', 3 * 365).forEach((dt, i) => {

@@ -544,6 +544,11 @@ export interface CompactLakeOptions extends Omit<CompactDayOptions, 'org' | 'dt'
    * any more, such as an imported one, which has no watermark).
    */
   readonly closedThrough?: string;
+  /**
+   * No day is started at or after this instant (epoch ms, on `clock`): a Lambda run leaves the
+   * rest to the next run. A day started before it runs to its end. @default no limit
+   */
+  readonly startBeforeMs?: number;
 }
 
 export type DayOutcome =
@@ -560,6 +565,8 @@ export interface CompactLakeResult {
   readonly upToDate: Readonly<Record<string, number>>;
   /** Orgs with no watermark (and no `closedThrough`): none of their days count as closed. */
   readonly noWatermark: readonly string[];
+  /** Closed days not started because `startBeforeMs` had passed (the next run takes them). */
+  readonly deferred: number;
 }
 
 /** Compacts every closed day of every org (or those asked for) that needs it, oldest first. */
@@ -584,11 +591,17 @@ export async function compactLake(options: CompactLakeOptions): Promise<CompactL
   }
   due.sort((a, b) => a.dt.localeCompare(b.dt) || a.org.localeCompare(b.org));
   const days: DayOutcome[] = [];
+  let deferred = 0;
   // One late cutoff for the whole run, so that the days it compacts share it (one view predicate).
   const lateCutoffMs = options.lateCutoffMs ?? (options.clock ?? { now: () => Date.now() }).now() - (options.graceMs ?? FREEZE_GRACE_MS);
   const ws = await openCompactionWorkspace(options.duckdb);
   try {
-    for (const { org, dt } of due) {
+    const clock = options.clock ?? { now: () => Date.now() };
+    for (const [i, { org, dt }] of due.entries()) {
+      if (options.startBeforeMs !== undefined && clock.now() >= options.startBeforeMs) {
+        deferred = due.length - i;
+        break;
+      }
       try {
         const result = await compactDay({ ...options, org, dt, workspace: ws, lateCutoffMs });
         if (result.outcome === 'up-to-date') upToDate[org] = (upToDate[org] ?? 0) + 1;
@@ -602,6 +615,6 @@ export async function compactLake(options: CompactLakeOptions): Promise<CompactL
   } finally {
     await ws.close();
   }
-  return { days, open, upToDate, noWatermark };
+  return { days, open, upToDate, noWatermark, deferred };
 }
 
