@@ -336,6 +336,20 @@ describe('verifyDay', () => {
     expect(v.comparison.removed.count + v.comparison.added.count).toBe(0);
   });
 
+  it("detects a late object that Athena's view would not read: not absorbed, yet stamped before the late cutoff", async () => {
+    // The base day was compacted at 2024-05-04T00:00Z with no grace: its late cutoff is that instant.
+    const stampedBefore = await scratch(async (_dir, sink) => {
+      await writePages(sink, writer, dayEvents(2, DAY, 'old-stamp'), { prefix: LATE_PREFIX, name: 'late-a', ingestedAt: new Date('2024-05-03T23:59:59.999Z') });
+    });
+    const stampedAfter = await scratch(async (_dir, sink) => {
+      await writePages(sink, writer, dayEvents(2, DAY, 'new-stamp'), { prefix: LATE_PREFIX, name: 'late-b', ingestedAt: new Date('2024-05-04T00:00:00.001Z') });
+    });
+    expect(stampedBefore.status).toBe('failed');
+    // One problem per late object (the two events are in two hours, so two objects), and nothing else.
+    expect(stampedBefore.status !== 'not-compacted' && stampedBefore.problems.map((p) => p.includes("Athena's view does not read them"))).toEqual([true, true]);
+    expect(stampedAfter.status !== 'not-compacted' && [stampedAfter.status, stampedAfter.unabsorbedLate, stampedAfter.problems]).toEqual(['verified', 2, []]);
+  });
+
   it('says a day that is not compacted has nothing to prove', async () => {
     const { sink } = await newLake();
     await writePages(sink, writer, dayEvents(5));

@@ -56,6 +56,7 @@ import {
   type EventComparison,
   type LocalCopy,
 } from './workspace';
+import { ingestSpans, type IngestSpan } from './ingest-spans';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -130,13 +131,6 @@ export interface CompactedDay {
   readonly parts: readonly OutputObject[];
   /** `late/` objects this generation absorbed. */
   readonly absorbedLate: number;
-}
-
-/** When the rows of one original were ingested (epoch microseconds); none for an object without rows. */
-export interface IngestSpan {
-  readonly key: string;
-  readonly minUs?: number;
-  readonly maxUs?: number;
 }
 
 /**
@@ -387,29 +381,6 @@ interface GenerationInput {
   readonly dir: string;
   readonly o: CompactDayOptions;
   readonly lateCutoffMs: number;
-}
-
-/** When the rows of each of `copies` were ingested; a row without `ingested_at` stops the day. */
-async function ingestSpans(ws: CompactionWorkspace, org: string, dt: string, copies: readonly LocalCopy[]): Promise<IngestSpan[]> {
-  if (copies.length === 0) return [];
-  let rows: Record<string, unknown>[];
-  try {
-    rows = (
-      await ws.db.connection.runAndReadAll(
-        `SELECT filename, min(epoch_us(ingested_at))::BIGINT AS lo, max(epoch_us(ingested_at))::BIGINT AS hi, count(*) FILTER (WHERE ingested_at IS NULL)::BIGINT AS missing
-         FROM read_parquet(${fileList(copies.map((c) => c.file))}, filename = true, hive_partitioning = false) GROUP BY filename`,
-      )
-    ).getRowObjectsJS();
-  } catch (cause) {
-    throw new CompactionError(`${org} ${dt}: could not read the ${copies.length} late originals with DuckDB`, { cause });
-  }
-  const byFile = new Map(rows.map((r) => [String(r.filename), r]));
-  return copies.map((c) => {
-    const r = byFile.get(c.file);
-    if (!r) return { key: c.key };
-    if (Number(r.missing) > 0) throw new CompactionLayoutError(`${org} ${dt}: ${Number(r.missing)} row(s) of ${c.key} have no ingested_at; the day is not compacted`);
-    return { key: c.key, minUs: Number(r.lo), maxUs: Number(r.hi) };
-  });
 }
 
 /** Reads the originals into DuckDB, checks them, writes the parts to the sink; returns the manifest (not yet stored). */

@@ -7,3 +7,4 @@ export * from './state';
 export * from './verify';
 export * from './workspace';
 export * from './athena-view';
+export * from './ingest-spans';

@@ -4,12 +4,15 @@
  * absorbed, read again, against the current generation's parts, event by event (counts, uuids,
  * sha256 of each `raw`). Also checks the records: the switch names the manifest it was written for,
  * the parts and the originals are the objects the manifest lists (sizes, sha256), and no original
- * appeared after the day was compacted. Nothing is written.
+ * appeared after the day was compacted, and that the late cutoff divides the day's `late/` objects
+ * as Athena's view assumes (absorbed ones ingested at or before it, the others after). Nothing is
+ * written.
  */
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LATE_PREFIX } from '../layout';
 import { lakeFilesOf, listDays, type LakeReader } from './files';
+import { ingestSpans } from './ingest-spans';
 import { parseManifest, type Manifest } from './records';
 import { compareEvents, copyObjects, openCompactionWorkspace, sameEvents, sha256Hex, type CompactionWorkspace, type EventComparison } from './workspace';
 import type { DuckDbOptions } from '../writer/duckdb';
@@ -88,6 +91,20 @@ async function verifyIn(ws: CompactionWorkspace, { reader, org, dt }: VerifyDayO
       const m = outputs.get(p.key);
       if (!m) problems.push(`part ${p.key} is not in the manifest`);
       else if (m.sha256 !== p.sha256 || m.bytes !== p.bytes) problems.push(`part ${p.key} is not the file the manifest lists (size or sha256 differ)`);
+    }
+  }
+
+  // Athena's view tells absorbed late rows from the others by the late cutoff alone (athena-view.ts).
+  if (current.lateCutoff !== undefined) {
+    const cutoffUs = Date.parse(current.lateCutoff) * 1000;
+    const lateCopies = [...src.filter((s) => s.key.startsWith(`${LATE_PREFIX}/`)), ...(await copyObjects(reader, day.unabsorbedLate, dir, 'left'))];
+    for (const span of await ingestSpans(ws, org, dt, lateCopies)) {
+      if (span.minUs === undefined || span.maxUs === undefined) continue;
+      if (absorbed.has(span.key) && span.maxUs > cutoffUs) {
+        problems.push(`absorbed late object ${span.key} holds rows ingested after the late cutoff ${current.lateCutoff}: Athena's view reads them twice`);
+      } else if (!absorbed.has(span.key) && span.minUs < cutoffUs + 1000) {
+        problems.push(`late object ${span.key}, not absorbed, holds rows ingested at or before the late cutoff ${current.lateCutoff}: Athena's view does not read them`);
+      }
     }
   }
 
