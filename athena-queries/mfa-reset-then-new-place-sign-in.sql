@@ -17,7 +17,10 @@
 --   when someone else reset the factors (attackers pick dormant accounts), and nothing fires when
 --   the user removed their own factor (their session is older than the lookback, there is nothing
 --   to compare with). Severity column critical when system@okta.com did the reset or the new
---   address is an anonymizing proxy. Resets of the last 3 hours are reported (1 hour for the
+--   address is an anonymizer, by the test of anonymizing-proxy-sign-in: securityContext.isProxy,
+--   or an IP service category (securityContext.ipDetails.ipServiceCategories) that is Tor, a
+--   residential proxy or marked isAnonymous; a VPN category Okta does not mark anonymous (a
+--   company's own egress) is not one. Resets of the last 3 hours are reported (1 hour for the
 --   sign-in, 1 hour between runs, 1 hour of ingestion delay); the 1-day lookback leaves the same
 --   21 hours before every reported reset, so a finding does not depend on when a run happens.
 -- runbook: Call the user on a number from the HR record (not one given by the caller or in the
@@ -41,7 +44,11 @@ WITH events AS (
     client.ipAddress AS src_ip,
     client.geographicalContext.city AS city,
     client.geographicalContext.country AS country,
-    CASE WHEN securityContext.isProxy THEN 1 ELSE 0 END AS is_proxy
+    -- The anonymizer test of anonymizing-proxy-sign-in.
+    CASE WHEN securityContext.isProxy = true
+      OR element_at(filter(securityContext.ipDetails.ipServiceCategories,
+        c -> c.type IN ('Tor', 'Residential Proxy') OR c.isAnonymous = true), 1) IS NOT NULL
+      THEN 1 ELSE 0 END AS is_anonymizer
   FROM okta_system_log
   WHERE dt >= date_format(current_timestamp - INTERVAL '1' DAY, '%Y-%m-%d')
     AND (dt > date_format(current_timestamp - INTERVAL '1' DAY, '%Y-%m-%d')
@@ -121,16 +128,16 @@ SELECT
   min(CASE WHEN is_enrolment = 1 THEN published END) AS factor_enrolled_at,
   max(city) AS city,
   max(country) AS country,
-  CASE WHEN max(is_proxy) = 1 THEN 'yes' ELSE 'no' END AS proxy,
+  CASE WHEN max(is_anonymizer) = 1 THEN 'yes' ELSE 'no' END AS proxy,
   known_sign_in_at AS last_known_sign_in_at,
-  CASE WHEN reset_by = 'system@okta.com' OR max(is_proxy) = 1 THEN 'critical' ELSE 'high' END AS severity,
+  CASE WHEN reset_by = 'system@okta.com' OR max(is_anonymizer) = 1 THEN 'critical' ELSE 'high' END AS severity,
   user_login || ': ' || reset_type || ' by ' || coalesce(reset_by, 'unknown')
     || ', then ' || CASE
       WHEN count_if(is_sign_in = 1) > 0 AND count_if(is_enrolment = 1) > 0 THEN 'sign-in and factor enrolment'
       WHEN count_if(is_sign_in = 1) > 0 THEN 'sign-in'
       ELSE 'factor enrolment' END
     || ' from ' || src_ip || ' (' || coalesce(max(city), '?') || ', ' || coalesce(max(country), '?') || ')'
-    || CASE WHEN max(is_proxy) = 1 THEN ' through an anonymizing proxy' ELSE '' END
+    || CASE WHEN max(is_anonymizer) = 1 THEN ' through an anonymizing proxy' ELSE '' END
     || ' ' || CAST(CAST(round((to_unixtime(min(published)) - to_unixtime(reset_at)) / 60) AS bigint) AS varchar)
     || ' min later, '
     || CASE WHEN known_sign_in_at IS NULL THEN 'and no sign-in of the user in the 21 h before the reset'

@@ -1,11 +1,12 @@
 /**
  * The Okta credential of each org, read from AWS Secrets Manager (`GetSecretValue`, the secret's
- * JSON as `credentialsFromSecret` reads it) and kept for `ttlMs`, so a rotated or replaced secret is
+ * JSON as `credentialsFromSecret` reads it: its `"type"` names a kind of the registry
+ * `CREDENTIAL_KINDS`, whose `secretFields` are the other fields allowed) and kept for `ttlMs`, so a rotated or replaced secret is
  * picked up within that time. The secret is never logged and never part of an error message.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, OktaLakeError } from '../core/errors';
-import { credentialsFromSecret, type CredentialProvider } from '../core/okta/credentials';
+import { credentialsFromSecret, type CredentialKindName, type CredentialProvider } from '../core/okta/credentials';
 import type { OktaOrg } from '../core/okta/org';
 
 /** The org's credential secret could not be read (missing, not filled in yet, not text, access denied). */
@@ -18,7 +19,8 @@ export const CREDENTIAL_TTL_MS = 15 * 60_000;
 export interface OrgCredentialRef {
   readonly org: OktaOrg;
   readonly secretId: string;
-  readonly auth: CredentialProvider['kind'];
+  /** The credential kind configured for the org (`orgs[].auth`). */
+  readonly auth: CredentialKindName;
 }
 
 export interface SecretsManagerCredentialsOptions {

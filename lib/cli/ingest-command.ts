@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { IngestResult } from '../core/ingest/ingest';
 import { runScheduledInvocation } from '../core/ingest/invocation';
 import { SinkLakeIndex } from '../core/ingest/lake-index';
-import { OAuthServiceApp, SswsToken, type CredentialProvider } from '../core/okta/credentials';
+import { credentialEnvironmentHelp, credentialsFromEnvironment, type CredentialProvider } from '../core/okta/credentials';
+import { CredentialEnvironmentError } from '../core/okta/errors';
 import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
@@ -40,37 +41,22 @@ Options:
   --offsets, --span, --max-backlog   options of that sweep (defaults 1h,24h / 1h / 24h)
 
 Credentials (environment only):
-  OKTA_API_TOKEN                        an SSWS API token, or
-  OKTA_CLIENT_ID, OKTA_PRIVATE_KEY_FILE an OAuth 2.0 service app with okta.logs.read (key: PEM or JWK file),
-  OKTA_KEY_ID                           optional: the key id registered on the service app
-  OKTA_DPOP                             optional: DPoP (RFC 9449) for the service app: auto (default:
-                                        used when Okta requires it), always or never
+${credentialEnvironmentHelp()}
 
 Exit codes: 0 caught up, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
 4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
 
-/** Builds the credential provider from the environment (`OKTA_API_TOKEN`, or OAuth variables). */
+/**
+ * Builds the credential provider from the environment: the variables of one credential kind of the
+ * registry (`OKTA_API_TOKEN`, or the OAuth service app's `OKTA_CLIENT_ID`, `OKTA_PRIVATE_KEY_FILE`, ...).
+ */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv, org: OktaOrg): CredentialProvider {
-  const token = env.OKTA_API_TOKEN;
-  const clientId = env.OKTA_CLIENT_ID;
-  const keyFile = env.OKTA_PRIVATE_KEY_FILE;
-  if (token && (clientId || keyFile)) {
-    throw new UsageError('set either OKTA_API_TOKEN (SSWS) or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE (OAuth), not both');
+  try {
+    return credentialsFromEnvironment(env, org, { readFile: (path) => readFileSync(path, 'utf8') });
+  } catch (e) {
+    if (e instanceof CredentialEnvironmentError) throw new UsageError(e.message, { cause: e.cause });
+    throw e;
   }
-  if (token) return new SswsToken(token);
-  if (clientId && keyFile) {
-    let privateKey: string;
-    try {
-      privateKey = readFileSync(keyFile, 'utf8');
-    } catch (cause) {
-      throw new UsageError(`cannot read OKTA_PRIVATE_KEY_FILE (${keyFile})`, { cause });
-    }
-    const dpop = env.OKTA_DPOP || undefined;
-    if (dpop !== undefined && dpop !== 'auto' && dpop !== 'always' && dpop !== 'never') throw new UsageError('OKTA_DPOP must be auto, always or never');
-    return new OAuthServiceApp({ org, clientId, privateKey, keyId: env.OKTA_KEY_ID || undefined, dpop });
-  }
-  if (clientId || keyFile) throw new UsageError('OAuth needs both OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');
-  throw new UsageError('no Okta credential: set OKTA_API_TOKEN, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE');
 }
 
 export interface IngestCommandResult {

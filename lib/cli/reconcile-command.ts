@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { SinkLakeIndex } from '../core/ingest/lake-index';
 import { reconcile, type ReconcileResult } from '../core/ingest/reconcile';
-import type { CredentialProvider } from '../core/okta/credentials';
+import { credentialEnvironmentChoices, type CredentialProvider } from '../core/okta/credentials';
 import { OktaLogClient } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
@@ -34,7 +34,7 @@ Options:
   --state <dir>           where the watermark is kept (default <out>/_state, or ./.okta-lake/state for S3)
   --s3-endpoint <url>     an S3-compatible endpoint instead of AWS (testing)
 
-Credentials: as for \`okta-lake ingest\` (OKTA_API_TOKEN, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE).
+Credentials: as for \`okta-lake ingest\` (${credentialEnvironmentChoices()}).
 
 Exit codes: 0 done, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
 4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;

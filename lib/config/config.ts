@@ -10,11 +10,11 @@ import { ConfigError } from '../core/errors';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT, MAX_SUPPRESSION_WINDOW_MS } from '../core/detect/input';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../core/ingest/reconcile';
 import { assertOrgLabel } from '../core/layout';
+import { CREDENTIAL_KIND_NAMES, type CredentialKindName } from '../core/okta/credentials';
 import { parseOrg } from '../core/okta/org';
 import { SEVERITIES, type Severity } from '../core/queries';
 import { RECONCILE_OFFSET_LIMITS } from './ingest-contract';
 
-export type OktaAuthMode = 'ssws' | 'oauth';
 export type LambdaArchitectureName = 'arm64' | 'x86_64';
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 /**
@@ -41,8 +41,11 @@ export interface SecretReference {
 export interface OrgConfig {
   /** The org's host name, e.g. `acme.okta.com`: no scheme, no path, lower case. Also its label in the lake. */
   readonly host: string;
-  /** `ssws` (API token) or `oauth` (service app, private_key_jwt, scope `okta.logs.read`). */
-  readonly auth: OktaAuthMode;
+  /**
+   * The org's credential kind, a name of the registry `CREDENTIAL_KINDS`: `ssws` (API token) or
+   * `oauth` (service app, private_key_jwt, scope `okta.logs.read`).
+   */
+  readonly auth: CredentialKindName;
   /**
    * The secret holding the credential.
    * @default - the stack creates an empty secret named `okta-lake/<host>` for the user to fill in
@@ -419,7 +422,7 @@ function parseSecret(r: Reader, field: string, value: unknown): SecretReference 
 
 function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
   if (!Array.isArray(value) || value.length === 0) {
-    r.fail('orgs', 'must be a non-empty array of { "host": "acme.okta.com", "auth": "ssws" | "oauth" }', value);
+    r.fail('orgs', `must be a non-empty array of { "host": "acme.okta.com", "auth": ${CREDENTIAL_KIND_NAMES.map((n) => `"${n}"`).join(' | ')} }`, value);
   }
   const seen = new Set<string>();
   return value.map((item, i) => {
@@ -428,7 +431,7 @@ function parseOrgs(r: Reader, value: unknown): OrgConfig[] {
     const host = parseHost(r, `${field}.host`, o.host);
     if (seen.has(host)) r.fail(`${field}.host`, 'must be unique: this org is configured twice', host);
     seen.add(host);
-    const auth = r.oneOf(`${field}.auth`, o.auth, ['ssws', 'oauth'] as const);
+    const auth = r.oneOf(`${field}.auth`, o.auth, CREDENTIAL_KIND_NAMES);
     const secret = parseSecret(r, `${field}.secret`, o.secret);
     return secret ? { host, auth, secret } : { host, auth };
   });

@@ -3,9 +3,9 @@
  * sets and the handler reads, and the metrics the handler emits and the alarms watch. Both sides
  * import these names from here, so they cannot drift apart.
  *
- * This module is bundled into the function: it must import nothing.
+ * This module is bundled into the function: it must import nothing (but types).
  */
-import type { OktaAuthMode } from './config';
+import type { CredentialKindName } from '../core/okta/credentials';
 
 /** Environment variables of the ingestion function. */
 export const INGEST_ENV = {
@@ -47,7 +47,8 @@ export interface IngestOrgSetting {
    * (`parseOrg(org).host`) as the event's `org`.
    */
   readonly org: string;
-  readonly auth: OktaAuthMode;
+  /** The org's credential kind (`orgs[].auth`). */
+  readonly auth: CredentialKindName;
   /** What to pass as `SecretId` to GetSecretValue: the secret's ARN or name. */
   readonly secretId: string;
 }

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
+import { credentialKind } from '../core/okta/credentials';
 import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
 import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
 import { createScheduleDelivery } from './schedule-delivery';
@@ -318,7 +319,7 @@ export class Ingestion extends Construct {
     // has no version, so the function reports "not filled in yet" instead of using a placeholder.
     const created = new secretsmanager.CfnSecret(this, `OktaCredential${index}`, {
       name: createdSecretName(org.host),
-      description: `okta-lake: Okta ${org.auth === 'ssws' ? 'API token' : 'OAuth service app'} credential for ${org.host}`,
+      description: `okta-lake: Okta ${credentialKind(org.auth)?.title ?? org.auth} credential for ${org.host}`,
       kmsKeyId: key.keyArn,
     });
     created.applyRemovalPolicy(RemovalPolicy.RETAIN);

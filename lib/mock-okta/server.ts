@@ -220,6 +220,10 @@ export interface MockOktaStats {
   readonly dpopProofsRefused: number;
   /** `use_dpop_nonce` answers (token endpoint and API). */
   readonly dpopNonceChallenges: number;
+  /** Access tokens issued as `token_type: DPoP`, bound to the key of the request's proof (part of `tokensIssued`). */
+  readonly dpopTokensIssued: number;
+  /** `/api/v1/logs` requests authenticated with a DPoP-bound token and a valid proof of its key. */
+  readonly dpopRequestsAccepted: number;
   readonly faultsInjected: Readonly<Record<MockFaultKind | 'token5xx', number>>;
 }
 
@@ -409,6 +413,8 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     oversizeBodiesCompleted: 0,
     dpopProofsRefused: 0,
     dpopNonceChallenges: 0,
+    dpopTokensIssued: 0,
+    dpopRequestsAccepted: 0,
   };
   const requireDpop = options.requireDpop === true;
   const dpopNonces = new DpopNonces(() => clock.now(), options.dpopNonceRotateMs ?? 60_000);
@@ -594,6 +600,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
         return;
       }
       who = got;
+      counters.dpopRequestsAccepted++;
     } else {
       who = authenticate(req.headers.authorization);
     }
@@ -868,6 +875,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
     const accessToken = randomBytes(32).toString('base64url');
     tokens.set(accessToken, { expiresAtMs: clock.now() + tokenLifetimeSec * 1000, scopes: requested, clientId: client.clientId, ...(jkt ? { jkt } : {}) });
     counters.tokensIssued++;
+    if (jkt) counters.dpopTokensIssued++;
     const tokenType = jkt ? 'DPoP' : 'Bearer';
     send(res, 200, JSON.stringify({ token_type: tokenType, expires_in: tokenLifetimeSec, access_token: accessToken, scope: requested.join(' ') }), {
       Pragma: 'no-cache',

@@ -634,7 +634,9 @@ export const SCENARIOS: readonly QueryScenarios[] = [
     id: 'mfa-reset-then-new-place-sign-in',
     what:
       'a help-desk reset then sign-in and enrolment from a new address (high); Okta resets a dormant account, then a sign-in (critical); ' +
-      'a user removes their own factor (no User target), then enrols through a proxy (critical); a sign-in from an address last used 21 h 10 min before the reset (high)',
+      'a user removes their own factor (no User target), then enrols through a proxy (critical); a sign-in from an address last used 21 h 10 min before the reset (high); ' +
+      'a help-desk reset then a sign-in through a residential proxy that isProxy does not flag (critical, by ipServiceCategories); ' +
+      "the anonymizer's near miss: a help-desk reset then a sign-in through a VPN category Okta does not mark anonymous (high, not an anonymizer)",
     fires: (now) => {
       const helped = person('vic.helpdesk');
       const dormant = person('dora.dormant');
@@ -657,6 +659,30 @@ export const SCENARIOS: readonly QueryScenarios[] = [
       const home4 = signIn(traveller, r4 - 3 * HOUR, PLACES.sfHome('73.162.18.61'));
       const reset4 = adminChange('user.mfa.factor.deactivate', r4, [userTarget(traveller), target('AuthenticatorEnrollment', 'Google Authenticator')]);
       const in4 = signIn(traveller, r4 + 30 * MINUTE, PLACES.london());
+      const stuffed = person('rita.residential');
+      const residential = PLACES.chicagoResidential('198.51.100.78');
+      const r5 = now - 120 * MINUTE;
+      const reset5 = adminChange('user.mfa.factor.reset_all', r5, [userTarget(stuffed)]);
+      const in5 = ev({
+        eventType: 'user.session.start',
+        at: r5 + 8 * MINUTE,
+        from: residential,
+        actor: stuffed,
+        session: '102residentialSession',
+        ipDetails: ipDetailsOf(residential, [{ type: 'Residential Proxy', operator: 'Bright Data', isAnonymous: null }]),
+      });
+      const vpnUser = person('zed.zscaler');
+      const egress = PLACES.sfOffice('64.125.77.10');
+      const r6 = now - 80 * MINUTE;
+      const reset6 = adminChange('user.mfa.factor.reset_all', r6, [userTarget(vpnUser)]);
+      const in6 = ev({
+        eventType: 'user.session.start',
+        at: r6 + 6 * MINUTE,
+        from: egress,
+        actor: vpnUser,
+        session: '102zscalerSession',
+        ipDetails: ipDetailsOf(egress, [{ type: 'VPN', operator: 'Zscaler', isAnonymous: false }]),
+      });
       return {
         events: [
           signIn(helped, r1 - 5 * HOUR, PLACES.sfHome('73.162.18.62')),
@@ -672,19 +698,28 @@ export const SCENARIOS: readonly QueryScenarios[] = [
           home4,
           reset4,
           in4,
+          signIn(stuffed, r5 - 4 * HOUR, PLACES.sfHome('73.162.18.63')),
+          reset5,
+          in5,
+          signIn(vpnUser, r6 - 4 * HOUR, PLACES.sfHome('73.162.18.64')),
+          reset6,
+          in6,
         ],
         expect: [
           { user_login: helped.login, reset_at: reset1.published, src_ip: attacker.ip, reset_by: admin.login, sign_in_at: in1.published, factor_enrolled_at: enrol1.published, severity: 'high', city: 'Bucharest', proxy: 'no', last_known_sign_in_at: iso(r1 - 5 * HOUR) },
           { user_login: dormant.login, reset_at: reset2.published, src_ip: '203.0.113.31', reset_by: 'system@okta.com', sign_in_at: in2.published, factor_enrolled_at: null, severity: 'critical', city: 'Bucharest', proxy: 'no', last_known_sign_in_at: null },
           { user_login: own.login, reset_at: reset3.published, src_ip: proxy.ip, reset_by: own.login, sign_in_at: null, factor_enrolled_at: enrol3.published, severity: 'critical', city: 'Amsterdam', proxy: 'yes', last_known_sign_in_at: before3.published },
           { user_login: traveller.login, reset_at: reset4.published, src_ip: PLACES.london().ip, reset_by: admin.login, sign_in_at: in4.published, factor_enrolled_at: null, severity: 'high', city: 'London', proxy: 'no', last_known_sign_in_at: home4.published },
+          { user_login: stuffed.login, reset_at: reset5.published, src_ip: residential.ip, reset_by: admin.login, sign_in_at: in5.published, factor_enrolled_at: null, severity: 'critical', city: 'Chicago', proxy: 'yes', last_known_sign_in_at: iso(r5 - 4 * HOUR) },
+          { user_login: vpnUser.login, reset_at: reset6.published, src_ip: egress.ip, reset_by: admin.login, sign_in_at: in6.published, factor_enrolled_at: null, severity: 'high', city: 'San Francisco', proxy: 'no', last_known_sign_in_at: iso(r6 - 4 * HOUR) },
         ],
       };
     },
     nearMissWhat:
       'a self-service factor change from the usual network; an admin reset, then a sign-in from an address used 20 h 50 min before it; a reset with no sign-in after it; ' +
       'a sign-in from a new address 61 min after a reset; a new address used only before the reset; a user with no earlier sign-in removing their own factor and enrolling from another address; ' +
-      'a failed sign-in from a new address after a reset; another user signing in from a new address after a reset',
+      'a failed sign-in from a new address after a reset; another user signing in from a new address after a reset; ' +
+      'a reset, then a sign-in through a residential proxy the user had signed in from 4 h before it (an anonymizer, but no new place)',
     nearMiss: (now) => {
       const self = person('sam.selfservice');
       const usual = person('uma.usual');
@@ -694,6 +729,7 @@ export const SCENARIOS: readonly QueryScenarios[] = [
       const oldSession = person('ola.oldsession');
       const failed = person('fay.failed');
       const other = person('otto.other');
+      const proxied = person('kim.knownproxy');
       const home = (last: number) => PLACES.sfHome(`73.162.19.${last}`);
       const away = (last: number) => PLACES.bucharest(`203.0.113.${last}`);
       return [
@@ -718,6 +754,17 @@ export const SCENARIOS: readonly QueryScenarios[] = [
         signIn(failed, now - 4 * HOUR, home(7)),
         adminChange('user.mfa.factor.reset_all', now - 2 * HOUR, [userTarget(failed)]),
         failedSignIn(failed, now - 110 * MINUTE, away(43)),
+        ...[now - 6 * HOUR, now - 105 * MINUTE].map((at, i) =>
+          ev({
+            eventType: 'user.session.start',
+            at,
+            from: PLACES.chicagoResidential('198.51.100.79'),
+            actor: proxied,
+            session: `102knownProxy${i}`,
+            ipDetails: ipDetailsOf(PLACES.chicagoResidential('198.51.100.79'), [{ type: 'Residential Proxy', operator: 'Bright Data', isAnonymous: null }]),
+          }),
+        ),
+        adminChange('user.mfa.factor.reset_all', now - 2 * HOUR, [userTarget(proxied)]),
       ];
     },
     // Resets of the last 3 hours are reported; the 1-day lookback is for the 21 hours of sign-ins before them.

@@ -7,6 +7,7 @@ import '../support/aws-env';
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,13 @@ const TOKEN = '00aLambdaAssetTestToken-never-logged-0123456789';
 const SECRET_ID = 'okta-lake/asset-test';
 const MISSING_SECRET_ID = 'okta-lake/not-filled-in';
 const EVENTS = 2_500;
+/** A service app of the oauth kind, its key registered on the mock Okta that requires DPoP. */
+const DPOP_SECRET_ID = 'okta-lake/asset-dpop';
+const DPOP_CLIENT_ID = '0oaAssetDpopApp';
+const DPOP_KEY_ID = 'asset-dpop-kid';
+const DPOP_EVENTS = 1_500;
+const dpopApp = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const DPOP_APP_PEM = dpopApp.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 /** Not the defaults (60 and 1440), so the sweep lines show that the function used the configured ones. */
 const SWEEP_OFFSETS_MINUTES = [90, 2880];
 
@@ -105,7 +113,11 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     lastPublished = String(events[events.length - 1].published);
     okta = await startMockOkta({ events: mockEventsFromObjects(events), apiToken: TOKEN });
     orgLabel = `127.0.0.1-${okta.port}`;
-    secrets = await startSecretsManager({ [SECRET_ID]: JSON.stringify({ type: 'ssws', token: TOKEN }) });
+    secrets = await startSecretsManager({
+      [SECRET_ID]: JSON.stringify({ type: 'ssws', token: TOKEN }),
+      // No dpop field: the default ('auto') must find out that the app requires DPoP.
+      [DPOP_SECRET_ID]: JSON.stringify({ type: 'oauth', clientId: DPOP_CLIENT_ID, privateKey: DPOP_APP_PEM, keyId: DPOP_KEY_ID }),
+    });
 
     // Act: the environment the stack sets, with the endpoints pointing at the local emulators.
     const fnEnv = (synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.function)].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
@@ -240,6 +252,102 @@ describe.skipIf(!canRunHere)('the bundled ingestion function', () => {
     expect(String(run.stdout)).not.toContain(TOKEN);
     expect(String(run.stderr)).not.toContain(TOKEN);
     expect(String(run.stdout)).toContain('ingestion run finished');
+  });
+
+  describe('with a service app that requires DPoP (the oauth kind, defaults)', () => {
+    const dpopTable = uniqueTableName('asset-watermarks-dpop');
+    const DPOP_PREFIX = 'dpop-lake';
+    let dpopOkta: MockOkta;
+    let dpopLabel: string;
+    let dpopUuids: string[];
+    let dpopRun: ChildRun;
+    let dpopResults: ReturnType<typeof parseInvokeLine>[];
+
+    beforeAll(async () => {
+      // Prepare: a mock Okta whose only client is the service app, with DPoP required (nonces at
+      // the token endpoint and the API, key-bound tokens, replays refused); a fresh table and prefix.
+      const now = Date.now();
+      const events = fixtureEvents(DPOP_EVENTS, { start: now - 100 * 60_000, spacingMs: 3_000, seed: 11 });
+      dpopUuids = events.map((e) => String(e.uuid));
+      dpopOkta = await startMockOkta({
+        events: mockEventsFromObjects(events),
+        requireDpop: true,
+        oauthClients: [{ clientId: DPOP_CLIENT_ID, publicKeys: [{ ...dpopApp.publicKey.export({ format: 'jwk' }), kid: DPOP_KEY_ID }] }],
+      });
+      dpopLabel = `127.0.0.1-${dpopOkta.port}`;
+      const tp = synthesized.json.Resources[logicalIdOf(synthesized, synthesized.stack.ingestion.table)].Properties as {
+        KeySchema: { AttributeName: string; KeyType: 'HASH' }[];
+        AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
+      };
+      await ddb.send(new CreateTableCommand({ TableName: dpopTable, KeySchema: tp.KeySchema, AttributeDefinitions: tp.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
+      // Act: the function configured with the org's auth "oauth" and the secret of that kind.
+      dpopRun = await runNode(
+        [join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs'), assetDir, JSON.stringify([{ org: dpopLabel }]), '120000'],
+        assetDir,
+        {
+          ...env,
+          [INGEST_ENV.orgs]: JSON.stringify([{ org: dpopOkta.origin, auth: 'oauth', secretId: DPOP_SECRET_ID }]),
+          [INGEST_ENV.table]: dpopTable,
+          [INGEST_ENV.prefix]: DPOP_PREFIX,
+        },
+        180_000,
+      );
+      dpopResults = String(dpopRun.stdout)
+        .split('\n')
+        .filter((l) => /^INVOKE-(RESULT|ERROR) /.test(l))
+        .map(parseInvokeLine);
+    }, 240_000);
+
+    afterAll(async () => {
+      await dpopOkta?.stop();
+      await deleteTable(ddb, dpopTable).catch(() => undefined);
+    });
+
+    it('stores every event exactly once', async () => {
+      expect(dpopRun.status).toBe(0);
+      expect(dpopResults.map((r) => r.kind)).toEqual(['INVOKE-RESULT']);
+      expect(dpopResults[0].value).toMatchObject({ org: dpopLabel, outcome: 'caught-up', eventsWritten: DPOP_EVENTS, eventsQuarantined: 0 });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${DPOP_PREFIX}/events/org=${dpopLabel}/` }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key!);
+      expect(keys.length).toBe(dpopResults[0].value.objectsWritten);
+      const files: string[] = [];
+      for (const [i, key] of keys.entries()) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const path = join(duckTmp, `dpop${i}.parquet`);
+        writeFileSync(path, await got.Body!.transformToByteArray());
+        files.push(path);
+      }
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      const list = `read_parquet([${files.map((f) => `'${f}'`).join(',')}])`;
+      const counts = await connection.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT uuid)::INTEGER FROM ${list}`);
+      expect(counts.getRows()).toEqual([[DPOP_EVENTS, DPOP_EVENTS]]);
+      const uuids = await connection.runAndReadAll(`SELECT uuid FROM ${list} ORDER BY uuid`);
+      expect(uuids.getRows().map((r) => String(r[0]))).toEqual([...dpopUuids].sort());
+      connection.closeSync();
+    });
+
+    it('used a DPoP-bound token, with a proof on every page request', () => {
+      const stats = dpopOkta.stats;
+      // Every token the mock issued was bound to a DPoP key (it refuses Bearer for this app)...
+      expect(stats.dpopTokensIssued).toBeGreaterThanOrEqual(1);
+      expect(stats.tokensIssued).toBe(stats.dpopTokensIssued);
+      // ...after the nonce handshake, and every page was served to a request with a valid proof.
+      expect(stats.dpopNonceChallenges).toBeGreaterThanOrEqual(1);
+      expect(stats.pagesServed).toBeGreaterThanOrEqual(2);
+      expect(stats.dpopRequestsAccepted).toBe(stats.pagesServed);
+      // The one refusal: 'auto' asks for a plain token first, and learns from invalid_dpop_proof.
+      expect(stats.dpopProofsRefused).toBe(1);
+    });
+
+    it('never writes the service app key or a DPoP proof to its output', () => {
+      const output = `${String(dpopRun.stdout)}\n${String(dpopRun.stderr)}`;
+      const keyLines = DPOP_APP_PEM.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'));
+      for (const line of keyLines) expect(output).not.toContain(line);
+      // A proof or an assertion is a JWS: its header starts with {"typ": or {"alg": in base64url.
+      expect(output).not.toMatch(/eyJ(0eXAi|hbGci)[\w-]*\.[\w-]+\.[\w-]+/);
+      expect(output).toContain('ingestion run finished');
+    });
   });
 
   describe('when DuckDB cannot open', () => {

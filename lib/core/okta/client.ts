@@ -18,7 +18,7 @@ import {
   withRequestId,
 } from './errors';
 import { describeBytes, readCappedBody, type CappedBody } from './body';
-import type { CredentialProvider } from './credentials';
+import { credentialKind, credentialRefusalHint, type CredentialProvider } from './credentials';
 import { findLink, parseLinkHeader } from './link';
 import type { OktaOrg } from './org';
 import { RateLimitPacer, type RateLimitState } from './rate-limit';
@@ -344,18 +344,7 @@ export class OktaLogClient implements LogPageSource {
     const detail = cause instanceof Error ? cause.message : `HTTP ${status}`;
     const errorCode = cause instanceof OktaAuthError ? cause.errorCode : undefined;
     const requestId = cause instanceof OktaAuthError ? cause.requestId : undefined;
-    let hint: string;
-    if (status === 403) {
-      hint =
-        this.#credentials.kind === 'oauth'
-          ? 'Check that the service app has the okta.logs.read scope granted and an admin role that can read the System Log (e.g. Read-only Administrator).'
-          : 'Check that the admin who created the API token has an admin role that can read the System Log (e.g. Read-only Administrator).';
-    } else {
-      hint =
-        this.#credentials.kind === 'oauth'
-          ? `${afterNewToken ? 'A freshly issued access token was refused too. ' : ''}Check that the service app is active, has the okta.logs.read scope granted and an admin role that can read the System Log, and that the token is requested from this org.`
-          : 'Check that the API token is valid and not expired (tokens expire after 30 days unused or when revoked) and that the admin who created it is still active.';
-    }
+    const hint = credentialRefusalHint(this.#credentials.kind, status === 403 ? 403 : 401, afterNewToken);
     return new OktaAuthError(`Okta refused the credential (${detail}). ${hint}`, { cause, status, errorCode, requestId });
   }
 
@@ -486,7 +475,7 @@ export class OktaLogClient implements LogPageSource {
     const e = oktaErrorOf(body);
     if (status === 401 || status === 403) {
       const err = new OktaAuthError(described(status, e), { status, errorCode: e.errorCode, requestId });
-      if (status === 401 && this.#credentials.kind === 'oauth') {
+      if (status === 401 && credentialKind(this.#credentials.kind)?.renewsOnUnauthorized === true) {
         return { ok: false, failure: { cause: 'unauthorized', error: err, status, description: err.message, requestId } };
       }
       throw this.#authError(status, err, false);

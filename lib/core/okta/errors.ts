@@ -28,6 +28,13 @@ export class InvalidOrgError extends ConfigError {}
 /** A credential configuration (token, client id, private key, secret JSON) is missing or invalid. */
 export class CredentialsError extends ConfigError {}
 
+/**
+ * The environment does not give one credential kind's variables (none set, two kinds set, one
+ * missing), a file it names cannot be read, or a value is not one allowed. The CLI reports it as a
+ * usage error.
+ */
+export class CredentialEnvironmentError extends CredentialsError {}
+
 /** A System Log URL (a page to fetch or a `rel="next"` link) points outside the configured org. */
 export class ForeignLinkError extends OktaLakeError {
   /** The offending URL's origin (or `undefined` when the URL could not be parsed). */

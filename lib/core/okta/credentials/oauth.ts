@@ -1,39 +1,17 @@
 /**
- * Credentials for the Okta API: an SSWS API token, or an OAuth 2.0 service app using the client
- * credentials grant with a `private_key_jwt` client assertion (Okta's recommended way).
- *
- * Secrets live only in `#private` fields. `JSON.stringify`, `util.inspect` (console.log), `String()`
- * and every error message show `[redacted]` in their place.
+ * The `oauth` credential kind: an OAuth 2.0 service app using the client credentials grant with a
+ * `private_key_jwt` client assertion (Okta's recommended way), and DPoP (RFC 9449) when Okta asks
+ * for it or the configuration says so.
  */
 import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
-import { systemClock, type Clock } from '../ports';
-import { describeBytes, readCappedBody, type CappedBody } from './body';
-import { CredentialsError, OAuthTokenError, OktaResponseTooLargeError, oktaRequestId, withRequestId } from './errors';
-import { dpopNonceOf, dpopChallengeError, processDpopKey, type DpopKey } from './dpop';
-import type { OktaOrg } from './org';
-
-/** Gives the `Authorization` header value for Okta API requests. */
-export interface CredentialProvider {
-  readonly kind: 'ssws' | 'oauth';
-  /** The full `Authorization` header value (`SSWS <token>` or `Bearer <access token>`). */
-  authorization(signal?: AbortSignal): Promise<string>;
-  /** Drops any cached access token (called after Okta answered 401), so the next call gets a new one. */
-  invalidate(): void;
-  /**
-   * The authentication headers of one request to `url` (an org URL): `Authorization`, and for a
-   * DPoP-bound token a fresh `DPoP` proof for this method and URL (RFC 9449 section 7.1).
-   * @default `{ Authorization: await authorization(signal) }`
-   */
-  requestHeaders?(method: string, url: string, signal?: AbortSignal): Promise<Record<string, string>>;
-  /**
-   * Sees each answer to a request made with {@link requestHeaders}: keeps a `DPoP-Nonce` it carries,
-   * and returns true when the answer is a DPoP nonce challenge (HTTP 401 with
-   * `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a `DPoP-Nonce`: RFC 9449 section 9), which
-   * the caller retries once at once with new headers.
-   */
-  observeResponse?(url: string, status: number, headers: Headers): boolean;
-}
+import { systemClock, type Clock } from '../../ports';
+import { describeBytes, readCappedBody, type CappedBody } from '../body';
+import { CredentialsError, OAuthTokenError, OktaResponseTooLargeError, oktaRequestId, withRequestId } from '../errors';
+import { dpopNonceOf, dpopChallengeError, processDpopKey, type DpopKey } from '../dpop';
+import type { OktaOrg } from '../org';
+import { nonEmptyString, type CredentialKind } from './kind';
+import { HEADER_SAFE, REDACTED, raceAbort, type CredentialProvider } from './provider';
 
 /**
  * When the service app uses DPoP (RFC 9449): `'auto'` asks for a plain Bearer token and switches to
@@ -42,43 +20,6 @@ export interface CredentialProvider {
  * never does. Whatever the mode, a token Okta issues as `token_type: DPoP` is used with proofs.
  */
 export type DpopMode = 'auto' | 'always' | 'never';
-
-const REDACTED = '[redacted]';
-/** Printable ASCII without spaces: what may safely go into an HTTP header value or a form field. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
-
-/** An Okta API token, sent as `Authorization: SSWS <token>`. */
-export class SswsToken implements CredentialProvider {
-  readonly kind = 'ssws' as const;
-  readonly #token: string;
-
-  constructor(token: string) {
-    if (typeof token !== 'string' || token.length === 0) throw new CredentialsError('SSWS API token is missing or empty');
-    if (!HEADER_SAFE.test(token)) {
-      throw new CredentialsError('SSWS API token contains white space or characters not allowed in an HTTP header');
-    }
-    this.#token = token;
-  }
-
-  authorization(): Promise<string> {
-    return Promise.resolve(`SSWS ${this.#token}`);
-  }
-
-  /** API tokens are not cached tokens: nothing to drop. */
-  invalidate(): void {}
-
-  toJSON(): Record<string, string> {
-    return { kind: this.kind, token: REDACTED };
-  }
-
-  toString(): string {
-    return `SswsToken { token: ${REDACTED} }`;
-  }
-
-  [inspect.custom](): string {
-    return this.toString();
-  }
-}
 
 /** A private key as accepted by {@link OAuthServiceApp}: PEM text, a JWK (object or JSON text), or a KeyObject. */
 export type PrivateKeyInput = string | JsonWebKey | KeyObject;
@@ -219,26 +160,6 @@ function loadPrivateKey(input: PrivateKeyInput, field: string): SigningKey {
 
 function b64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');
-}
-
-/** Waits for `promise`, or rejects with the signal's reason when the signal aborts first. */
-export function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 interface CachedToken {
@@ -581,97 +502,61 @@ function tokenErrorHint(error: string | undefined, dpop: DpopMode): string {
   }
 }
 
-/** Dependencies for {@link credentialsFromSecret}. */
-export interface CredentialDeps {
-  readonly fetch?: typeof fetch;
-  readonly clock?: Clock;
-}
-
-const SECRET_FIELDS: Readonly<Record<'ssws' | 'oauth', readonly string[]>> = {
-  ssws: ['type', 'token'],
-  oauth: ['type', 'clientId', 'privateKey', 'keyId', 'dpop'],
-};
+const DPOP_MODES: readonly DpopMode[] = ['auto', 'always', 'never'];
 
 /**
- * Builds the credential provider from the Okta secret kept in AWS Secrets Manager (or a local file).
- * The secret string is JSON in one of two shapes:
- *
- * ```json
- * {"type": "ssws", "token": "00aBcD..."}
- * ```
- * an Okta API token (sent as `Authorization: SSWS <token>`), or
- *
- * ```json
- * {"type": "oauth", "clientId": "0oa1b2c3d4", "privateKey": "-----BEGIN PRIVATE KEY-----\n...", "keyId": "optional-kid"}
- * ```
- * an OAuth 2.0 service app with the `okta.logs.read` scope granted, using `private_key_jwt`:
- * `privateKey` is a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, or `BEGIN RSA/EC PRIVATE KEY`) or a
- * private JWK given as a JSON object (`{"kty":"RSA","n":...,"d":...}`); `keyId` (optional) is the
- * `kid` of the public key registered on the app (a JWK's own `kid` is used when `keyId` is absent);
- * `dpop` (optional) is `"auto"` (the default), `"always"` or `"never"` (see {@link DpopMode}).
- * RSA keys (2048 bits or more) sign with RS256, EC P-256 keys with ES256.
- *
- * Throws {@link CredentialsError} naming the missing or invalid field; never includes a value, nor
- * the name of a field it does not know (it says how many there are).
+ * `{"type": "oauth", "clientId": "0oa...", "privateKey": "-----BEGIN PRIVATE KEY-----\n...", "keyId": "optional-kid", "dpop": "auto"}`,
+ * or `OKTA_CLIENT_ID`, `OKTA_PRIVATE_KEY_FILE`, `OKTA_KEY_ID`, `OKTA_DPOP`.
  */
-export function credentialsFromSecret(secretString: string, org: OktaOrg, deps: CredentialDeps = {}): CredentialProvider {
-  if (typeof secretString !== 'string' || secretString.trim() === '') throw new CredentialsError('Okta secret is empty');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    // No cause: JSON.parse error messages quote parts of the input, which is a secret.
-    throw new CredentialsError('Okta secret is not valid JSON: expected {"type":"ssws",...} or {"type":"oauth",...}');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CredentialsError('Okta secret must be a JSON object: {"type":"ssws",...} or {"type":"oauth",...}');
-  }
-  const secret = parsed as Record<string, unknown>;
-  const type = secret.type;
-  if (type !== 'ssws' && type !== 'oauth') {
-    throw new CredentialsError('Okta secret field "type" must be "ssws" or "oauth"');
-  }
-  // Unknown fields are counted, never named: a key name is part of the secret too (a token pasted
-  // as a key, `{"type":"ssws","00aBc...":""}`, must not reach an error message or a log line).
-  const unknownFields = Object.keys(secret).filter((k) => !SECRET_FIELDS[type].includes(k)).length;
-  if (unknownFields > 0) {
-    const fields = unknownFields === 1 ? '1 unknown field' : `${unknownFields} unknown fields`;
-    throw new CredentialsError(`Okta secret of type "${type}" has ${fields} (not named here: a field name may be a secret); allowed: ${SECRET_FIELDS[type].join(', ')}`);
-  }
-  if (type === 'ssws') {
-    if (typeof secret.token !== 'string' || secret.token === '') {
-      throw new CredentialsError('Okta secret field "token" is missing or not a non-empty string');
-    }
-    return new SswsToken(secret.token);
-  }
-  if (typeof secret.clientId !== 'string' || secret.clientId === '') {
-    throw new CredentialsError('Okta secret field "clientId" is missing or not a non-empty string');
-  }
-  const key = secret.privateKey;
-  const keyIsObject = typeof key === 'object' && key !== null && !Array.isArray(key);
-  if (!(typeof key === 'string' && key.trim() !== '') && !keyIsObject) {
-    throw new CredentialsError('Okta secret field "privateKey" is missing or not a PEM string or JWK object');
-  }
-  if (secret.keyId !== undefined && (typeof secret.keyId !== 'string' || secret.keyId === '')) {
-    throw new CredentialsError('Okta secret field "keyId" must be a non-empty string when present');
-  }
-  if (secret.dpop !== undefined && secret.dpop !== 'auto' && secret.dpop !== 'always' && secret.dpop !== 'never') {
-    throw new CredentialsError('Okta secret field "dpop" must be "auto", "always" or "never" when present');
-  }
-  try {
-    return new OAuthServiceApp({
+export const oauthKind: CredentialKind<'oauth'> = {
+  name: 'oauth',
+  title: 'OAuth service app',
+  shortTitle: 'OAuth',
+  secretFields: [
+    { name: 'clientId', required: true, accepts: nonEmptyString, expected: 'a non-empty string' },
+    {
+      name: 'privateKey',
+      required: true,
+      accepts: (v) => (typeof v === 'string' && v.trim() !== '') || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+      expected: 'a PEM string or JWK object',
+    },
+    { name: 'keyId', required: false, accepts: nonEmptyString, expected: 'a non-empty string' },
+    { name: 'dpop', required: false, accepts: (v) => DPOP_MODES.includes(v as DpopMode), expected: '"auto", "always" or "never"' },
+  ],
+  envVars: [
+    { name: 'OKTA_CLIENT_ID', field: 'clientId', required: true, choosesKind: true },
+    { name: 'OKTA_PRIVATE_KEY_FILE', field: 'privateKey', required: true, choosesKind: true, file: true },
+    { name: 'OKTA_KEY_ID', field: 'keyId', required: false, choosesKind: false },
+    { name: 'OKTA_DPOP', field: 'dpop', required: false, choosesKind: false, oneOf: DPOP_MODES },
+  ],
+  envHelp: [
+    ['OKTA_CLIENT_ID, OKTA_PRIVATE_KEY_FILE', 'an OAuth 2.0 service app with okta.logs.read (key: PEM or JWK file),'],
+    ['OKTA_KEY_ID', 'optional: the key id registered on the service app'],
+    ['OKTA_DPOP', 'optional: DPoP (RFC 9449) for the service app: auto (default:\nused when Okta requires it), always or never'],
+  ],
+  build(values, { org, deps, source }) {
+    const options: OAuthServiceAppOptions = {
       org,
-      clientId: secret.clientId,
-      privateKey: key as PrivateKeyInput,
-      keyId: secret.keyId as string | undefined,
-      dpop: secret.dpop as DpopMode | undefined,
+      clientId: values.clientId as string,
+      privateKey: values.privateKey as PrivateKeyInput,
+      keyId: values.keyId as string | undefined,
+      dpop: values.dpop as DpopMode | undefined,
       fetch: deps.fetch,
       clock: deps.clock,
-    });
-  } catch (e) {
-    if (e instanceof CredentialsError) {
-      throw new CredentialsError(`Okta secret: ${e.message.replace(/^OAuth privateKey/, 'field "privateKey"')}`, { cause: e.cause });
+    };
+    if (source !== 'secret') return new OAuthServiceApp(options);
+    try {
+      return new OAuthServiceApp(options);
+    } catch (e) {
+      if (e instanceof CredentialsError) {
+        throw new CredentialsError(`Okta secret: ${e.message.replace(/^OAuth privateKey/, 'field "privateKey"')}`, { cause: e.cause });
+      }
+      throw e;
     }
-    throw e;
-  }
-}
+  },
+  renewsOnUnauthorized: true,
+  refusalHint: (status, afterNewToken) =>
+    status === 403
+      ? 'Check that the service app has the okta.logs.read scope granted and an admin role that can read the System Log (e.g. Read-only Administrator).'
+      : `${afterNewToken ? 'A freshly issued access token was refused too. ' : ''}Check that the service app is active, has the okta.logs.read scope granted and an admin role that can read the System Log, and that the token is requested from this org.`,
+};
