@@ -14,7 +14,7 @@
  *   npx tsx bench/compaction.ts --report bench/compaction.md     # alone (about 3 minutes)
  *   npm run bench                                                 # with everything else
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSink } from '../lib/adapters/local-sink';
@@ -154,30 +154,53 @@ interface Measured {
   readonly queries: number;
 }
 
-async function measureQueries(lake: Lake, dir: string, duck: OpenDuckDb, o: { queries: Map<string, QueryDefinition>; user: string; startMs: number; endMs: number }): Promise<Map<string, Measured>> {
-  const days = await lakeFilesOf(new LocalSink({ root: dir }));
-  const { originals, parts } = readerFiles(days);
-  const groups = await rowGroups(duck, dir, [...originals, ...parts]);
-  const allLeaves = [...new Set(groups.flatMap((g) => [...g.bytes.keys()]))];
-  const out = new Map<string, Measured>();
+/** The files readers read in the lake at `dir` and their row groups. */
+async function groupsOf(duck: OpenDuckDb, dir: string): Promise<RowGroup[]> {
+  const { originals, parts } = readerFiles(await lakeFilesOf(new LocalSink({ root: dir })));
+  return rowGroups(duck, dir, [...originals, ...parts]);
+}
+
+/**
+ * The hunts and the backfill on the lake before compaction (a copy taken just before it) and after,
+ * in the same process at the same time: each hunt's runs alternate between the two lakes (median of
+ * 5 each), so load on a shared machine falls on both sides alike; the backfills (minutes long) run
+ * one after the other.
+ */
+async function measureQueries(
+  lakes: { readonly before: Lake; readonly after: Lake },
+  dirs: { readonly before: string; readonly after: string },
+  duck: OpenDuckDb,
+  o: { queries: Map<string, QueryDefinition>; user: string; startMs: number; endMs: number },
+): Promise<{ before: Map<string, Measured>; after: Map<string, Measured> }> {
+  const groups = { before: await groupsOf(duck, dirs.before), after: await groupsOf(duck, dirs.after) };
+  const allLeaves = [...new Set([...groups.before, ...groups.after].flatMap((g) => [...g.bytes.keys()]))];
+  const out = { before: new Map<string, Measured>(), after: new Map<string, Measured>() };
   const now = new Date(o.endMs);
   for (const id of ['user-timeline', 'event-type-overview']) {
     const q = o.queries.get(id)!;
     const params: Record<string, string> = id === 'user-timeline' ? { user: o.user } : {};
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i++) runs.push((await timed(() => executeQuery(lake, q, { now, params }))).ms);
+    const runs = { before: [] as number[], after: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      for (const side of i % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const)) {
+        runs[side].push((await timed(() => executeQuery(lakes[side], q, { now, params }))).ms);
+      }
+    }
     const byHour = /\bhour\b/.test(q.sql);
-    out.set(id, { ms: median(runs), bytes: bytesOfRun(groups, leavesOf(q, allLeaves), tableScans(q.sql, 'okta_system_log'), o.endMs, q.lookbackMs, byHour), queries: 1 });
+    for (const side of ['before', 'after'] as const) {
+      out[side].set(id, { ms: median(runs[side]), bytes: bytesOfRun(groups[side], leavesOf(q, allLeaves), tableScans(q.sql, 'okta_system_log'), o.endMs, q.lookbackMs, byHour), queries: 1 });
+    }
   }
   const spray = o.queries.get('password-spray')!;
   const from = new Date(o.startMs);
-  const { ms } = await timed(() => replaySchedule(lake, [spray], { from, to: now }));
   const instants = runInstants(o.startMs, o.endMs, (spray.scheduleMinutes ?? 15) * MINUTE);
   const leaves = leavesOf(spray, allLeaves);
   const scans = tableScans(spray.sql, 'okta_system_log');
   const byHour = /\bhour\b/.test(spray.sql);
-  const bytes = instants.reduce((n, t) => n + bytesOfRun(groups, leaves, scans, t, spray.lookbackMs, byHour), 0);
-  out.set('password-spray', { ms, bytes, queries: instants.length });
+  for (const side of ['before', 'after'] as const) {
+    const { ms } = await timed(() => replaySchedule(lakes[side], [spray], { from, to: now }));
+    const bytes = instants.reduce((n, t) => n + bytesOfRun(groups[side], leaves, scans, t, spray.lookbackMs, byHour), 0);
+    out[side].set('password-spray', { ms, bytes, queries: instants.length });
+  }
   return out;
 }
 
@@ -188,6 +211,7 @@ export async function benchCompaction(options: CompactionBenchOptions = {}): Pro
   const startMs = Date.parse(`${options.start ?? '2024-06-03'}T00:00:00.000Z`);
   const endMs = startMs + days * DAY;
   const dir = mkdtempSync(join(tmpdir(), 'okta-lake-bench-compact-'));
+  const dirBefore = `${dir}-before`;
   const sink = new LocalSink({ root: dir, fsync: false });
   const queries = new Map(loadQueries(defaultQueriesDir()).map((q) => [q.id, q]));
   try {
@@ -235,37 +259,29 @@ export async function benchCompaction(options: CompactionBenchOptions = {}): Pro
     const sizesBefore = before.map((k) => statSync(join(dir, k)).size);
     const bytesBefore = sizesBefore.reduce((a, b) => a + b, 0);
 
-    // 2. Hunts before compaction.
+    // 2. A copy of the lake as it is before compaction, for the side-by-side hunts.
+    cpSync(dir, dirBefore, { recursive: true });
+    // 3. Compaction of every day (closed: nobody writes this lake any more).
+    log('compaction: compacting every day');
+    const c0 = performance.now();
+    const result = await compactLake({ sink, watermarks: { watermark: async () => undefined }, closedThrough: '9999-12-31', graceMs: 0 });
+    const compactMs = performance.now() - c0;
+    const compacted = result.days.flatMap((d) => ('result' in d && d.result.outcome === 'compacted' ? [d.result] : []));
+    if (compacted.length !== days) throw new Error(`compaction: ${compacted.length} of ${days} days compacted: ${JSON.stringify(result.days)}`);
+    // 4. The hunts, before and after, side by side.
+    log('compaction: hunts before and after compaction, alternating');
     const duck = await openDuckDb({ threads: 1, memoryLimit: '512MB' });
-    let measuredBefore: Map<string, Measured>;
-    let measuredAfter: Map<string, Measured>;
-    let compactMs = 0;
-    let compacted: CompactedDay[] = [];
+    const lakes = { before: await openLake(dirBefore), after: await openLake(dir) };
+    let measured: { before: Map<string, Measured>; after: Map<string, Measured> };
     try {
-      log('compaction: hunts before compaction');
-      let lake = await openLake(dir);
-      try {
-        measuredBefore = await measureQueries(lake, dir, duck, { queries, user, startMs, endMs });
-      } finally {
-        lake.close();
-      }
-      // 3. Compaction of every day (closed: nobody writes this lake any more).
-      log('compaction: compacting every day');
-      const c0 = performance.now();
-      const result = await compactLake({ sink, watermarks: { watermark: async () => undefined }, closedThrough: '9999-12-31', graceMs: 0 });
-      compactMs = performance.now() - c0;
-      compacted = result.days.flatMap((d) => ('result' in d && d.result.outcome === 'compacted' ? [d.result] : []));
-      if (compacted.length !== days) throw new Error(`compaction: ${compacted.length} of ${days} days compacted: ${JSON.stringify(result.days)}`);
-      log('compaction: hunts after compaction');
-      lake = await openLake(dir);
-      try {
-        measuredAfter = await measureQueries(lake, dir, duck, { queries, user, startMs, endMs });
-      } finally {
-        lake.close();
-      }
+      measured = await measureQueries(lakes, { before: dirBefore, after: dir }, duck, { queries, user, startMs, endMs });
     } finally {
+      lakes.before.close();
+      lakes.after.close();
       duck.close();
     }
+    const measuredBefore = measured.before;
+    const measuredAfter = measured.after;
     const after = readerFiles(await lakeFilesOf(sink)).parts;
     const bytesAfter = after.reduce((n, k) => n + statSync(join(dir, k)).size, 0);
 
@@ -293,6 +309,7 @@ export async function benchCompaction(options: CompactionBenchOptions = {}): Pro
     return { ...r, markdown: markdown(r, compacted) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(dirBefore, { recursive: true, force: true });
   }
 }
 
@@ -328,7 +345,7 @@ function markdown(r: Omit<CompactionBenchResult, 'markdown'>, compacted: readonl
     '',
     '## Queries',
     '',
-    'Time: the local `okta_system_log` view (DuckDB, 2 threads), median of 3 runs for the hunts, the whole replay (`replaySchedule`, every step of the schedule) for the backfill; each query lists the lake and defines the view again, as `okta-lake hunt` does. Bytes: the compressed Parquet column chunks the query references in what its lookback selects, what Athena bills (the model of bench/detection-cost.ts); parts have no `hour` in their path, so for them only row groups whose `published` statistics overlap the lookback count (Athena and DuckDB skip the others).',
+    'Time: the local `okta_system_log` view (DuckDB, 2 threads), on a copy of the lake taken just before compaction and on the compacted lake, in the same process: for the hunts the median of 5 runs on each, alternating between the two so that load on the machine falls on both alike; for the backfill the whole replay (`replaySchedule`, every step of the schedule), one after the other; each query lists the lake and defines the view again, as `okta-lake hunt` does. Bytes: the compressed Parquet column chunks the query references in what its lookback selects, what Athena bills (the model of bench/detection-cost.ts); parts have no `hour` in their path, so for them only row groups whose `published` statistics overlap the lookback count (Athena and DuckDB skip the others).',
     '',
     '| query | queries | time before | time after | × | bytes before | bytes after | after / before |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
