@@ -160,9 +160,9 @@ describe('schedules', () => {
     const runner = runnerOf(s);
     const mine = targeting(s, runner.function);
     const maxFindingsInMessage = s.config.detections.maxFindingsInMessage;
-    // Assess: as many as scheduled detections, and every schedule of the stack is an org's or a detection's.
+    // Assess: as many as scheduled detections, and every schedule of the stack is an org's, a detection's or compaction's.
     expect(mine).toHaveLength(SCHEDULED.length);
-    expect(schedulesOf(s)).toHaveLength(SCHEDULED.length + s.config.orgs.length);
+    expect(schedulesOf(s)).toHaveLength(SCHEDULED.length + s.config.orgs.length + 1);
     const byDetection = new Map(
       mine.map((p) => {
         const payload = JSON.parse(flatten(p.Target.Input)) as { detectionId: string };
@@ -217,8 +217,10 @@ describe('schedules', () => {
     const s = disabled;
     expect(s.stack.detections.runner).toBeUndefined();
     expect(resourcesOfType(s.json, 'AWS::Athena::NamedQuery')).toHaveLength(SQL_FILES.length);
-    expect(schedulesOf(s)).toHaveLength(s.config.orgs.length);
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(1);
+    // The ingestion schedules and compaction's.
+    expect(schedulesOf(s)).toHaveLength(s.config.orgs.length + 1);
+    // Ingestion, compaction and its view function, and the trigger's provider.
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(4);
     expect(resourcesOfType(s.json, 'AWS::SNS::Topic')).toHaveLength(1);
     // The watermarks and the detection state (the sweep records late evidence there either way).
     expect(resourcesOfType(s.json, 'AWS::DynamoDB::Table')).toHaveLength(2);

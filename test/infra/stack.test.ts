@@ -768,15 +768,19 @@ describe('least privilege', () => {
     for (const [, p] of resourcesOfType(s.json, 'AWS::Lambda::Permission')) expect(String((p.Properties as { Action: string }).Action)).not.toContain('*');
   });
 
-  it.each(both)('contains no helper functions or custom resources beyond the ingestion and detection functions (%s)', (name) => {
+  it.each(both)('contains no helper functions or custom resources beyond the functions of the pipeline and the view trigger (%s)', (name) => {
     const s = get(name);
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(
-      [logicalIdOf(s, s.stack.ingestion.function), logicalIdOf(s, s.stack.detections.runner!.function)].sort(),
-    );
-    const custom = Object.values(s.json.Resources).filter((r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
-    expect(custom).toEqual([]);
-    // Ingestion function and schedules, detection runner and schedules.
-    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(4);
+    const functions = resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id);
+    const c = s.stack.compaction;
+    const ours = [s.stack.ingestion.function, s.stack.detections.runner!.function, c.function, c.viewFunction].map((f) => logicalIdOf(s, f));
+    // Beyond ours, only the provider of CDK's trigger (the one custom resource: it invokes the view function at deployment).
+    const others = functions.filter((id) => !ours.includes(id));
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^AWSCDKTriggerCustomResourceProvider/);
+    const custom = Object.entries(s.json.Resources).filter(([, r]) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
+    expect(custom.map(([, r]) => r.Type)).toEqual(['Custom::Trigger']);
+    // Ingestion function and schedules, detection runner and schedules, compaction and view functions and schedule, trigger provider.
+    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(8);
   });
 });
 
@@ -945,6 +949,13 @@ describe('cdk-nag', () => {
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/compacted/*]`,
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
         'OktaLake/Detections/Runner/ScheduleDeadLetters AwsSolutions-SQS3',
+        'OktaLake/Compaction/Function AwsSolutions-L1',
+        'OktaLake/Compaction/ViewFunction AwsSolutions-L1',
+        'OktaLake/Compaction/ScheduleDeadLetters AwsSolutions-SQS3',
+        ...['events', 'late', 'compacted'].map((p) => `OktaLake/Compaction/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/${p}/*]`),
+        `OktaLake/Compaction/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
+        `OktaLake/Compaction/ViewRole AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/compacted/*]`,
+        `OktaLake/Compaction/ViewRole AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
       ].sort(),
     );
     for (const a of acks) expect(a.reason.length).toBeGreaterThan(60);
@@ -955,7 +966,7 @@ describe('outputs', () => {
   it('tells the operator where the lake, the workgroup and each org’s secret are', () => {
     const outputs = full.json.Outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopic', 'AthenaWorkGroup', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
+      ['AlarmTopic', 'AthenaWorkGroup', 'CompactFunction', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
     );
     expect(outputs.CredentialSecret1.Value).toBe('okta/beta');
   });
