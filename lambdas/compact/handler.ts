@@ -143,6 +143,7 @@ export function createCompactHandler(deps: CompactHandlerDeps): CompactHandler {
       const days = await compactedDaysOf(sink, settings.orgs);
       const sql = lakeViewSql({ location: `s3://${settings.bucket}`, days, tables: LAKE_TABLES });
       const published = await deps.publisher.publish(sql);
+      if (published.outcome === 'skipped') logger.warn('the lake view was not created', { reason: published.reason });
       const summary: CompactSummary = {
         viewOnly,
         ...(compaction ? { compaction } : {}),
@@ -177,7 +178,8 @@ function fromEnvironment(): CompactHandler {
       workGroup: settings.workGroup,
       database: settings.database,
       viewName: LAKE_TABLES.view,
-      reporter: { info: (m, f) => logger.info(m, f ?? {}), warn: (m, f) => logger.warn(m, f ?? {}) },
+      // A skip is logged by the handler, from the outcome.
+      reporter: { info: (m, f) => logger.info(m, f ?? {}), warn: () => undefined },
     }),
     logger,
     metrics,

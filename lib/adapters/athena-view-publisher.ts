@@ -64,7 +64,7 @@ export class AthenaViewPublisher implements ViewPublisher {
     const blocker = await this.tableInTheWay();
     if (blocker !== undefined) {
       const reason = `${database}.${viewName} is a table of type ${blocker}, not a view (the events table of an earlier version, which the stack update deletes last); the next scheduled compaction run creates the view`;
-      reporter.warn('the lake view was not created', { database, view: viewName, tableType: blocker });
+      reporter.warn('the lake view was not created', { database, view: viewName, tableType: blocker, reason });
       return { outcome: 'skipped', reason };
     }
     let id: string | undefined;
