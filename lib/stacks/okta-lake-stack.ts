@@ -99,7 +99,8 @@ export class OktaLakeStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName, description: 'Athena workgroup to query the lake with' });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
     new CfnOutput(this, 'IngestFunction', { value: this.ingestion.function.functionName });
-    new CfnOutput(this, 'CompactFunction', { value: this.compaction.function.functionName, description: 'Compaction function (hourly); invoke with {"viewOnly": true} to create the Athena view now' });
+    new CfnOutput(this, 'CompactFunction', { value: this.compaction.function.functionName, description: 'Compaction function (hourly)' });
+    new CfnOutput(this, 'CompactViewFunction', { value: this.compaction.viewFunction.functionName, description: 'Invoke to create the Athena view okta_system_log now' });
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn });
     const findings = this.detections.runner?.topic;
     if (findings) new CfnOutput(this, 'FindingsTopic', { value: findings.topicArn, description: 'Topic of the detection findings e-mails' });

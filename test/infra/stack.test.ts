@@ -966,7 +966,7 @@ describe('outputs', () => {
   it('tells the operator where the lake, the workgroup and each org’s secret are', () => {
     const outputs = full.json.Outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopic', 'AthenaWorkGroup', 'CompactFunction', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
+      ['AlarmTopic', 'AthenaWorkGroup', 'CompactFunction', 'CompactViewFunction', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
     );
     expect(outputs.CredentialSecret1.Value).toBe('okta/beta');
   });
