@@ -257,12 +257,22 @@ export class Compaction extends Construct {
             new iam.PolicyStatement({ sid: 'WriteCompacted', actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${COMPACTION_WRITE_PREFIX}/*`)] }),
           ]
         : []),
-      new iam.PolicyStatement({
-        sid: 'ListLake',
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': readPrefixes.map((p) => `${p}/*`) } },
-      }),
+      compact
+        ? // Not limited by s3:prefix, unlike every other ListBucket grant of the stack: compaction asks
+          // for records that may not exist yet (a day's freeze, manifest and switch records are read
+          // before they are written once), and S3 answers a GetObject of a missing key with 404 only
+          // to a caller allowed s3:ListBucket on the bucket, with 403 AccessDenied otherwise (GetObject,
+          // "Permissions", S3 API Reference). A GetObject request carries no s3:prefix, so a grant with
+          // a prefix condition would not count. The role reads every event of the lake anyway; this adds
+          // the key names of quarantine/.
+          new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] })
+        : // The view function only lists compacted/ and reads what the listing returned.
+          new iam.PolicyStatement({
+            sid: 'ListLake',
+            actions: ['s3:ListBucket'],
+            resources: [props.bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': readPrefixes.map((p) => `${p}/*`) } },
+          }),
       ...(compact ? [new iam.PolicyStatement({ sid: 'ReadWatermarks', actions: ['dynamodb:GetItem'], resources: [props.watermarkTable.tableArn] })] : []),
       // Decrypt the lake's objects and the watermark table; encrypt the parts and the DDL's result (SSE-KMS).
       new iam.PolicyStatement({ sid: 'LakeKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.key.keyArn] }),
