@@ -71,46 +71,46 @@ export interface CompactionProps {
   readonly alarmTopic: sns.ITopic;
   /** @default DEFAULT_COMPACTION_SCHEDULE (hourly) */
   readonly scheduleExpression?: string;
+  /**
+   * Deploy the compaction function, its schedule and alarms. The view function and its trigger are
+   * deployed either way: every query reads the view (over the originals alone without compaction).
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
-export class Compaction extends Construct {
+/** The hourly compaction function and what goes with it (absent when compaction is disabled). */
+export interface CompactionRunner {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly viewFunction: nodejs.NodejsFunction;
-  readonly viewRole: iam.Role;
-  readonly viewLogGroup: logs.LogGroup;
-  readonly trigger: triggers.Trigger;
   readonly schedule: scheduler.CfnSchedule;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedulerRole: iam.Role;
   readonly failuresAlarm: cloudwatch.Alarm;
   readonly errorsAlarm: cloudwatch.Alarm;
+}
+
+export class Compaction extends Construct {
+  /** The compaction function, its schedule and alarms, unless `enabled` is false. */
+  readonly runner?: CompactionRunner;
+  readonly viewFunction: nodejs.NodejsFunction;
+  readonly viewRole: iam.Role;
+  readonly viewLogGroup: logs.LogGroup;
+  readonly trigger: triggers.Trigger;
 
   constructor(scope: Construct, id: string, props: CompactionProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const enabled = props.enabled ?? true;
     const logGroup = (lid: string) => new logs.LogGroup(this, lid, { retention: props.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.RETAIN });
-    this.logGroup = logGroup('Logs');
-    this.viewLogGroup = logGroup('ViewLogs');
-
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'okta-lake compaction: reads the lake, writes compacted/ only (write-once), creates the Athena view',
-      inlinePolicies: { compaction: new iam.PolicyDocument({ statements: this.statements(props, this.logGroup, true) }) },
-    });
-    this.viewRole = new iam.Role(this, 'ViewRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'okta-lake compaction view: reads the compaction state, creates the Athena view; writes nothing to the lake',
-      inlinePolicies: { view: new iam.PolicyDocument({ statements: this.statements(props, this.viewLogGroup, false) }) },
-    });
     // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
     const logicalIdOf = (bucket: s3.IBucket): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
-    const acknowledge = (role: iam.Role, prefixes: readonly string[], what: string) => {
+    const acknowledge = (role: iam.Role, prefixes: readonly string[], what: string, writes: boolean) => {
       for (const prefix of prefixes) {
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${prefix}/*]`,
-          reason: `${what} objects named by org, day, hour and generation at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with s3:GetObject${prefix === COMPACTION_WRITE_PREFIX && role === this.role ? ' and write-once s3:PutObject' : ' only'}.`,
+          reason: `${what} objects named by org, day, hour and generation at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with s3:GetObject${writes && prefix === COMPACTION_WRITE_PREFIX ? ' and write-once s3:PutObject' : ' only'}.`,
         });
       }
       Validations.of(role).acknowledge({
@@ -118,9 +118,6 @@ export class Compaction extends Construct {
         reason: `Athena writes the result file of the view's DDL, named by query execution id, on the function's behalf; the wildcard is confined to the ${ATHENA_RESULTS_PREFIX}/ prefix of the Athena results bucket.`,
       });
     };
-    acknowledge(this.role, COMPACTION_READ_PREFIXES, 'Compaction reads the originals and writes its parts and records:');
-    acknowledge(this.viewRole, [COMPACTED_PREFIX], 'The view function reads the switch records of compacted days:');
-
     const environment = (viewOnly: boolean): Record<string, string> => ({
       [COMPACT_ENV.bucket]: props.bucket.bucketName,
       [COMPACT_ENV.watermarkTable]: props.watermarkTable.tableName,
@@ -144,25 +141,21 @@ export class Compaction extends Construct {
       // The same bundle as the ingestion function's: the handler and the SDK, DuckDB's native library copied.
       bundling: duckDbFunctionBundling(CPU_OF[props.architecture]),
     } satisfies Partial<nodejs.NodejsFunctionProps>;
+    const acknowledgeRuntime = (fn: nodejs.NodejsFunction) =>
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'Node.js 22 is the runtime the compaction bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
+      });
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      ...common,
-      description: 'okta-lake: compacts the closed org-days of the lake and creates the Athena view',
-      // DuckDB holds a day's rows in memory (a 100,000-event day's originals are ~42 MB of Parquet,
-      // ~240 MB of raw text: bench/compaction.md); 3008 MB also buys two vCPUs.
-      memorySize: 3008,
-      // The originals are copied to /tmp, and DuckDB spills there: a 1,000,000-event day is ~420 MB of originals.
-      ephemeralStorageSize: Size.gibibytes(4),
-      timeout: Duration.minutes(15),
-      // The compaction lease: one run at a time (see the module comment).
-      reservedConcurrentExecutions: 1,
-      role: this.role,
-      logGroup: this.logGroup,
-      // A run that did not happen is made up by the next hourly one: no async retries, no backlog.
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(1),
-      environment: environment(false),
+    if (enabled) this.runner = this.createRunner(props, { logGroup, acknowledge, environment, common, acknowledgeRuntime });
+
+    this.viewLogGroup = logGroup('ViewLogs');
+    this.viewRole = new iam.Role(this, 'ViewRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'okta-lake compaction view: reads the compaction state, creates the Athena view; writes nothing to the lake',
+      inlinePolicies: { view: new iam.PolicyDocument({ statements: this.statements(props, this.viewLogGroup, false) }) },
     });
+    acknowledge(this.viewRole, [COMPACTED_PREFIX], 'The view function reads the switch records of compacted days:', false);
     this.viewFunction = new nodejs.NodejsFunction(this, 'ViewFunction', {
       ...common,
       description: 'okta-lake: creates the Athena view over the lake (at deployment); compacts nothing',
@@ -174,12 +167,7 @@ export class Compaction extends Construct {
       retryAttempts: 0,
       environment: environment(true),
     });
-    for (const fn of [this.function, this.viewFunction]) {
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'Node.js 22 is the runtime the compaction bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
-      });
-    }
+    acknowledgeRuntime(this.viewFunction);
 
     // At every deployment that changes the view function, once the tables and the workgroup exist.
     this.trigger = new triggers.Trigger(this, 'CreateViewOnDeploy', {
@@ -190,25 +178,58 @@ export class Compaction extends Construct {
     // The trigger's provider (CDK's own custom resource function and role, in the stack's scope,
     // allowed to invoke only the view function's versions) is made of plain CfnResources, which the
     // AwsSolutions pack does not inspect: nothing to acknowledge there (the cdk-nag test checks).
+  }
 
-    ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(
-      this,
-      this.function,
-      { schedules: 'compaction schedule', target: 'compaction function' },
-      COMPACTION_SCHEDULE_GROUP,
-    ));
-    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+  private createRunner(
+    props: CompactionProps,
+    h: {
+      readonly logGroup: (id: string) => logs.LogGroup;
+      readonly acknowledge: (role: iam.Role, prefixes: readonly string[], what: string, writes: boolean) => void;
+      readonly environment: (viewOnly: boolean) => Record<string, string>;
+      readonly common: Partial<nodejs.NodejsFunctionProps>;
+      readonly acknowledgeRuntime: (fn: nodejs.NodejsFunction) => void;
+    },
+  ): CompactionRunner {
+    const logGroup = h.logGroup('Logs');
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'okta-lake compaction: reads the lake, writes compacted/ only (write-once), creates the Athena view',
+      inlinePolicies: { compaction: new iam.PolicyDocument({ statements: this.statements(props, logGroup, true) }) },
+    });
+    h.acknowledge(role, COMPACTION_READ_PREFIXES, 'Compaction reads the originals and writes its parts and records:', true);
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      ...h.common,
+      description: 'okta-lake: compacts the closed org-days of the lake and creates the Athena view',
+      // DuckDB holds a day's rows in memory (a 100,000-event day's originals are ~42 MB of Parquet,
+      // ~240 MB of raw text: bench/compaction.md); 3008 MB also buys two vCPUs.
+      memorySize: 3008,
+      // The originals are copied to /tmp, and DuckDB spills there: a 1,000,000-event day is ~420 MB of originals.
+      ephemeralStorageSize: Size.gibibytes(4),
+      timeout: Duration.minutes(15),
+      // The compaction lease: one run at a time (see the module comment).
+      reservedConcurrentExecutions: 1,
+      role,
+      logGroup,
+      // A run that did not happen is made up by the next hourly one: no async retries, no backlog.
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(1),
+      environment: h.environment(false),
+    });
+    h.acknowledgeRuntime(fn);
+
+    const { deadLetterQueue, schedulerRole } = createScheduleDelivery(this, fn, { schedules: 'compaction schedule', target: 'compaction function' }, COMPACTION_SCHEDULE_GROUP);
+    const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: 'okta-lake: compact the closed org-days and create the Athena view',
       scheduleExpression: props.scheduleExpression ?? DEFAULT_COMPACTION_SCHEDULE,
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
       target: {
-        arn: this.function.functionArn,
-        roleArn: this.schedulerRole.roleArn,
+        arn: fn.functionArn,
+        roleArn: schedulerRole.roleArn,
         input: JSON.stringify({} satisfies CompactEvent),
         // A delivery older than an hour is replaced by the next run.
         retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+        deadLetterConfig: { arn: deadLetterQueue.queueArn },
       },
     });
 
@@ -218,7 +239,7 @@ export class Compaction extends Construct {
       a.addOkAction(new actions.SnsAction(props.alarmTopic));
       return a;
     };
-    this.failuresAlarm = alarm('FailuresAlarm', {
+    const failuresAlarm = alarm('FailuresAlarm', {
       alarmDescription: 'okta-lake: an org-day could not be compacted (a uuid stored with two raw texts, failed verification, a misplaced row, or a writer that ignored the freeze). Its originals are still read; the compaction log names the day.',
       metric: new cloudwatch.Metric({ namespace: COMPACT_METRICS.namespace, metricName: COMPACT_METRICS.names.failures, dimensionsMap: { service: COMPACT_METRICS.service }, statistic: 'Sum', period: Duration.hours(1) }),
       threshold: 1,
@@ -226,14 +247,15 @@ export class Compaction extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.errorsAlarm = alarm('ErrorsAlarm', {
+    const errorsAlarm = alarm('ErrorsAlarm', {
       alarmDescription: 'okta-lake: a compaction run failed (the view could not be created, the lake or the watermarks could not be read, or a timeout); see its logs. Readers still see each day once, through the view in place.',
-      metric: this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      metric: fn.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    return { function: fn, role, logGroup, schedule, deadLetterQueue, schedulerRole, failuresAlarm, errorsAlarm };
   }
 
   /**

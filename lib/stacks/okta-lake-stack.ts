@@ -93,13 +93,16 @@ export class OktaLakeStack extends Stack {
       architecture: config.lambdaArchitecture,
       logRetentionDays: config.logRetentionDays,
       alarmTopic: this.operations.topic,
+      enabled: config.compaction.enabled,
+      scheduleExpression: config.compaction.scheduleExpression,
     });
 
     new CfnOutput(this, 'LakeBucket', { value: this.storage.bucket.bucketName, description: 'Bucket holding events/ (Parquet) and quarantine/' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName, description: 'Athena workgroup to query the lake with' });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
     new CfnOutput(this, 'IngestFunction', { value: this.ingestion.function.functionName });
-    new CfnOutput(this, 'CompactFunction', { value: this.compaction.function.functionName, description: 'Compaction function (hourly)' });
+    const compactor = this.compaction.runner?.function;
+    if (compactor) new CfnOutput(this, 'CompactFunction', { value: compactor.functionName, description: 'Compaction function (hourly)' });
     new CfnOutput(this, 'CompactViewFunction', { value: this.compaction.viewFunction.functionName, description: 'Invoke to create the Athena view okta_system_log now' });
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn });
     const findings = this.detections.runner?.topic;

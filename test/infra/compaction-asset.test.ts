@@ -96,7 +96,7 @@ describe.skipIf(!canRunHere)('the bundled compaction function', () => {
     await ddb.send(new PutItemCommand({ TableName: table, Item: { org: { S: ORG }, version: { N: '1' }, watermark: { S: new Date().toISOString() } } }));
     athena = await startAthena();
     const env = (fn: 'function' | 'viewFunction'): Record<string, string> => {
-      const vars = (synthesized.json.Resources[synthesized.stack.getLogicalId(synthesized.stack.compaction[fn].node.defaultChild as Parameters<typeof synthesized.stack.getLogicalId>[0])].Properties as {
+      const vars = (synthesized.json.Resources[synthesized.stack.getLogicalId((fn === 'function' ? synthesized.stack.compaction.runner!.function : synthesized.stack.compaction.viewFunction).node.defaultChild as Parameters<typeof synthesized.stack.getLogicalId>[0])].Properties as {
         Environment: { Variables: Record<string, unknown> };
       }).Environment.Variables;
       return {
@@ -122,7 +122,7 @@ describe.skipIf(!canRunHere)('the bundled compaction function', () => {
     };
     // Act: the hourly event, then the view function's (the trigger sends no payload: {}).
     const script = join(PROJECT_ROOT, 'test/infra/fixtures/invoke-asset.mjs');
-    const compactDir = functionAssetDir(synthesized, outdir, synthesized.stack.compaction.function);
+    const compactDir = functionAssetDir(synthesized, outdir, synthesized.stack.compaction.runner!.function);
     compactRun = await runNode([script, compactDir, JSON.stringify([{}]), '300000'], compactDir, env('function'), 240_000);
     ddlAfterCompaction = athena.ddl.length;
     const viewDir = functionAssetDir(synthesized, outdir, synthesized.stack.compaction.viewFunction);
@@ -141,7 +141,7 @@ describe.skipIf(!canRunHere)('the bundled compaction function', () => {
   it('is a standalone folder like the ingestion asset: the bundle and DuckDB for Linux x64', () => {
     expect(compactRun.status, compactRun.stderr).toBe(0);
     expect(compactRun.stderr).not.toMatch(/Cannot find (module|package)|ERR_MODULE_NOT_FOUND|duckdb native binding/i);
-    const dir = functionAssetDir(synthesized, outdir, synthesized.stack.compaction.function);
+    const dir = functionAssetDir(synthesized, outdir, synthesized.stack.compaction.runner!.function);
     expect(readdirSync(join(dir, 'node_modules')).sort()).toEqual(['@duckdb']);
     expect(readdirSync(join(dir, 'node_modules', '@duckdb')).sort()).toEqual(['node-api', 'node-bindings-linux-x64']);
   });

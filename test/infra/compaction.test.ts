@@ -22,6 +22,7 @@ beforeAll(() => {
 });
 
 const props = (c: IConstruct) => s.json.Resources[logicalIdOf(s, c)].Properties as Record<string, unknown>;
+const props2 = (x: Synthesized, c: IConstruct) => x.json.Resources[logicalIdOf(x, c)].Properties as Record<string, unknown>;
 
 function statementsOf(role: IConstruct): PolicyStatementJson[] {
   const id = logicalIdOf(s, role);
@@ -43,7 +44,7 @@ function lines(stmts: PolicyStatementJson[]): string[] {
 
 describe('the compaction function', () => {
   it('has the memory, /tmp and time of a day of DuckDB work, and one run at a time (the compaction lease)', () => {
-    const p = props(s.stack.compaction.function);
+    const p = props(s.stack.compaction.runner!.function);
     expect(p.MemorySize).toBe(3008);
     expect(p.EphemeralStorage).toEqual({ Size: 4096 });
     expect(p.Timeout).toBe(900);
@@ -53,7 +54,7 @@ describe('the compaction function', () => {
   });
 
   it('is told the lake, the watermarks, every projected org, the catalog and the lake key, in the form the handler reads', () => {
-    const vars = (props(s.stack.compaction.function).Environment as { Variables: Record<string, unknown> }).Variables;
+    const vars = (props(s.stack.compaction.runner!.function).Environment as { Variables: Record<string, unknown> }).Variables;
     const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, flatten(v)]));
     const settings = readCompactSettings({
       ...env,
@@ -75,18 +76,41 @@ describe('the compaction function', () => {
   });
 
   it('runs every hour from its own schedule, with the event {}', () => {
-    const fnArn = { 'Fn::GetAtt': [logicalIdOf(s, s.stack.compaction.function), 'Arn'] };
+    const fnArn = { 'Fn::GetAtt': [logicalIdOf(s, s.stack.compaction.runner!.function), 'Arn'] };
     const mine = resourcesOfType(s.json, 'AWS::Scheduler::Schedule')
       .map(([, r]) => r.Properties as { ScheduleExpression: string; Target: { Arn: unknown; Input: string; RoleArn: unknown; DeadLetterConfig: { Arn: unknown } } })
       .filter((p) => JSON.stringify(p.Target.Arn) === JSON.stringify(fnArn));
     expect(mine).toHaveLength(1);
     expect(mine[0].ScheduleExpression).toBe('rate(1 hour)');
     expect(JSON.parse(mine[0].Target.Input)).toEqual({});
-    expect(flatten(mine[0].Target.RoleArn)).toBe(`<${logicalIdOf(s, s.stack.compaction.schedulerRole)}.Arn>`);
-    expect(flatten(mine[0].Target.DeadLetterConfig.Arn)).toBe(`<${logicalIdOf(s, s.stack.compaction.deadLetterQueue)}.Arn>`);
+    expect(flatten(mine[0].Target.RoleArn)).toBe(`<${logicalIdOf(s, s.stack.compaction.runner!.schedulerRole)}.Arn>`);
+    expect(flatten(mine[0].Target.DeadLetterConfig.Arn)).toBe(`<${logicalIdOf(s, s.stack.compaction.runner!.deadLetterQueue)}.Arn>`);
     // The scheduler role invokes the compaction function only.
-    const invokes = statementsOf(s.stack.compaction.schedulerRole).filter((st) => asList(st.Action).includes('lambda:InvokeFunction'));
-    expect(invokes.map((st) => flatten(st.Resource))).toEqual([`<${logicalIdOf(s, s.stack.compaction.function)}.Arn>`]);
+    const invokes = statementsOf(s.stack.compaction.runner!.schedulerRole).filter((st) => asList(st.Action).includes('lambda:InvokeFunction'));
+    expect(invokes.map((st) => flatten(st.Resource))).toEqual([`<${logicalIdOf(s, s.stack.compaction.runner!.function)}.Arn>`]);
+  });
+});
+
+describe('configuration', () => {
+  it('schedules compaction as configured', () => {
+    const other = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], compaction: { scheduleExpression: 'cron(15 * * * ? *)' } });
+    expect(props2(other, other.stack.compaction.runner!.schedule).ScheduleExpression).toBe('cron(15 * * * ? *)');
+  });
+
+  it('without compaction, still creates the view at deployment, over the originals alone', () => {
+    const off = synth({ orgs: [{ host: 'acme.okta.com', auth: 'ssws' }], compaction: { enabled: false } });
+    expect(off.stack.compaction.runner).toBeUndefined();
+    // Ingestion, the view function and the trigger's provider; no compaction schedule.
+    const functions = resourcesOfType(off.json, 'AWS::Lambda::Function').map(([id]) => id);
+    expect(functions).toContain(logicalIdOf(off, off.stack.compaction.viewFunction));
+    expect(functions.filter((id) => id.startsWith('Compaction'))).toEqual([logicalIdOf(off, off.stack.compaction.viewFunction)]);
+    expect(resourcesOfType(off.json, 'Custom::Trigger')).toHaveLength(1);
+    const schedules = resourcesOfType(off.json, 'AWS::Scheduler::Schedule').map(([, r]) => (r.Properties as { Target: { Input: string } }).Target.Input);
+    expect(schedules).not.toContain('{}');
+    expect(Object.keys(off.json.Outputs ?? {})).not.toContain('CompactFunction');
+    expect(Object.keys(off.json.Outputs ?? {})).toContain('CompactViewFunction');
+    // No role may write the lake's compacted/ prefix then.
+    expect(JSON.stringify(off.json)).not.toContain('"WriteCompacted"');
   });
 });
 
@@ -130,8 +154,8 @@ describe('least privilege', () => {
   });
 
   it('lets the compaction function read the lake, write only compacted/ (write-once), read the watermarks and create the view: exactly these statements', () => {
-    const c = common(s.stack.compaction.logGroup);
-    expect(lines(statementsOf(s.stack.compaction.role))).toEqual([
+    const c = common(s.stack.compaction.runner!.logGroup);
+    expect(lines(statementsOf(s.stack.compaction.runner!.role))).toEqual([
       c.logs,
       `ReadLake: s3:GetObject -> ${lake()}/compacted/* ${lake()}/events/* ${lake()}/late/*`,
       `WriteCompacted: s3:PutObject -> ${lake()}/compacted/*`,
@@ -156,7 +180,7 @@ describe('least privilege', () => {
 
   it('grants no wildcard action, no delete, and no PutObject on the lake outside compacted/', () => {
     const bucketId = logicalIdOf(s, s.stack.storage.bucket);
-    for (const role of [s.stack.compaction.role, s.stack.compaction.viewRole]) {
+    for (const role of [s.stack.compaction.runner!.role, s.stack.compaction.viewRole]) {
       const stmts = statementsOf(role);
       for (const st of stmts) {
         for (const a of asList(st.Action)) expect(a, `${st.Sid}`).not.toMatch(/[*?]/);
@@ -171,11 +195,11 @@ describe('least privilege', () => {
         .filter((st) => asList(st.Action).some((a) => iamActionMatches(a, 's3:PutObject')))
         .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map((r) => flatten(r)))
         .filter((r) => r.includes(`<${bucketId}.Arn>`));
-      expect(lakePuts).toEqual(role === s.stack.compaction.role ? [`<${bucketId}.Arn>/compacted/*`] : []);
+      expect(lakePuts).toEqual(role === s.stack.compaction.runner!.role ? [`<${bucketId}.Arn>/compacted/*`] : []);
     }
     // No other statement of the template lets anything but ingestion and compaction put lake objects.
     const everywhere = allPolicyStatements(s.json).filter(({ statement }) => statement.Effect === 'Allow' && asList(statement.Action).some((a) => iamActionMatches(a, 's3:PutObject')));
     const onLake = everywhere.filter(({ statement }) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).some((r) => flatten(r).includes(`<${bucketId}.Arn>`)));
-    expect(onLake.map(({ where }) => where.split('.')[0]).sort()).toEqual([logicalIdOf(s, s.stack.compaction.role), logicalIdOf(s, s.stack.ingestion.role)].sort());
+    expect(onLake.map(({ where }) => where.split('.')[0]).sort()).toEqual([logicalIdOf(s, s.stack.compaction.runner!.role), logicalIdOf(s, s.stack.ingestion.role)].sort());
   });
 });

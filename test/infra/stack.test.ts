@@ -772,7 +772,7 @@ describe('least privilege', () => {
     const s = get(name);
     const functions = resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id);
     const c = s.stack.compaction;
-    const ours = [s.stack.ingestion.function, s.stack.detections.runner!.function, c.function, c.viewFunction].map((f) => logicalIdOf(s, f));
+    const ours = [s.stack.ingestion.function, s.stack.detections.runner!.function, c.runner!.function, c.viewFunction].map((f) => logicalIdOf(s, f));
     // Beyond ours, only the provider of CDK's trigger (the one custom resource: it invokes the view function at deployment).
     const others = functions.filter((id) => !ours.includes(id));
     expect(others).toHaveLength(1);
