@@ -156,6 +156,22 @@ export interface DetectionsConfig {
   readonly minimumSeverity: Severity;
 }
 
+/**
+ * Compaction of closed org-days (docs/compaction.md): the hourly compaction function. The Athena
+ * view `okta_system_log` that every query reads is created either way (at deployment, by the view
+ * function), over the originals alone when compaction is off.
+ */
+export interface CompactionConfig {
+  /** Deploy the compaction function and its schedule. @default true */
+  readonly enabled: boolean;
+  /**
+   * When it runs: an EventBridge Scheduler `rate(...)` or `cron(...)` expression. One run at a time
+   * (a run still going when the next is due makes that delivery wait and retry).
+   * @default 'rate(1 hour)'
+   */
+  readonly scheduleExpression: string;
+}
+
 /** The validated configuration, every default applied. */
 export interface OktaLakeConfig {
   /** One or more Okta orgs, hosts unique. */
@@ -233,6 +249,7 @@ export interface OktaLakeConfig {
    */
   readonly logRetentionDays: number;
   readonly detections: DetectionsConfig;
+  readonly compaction: CompactionConfig;
 }
 
 /** The longest Object Lock retention S3 accepts, in days; the default lock when objects never expire. */
@@ -271,6 +288,15 @@ export const DETECTIONS_DEFAULTS = {
   minimumSeverity: 'info' as Severity,
 } as const;
 
+/** Defaults of `compaction`. */
+export const COMPACTION_DEFAULTS: CompactionConfig = {
+  enabled: true,
+  scheduleExpression: 'rate(1 hour)',
+};
+
+/** What EventBridge Scheduler accepts as a recurring schedule (its `at(...)` one-off form is not one). */
+const SCHEDULE_EXPRESSION = /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\([^()]+\))$/;
+
 /** Longest suppression window the runner accepts, in hours (365 days). */
 export const MAX_SUPPRESSION_WINDOW_HOURS = MAX_SUPPRESSION_WINDOW_MS / 3_600_000;
 
@@ -298,6 +324,7 @@ const TOP_LEVEL_FIELDS = [
   'lambdaArchitecture',
   'logRetentionDays',
   'detections',
+  'compaction',
 ] as const;
 
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -582,6 +609,20 @@ function parseDetections(r: Reader, value: unknown, alertEmails: readonly string
   };
 }
 
+function parseCompaction(r: Reader, value: unknown): CompactionConfig {
+  const d = COMPACTION_DEFAULTS;
+  if (value === undefined) return d;
+  const o = r.object('compaction', value, ['enabled', 'scheduleExpression']);
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean') r.fail('compaction.enabled', 'must be true or false', o.enabled);
+  if (o.scheduleExpression !== undefined && (typeof o.scheduleExpression !== 'string' || !SCHEDULE_EXPRESSION.test(o.scheduleExpression))) {
+    r.fail('compaction.scheduleExpression', 'must be an EventBridge Scheduler rate(...) or cron(...) expression, e.g. "rate(1 hour)"', o.scheduleExpression);
+  }
+  return {
+    enabled: (o.enabled as boolean | undefined) ?? d.enabled,
+    scheduleExpression: (o.scheduleExpression as string | undefined) ?? d.scheduleExpression,
+  };
+}
+
 /**
  * A non-current version (one a delete marker or an expiry has hidden) is evidence too: its lifecycle
  * expiry must not come before its lock ends. The default expiry is raised to the lock; an expiry the
@@ -650,6 +691,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
     );
   }
   const detections = parseDetections(r, o.detections, alertEmails);
+  const compaction = parseCompaction(r, o.compaction);
   const config: OktaLakeConfig = {
     orgs,
     queryOnlyOrgs,
@@ -665,6 +707,7 @@ export function parseConfig(input: unknown, source?: string): OktaLakeConfig {
     lambdaArchitecture,
     logRetentionDays,
     detections,
+    compaction,
   };
   return objectLock ? { ...config, objectLock } : config;
 }

@@ -40,7 +40,7 @@ import type { LambdaArchitectureName } from '../config/config';
 import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../config/detect-contract';
 import { detectionPayload } from '../core/detect/input';
 import { ConfigError } from '../core/errors';
-import { EVENTS_PREFIX } from '../core/layout';
+import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX } from '../core/layout';
 import { SEVERITIES, loadQueries, type QueryDefinition, type Severity } from '../core/queries';
 import type { Catalog } from './catalog';
 import { PROJECT_ROOT } from './ingestion';
@@ -51,6 +51,19 @@ export const DETECT_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'detect', 'han
 
 /** Key prefix of the Athena query results in the results bucket (the workgroup's output location). */
 export const ATHENA_RESULTS_PREFIX = 'results';
+
+/**
+ * The lake prefixes a query through the `okta_system_log` view reads: the three tables under it
+ * (originals, late originals, compacted days). Not `quarantine/`, not `compacted/_state/` beyond
+ * what the prefix grant covers (the JSON records hold no event).
+ */
+export const LAKE_READ_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, COMPACTED_PREFIX] as const;
+
+/** The Glue tables (and the view) a query of the lake needs the definition of. */
+export function lakeTableArns(stack: Stack, catalog: Catalog): string[] {
+  const t = catalog.tables;
+  return [t.view, t.events, t.late, t.compacted].map((name) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${name}` }));
+}
 
 /**
  * Largest schedule payload, in UTF-8 bytes. The Scheduler API sets no maximum on `Target.Input`, but
@@ -275,10 +288,12 @@ export class DetectionRunner extends Construct {
     });
     // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
     const logicalIdOf = (bucket: s3.IBucket): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${EVENTS_PREFIX}/*]`,
-      reason: `Athena reads the Parquet files of the partitions a query selects, named at run time; the wildcard is confined to the ${EVENTS_PREFIX}/ prefix of the lake bucket, with s3:GetObject only.`,
-    });
+    for (const prefix of LAKE_READ_PREFIXES) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${prefix}/*]`,
+        reason: `Athena reads the Parquet files of the partitions a query selects through the lake view, named at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with s3:GetObject only.`,
+      });
+    }
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.athenaResultsBucket)}.Arn>/${ATHENA_RESULTS_PREFIX}/*]`,
       reason: `Athena writes and the runner reads result files named by query execution id; the wildcard is confined to the ${ATHENA_RESULTS_PREFIX}/ prefix of the Athena results bucket.`,
@@ -530,19 +545,20 @@ export class DetectionRunner extends Construct {
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: catalog.databaseName }),
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${catalog.tableName}` }),
+          // The view the queries read and the three tables under it.
+          ...lakeTableArns(stack, catalog),
         ],
       }),
       new iam.PolicyStatement({
         sid: 'ReadLakeEvents',
         actions: ['s3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${EVENTS_PREFIX}/*`)],
+        resources: LAKE_READ_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`)),
       }),
       new iam.PolicyStatement({
         sid: 'ListLakeEvents',
         actions: ['s3:ListBucket'],
         resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`] } },
+        conditions: { StringLike: { 's3:prefix': LAKE_READ_PREFIXES.map((prefix) => `${prefix}/*`) } },
       }),
       new iam.PolicyStatement({
         sid: 'LocateBuckets',

@@ -36,10 +36,10 @@ export const INGEST_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'ingest', 'han
 export const DUCKDB_BUNDLER_SCRIPT = join(PROJECT_ROOT, 'lib', 'constructs', 'bundle-duckdb.mjs');
 
 /**
- * What the ingestion bundle does not contain. Everything else, the AWS SDK included, is bundled at the
- * versions the tests ran: loading the three SDK clients as packages of CommonJS files, the way the
- * runtime's own copy would be loaded, measured more than twice the CPU time of the bundled ES modules
- * (bench/cold-start.ts).
+ * What the ingestion bundle (and every bundle with DuckDB in it: `duckDbFunctionBundling`) does not
+ * contain. Everything else, the AWS SDK included, is bundled at the versions the tests ran: loading
+ * the three SDK clients as packages of CommonJS files, the way the runtime's own copy would be
+ * loaded, measured more than twice the CPU time of the bundled ES modules (bench/cold-start.ts).
  */
 export const INGEST_BUNDLE_EXTERNALS = [
   // DuckDB: its JavaScript API is bundled into one ES module and its native library for the
@@ -61,6 +61,37 @@ export const INGEST_BUNDLE_EXTERNALS = [
   '@aws-sdk/token-providers',
 ] as const;
 
+/**
+ * The bundling of a function with DuckDB in it (the ingestion and the compaction functions): an ES
+ * module bundle of the handler and the AWS SDK, minified, without source map, with DuckDB's
+ * JavaScript API bundled and its native library for `cpu` copied next to it by bundle-duckdb.mjs.
+ */
+export function duckDbFunctionBundling(cpu: 'arm64' | 'x64'): nodejs.BundlingOptions {
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: 'node22',
+    // The SDK's ES modules, so that esbuild leaves out what the handler does not use (the CommonJS
+    // builds first: ~35 % more CPU at cold start).
+    mainFields: ['module', 'main'],
+    minify: true,
+    // Error classes take their `name` from the class (lib/core/errors.ts).
+    keepNames: true,
+    // No source map and no NODE_OPTIONS=--enable-source-maps: measured, an inline map adds ~25 %
+    // to the cold start's CPU time, and Node reading it at load (the option) ~55 %.
+    sourceMap: false,
+    externalModules: [...INGEST_BUNDLE_EXTERNALS],
+    banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => [`node "${DUCKDB_BUNDLER_SCRIPT}" --project "${inputDir}" --out "${outputDir}" --cpu ${cpu}`],
+    },
+  };
+}
+
+/** The Lambda CPU name of a configured architecture, as bundle-duckdb.mjs takes it. */
+export const CPU_OF: Record<LambdaArchitectureName, 'arm64' | 'x64'> = { arm64: 'arm64', x86_64: 'x64' };
+
 /** The lake key prefixes the function may write under (relative to the bucket root). */
 export const WRITABLE_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX] as const;
 /**
@@ -74,8 +105,6 @@ export const INGEST_SCHEDULE_GROUP = 'default';
 
 /** Name of the secret the stack creates for an org that names none. */
 export const createdSecretName = (host: string): string => `okta-lake/${host}`;
-
-const CPU_OF: Record<LambdaArchitectureName, 'arm64' | 'x64'> = { arm64: 'arm64', x86_64: 'x64' };
 
 export interface IngestionProps {
   readonly orgs: readonly OrgConfig[];
@@ -251,28 +280,7 @@ export class Ingestion extends Construct {
       },
       // Cold start (bench/cold-start.ts): what costs is compiling and running the JavaScript, and
       // loading DuckDB's native library; see INGEST_BUNDLE_EXTERNALS and bundle-duckdb.mjs.
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        // The SDK's ES modules, so that esbuild leaves out what the handler does not use (the CommonJS
-        // builds first: ~35 % more CPU at cold start).
-        mainFields: ['module', 'main'],
-        minify: true,
-        // Error classes take their `name` from the class (lib/core/errors.ts).
-        keepNames: true,
-        // No source map and no NODE_OPTIONS=--enable-source-maps: measured, an inline map adds ~25 %
-        // to the cold start's CPU time, and Node reading it at load (the option) ~55 %.
-        sourceMap: false,
-        externalModules: [...INGEST_BUNDLE_EXTERNALS],
-        banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `node "${DUCKDB_BUNDLER_SCRIPT}" --project "${inputDir}" --out "${outputDir}" --cpu ${cpu}`,
-          ],
-        },
-      },
+      bundling: duckDbFunctionBundling(cpu),
     });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

@@ -6,6 +6,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { projectedOrgs, type OktaLakeConfig } from '../config/config';
 import { Catalog } from '../constructs/catalog';
+import { Compaction } from '../constructs/compaction';
 import { Detections } from '../constructs/detections';
 import { Ingestion } from '../constructs/ingestion';
 import { LakeStorage } from '../constructs/lake-storage';
@@ -21,6 +22,7 @@ export class OktaLakeStack extends Stack {
   readonly ingestion: Ingestion;
   readonly operations: Operations;
   readonly detections: Detections;
+  readonly compaction: Compaction;
 
   constructor(scope: Construct, id: string, props: OktaLakeStackProps) {
     super(scope, id, props);
@@ -80,10 +82,28 @@ export class OktaLakeStack extends Stack {
       ...config.detections,
     });
 
+    this.compaction = new Compaction(this, 'Compaction', {
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      athenaResultsBucket: this.storage.athenaResultsBucket,
+      catalog: this.catalog,
+      watermarkTable: this.ingestion.table,
+      // Every org the tables project: the view shows the compacted days of each.
+      orgs: projectedOrgs(config),
+      architecture: config.lambdaArchitecture,
+      logRetentionDays: config.logRetentionDays,
+      alarmTopic: this.operations.topic,
+      enabled: config.compaction.enabled,
+      scheduleExpression: config.compaction.scheduleExpression,
+    });
+
     new CfnOutput(this, 'LakeBucket', { value: this.storage.bucket.bucketName, description: 'Bucket holding events/ (Parquet) and quarantine/' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName, description: 'Athena workgroup to query the lake with' });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
     new CfnOutput(this, 'IngestFunction', { value: this.ingestion.function.functionName });
+    const compactor = this.compaction.runner?.function;
+    if (compactor) new CfnOutput(this, 'CompactFunction', { value: compactor.functionName, description: 'Compaction function (hourly)' });
+    new CfnOutput(this, 'CompactViewFunction', { value: this.compaction.viewFunction.functionName, description: 'Invoke to create the Athena view okta_system_log now' });
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn });
     const findings = this.detections.runner?.topic;
     if (findings) new CfnOutput(this, 'FindingsTopic', { value: findings.topicArn, description: 'Topic of the detection findings e-mails' });

@@ -39,10 +39,10 @@ describe('bin/app.ts', () => {
     expect(run.status).toBe(0);
     expect(cdkJson.app).toBe('npx tsx bin/app.ts');
     const template = JSON.parse(readFileSync(join(out, 'OktaLake.template.json'), 'utf8')) as CfnTemplate;
-    // The ingestion schedules' input is plain JSON; the detections' holds a reference to their named query.
+    // The ingestion and compaction schedules' input is plain JSON; the detections' holds a reference to their named query.
     const schedules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
     const inputs = schedules.map((s) => (s.Properties as { Target: { Input: unknown } }).Target.Input);
-    expect(inputs.filter((i) => typeof i === 'string').map((i) => JSON.parse(i as string) as unknown)).toEqual([{ org: 'example.okta.com' }]);
+    expect(inputs.filter((i) => typeof i === 'string').map((i) => JSON.parse(i as string) as unknown)).toEqual([{ org: 'example.okta.com' }, {}]);
     const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')) as { pluginReports: { summary?: { status: string } }[] };
     for (const r of report.pluginReports) expect(r.summary?.status).not.toBe('failure');
   });

@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       lambdaArchitecture: 'arm64',
       logRetentionDays: 365,
       detections: { enabled: true, suppressionWindowHours: 24, maxFindingsInMessage: 20, maxEvaluationsPerRun: 48, initialBackfillHours: 24, lagAlarmMinutes: 180, emails: [], minimumSeverity: 'info' },
+      compaction: { enabled: true, scheduleExpression: 'rate(1 hour)' },
     });
     expect(MAX_OBJECT_LOCK_DAYS).toBe(36_500);
     expect(CONFIG_DEFAULTS.lambdaArchitecture).toBe('arm64');
@@ -95,6 +96,7 @@ describe('parseConfig', () => {
         emails: ['analysts@example.com'],
         minimumSeverity: 'high',
       },
+      compaction: { enabled: false, scheduleExpression: 'rate(6 hours)' },
     };
     expect(parseConfig(input)).toEqual(input);
   });
@@ -171,6 +173,12 @@ describe('parseConfig', () => {
     ['lag alarm below normal lag', { orgs: [ORG], watermarkLagAlarmMinutes: 10 }, /"watermarkLagAlarmMinutes" must be more than settleLagMinutes \+ scheduleMinutes \(10\)/],
     ['bad architecture', { orgs: [ORG], lambdaArchitecture: 'x64' }, /"lambdaArchitecture" must be one of "arm64", "x86_64"/],
     ['bad log retention', { orgs: [ORG], logRetentionDays: 100 }, /"logRetentionDays" must be one of 1, 3, 5/],
+    ['compaction not an object', { orgs: [ORG], compaction: 'hourly' }, /"compaction" must be an object/],
+    ['compaction unknown field', { orgs: [ORG], compaction: { schedule: 'rate(1 hour)' } }, /"compaction.schedule" is not a known field; allowed: enabled, scheduleExpression/],
+    ['compaction enabled not a boolean', { orgs: [ORG], compaction: { enabled: 'no' } }, /"compaction.enabled" must be true or false/],
+    ['compaction schedule not an expression', { orgs: [ORG], compaction: { scheduleExpression: 'hourly' } }, /"compaction.scheduleExpression" must be an EventBridge Scheduler rate\(\.\.\.\) or cron\(\.\.\.\) expression/],
+    ['compaction schedule one-off', { orgs: [ORG], compaction: { scheduleExpression: 'at(2026-01-01T00:00:00)' } }, /"compaction.scheduleExpression" must be/],
+    ['compaction schedule singular plural', { orgs: [ORG], compaction: { scheduleExpression: 'rate(1 hours)' } }, /"compaction.scheduleExpression" must be/],
     ['detections not an object', { orgs: [ORG], detections: true }, /"detections" must be an object/],
     ['detections unknown field', { orgs: [ORG], detections: { schedule: 'rate(5 minutes)' } }, /"detections.schedule" is not a known field; allowed: enabled, suppressionWindowHours/],
     ['detections enabled not a boolean', { orgs: [ORG], detections: { enabled: 'yes' } }, /"detections.enabled" must be true or false \(got "yes"\)/],
@@ -197,6 +205,12 @@ describe('parseConfig', () => {
     // Act / Assess
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('takes a compaction schedule, or compaction off', () => {
+    expect(parseConfig({ orgs: [ORG], compaction: { scheduleExpression: 'rate(3 hours)' } }).compaction).toEqual({ enabled: true, scheduleExpression: 'rate(3 hours)' });
+    expect(parseConfig({ orgs: [ORG], compaction: { scheduleExpression: 'cron(15 * * * ? *)' } }).compaction.scheduleExpression).toBe('cron(15 * * * ? *)');
+    expect(parseConfig({ orgs: [ORG], compaction: { enabled: false } }).compaction).toEqual({ enabled: false, scheduleExpression: 'rate(1 hour)' });
   });
 
   it('sends findings to the alert addresses unless detections name their own', () => {

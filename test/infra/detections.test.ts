@@ -32,6 +32,7 @@ import { LakeStorage } from '../../lib/constructs/lake-storage';
 import { DEFAULT_RETENTION } from '../../lib/config/config';
 import { detectionPayload, parseDetectionInput } from '../../lib/core/detect/input';
 import { EVENTS_PREFIX, TABLE_NAME } from '../../lib/core/layout';
+import { LAKE_TABLES } from '../../lib/core/compact/athena-view';
 import { loadQueries, parseQuery, type QueryDefinition } from '../../lib/core/queries';
 import { readDetectConfig } from '../../lambdas/detect/handler';
 import {
@@ -134,11 +135,13 @@ describe('the query catalog deployed as named queries', () => {
     expect(s.stack.catalog.workGroupName).toBe('okta-lake');
   });
 
-  it('names the Glue table as the queries read it', () => {
+  it('names the view as the queries read it', () => {
     // Prepare
-    const [, table] = resourcesOfType(minimal.json, 'AWS::Glue::Table')[0];
-    // Assess: the table the SQL reads is the table the catalog defines.
-    expect((table.Properties as { TableInput: { Name: string } }).TableInput.Name).toBe(TABLE_NAME);
+    const names = resourcesOfType(minimal.json, 'AWS::Glue::Table').map(([, r]) => (r.Properties as { TableInput: { Name: string } }).TableInput.Name);
+    // Assess: the SQL reads the view the compaction function creates over the catalog's three tables.
+    expect(LAKE_TABLES.view).toBe(TABLE_NAME);
+    expect(minimal.stack.catalog.tableName).toBe(TABLE_NAME);
+    expect(names.sort()).toEqual([LAKE_TABLES.events, LAKE_TABLES.late, LAKE_TABLES.compacted].sort());
     for (const q of QUERIES) expect(q.sql).toMatch(new RegExp(`\\bFROM\\s+${TABLE_NAME}\\b`, 'i'));
   });
 
@@ -157,9 +160,9 @@ describe('schedules', () => {
     const runner = runnerOf(s);
     const mine = targeting(s, runner.function);
     const maxFindingsInMessage = s.config.detections.maxFindingsInMessage;
-    // Assess: as many as scheduled detections, and every schedule of the stack is an org's or a detection's.
+    // Assess: as many as scheduled detections, and every schedule of the stack is an org's, a detection's or compaction's.
     expect(mine).toHaveLength(SCHEDULED.length);
-    expect(schedulesOf(s)).toHaveLength(SCHEDULED.length + s.config.orgs.length);
+    expect(schedulesOf(s)).toHaveLength(SCHEDULED.length + s.config.orgs.length + 1);
     const byDetection = new Map(
       mine.map((p) => {
         const payload = JSON.parse(flatten(p.Target.Input)) as { detectionId: string };
@@ -214,8 +217,10 @@ describe('schedules', () => {
     const s = disabled;
     expect(s.stack.detections.runner).toBeUndefined();
     expect(resourcesOfType(s.json, 'AWS::Athena::NamedQuery')).toHaveLength(SQL_FILES.length);
-    expect(schedulesOf(s)).toHaveLength(s.config.orgs.length);
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(1);
+    // The ingestion schedules and compaction's.
+    expect(schedulesOf(s)).toHaveLength(s.config.orgs.length + 1);
+    // Ingestion, compaction and its view function, and the trigger's provider.
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(4);
     expect(resourcesOfType(s.json, 'AWS::SNS::Topic')).toHaveLength(1);
     // The watermarks and the detection state (the sweep records late evidence there either way).
     expect(resourcesOfType(s.json, 'AWS::DynamoDB::Table')).toHaveLength(2);
@@ -441,7 +446,7 @@ describe('least privilege of the runner', () => {
     expect(actions.get('sns:Publish')).toEqual([`<${logicalIdOf(s, runner.topic)}>`]);
   });
 
-  it('lets Athena, on the runner’s behalf, read only the lake table’s definition and events and write only its results', () => {
+  it('lets Athena, on the runner’s behalf, read only the lake tables’ and view’s definitions and the objects under events/, late/ and compacted/ and write only its results', () => {
     // Prepare
     const s = full;
     const runner = runnerOf(s);
@@ -452,15 +457,18 @@ describe('least privilege of the runner', () => {
     const glue = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
     // Assess
     for (const a of ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions']) {
-      expect(actions.get(a)).toEqual([`${glue}:catalog`, `${glue}:database/okta_lake`, `${glue}:table/okta_lake/${TABLE_NAME}`].sort());
+      expect(actions.get(a)).toEqual(
+        [`${glue}:catalog`, `${glue}:database/okta_lake`, ...[TABLE_NAME, LAKE_TABLES.events, LAKE_TABLES.late, LAKE_TABLES.compacted].map((t) => `${glue}:table/okta_lake/${t}`)].sort(),
+      );
     }
-    expect(actions.get('s3:GetObject')).toEqual([`${lake}/${EVENTS_PREFIX}/*`, `${results}/${ATHENA_RESULTS_PREFIX}/*`].sort());
+    // The view reads events/, late/ and compacted/: Athena reads their objects on the runner's behalf.
+    expect(actions.get('s3:GetObject')).toEqual([`${lake}/${EVENTS_PREFIX}/*`, `${lake}/late/*`, `${lake}/compacted/*`, `${results}/${ATHENA_RESULTS_PREFIX}/*`].sort());
     for (const a of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) expect(actions.get(a)).toEqual([`${results}/${ATHENA_RESULTS_PREFIX}/*`]);
     expect(actions.get('s3:ListBucket')).toEqual([lake, results].sort());
     expect(actions.get('s3:GetBucketLocation')).toEqual([lake, results].sort());
     const lists = stmts.filter((st) => asList(st.Action).includes('s3:ListBucket'));
     expect(lists.map((st) => st.Condition)).toEqual([
-      { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`] } },
+      { StringLike: { 's3:prefix': [`${EVENTS_PREFIX}/*`, 'late/*', 'compacted/*'] } },
       { StringLike: { 's3:prefix': [`${ATHENA_RESULTS_PREFIX}/*`] } },
     ]);
     // The results prefix is the workgroup's output location.
@@ -615,7 +623,7 @@ describe('cdk-nag and template size', () => {
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'OktaLake/Detections/Runner/Function AwsSolutions-L1',
-        `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/${EVENTS_PREFIX}/*]`,
+        ...[EVENTS_PREFIX, 'late', 'compacted'].map((p) => `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/${p}/*]`),
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/${ATHENA_RESULTS_PREFIX}/*]`,
         'OktaLake/Detections/Runner/ScheduleDeadLetters AwsSolutions-SQS3',
       ].sort(),
@@ -641,7 +649,7 @@ describe('synth-time limits', () => {
       key: storage.key,
       orgs: ['acme.okta.com'],
       bytesScannedCutoffPerQuery: 10_000_000,
-      tableName: TABLE_NAME,
+      tables: LAKE_TABLES,
     });
     const alarmTopic = new sns.Topic(stack, 'Alarms');
     const table = (id: string) => new dynamodb.Table(stack, id, { partitionKey: { name: 'key', type: dynamodb.AttributeType.STRING } });

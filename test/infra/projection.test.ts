@@ -25,7 +25,8 @@ import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ManualClock } from '../../testkit/clock';
 import { FakeSource, type FakeEvent } from '../../testkit/fakes';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
-import { flatten, onlyResourceOfType, synth, type Synthesized } from './support';
+import { LAKE_TABLES } from '../../lib/core/compact/athena-view';
+import { flatten, resourcesOfType, synth, type Synthesized } from './support';
 
 const HOUR = 3_600_000;
 const DAY_START = '2024-03-11T06:00:00.000Z';
@@ -45,8 +46,11 @@ const IMPORTED = 'acme-old.okta.com';
 
 /** The Glue table's `org` projection and location template, as synthesized. */
 function projectionOf(s: Synthesized): { orgs: string[]; template: string } {
-  const [, table] = onlyResourceOfType(s.json, 'AWS::Glue::Table');
-  const params = (table.Properties as { TableInput: { Parameters: Record<string, unknown> } }).TableInput.Parameters;
+  // The three tables (events/, late/, compacted/) project the same orgs; the events table is returned.
+  const tables = resourcesOfType(s.json, 'AWS::Glue::Table').map(([, r]) => (r.Properties as { TableInput: { Name: string; Parameters: Record<string, unknown> } }).TableInput);
+  expect(tables).toHaveLength(3);
+  for (const t of tables) expect(t.Parameters['projection.org.values'], t.Name).toBe(tables[0].Parameters['projection.org.values']);
+  const params = tables.find((t) => t.Name === LAKE_TABLES.events)!.Parameters;
   expect(params['projection.org.type']).toBe('enum');
   const bucketId = s.stack.getLogicalId(s.stack.storage.bucket.node.defaultChild as Parameters<typeof s.stack.getLogicalId>[0]);
   return { orgs: String(params['projection.org.values']).split(','), template: flatten(params['storage.location.template'], { [bucketId]: 'lake-bucket' }) };

@@ -10,6 +10,7 @@ import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
+import { LAKE_TABLES } from '../../lib/core/compact/athena-view';
 import { INGEST_SCHEDULE_GROUP, PROJECT_ROOT, createdSecretName } from '../../lib/constructs/ingestion';
 import { KEY_ENCRYPT_ONLY_ACTIONS } from '../../lib/constructs/scoped-key';
 import { ATHENA_RESULTS_PREFIX } from '../../lib/constructs/detections';
@@ -283,9 +284,57 @@ describe('lake storage', () => {
   });
 });
 
+/** The Glue table of that name, as synthesized. */
+function glueTable(s: Synthesized, name: string): { TableInput: { Name: string; PartitionKeys: { Name: string; Type: string }[]; Parameters: Record<string, unknown>; StorageDescriptor: { Location: unknown; Columns: { Name: string; Type: string }[] } } } {
+  const found = resourcesOfType(s.json, 'AWS::Glue::Table').filter(([, r]) => (r.Properties as { TableInput: { Name: string } }).TableInput.Name === name);
+  expect(found, `Glue table ${name}`).toHaveLength(1);
+  return found[0][1].Properties as ReturnType<typeof glueTable>;
+}
+
 describe('catalog', () => {
+  it('defines three tables over events/, late/ and compacted/, and no view: the compaction function makes it with Athena DDL', () => {
+    // Prepare
+    const s = full;
+    const bucketId = logicalIdOf(s, s.stack.storage.bucket);
+    const tables = resourcesOfType(s.json, 'AWS::Glue::Table').map(([, r]) => (r.Properties as { TableInput: { Name: string; TableType?: string } }).TableInput);
+    // Assess: exactly the three tables, all external; nothing of the view's name or type in the template.
+    expect(tables.map((t) => t.Name).sort()).toEqual([LAKE_TABLES.events, LAKE_TABLES.late, LAKE_TABLES.compacted].sort());
+    expect(tables.map((t) => t.TableType)).toEqual(['EXTERNAL_TABLE', 'EXTERNAL_TABLE', 'EXTERNAL_TABLE']);
+    expect(JSON.stringify(s.json)).not.toContain('VIRTUAL_VIEW');
+    expect(tables.map((t) => t.Name)).not.toContain(LAKE_TABLES.view);
+    const expected = [
+      { name: LAKE_TABLES.events, prefix: EVENTS_PREFIX, keys: ['org', 'dt', 'hour'] },
+      { name: LAKE_TABLES.late, prefix: LATE_PREFIX, keys: ['org', 'dt', 'hour'] },
+      { name: LAKE_TABLES.compacted, prefix: COMPACTED_PREFIX, keys: ['org', 'dt'] },
+    ];
+    const columns = [...EVENT_COLUMNS, ...META_COLUMNS].map((f) => ({ Name: f.name, Type: glueType(f.type) }));
+    for (const e of expected) {
+      const t = glueTable(s, e.name).TableInput;
+      const params = t.Parameters;
+      expect(t.PartitionKeys, e.name).toEqual(e.keys.map((k) => ({ Name: k, Type: 'string' })));
+      expect(flatten(t.StorageDescriptor.Location, { [bucketId]: 'lake-bucket' }), e.name).toBe(`s3://lake-bucket/${e.prefix}/`);
+      expect(flatten(params['storage.location.template'], { [bucketId]: 'lake-bucket' }), e.name).toBe(`s3://lake-bucket/${e.prefix}/${e.keys.map((k) => `${k}=\${${k}}`).join('/')}/`);
+      expect(t.StorageDescriptor.Columns.map(({ Name, Type }) => ({ Name, Type })), e.name).toEqual(columns);
+      expect(params, e.name).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.org.type': 'enum',
+        'projection.org.values': 'acme.okta.com,beta.okta.com,gamma.oktapreview.com',
+        'projection.dt.type': 'date',
+        'projection.dt.format': DT_FORMAT,
+        'projection.dt.range': '2020-01-01,NOW',
+        classification: 'parquet',
+      });
+      if (e.keys.includes('hour')) expect(params, e.name).toMatchObject({ 'projection.hour.type': 'integer', 'projection.hour.range': '0,23', 'projection.hour.digits': String(HOUR_DIGITS) });
+      else expect(Object.keys(params).filter((k) => k.includes('hour')), e.name).toEqual([]);
+    }
+    // A compacted part lands in its day's projected folder.
+    const compactedTemplate = flatten(glueTable(s, LAKE_TABLES.compacted).TableInput.Parameters['storage.location.template'], { [bucketId]: 'lake-bucket' });
+    expect(compactedTemplate.replace('${org}', 'acme.okta.com').replace('${dt}', '2024-03-11')).toBe('s3://lake-bucket/compacted/org=acme.okta.com/dt=2024-03-11/');
+    expect(s.stack.catalog.tableName).toBe(LAKE_TABLES.view);
+  });
+
   it('generates the Glue columns from the schema definition, in order', () => {
-    const [, table] = onlyResourceOfType(minimal.json, 'AWS::Glue::Table');
+    const table = { Properties: glueTable(minimal, LAKE_TABLES.events) };
     const sd = (table.Properties as { TableInput: { StorageDescriptor: { Columns: { Name: string; Type: string }[] } } }).TableInput.StorageDescriptor;
     const expected = [...EVENT_COLUMNS, ...META_COLUMNS].map((f) => ({ Name: f.name, Type: glueType(f.type) }));
     expect(sd.Columns.map(({ Name, Type }) => ({ Name, Type }))).toEqual(expected);
@@ -312,8 +361,7 @@ describe('catalog', () => {
     // Prepare
     const s = full;
     const bucketId = logicalIdOf(s, s.stack.storage.bucket);
-    const [, table] = onlyResourceOfType(s.json, 'AWS::Glue::Table');
-    const params = (table.Properties as { TableInput: { Parameters: Record<string, unknown> } }).TableInput.Parameters;
+    const params = glueTable(s, LAKE_TABLES.events).TableInput.Parameters;
     // Act: place an event the way the writer does, and the way the projection template does.
     const template = flatten(params['storage.location.template'], { [bucketId]: 'lake-bucket' });
     const projected = template.replace('${org}', 'beta.okta.com').replace('${dt}', '2024-03-11').replace('${hour}', '07');
@@ -720,15 +768,19 @@ describe('least privilege', () => {
     for (const [, p] of resourcesOfType(s.json, 'AWS::Lambda::Permission')) expect(String((p.Properties as { Action: string }).Action)).not.toContain('*');
   });
 
-  it.each(both)('contains no helper functions or custom resources beyond the ingestion and detection functions (%s)', (name) => {
+  it.each(both)('contains no helper functions or custom resources beyond the functions of the pipeline and the view trigger (%s)', (name) => {
     const s = get(name);
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(
-      [logicalIdOf(s, s.stack.ingestion.function), logicalIdOf(s, s.stack.detections.runner!.function)].sort(),
-    );
-    const custom = Object.values(s.json.Resources).filter((r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
-    expect(custom).toEqual([]);
-    // Ingestion function and schedules, detection runner and schedules.
-    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(4);
+    const functions = resourcesOfType(s.json, 'AWS::Lambda::Function').map(([id]) => id);
+    const c = s.stack.compaction;
+    const ours = [s.stack.ingestion.function, s.stack.detections.runner!.function, c.runner!.function, c.viewFunction].map((f) => logicalIdOf(s, f));
+    // Beyond ours, only the provider of CDK's trigger (the one custom resource: it invokes the view function at deployment).
+    const others = functions.filter((id) => !ours.includes(id));
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^AWSCDKTriggerCustomResourceProvider/);
+    const custom = Object.entries(s.json.Resources).filter(([, r]) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
+    expect(custom.map(([, r]) => r.Type)).toEqual(['Custom::Trigger']);
+    // Ingestion function and schedules, detection runner and schedules, compaction and view functions and schedule, trigger provider.
+    expect(resourcesOfType(s.json, 'AWS::IAM::Role')).toHaveLength(8);
   });
 });
 
@@ -893,8 +945,17 @@ describe('cdk-nag', () => {
         'OktaLake/Ingestion/ScheduleDeadLetters AwsSolutions-SQS3',
         'OktaLake/Detections/Runner/Function AwsSolutions-L1',
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/events/*]`,
+        `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/late/*]`,
+        `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/compacted/*]`,
         `OktaLake/Detections/Runner/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
         'OktaLake/Detections/Runner/ScheduleDeadLetters AwsSolutions-SQS3',
+        'OktaLake/Compaction/Function AwsSolutions-L1',
+        'OktaLake/Compaction/ViewFunction AwsSolutions-L1',
+        'OktaLake/Compaction/ScheduleDeadLetters AwsSolutions-SQS3',
+        ...['events', 'late', 'compacted'].map((p) => `OktaLake/Compaction/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/${p}/*]`),
+        `OktaLake/Compaction/Role AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
+        `OktaLake/Compaction/ViewRole AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.bucket)}.Arn>/compacted/*]`,
+        `OktaLake/Compaction/ViewRole AwsSolutions-IAM5[Resource::<${logicalIdOf(full, full.stack.storage.athenaResultsBucket)}.Arn>/results/*]`,
       ].sort(),
     );
     for (const a of acks) expect(a.reason.length).toBeGreaterThan(60);
@@ -905,7 +966,7 @@ describe('outputs', () => {
   it('tells the operator where the lake, the workgroup and each org’s secret are', () => {
     const outputs = full.json.Outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopic', 'AthenaWorkGroup', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
+      ['AlarmTopic', 'AthenaWorkGroup', 'CompactFunction', 'CompactViewFunction', 'CredentialSecret0', 'CredentialSecret1', 'CredentialSecret2', 'FindingsTopic', 'GlueDatabase', 'IngestFunction', 'LakeBucket'].sort(),
     );
     expect(outputs.CredentialSecret1.Value).toBe('okta/beta');
   });

@@ -8,3 +8,4 @@ export * from './verify';
 export * from './workspace';
 export * from './athena-view';
 export * from './ingest-spans';
+export * from './view-publisher';
