@@ -17,8 +17,10 @@ Rewrites each closed org-day of the lake as at most 2 Parquet files under compac
 by hour, event type and time), verifies them against the originals event by event, and only then
 switches readers to them. Originals are never deleted and no object is written twice.
 
-The deployed Athena table does not read compacted/ or late/ yet (docs/compaction.md): do not
-compact an S3 lake that Athena or the deployed detections read.
+A deployed stack compacts its own lake every hour (the compaction function), and makes Athena's
+view of it again after each run. Do not run this on that lake while the function may run (two
+compactions of one day at once are not designed for): set compaction.enabled to false first.
+Athena reads what this compacts from the originals until its view is made again (docs/compaction.md).
 
 A day is closed when the org's ingestion watermark (in the state folder) is past the day's end plus
 the longest reconciliation sweep offset (24 h) plus a margin (1 h). Its first run freezes the day
