@@ -6,7 +6,7 @@
  * writer's objects.
  */
 import { ObjectExistsError } from '../lib/core/errors';
-import type { LakeHoldings, LakeIndex } from '../lib/core/ingest/reconcile';
+import type { LakeHoldings, LakeIndex } from '../lib/core/ports';
 import { partitionOf, partitionPrefix, eventObjectKey, quarantineObjectKey, type Partition } from '../lib/core/layout';
 import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../lib/core/ports';
 

@@ -13,7 +13,7 @@ import { DEMO_ORG_HOST, generateOrgDay, type GeneratedOrg, type PlantedAttack } 
 import { mockEventsFromTexts, startMockOkta } from '../mock-okta';
 import { loadQueries } from '../core/queries';
 import { openLake, runQuery } from '../core/hunt';
-import { sweepLineKey } from '../core/ingest/reconcile';
+import { sweepLineKey } from '../core/sweep-lines';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import { UsageError, optionalString, parse, parseNumber } from './args';
 import { alertsAsResults, detectLocal } from './detect-command';

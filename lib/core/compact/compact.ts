@@ -12,7 +12,7 @@
  * for every closed day of every org, oldest first.
  */
 import { OktaLakeError } from '../errors';
-import { DEFAULT_SWEEP_OFFSETS_MS } from '../ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../sweep-lines';
 import { EVENTS_PREFIX, LATE_PREFIX, assertOrgLabel, parsePartitionKey } from '../layout';
 import type { WatermarkReader } from '../detect/ports';
 import { silentReporter, type Clock, type LakeSink, type Reporter } from '../ports';

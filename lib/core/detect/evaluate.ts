@@ -22,7 +22,7 @@ import { ConfigError } from '../errors';
 import { scopeTable, pinNow, type TableScope } from '../hunt/compat';
 import type { LateEvidenceLog } from '../late-evidence';
 import { TABLE_NAME } from '../layout';
-import { silentReporter, systemClock, type Clock, type Reporter } from '../ports';
+import { silentReporter, systemClock, type Clock, type Reporter, type TimeBudget } from '../ports';
 import { DetectionPublishError, DetectionSuppressionError, EvaluationStoreError } from './errors';
 import { describeError, type EvaluationEngine } from './engine';
 import { assertFindingKeyColumns, fingerprint } from './fingerprint';
@@ -61,7 +61,7 @@ export interface EvaluateDeps {
   /** The orgs to evaluate (the lake's `org` partitions). */
   readonly orgs: readonly string[];
   /** Milliseconds left in the run, and the margin kept for publishing. @default no limit */
-  readonly timeBudget?: { remainingMs(): number; readonly marginMs?: number };
+  readonly timeBudget?: TimeBudget;
   /** Evaluations per run over all orgs; the rest resume on the next run. @default 48 */
   readonly maxEvaluationsPerRun?: number;
   /** Where a new cursor starts, before the watermark. @default 1 day */
