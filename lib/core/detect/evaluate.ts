@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../errors';
-import { scopeTable, pinNow, type TableScope } from '../hunt/compat';
+import { scopeTable, pinNow, type TableScope } from '../sql/rewrite';
 import type { LateEvidenceLog } from '../late-evidence';
 import { TABLE_NAME } from '../layout';
 import { silentReporter, systemClock, type Clock, type Reporter, type TimeBudget } from '../ports';
@@ -30,9 +30,7 @@ import type { DetectionInput } from './input';
 import { formatBody, formatSubject, type EvaluationContext } from './message';
 import { advanceCursor, interleave, planOrg, type DetectionTiming, type OrgPlan, type PlannedEvaluation } from './plan';
 import type { EvaluationCursor, EvaluationCursorStore, Notification, Notifier, ResultRow, SuppressionStore, WatermarkReader } from './ports';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { DAY } from '../time';
 
 /** @default evaluations per run, over all orgs */
 export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 48;
