@@ -13,10 +13,7 @@ import type { OktaActor, OktaAuthenticationContext, OktaClient, OktaEvent, OktaI
 import type { NetPoint } from './net-point';
 import { clientOf, type Agent, type AppInstance, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
+import { HOUR, MINUTE, SECOND } from '../core/time';
 
 export type Emit = (t: number, event: OktaEvent) => void;
 

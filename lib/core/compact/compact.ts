@@ -57,9 +57,7 @@ import {
   type LocalCopy,
 } from './workspace';
 import { ingestSpans, type IngestSpan } from './ingest-spans';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { DAY, HOUR } from '../time';
 
 /**
  * Rows per row group of a part. DuckDB's default is 122,880 rows; Parquet's reference writer and
