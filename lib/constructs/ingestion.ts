@@ -23,10 +23,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
+import { EVALUATION_TABLE_KEY, WATERMARK_TABLE_KEY } from '../config/table-contract';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { credentialKind } from '../core/okta/credentials';
-import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
-import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
 import { createScheduleDelivery } from './schedule-delivery';
 import { createScopedKey } from './scoped-key';
 

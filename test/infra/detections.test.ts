@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-suppression-store';
+import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/config/table-contract';
 import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../../lib/config/detect-contract';
 import { Catalog } from '../../lib/constructs/catalog';
 import {

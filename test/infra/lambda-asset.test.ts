@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters/s3-sink';
-import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
+import { WATERMARK_TABLE_KEY } from '../../lib/config/table-contract';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
 import { fixtureEvents } from '../../lib/core/fixtures';

@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WATERMARK_TABLE_KEY } from '../../lib/adapters/dynamodb-watermark-store';
+import { WATERMARK_TABLE_KEY } from '../../lib/config/table-contract';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
