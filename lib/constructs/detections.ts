@@ -25,9 +25,8 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -43,7 +42,7 @@ import { ConfigError } from '../core/errors';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX } from '../core/layout';
 import { SEVERITIES, loadQueries, type QueryDefinition, type Severity } from '../core/queries';
 import type { Catalog } from './catalog';
-import { PROJECT_ROOT } from './ingestion';
+import { PROJECT_ROOT, createFunction, functionLogGroup, powertoolsEnvironment, writeOwnLogsStatement } from './lambda-defaults';
 import { createScopedKey } from './scoped-key';
 import { createScheduleDelivery } from './schedule-delivery';
 
@@ -276,10 +275,7 @@ export class DetectionRunner extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: (props.logRetentionDays ?? 365) as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.logGroup = functionLogGroup(this, 'Logs', props.logRetentionDays ?? 365);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -299,21 +295,17 @@ export class DetectionRunner extends Construct {
       reason: `Athena writes and the runner reads result files named by query execution id; the wildcard is confined to the ${ATHENA_RESULTS_PREFIX}/ prefix of the Athena results bucket.`,
     });
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = createFunction(this, 'Function', {
       description: 'okta-lake: runs one scheduled detection in Athena and e-mails its new findings',
       entry: DETECT_HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: (props.architecture ?? 'arm64') === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      architecture: props.architecture ?? 'arm64',
+      bundleName: 'the detection runner bundle',
       // The function waits on Athena; it does no heavy work itself.
       memorySize: 256,
       // The runner stops waiting for the query 20 s before the end, to read results and publish.
       timeout: Duration.minutes(5),
       role: this.role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       // A failed run is retried: a retry is what publishes findings whose publish failed (their
       // claims were released), and suppression keeps a retry from e-mailing twice.
       retryAttempts: 2,
@@ -329,25 +321,8 @@ export class DetectionRunner extends Construct {
         [DETECT_ENV.evaluationTable]: props.evaluationTable.tableName,
         [DETECT_ENV.maxEvaluationsPerRun]: String(props.maxEvaluationsPerRun ?? 48),
         [DETECT_ENV.initialBackfillMinutes]: String((props.initialBackfillHours ?? 24) * 60),
-        POWERTOOLS_SERVICE_NAME: DETECT_METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: DETECT_METRICS.namespace,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...powertoolsEnvironment(DETECT_METRICS),
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        keepNames: true,
-        sourceMap: false,
-        // Everything, the AWS SDK included, is bundled at the versions the tests ran.
-        externalModules: [],
-        banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
-      },
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the detection runner bundle is built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
     ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'detection schedules', target: 'runner' }, groupName));
@@ -529,11 +504,7 @@ export class DetectionRunner extends Construct {
     const stack = Stack.of(this);
     const { catalog } = props;
     return [
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
+      writeOwnLogsStatement(this.logGroup),
       new iam.PolicyStatement({
         sid: 'RunNamedQueriesInWorkGroup',
         actions: ['athena:GetNamedQuery', 'athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],

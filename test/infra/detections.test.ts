@@ -27,7 +27,7 @@ import {
   namedQueryDescription,
   scheduledDetections,
 } from '../../lib/constructs/detections';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { LakeStorage } from '../../lib/constructs/lake-storage';
 import { DEFAULT_RETENTION } from '../../lib/config/config';
 import { detectionPayload, parseDetectionInput } from '../../lib/core/detect/input';

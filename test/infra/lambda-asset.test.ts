@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters/s3-sink';
 import { WATERMARK_TABLE_KEY } from '../../lib/config/table-contract';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { fixtureEvents } from '../../lib/core/fixtures';
 import { DEFAULT_SWEEP_OFFSETS_MS, sweepLineKey } from '../../lib/core/ingest/reconcile';
 import { startMockOkta, mockEventsFromObjects, type MockOkta } from '../../lib/mock-okta';
