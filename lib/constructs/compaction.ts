@@ -38,8 +38,7 @@ import { join } from 'node:path';
 import type { LambdaArchitectureName } from '../config/config';
 import { COMPACT_ENV, COMPACT_METRICS, type CompactEvent } from '../config/compact-contract';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX } from '../core/layout';
-import type { Catalog } from './catalog';
-import { ATHENA_RESULTS_PREFIX } from './detections';
+import { ATHENA_RESULTS_PREFIX, type Catalog } from './catalog';
 import { PROJECT_ROOT, createFunction, functionLogGroup, powertoolsEnvironment, writeOwnLogsStatement, type OktaLakeFunctionProps } from './lambda-defaults';
 import { createScheduleDelivery } from './schedule-delivery';
 

@@ -17,9 +17,8 @@ import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/config/table-contract';
 import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../../lib/config/detect-contract';
-import { Catalog } from '../../lib/constructs/catalog';
+import { ATHENA_RESULTS_PREFIX, Catalog } from '../../lib/constructs/catalog';
 import {
-  ATHENA_RESULTS_PREFIX,
   DetectionDeploymentError,
   Detections,
   NAMED_QUERY_MAX_BYTES,
