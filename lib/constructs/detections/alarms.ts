@@ -13,6 +13,14 @@ import type { Construct } from 'constructs';
 import { DETECT_METRICS } from '../../config/detect-contract';
 import type { QueryDefinition } from '../../core/queries';
 
+/** Alarm on a single occurrence in one period; a period with no data had none. */
+const ON_ANY_OCCURRENCE = {
+  threshold: 1,
+  evaluationPeriods: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const satisfies Partial<cloudwatch.AlarmProps>;
+
 /** The detection lag of an org: the largest watermark-minus-cursor any detection reported (seconds). */
 export function detectionLagMetric(org: string, period: Duration, metricName: string = DETECT_METRICS.names.lagSeconds, label?: string): cloudwatch.Metric {
   return new cloudwatch.Metric({
@@ -64,26 +72,17 @@ export function createRunnerAlarms(scope: Construct, props: RunnerAlarmsProps): 
       statistic: 'Sum',
       period: fiveMinutes,
     }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    ...ON_ANY_OCCURRENCE,
   });
   const errorsAlarm = alarm('ErrorsAlarm', {
     alarmDescription: 'okta-lake: the detection runner function failed (including timeouts and crashes that report no metric); see its logs.',
     metric: props.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    ...ON_ANY_OCCURRENCE,
   });
   const deadLettersAlarm = alarm('DeadLettersAlarm', {
     alarmDescription: 'okta-lake: the scheduler could not deliver detection runs to the function; they are in the dead-letter queue.',
     metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    ...ON_ANY_OCCURRENCE,
   });
   let notRunningAlarm: cloudwatch.Alarm | undefined;
   if (props.scheduled.length > 0) {
