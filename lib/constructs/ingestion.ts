@@ -120,6 +120,12 @@ export class Ingestion extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The detection state belongs to the detections as much as to the ingestion (the runner moves its
+    // cursors; the sweep here appends late evidence). It stays in this construct because a resource's
+    // logical id is derived from its construct path (`Ingestion/DetectionState`): moving it would
+    // make CloudFormation create a new, empty table and delete this one (DESTROY), i.e. every
+    // detection would re-evaluate its initial backfill. Move it only together with a `cdk refactor`
+    // or an explicit logical-id override, as a deliberate, tested change.
     this.evaluationTable = new dynamodb.Table(this, 'DetectionState', {
       partitionKey: { name: EVALUATION_TABLE_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
