@@ -96,21 +96,15 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
-import { OktaLakeError } from '../errors';
 import { assertOrgLabel, eventObjectKey, quarantineObjectKey } from '../layout';
 import type { PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
-import { EVENT_COLUMNS, LOG_EVENT_COLUMNS, META_COLUMNS, duckDbType, type FieldType } from '../schema';
 import { openDuckDb, runOnThisThread, type DuckDbOptions, type OpenDuckDb } from './duckdb';
+import { InvalidPageInputError, MalformedPageError, ParquetWriteError } from './errors';
 import { arrayElementSpans, hasLoneSurrogateEscape, lineElementSpans, type Span } from './json-text';
+import { buildPageSql } from './page-sql';
 
-/** The page text is not a JSON array (or JSON lines) at all: truncated, malformed, or empty. */
-export class MalformedPageError extends OktaLakeError {}
-
-/** The `PageWriteInput` is not usable (bad org, name, `until` or `ingestedAt`). */
-export class InvalidPageInputError extends OktaLakeError {}
-
-/** DuckDB failed while staging or writing a page for a reason other than the page's JSON. */
-export class ParquetWriteError extends OktaLakeError {}
+export { InvalidPageInputError, MalformedPageError, ParquetWriteError } from './errors';
+export { jsonTransformStructure } from './page-sql';
 
 /** Why an element went to quarantine. */
 export type QuarantineReason = 'not_an_object' | 'missing_uuid' | 'invalid_published' | 'invalid_unicode' | 'outside_window';
@@ -131,159 +125,6 @@ export interface DuckDbParquetWriterOptions extends DuckDbOptions {
    * @default 1
    */
   readonly compressionLevel?: number;
-}
-
-/** The column that identifies an event and the one that places it in time (see schema.ts). */
-const ID_COLUMN = 'uuid';
-const TIME_COLUMN = 'published';
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-
-/**
- * Whether a column's `json_transform` result differs from its schema type, so the COPY casts it:
- * timestamps are read as `TIMESTAMPTZ` and `json` fields as DuckDB's `JSON` (see below).
- */
-function needsCast(type: FieldType): boolean {
-  if (typeof type === 'string') return type === 'timestamp' || type === 'json';
-  switch (type.kind) {
-    case 'struct':
-      return type.fields.some((f) => needsCast(f.type));
-    case 'list':
-      return needsCast(type.element);
-    case 'map':
-      return false;
-  }
-}
-
-/**
- * The `json_transform` structure of a schema type. Scalars use the schema's DuckDB type, except
- * timestamps: `TIMESTAMPTZ` honours a UTC offset (a plain `TIMESTAMP` cast drops it), and the
- * column is cast back to the schema's type in the UTC session; and `json` fields: `JSON` keeps the
- * JSON text of any value (an object, a list, a number, a string with its quotes), which the cast to
- * the schema's VARCHAR keeps as it is, so the column always holds valid JSON.
- */
-export function jsonTransformStructure(type: FieldType): unknown {
-  if (typeof type === 'string') return type === 'timestamp' ? 'TIMESTAMPTZ' : type === 'json' ? 'JSON' : duckDbType(type);
-  switch (type.kind) {
-    case 'struct':
-      return Object.fromEntries(type.fields.map((f) => [f.name, jsonTransformStructure(f.type)]));
-    case 'list':
-      return [jsonTransformStructure(type.element)];
-    case 'map':
-      return duckDbType(type);
-  }
-}
-
-function checkSchema(): void {
-  const id = EVENT_COLUMNS.find((c) => c.name === ID_COLUMN);
-  const time = EVENT_COLUMNS.find((c) => c.name === TIME_COLUMN);
-  if (id?.type !== 'string' || time?.type !== 'timestamp') {
-    throw new ParquetWriteError(`schema.ts must define ${ID_COLUMN} as string and ${TIME_COLUMN} as timestamp`);
-  }
-  const meta = META_COLUMNS.map((c) => `${c.name}:${String(c.type)}`).join(',');
-  if (meta !== 'raw:string,ingested_at:timestamp') {
-    throw new ParquetWriteError(`the writer fills META_COLUMNS raw:string,ingested_at:timestamp; schema.ts has ${meta}`);
-  }
-}
-
-/** An ISO-8601 date-time as `published` may carry it; the cast then rejects impossible dates. */
-const PUBLISHED_PATTERN = String.raw`\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?`;
-
-const STAGE_TABLE = 'okta_lake_page';
-
-interface WriterSql {
-  readonly stage: (format: PageWriteInput['format']) => string;
-  readonly summary: string;
-  readonly dedupe: string;
-  readonly copy: (level: number, sorted: boolean) => string;
-}
-
-function buildSql(): WriterSql {
-  checkSchema();
-  const keyStructure = JSON.stringify({ [ID_COLUMN]: 'JSON', [TIME_COLUMN]: 'VARCHAR' });
-  const typed = EVENT_COLUMNS.filter((c) => c.name !== ID_COLUMN && c.name !== TIME_COLUMN);
-  const structure = JSON.stringify(Object.fromEntries(typed.map((c) => [c.name, jsonTransformStructure(c.type)])));
-  const id = quoteIdent(ID_COLUMN);
-  const time = quoteIdent(TIME_COLUMN);
-
-  // $1 page file, $2 until (epoch µs, or NULL when there is no window end), $3 and $4 the accepted
-  // range [from, to) of `published` (epoch µs, or NULL for no bound).
-  // Replacing the table (rather than deleting its rows) returns the previous page's memory.
-  // Rows stay in page order: no window function and no sort here, as both would move every
-  // row's text (a page's worth of JSON) around; repeats and order are settled by the summary.
-  const stage = (format: PageWriteInput['format']): string => `
-CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS
-WITH src AS (
-  SELECT ordinality - 1 AS pos, json::VARCHAR AS raw, json_transform(json, ${quoteLiteral(keyStructure)}) AS k
-  FROM read_json_objects($1, format = ${quoteLiteral(format)}) WITH ORDINALITY
-), parsed AS (
-  SELECT pos, raw, starts_with(raw, '{') AS is_object,
-    CASE WHEN starts_with(k.${id}, '"') AND k.${id} <> '""' THEN k.${id} ->> '$' END AS uuid,
-    CASE WHEN regexp_full_match(k.${time}, ${quoteLiteral(PUBLISHED_PATTERN)})
-      THEN date_trunc('millisecond', try_cast(upper(k.${time}) AS TIMESTAMPTZ)::TIMESTAMP) END AS ts
-  FROM src
-), classified AS (
-  SELECT pos, raw, uuid, ts,
-    CASE WHEN NOT is_object THEN 'not_an_object'
-         WHEN uuid IS NULL THEN 'missing_uuid'
-         WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published'
-         WHEN ($3::BIGINT IS NOT NULL AND ts < make_timestamp($3::BIGINT)) OR ($4::BIGINT IS NOT NULL AND ts >= make_timestamp($4::BIGINT)) THEN 'outside_window' END AS problem
-  FROM parsed
-)
-SELECT pos, raw, NULL::VARCHAR AS original, uuid, ts, problem,
-  CASE WHEN (problem IS NULL OR problem = 'missing_uuid') AND ts >= make_timestamp($2::BIGINT)
-            AND ($4::BIGINT IS NULL OR ts < make_timestamp($4::BIGINT)) THEN 'outside'
-       WHEN problem IS NOT NULL THEN 'quarantine'
-       ELSE 'write' END AS status,
-  strftime(ts, '%Y-%m-%d') AS dt, strftime(ts, '%H') AS hour
-FROM classified`;
-
-  // Besides the counts: 'repeats', how many placeable elements repeat an earlier uuid (the
-  // dedupe statement then marks them, and the summary runs again), and 'unordered', 1 when the
-  // placeable elements are not in `published` order in the page (the files are then sorted).
-  const iso = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
-  const summary = `
-SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${iso('max(ts)')} AS max_ts,
-  NULL::INTEGER AS pos, NULL::VARCHAR AS problem, NULL::VARCHAR AS raw
-FROM ${STAGE_TABLE} WHERE status <> 'quarantine' GROUP BY status, dt, hour
-UNION ALL
-SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, coalesce(original, raw) FROM ${STAGE_TABLE} WHERE status = 'quarantine'
-UNION ALL
-SELECT 'repeats', NULL, NULL, (count(*) - count(DISTINCT uuid))::INTEGER, NULL, NULL, NULL, NULL, NULL
-FROM ${STAGE_TABLE} WHERE problem IS NULL AND status <> 'duplicate'
-UNION ALL
-SELECT 'unordered', NULL, NULL, coalesce(list(ts ORDER BY pos) <> list_sort(list(ts)), false)::INTEGER, NULL, NULL, NULL, NULL, NULL
-FROM ${STAGE_TABLE} WHERE problem IS NULL
-ORDER BY status, dt, hour, pos`;
-
-  // Within a page the first element with a uuid is kept; later ones with the same uuid are
-  // duplicates, whether or not they are in the window. Run only when the summary finds repeats.
-  const dedupe = `
-UPDATE ${STAGE_TABLE} SET status = 'duplicate'
-WHERE problem IS NULL AND pos IN (
-  SELECT s.pos FROM ${STAGE_TABLE} s
-  JOIN (SELECT uuid, min(pos) AS first_pos FROM ${STAGE_TABLE} WHERE problem IS NULL GROUP BY uuid HAVING count(*) > 1) f
-    ON s.uuid = f.uuid AND s.pos > f.first_pos
-  WHERE s.problem IS NULL)`;
-
-  const select = LOG_EVENT_COLUMNS.map((c) => {
-    const name = quoteIdent(c.name);
-    if (c.name === ID_COLUMN) return `uuid AS ${name}`;
-    if (c.name === TIME_COLUMN) return `ts AS ${name}`;
-    if (c.name === 'raw') return `coalesce(original, raw) AS ${name}`;
-    if (c.name === 'ingested_at') return `make_timestamp($3::BIGINT) AS ${name}`;
-    return needsCast(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
-  }).join(',\n  ');
-  // $1 dt, $2 hour, $3 ingested_at (epoch µs), $4 output file.
-  const copy = (level: number, sorted: boolean): string => `
-COPY (
-  SELECT ${select}
-  FROM (SELECT pos, uuid, ts, raw, original, json_transform(raw, ${quoteLiteral(structure)}) AS t
-        FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)${sorted ? '\n  ORDER BY ts, pos' : ''}
-) TO $4 (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level})`;
-
-  return { stage, summary, dedupe, copy };
 }
 
 /**
@@ -331,7 +172,7 @@ export class DuckDbParquetWriter implements PageWriter {
     if (!Number.isInteger(level) || level < 1 || level > 22) {
       throw new InvalidPageInputError(`compressionLevel must be an integer from 1 to 22, got ${level}`);
     }
-    const sql = buildSql();
+    const sql = buildPageSql();
     const db = await openDuckDb(options);
     const workDir = join(db.tmpDir, `writer-${process.pid}-${randomUUID()}`);
     try {
@@ -354,7 +195,7 @@ export class DuckDbParquetWriter implements PageWriter {
         dedupe: await c.prepare(sql.dedupe),
         copy: await c.prepare(sql.copy(level, false)),
         copySorted: await c.prepare(sql.copy(level, true)),
-        setRaw: await c.prepare(`UPDATE ${STAGE_TABLE} SET original = $1 WHERE pos = $2`),
+        setRaw: await c.prepare(sql.setRaw),
       };
       return new DuckDbParquetWriter(db, workDir, statements);
     } catch (error) {
