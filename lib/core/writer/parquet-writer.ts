@@ -1,95 +1,9 @@
 /**
  * The Parquet writer: turns one page of Okta System Log events into one ZSTD Parquet object per
  * `dt/hour` partition, with DuckDB doing all the JSON work (the page text is never parsed in JS).
- *
- * Pipeline of one `writePage` call (two statements, four when a uuid repeats, then one per
- * partition, on one connection,
- * all prepared when the writer opens and executed on the calling thread: `runOnThisThread`):
- *  1. stage: the page text is written to a temp file and read with
- *     `read_json_objects`, which yields every element's JSON text byte for byte (that text is the
- *     `raw` column). A small `json_transform` pulls out `uuid` and `published`; every element is
- *     classified (write / outside the window / quarantine) into a temp table, in page order, that
- *     replaces the previous page's. No window function and no sort here: both move every row's
- *     text around and cost more than the rest of the staging together.
- *  2. summary: one query returns the counts per status and partition, the min/max `published`,
- *     the text of the quarantined elements, how many elements repeat an earlier uuid and whether
- *     the elements are in `published` order. When some repeat (rare), a dedupe statement marks
- *     the later copies and the summary runs again.
- *  3. one `COPY ... TO '<file>.parquet' (FORMAT parquet, COMPRESSION zstd)` per partition, where
- *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns; a
- *     page that is not in `published` order (an import; Okta's ascending pages are) is sorted here.
- *
- * Cost: several times `JSON.parse` of the page (figures in bench/results.md), most of it the two
- * steps every DuckDB writer of this schema takes: `json_transform` into the nested columns and the
- * Parquet encoding of about 75 leaf columns plus `raw`; bench/writer-parts.ts times each alone.
- * Each file also has a fixed cost of a few milliseconds (a ZSTD context and a chunk per column), so
- * a page that straddles an hour, written as two files, costs more than one that does not.
- *
- * Columns: exactly `LOG_EVENT_COLUMNS` (Okta's names, schema order, DuckDB types from
- * `duckDbType`). Partition values (org, dt, hour) are in the object key only, not in the file.
- *
- * Conversions (what `json_transform` does, checked by the writer tests):
- *  - numbers, booleans, objects or lists found where the schema says string (including map
- *    values such as `debugData`) become their JSON text: `94107` -> `'94107'`, `true` ->
- *    `'true'`, `{"a": 1}` -> `'{"a":1}'` (re-serialised compactly; `raw` keeps the original);
- *    a non-integer or exponent number is rendered by DuckDB (`1e5` -> `'100000.0'`).
- *  - strings where the schema says boolean/number are cast: `"true"` -> true, `"15169"` -> 15169
- *    (DuckDB's casts: `'t'`, `'yes'`, `'1'` are true too); a float where an integer is expected is
- *    rounded.
- *  - a value that cannot be converted (`"abc"` as a number, a string where a list or map is
- *    expected, an integer out of range) is NULL in its typed column; a non-object where a struct
- *    is expected gives that struct with every field NULL. The event is still written and `raw`
- *    has the original. `null` lists stay NULL (`target: null`), `[]` stays empty.
- *  - a `json` field (a free-form object such as `target[].changeDetails.from`) holds the JSON text
- *    of its value, whatever the value is: `{"name": "x"}` -> `'{"name":"x"}'` (compact, keys in
- *    their order), `"text"` -> `'"text"'`, `1` -> `'1'`; `null` or a missing field is NULL.
- *  - fields the schema does not know are not in the typed columns; they are in `raw`.
- *
- * Time: `published` must look like an ISO-8601 date-time (`YYYY-MM-DDThh:mm:ss`, optional
- * fraction of up to 9 digits, optional `Z` or `±hh[:mm]` offset; no offset means UTC) and be a
- * real instant (`2017-09-31` is not). It is truncated to the millisecond (Okta writes
- * milliseconds; an export may carry more digits, which stay in `raw`): Athena's column is a
- * `timestamp(3)`, so finer digits are not what Athena shows, yet DuckDB would compare and sort by
- * them. Truncation, not rounding: rounding up could move 23:59:59.9999 into the next day, away
- * from its partition. It is stored as a Parquet `TIMESTAMP(isAdjustedToUTC=false,
- * MICROS)` holding the UTC wall-clock time: DuckDB `TIMESTAMP`, not `TIMESTAMPTZ`. Athena
- * (Trino) maps a Hive/Glue `timestamp` column to that Parquet type as is, with no session time
- * zone shift; a `TIMESTAMPTZ` column is written with isAdjustedToUTC=true, which Trino's Hive
- * connector reads as an instant and Athena's `timestamp` column type does not declare.
- *
- * Quarantine: an element that is not a JSON object, has no uuid (missing, empty or not a string)
- * or whose `published` cannot be placed in time is not written to Parquet; nor is an element
- * DuckDB's JSON parser refuses although the page is valid JSON (a `\ud800`-style escape of a lone
- * surrogate); nor is an event published outside `accept` (the bounds of the query that returned
- * the page: an answer outside them is not Okta's to give, and would plant history in a day nobody
- * reads). It goes to one JSON Lines object per page (`quarantineObjectKey(org, <UTC day of
- * ingestedAt>, name)`), one line per element, in page order:
- *   {"reason":"not_an_object|missing_uuid|invalid_published|invalid_unicode|outside_window","index":<0-based
- *    position in the page>,"raw":"<the element's exact text, as a JSON string>"}
- * `JSON.parse(line).raw` gives the element back byte for byte, even a pretty-printed element with
- * newlines inside, and the reason says why it is there.
- *
- * Within a page, events are deduplicated by uuid (the first in page order is kept), then events
- * with `published >= until` are left out (`outsideWindow`): also an element without a uuid whose
- * `published` is at or after `until` (inside `accept`), which the next window reads and quarantines
- * (window queries overlap, so it would otherwise be quarantined by both). Rows in a file are sorted by
- * `published`, then page position, which gives Athena tight min/max statistics per row group.
- *
- * Errors: `MalformedPageError` when the page is not JSON at all (truncated, empty, not an array):
- * the caller refetches or quarantines the whole page. `InvalidPageInputError` for a bad org, name,
- * `until` or `ingestedAt`. `ParquetWriteError` when DuckDB or the file system fails otherwise.
- *
- * Calls are serialised: a second `writePage` call waits until the first has finished (one DuckDB
- * connection, one staging table). Use several writers for parallelism.
- *
- * Memory: writing 1,000-event pages (~2.5 MB of JSON each) raises the process's peak RSS by about
- * 80-100 MB over an idle writer (DuckDB's native working memory for staging and the COPYs, reused
- * from page to page once every query runs on one thread). What the writer keeps
- * between pages is the prepared statements, the staging table of the last page and one buffer of
- * the largest page's UTF-8 size. DuckDB's accounting for staging such a page is over 61 MiB
- * (`memory_limit = '64MB'` fails; its JSON reader reserves a 32 MiB buffer that is mostly never
- * touched), and a page with five 120 KB events needs no more, so the default `memory_limit` of
- * 512 MB leaves room for pages many times larger; lowering it does not lower the resident memory.
+ * This module runs the statements (one DuckDB connection, prepared statements, the page and output
+ * files); page-sql.ts generates them from the schema. The contract (columns, conversions, time,
+ * quarantine, deduplication, errors, memory) and the layout decisions: docs/writer.md.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,7 +66,7 @@ const SCRATCH_UNIT = 1 << 20;
 const msToMicros = (ms: number): bigint => BigInt(ms) * 1000n;
 const trimMicros = (iso: string): string => iso.replace(/^(.*\.\d{3})000Z$/, '$1Z');
 
-/** Writes pages of Okta events as Parquet with DuckDB. See the module comment for the contract. */
+/** Writes pages of Okta events as Parquet with DuckDB. The contract: docs/writer.md. */
 export class DuckDbParquetWriter implements PageWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private calls = 0;
