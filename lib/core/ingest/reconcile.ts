@@ -276,8 +276,8 @@ export function timedElements(body: string): TimedElement[] | undefined {
 
 /**
  * Okta does not document whether `since` is inclusive and `until` exclusive
- * (developer.okta.com/docs/reference/system-log-query describes neither; the shared notes: "do not
- * depend on either; overlap and deduplicate by uuid"): a window's query reaches `overlapMs` beyond it
+ * (developer.okta.com/docs/reference/system-log-query describes neither), so nothing here depends on
+ * either; windows overlap and deduplicate by uuid: a window's query reaches `overlapMs` beyond it
  * on both sides, and each event is kept by the one window its `published` falls in.
  */
 export function overlappedQueryUrl(source: LogPageSource, start: string, end: string, overlapMs: number): string {
