@@ -64,7 +64,7 @@ export const DUCKDB_BUNDLE_EXTERNALS = [
   // its role's credentials in its environment, so the chain never gets to these (SSO, config files,
   // credential_process, web identity, container and instance metadata, and the STS/SSO clients they
   // use); they are only imported dynamically, when reached. Leaving them out of the bundle spares the
-  // cold start compiling a sixth of the bundle (bench/cold-start.ts).
+  // cold start compiling code that never runs (bench/cold-start.ts).
   '@aws-sdk/credential-provider-sso',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-process',
