@@ -180,10 +180,10 @@ export class Compaction extends Construct {
     const fn = createFunction(this, 'Function', {
       ...h.common,
       description: 'okta-lake: compacts the closed org-days of the lake and creates the Athena view',
-      // DuckDB holds a day's rows in memory (a 100,000-event day's originals are ~42 MB of Parquet,
-      // ~240 MB of raw text: bench/compaction.md); 3008 MB also buys two vCPUs.
+      // DuckDB holds a day's rows in memory (the size of a 100,000-event day's originals and raw
+      // text: bench/compaction.md); 3008 MB also buys two vCPUs.
       memorySize: 3008,
-      // The originals are copied to /tmp, and DuckDB spills there: a 1,000,000-event day is ~420 MB of originals.
+      // The originals are copied to /tmp, and DuckDB spills there: room for a 1,000,000-event day (bench/compaction.md).
       ephemeralStorageSize: Size.gibibytes(4),
       timeout: Duration.minutes(15),
       // The compaction lease: one run at a time (see the module comment).

@@ -56,7 +56,7 @@ export interface IngestionProps {
   readonly architecture: LambdaArchitectureName;
   readonly logRetentionDays: number;
   /**
-   * Memory of the function, in MB. A 1,000-event page is about 2.4 MB of JSON; DuckDB turns it into
+   * Memory of the function, in MB. A 1,000-event page is a few MB of JSON (bench/results.md); DuckDB turns it into
    * Parquet in memory, and more memory also buys CPU.
    * @default 1024
    */

@@ -37,7 +37,7 @@ export const ESM_BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: 'node22',
   // The SDK's ES modules, so that esbuild leaves out what the handler does not use (the CommonJS
-  // builds first: ~35 % more CPU at cold start).
+  // builds first cost more CPU at cold start: bench/cold-start.ts).
   mainFields: ['module', 'main'],
   minify: true,
   // Error classes take their `name` from the class (lib/core/errors.ts).
@@ -53,8 +53,8 @@ export const ESM_BUNDLING: nodejs.BundlingOptions = {
 /**
  * What a bundle with DuckDB in it (`duckDbFunctionBundling`: the ingestion and the compaction
  * functions) does not contain. Everything else, the AWS SDK included, is bundled: loading the SDK
- * clients as packages of CommonJS files, the way the runtime's own copy would be loaded, costs more
- * than twice the CPU time of the bundled ES modules (bench/cold-start.ts).
+ * clients as packages of CommonJS files, the way the runtime's own copy would be loaded, costs much
+ * more CPU time than the bundled ES modules (bench/cold-start.ts).
  */
 export const DUCKDB_BUNDLE_EXTERNALS = [
   // DuckDB: its JavaScript API is bundled into one ES module and its native library for the
@@ -64,7 +64,7 @@ export const DUCKDB_BUNDLE_EXTERNALS = [
   // its role's credentials in its environment, so the chain never gets to these (SSO, config files,
   // credential_process, web identity, container and instance metadata, and the STS/SSO clients they
   // use); they are only imported dynamically, when reached. Leaving them out of the bundle spares the
-  // cold start compiling a sixth of the bundle (bench/cold-start.ts).
+  // cold start compiling code that never runs (bench/cold-start.ts).
   '@aws-sdk/credential-provider-sso',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-process',

@@ -708,7 +708,7 @@ export async function startMockOkta(options: MockOktaOptions = {}): Promise<Mock
   };
 
   // Each event's UTF-8 bytes, encoded once: a page is then one copy of its events' bytes. Joining
-  // and encoding a 2 MB page per request cost ~20 ms, which a page answered 300 ms after its
+  // and encoding a whole page per request took time that a page answered a fixed delay after its
   // request had to spend after the wait (the encoding), so the mock answered late.
   const encoded = new WeakMap<MockEvent, Buffer>();
   const bytesOf = (e: MockEvent): Buffer => {
