@@ -191,7 +191,7 @@ const TOKEN = 'variations-token';
 /** Three hours ago, on the hour: Okta serves 90 days back at most. */
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 
-describe('every variation of the shared notes, through the whole pipeline', () => {
+describe('every recorded variation of real Okta events, through the whole pipeline', () => {
   let mock: MockOkta;
   let writer: DuckDbParquetWriter;
   let duck: OpenDuckDb;
