@@ -33,8 +33,6 @@ export { DEFAULT_OVERSIZE_BODY_BYTES } from './oversize';
 export { DEFAULT_FOREIGN_ORIGIN, MOCK_LOGS_PATH } from './pages';
 export { MOCK_TOKEN_PATH } from './token-endpoint';
 
-const DAY_MS = 86_400_000;
-
 export interface MockOktaOptions {
   /** Events to serve (more can be added later with `add`). */
   readonly events?: readonly MockEvent[];
@@ -167,7 +165,7 @@ function validateOptions(o: MockOktaOptions): void {
   int('rateLimitPerMinute', o.rateLimitPerMinute, 1, 1_000_000);
   int('rateLimitWindowMs', o.rateLimitWindowMs, 1, 3_600_000);
   int('latencyMs', o.latencyMs, 0, 600_000);
-  int('queryTimeoutWiderThanMs', o.queryTimeoutWiderThanMs, 1, 365 * DAY_MS);
+  int('queryTimeoutWiderThanMs', o.queryTimeoutWiderThanMs, 1, 365 * 86_400_000); // a year
   int('accessTokenLifetimeSec', o.accessTokenLifetimeSec, 1, 86_400);
   int('oversizeBodyBytes', o.oversizeBodyBytes, 1, 16 * 1024 ** 3);
   int('oversizeChunkDelayMs', o.oversizeChunkDelayMs, 0, 60_000);
