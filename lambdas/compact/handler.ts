@@ -18,19 +18,20 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AthenaViewPublisher } from '../../lib/adapters/athena-view-publisher';
 import { DynamoDbWatermarkReader } from '../../lib/adapters/dynamodb-watermark-reader';
+import { createObservability, loggerReporter } from '../../lib/adapters/powertools-observability';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { COMPACT_METRICS, type CompactEvent } from '../../lib/config/compact-contract';
 import { LAKE_TABLES, compactLake, compactedDaysOf, lakeViewSql, type CompactLakeResult, type DayOutcome, type ViewPublisher, type ViewPublishOutcome } from '../../lib/core/compact';
 import type { WatermarkReader } from '../../lib/core/detect/ports';
 import { ConfigError } from '../../lib/core/errors';
-import { systemClock, type Clock, type LakeSink, type Reporter } from '../../lib/core/ports';
+import { systemClock, type Clock, type LakeSink } from '../../lib/core/ports';
 import type { DuckDbOptions } from '../../lib/core/writer/duckdb';
 import { readCompactSettings, type CompactSettings } from './settings';
 
@@ -114,10 +115,7 @@ function countOf(result: CompactLakeResult) {
 export function createCompactHandler(deps: CompactHandlerDeps): CompactHandler {
   const { settings, logger, metrics, sink } = deps;
   const clock = deps.clock ?? systemClock;
-  const reporter: Reporter = {
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-  };
+  const reporter = loggerReporter(logger);
   const duckdb: DuckDbOptions = deps.duckdb ?? { threads: 2, memoryLimit: DUCKDB_MEMORY_LIMIT, tmpDir: join(tmpdir(), 'okta-lake-duckdb') };
 
   return async (event, context) => {
@@ -158,8 +156,7 @@ export function createCompactHandler(deps: CompactHandlerDeps): CompactHandler {
   };
 }
 
-const logger = new Logger({ serviceName: COMPACT_METRICS.service });
-const metrics = new Metrics({ namespace: COMPACT_METRICS.namespace, serviceName: COMPACT_METRICS.service });
+const { logger, metrics } = createObservability(COMPACT_METRICS);
 
 /** Builds the clients and adapters once per container, from the environment. */
 function fromEnvironment(): CompactHandler {
@@ -179,7 +176,7 @@ function fromEnvironment(): CompactHandler {
       database: settings.database,
       viewName: LAKE_TABLES.view,
       // A skip is logged by the handler, from the outcome.
-      reporter: { info: (m, f) => logger.info(m, f ?? {}), warn: () => undefined },
+      reporter: { ...loggerReporter(logger), warn: () => undefined },
     }),
     logger,
     metrics,

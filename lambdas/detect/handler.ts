@@ -30,17 +30,18 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { AthenaQueryRunner } from '../../lib/adapters/athena-query-runner';
 import { DynamoDbEvaluationStore } from '../../lib/adapters/dynamodb-evaluation-store';
 import { DynamoDbSuppressionStore } from '../../lib/adapters/dynamodb-suppression-store';
 import { DynamoDbWatermarkReader } from '../../lib/adapters/dynamodb-watermark-reader';
+import { createLogger, createMetrics, createObservability, loggerReporter } from '../../lib/adapters/powertools-observability';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier';
 import { DETECT_ENV, DETECT_METRICS } from '../../lib/config/detect-contract';
 import { ConfigError } from '../../lib/core/errors';
-import { systemClock, type Clock, type Reporter } from '../../lib/core/ports';
+import { systemClock, type Clock } from '../../lib/core/ports';
 import { parseDetectionInput, MAX_SUPPRESSION_WINDOW_MS, MIN_SUPPRESSION_WINDOW_MS } from '../../lib/core/detect/input';
 import { runDetection, type DetectionResult, type PollBackoff } from '../../lib/core/detect/run';
 import type { EvaluationCursorStore, Notifier, QueryRunner, SuppressionStore, WatermarkReader } from '../../lib/core/detect/ports';
@@ -154,13 +155,6 @@ export interface DetectHandlerDeps {
 export type DetectContext = Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> & Partial<Context>;
 export type DetectHandler = (event: unknown, context: DetectContext) => Promise<DetectionResult>;
 
-function reporterFor(logger: Logger): Reporter {
-  return {
-    info: (message, fields) => logger.info(message, { ...fields }),
-    warn: (message, fields) => logger.warn(message, { ...fields }),
-  };
-}
-
 /** A detection id good enough to be a metric dimension, from a payload that may be invalid. */
 function dimensionIdOf(event: unknown): string | undefined {
   const id = typeof event === 'object' && event !== null ? (event as Record<string, unknown>).detectionId : undefined;
@@ -203,7 +197,7 @@ export function publishRunMetrics(metrics: Metrics, detectionId: string | undefi
 
 export function createDetectHandler(deps: DetectHandlerDeps): DetectHandler {
   const { config, logger, metrics } = deps;
-  const reporter = reporterFor(logger);
+  const reporter = loggerReporter(logger);
   return async (event, context) => {
     if (context.functionName !== undefined) logger.addContext(context as Context);
     const detectionId = dimensionIdOf(event);
@@ -258,8 +252,7 @@ let cached: DetectHandler | undefined;
 /** Builds the clients and adapters once per container, from the environment. */
 function fromEnvironment(): DetectHandler {
   const config = readDetectConfig(process.env);
-  const logger = new Logger({ serviceName: DETECT_METRICS.service });
-  const metrics = new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service });
+  const { logger, metrics } = createObservability(DETECT_METRICS);
   const dynamodb = new DynamoDBClient({});
   const evaluation = new DynamoDbEvaluationStore({ client: dynamodb, tableName: config.evaluationTable });
   return createDetectHandler({
@@ -281,9 +274,8 @@ export const handler = async (event: unknown, context: Context): Promise<Detecti
       cached = fromEnvironment();
     } catch (error) {
       // A configuration error fails every run: count it like any failed run, then fail.
-      const metrics = new Metrics({ namespace: DETECT_METRICS.namespace, serviceName: DETECT_METRICS.service });
-      publishRunMetrics(metrics, dimensionIdOf(event), undefined);
-      new Logger({ serviceName: DETECT_METRICS.service }).error('the detection runner is misconfigured', error as Error);
+      publishRunMetrics(createMetrics(DETECT_METRICS), dimensionIdOf(event), undefined);
+      createLogger(DETECT_METRICS).error('the detection runner is misconfigured', error as Error);
       throw error;
     }
   }

@@ -13,11 +13,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { DynamoDbEvaluationStore } from '../../lib/adapters/dynamodb-evaluation-store';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
+import { createObservability, loggerReporter } from '../../lib/adapters/powertools-observability';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { CredentialSecretError, SecretsManagerCredentials } from '../../lib/adapters/secrets-manager-credentials';
 import { INGEST_METRICS, type IngestEvent } from '../../lib/config/ingest-contract';
@@ -31,7 +32,7 @@ import type { LateEvidenceLog } from '../../lib/core/late-evidence';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import type { CredentialProvider } from '../../lib/core/okta/credentials';
 import { OktaAuthError } from '../../lib/core/okta/errors';
-import type { LakeSink, PageWriter, Reporter, WatermarkStore } from '../../lib/core/ports';
+import type { LakeSink, PageWriter, WatermarkStore } from '../../lib/core/ports';
 import { deferredWriter } from '../../lib/core/writer/deferred-writer';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { readIngestSettings, type IngestOrg, type IngestSettings } from './settings';
@@ -109,10 +110,7 @@ function recordMetrics(metrics: Metrics, org: string, result: IngestResult, rate
 
 export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   const { settings, logger, metrics } = deps;
-  const reporter: Reporter = {
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-  };
+  const reporter = loggerReporter(logger);
   /** One writer and one lake index per handler (per container). */
   const getWriter = openedOnce(deps.openWriter);
   const getLakeIndex = openedOnce(deps.openLakeIndex);
@@ -191,8 +189,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   };
 }
 
-const logger = new Logger({ serviceName: INGEST_METRICS.service });
-const metrics = new Metrics({ namespace: INGEST_METRICS.namespace, serviceName: INGEST_METRICS.service });
+const { logger, metrics } = createObservability(INGEST_METRICS);
 
 /** Builds the clients and adapters once per container, from the environment. */
 function fromEnvironment(): IngestHandler {

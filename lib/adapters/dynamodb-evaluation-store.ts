@@ -19,9 +19,9 @@ import type { EvaluationCursor, EvaluationCursorStore, StoredCursor } from '../c
 import { ConfigError } from '../core/errors';
 import { appendLateRange, EMPTY_LATE_LOG, type LateEvidence, type LateEvidenceLog, type LateLog, type LateRange } from '../core/late-evidence';
 import { assertOrgLabel } from '../core/layout';
+import { EVALUATION_TABLE_KEY } from '../config/table-contract';
 
-/** Name of the table's partition key (type S); the CDK table definition uses it too. */
-export const EVALUATION_TABLE_KEY = 'key';
+export { EVALUATION_TABLE_KEY } from '../config/table-contract';
 
 export interface DynamoDbEvaluationStoreOptions {
   readonly client: DynamoDBClient;

@@ -20,11 +20,9 @@ import { ConfigError } from '../core/errors';
 import { SuppressionStoreError } from '../core/detect/errors';
 import { claimTimes } from '../core/detect/suppression';
 import type { SuppressionClaim, SuppressionStore } from '../core/detect/ports';
+import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../config/table-contract';
 
-/** Name of the table's partition key (type S); the CDK table definition uses it too. */
-export const SUPPRESSION_TABLE_KEY = 'fingerprint';
-/** Name of the TTL attribute (type N, epoch seconds); enable TTL on it in the CDK table definition. */
-export const SUPPRESSION_TTL_ATTRIBUTE = 'expiresAt';
+export { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../config/table-contract';
 
 export interface DynamoDbSuppressionStoreOptions {
   readonly client: DynamoDBClient;

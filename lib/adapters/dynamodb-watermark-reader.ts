@@ -7,7 +7,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { WatermarkReader } from '../core/detect/ports';
 import { ConfigError, StateStoreError } from '../core/errors';
-import { WATERMARK_TABLE_KEY } from './dynamodb-watermark-store';
+import { WATERMARK_TABLE_KEY } from '../config/table-contract';
 
 export class DynamoDbWatermarkReader implements WatermarkReader {
   private readonly client: DynamoDBClient;

@@ -13,10 +13,10 @@ import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk
 import { ConfigError, LeaseLostError, StateStoreError } from '../core/errors';
 import { assertLeaseArgs, assertStateForLease } from '../core/lease';
 import type { IngestState, Lease, WatermarkStore, WindowProgress } from '../core/ports';
+import { WATERMARK_TABLE_KEY } from '../config/table-contract';
 import { FieldReader, readIngestState } from './state-record';
 
-/** Name of the table's partition key (type S); the CDK table definition uses it too. */
-export const WATERMARK_TABLE_KEY = 'org';
+export { WATERMARK_TABLE_KEY } from '../config/table-contract';
 
 export interface DynamoDbWatermarkStoreOptions {
   readonly client: DynamoDBClient;

@@ -2,7 +2,7 @@
  * Opens where a command writes: `--out <dir>` (a local lake, state beside it in `<dir>/_state`) or
  * `--out s3://bucket/prefix` (state in a local folder, `--state`, default `./.okta-lake/state`).
  *
- * The S3 sink and the AWS SDK are loaded only for an `s3://` target: the SDK adds about 15 MB to
+ * The S3 sink and the AWS SDK are loaded only for an `s3://` target: the SDK adds noticeably to
  * the resident memory of a process that imports it, which a run into a local folder never uses.
  */
 import { join, resolve } from 'node:path';

@@ -32,6 +32,9 @@ import { EVENT_COLUMNS, META_COLUMNS, PARTITION_KEYS, glueType, type PartitionKe
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
 export const PARQUET_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
 export const PARQUET_OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat';
+/** Key prefix of the Athena query results in the results bucket (the workgroup's output location). */
+export const ATHENA_RESULTS_PREFIX = 'results';
+
 export const ATHENA_ENGINE_V3 = 'Athena engine version 3';
 
 /** Glue comments are limited to 255 characters. */
@@ -244,7 +247,7 @@ export class Catalog extends Construct {
         bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
         engineVersion: { selectedEngineVersion: ATHENA_ENGINE_V3 },
         resultConfiguration: {
-          outputLocation: `s3://${props.athenaResultsBucket.bucketName}/results/`,
+          outputLocation: `s3://${props.athenaResultsBucket.bucketName}/${ATHENA_RESULTS_PREFIX}/`,
           expectedBucketOwner: Aws.ACCOUNT_ID,
           encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.key.keyArn },
         },

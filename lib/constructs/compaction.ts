@@ -20,15 +20,14 @@
  * `s3:DeleteObject`, `s3:PutObject` only under `compacted/` (and the bucket policy denies a
  * PutObject without `If-None-Match`, which the S3 sink sends).
  */
-import { type CfnElement, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -39,9 +38,8 @@ import { join } from 'node:path';
 import type { LambdaArchitectureName } from '../config/config';
 import { COMPACT_ENV, COMPACT_METRICS, type CompactEvent } from '../config/compact-contract';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX } from '../core/layout';
-import type { Catalog } from './catalog';
-import { ATHENA_RESULTS_PREFIX } from './detections';
-import { CPU_OF, PROJECT_ROOT, duckDbFunctionBundling } from './ingestion';
+import { ATHENA_RESULTS_PREFIX, type Catalog } from './catalog';
+import { PROJECT_ROOT, createFunction, functionLogGroup, powertoolsEnvironment, writeOwnLogsStatement, type OktaLakeFunctionProps } from './lambda-defaults';
 import { createScheduleDelivery } from './schedule-delivery';
 
 export const COMPACT_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'compact', 'handler.ts');
@@ -103,7 +101,7 @@ export class Compaction extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const enabled = props.enabled ?? true;
-    const logGroup = (lid: string) => new logs.LogGroup(this, lid, { retention: props.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = (lid: string) => functionLogGroup(this, lid, props.logRetentionDays);
     // cdk-nag names a finding after the resource as written, e.g. `<LakeDataABC123.Arn>/events/*`.
     const logicalIdOf = (bucket: s3.IBucket): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
     const acknowledge = (role: iam.Role, prefixes: readonly string[], what: string, writes: boolean) => {
@@ -126,28 +124,12 @@ export class Compaction extends Construct {
       [COMPACT_ENV.workGroup]: props.catalog.workGroupName,
       [COMPACT_ENV.kmsKeyArn]: props.key.keyArn,
       [COMPACT_ENV.viewOnly]: String(viewOnly),
-      POWERTOOLS_SERVICE_NAME: COMPACT_METRICS.service,
-      POWERTOOLS_METRICS_NAMESPACE: COMPACT_METRICS.namespace,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...powertoolsEnvironment(COMPACT_METRICS),
     });
-    const common = {
-      entry: COMPACT_HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      // The same bundle as the ingestion function's: the handler and the SDK, DuckDB's native library copied.
-      bundling: duckDbFunctionBundling(CPU_OF[props.architecture]),
-    } satisfies Partial<nodejs.NodejsFunctionProps>;
-    const acknowledgeRuntime = (fn: nodejs.NodejsFunction) =>
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'Node.js 22 is the runtime the compaction bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
-      });
+    // The same bundle as the ingestion function's: the handler and the SDK, DuckDB's native library copied.
+    const common = { entry: COMPACT_HANDLER_ENTRY, architecture: props.architecture, duckDb: true, bundleName: 'the compaction bundle' } as const;
 
-    if (enabled) this.runner = this.createRunner(props, { logGroup, acknowledge, environment, common, acknowledgeRuntime });
+    if (enabled) this.runner = this.createRunner(props, { logGroup, acknowledge, environment, common });
 
     this.viewLogGroup = logGroup('ViewLogs');
     this.viewRole = new iam.Role(this, 'ViewRole', {
@@ -156,7 +138,7 @@ export class Compaction extends Construct {
       inlinePolicies: { view: new iam.PolicyDocument({ statements: this.statements(props, this.viewLogGroup, false) }) },
     });
     acknowledge(this.viewRole, [COMPACTED_PREFIX], 'The view function reads the switch records of compacted days:', false);
-    this.viewFunction = new nodejs.NodejsFunction(this, 'ViewFunction', {
+    this.viewFunction = createFunction(this, 'ViewFunction', {
       ...common,
       description: 'okta-lake: creates the Athena view over the lake (at deployment); compacts nothing',
       // Loads DuckDB's library with the handler, opens none: it lists and reads small JSON records.
@@ -167,7 +149,6 @@ export class Compaction extends Construct {
       retryAttempts: 0,
       environment: environment(true),
     });
-    acknowledgeRuntime(this.viewFunction);
 
     // At every deployment that changes the view function, once the tables and the workgroup exist.
     this.trigger = new triggers.Trigger(this, 'CreateViewOnDeploy', {
@@ -186,8 +167,7 @@ export class Compaction extends Construct {
       readonly logGroup: (id: string) => logs.LogGroup;
       readonly acknowledge: (role: iam.Role, prefixes: readonly string[], what: string, writes: boolean) => void;
       readonly environment: (viewOnly: boolean) => Record<string, string>;
-      readonly common: Partial<nodejs.NodejsFunctionProps>;
-      readonly acknowledgeRuntime: (fn: nodejs.NodejsFunction) => void;
+      readonly common: Pick<OktaLakeFunctionProps, 'entry' | 'architecture' | 'duckDb' | 'bundleName'>;
     },
   ): CompactionRunner {
     const logGroup = h.logGroup('Logs');
@@ -197,13 +177,13 @@ export class Compaction extends Construct {
       inlinePolicies: { compaction: new iam.PolicyDocument({ statements: this.statements(props, logGroup, true) }) },
     });
     h.acknowledge(role, COMPACTION_READ_PREFIXES, 'Compaction reads the originals and writes its parts and records:', true);
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const fn = createFunction(this, 'Function', {
       ...h.common,
       description: 'okta-lake: compacts the closed org-days of the lake and creates the Athena view',
-      // DuckDB holds a day's rows in memory (a 100,000-event day's originals are ~42 MB of Parquet,
-      // ~240 MB of raw text: bench/compaction.md); 3008 MB also buys two vCPUs.
+      // DuckDB holds a day's rows in memory (the size of a 100,000-event day's originals and raw
+      // text: bench/compaction.md); 3008 MB also buys two vCPUs.
       memorySize: 3008,
-      // The originals are copied to /tmp, and DuckDB spills there: a 1,000,000-event day is ~420 MB of originals.
+      // The originals are copied to /tmp, and DuckDB spills there: room for a 1,000,000-event day (bench/compaction.md).
       ephemeralStorageSize: Size.gibibytes(4),
       timeout: Duration.minutes(15),
       // The compaction lease: one run at a time (see the module comment).
@@ -215,7 +195,6 @@ export class Compaction extends Construct {
       maxEventAge: Duration.hours(1),
       environment: h.environment(false),
     });
-    h.acknowledgeRuntime(fn);
 
     const { deadLetterQueue, schedulerRole } = createScheduleDelivery(this, fn, { schedules: 'compaction schedule', target: 'compaction function' }, COMPACTION_SCHEDULE_GROUP);
     const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
@@ -271,7 +250,7 @@ export class Compaction extends Construct {
     const t = catalog.tables;
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: catalog.workGroupName });
     return [
-      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      writeOwnLogsStatement(logGroup),
       new iam.PolicyStatement({ sid: 'ReadLake', actions: ['s3:GetObject'], resources: readPrefixes.map((p) => props.bucket.arnForObjects(`${p}/*`)) }),
       ...(compact
         ? [

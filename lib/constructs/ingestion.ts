@@ -11,86 +11,24 @@ import { Arn, ArnFormat, Aws, type CfnElement, Duration, RemovalPolicy, Stack, V
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { LambdaArchitectureName, OrgConfig } from '../config/config';
 import { INGEST_ENV, INGEST_METRICS, type IngestEvent, type IngestOrgSetting } from '../config/ingest-contract';
+import { EVALUATION_TABLE_KEY, WATERMARK_TABLE_KEY } from '../config/table-contract';
 import { COMPACTED_PREFIX, EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX } from '../core/layout';
 import { credentialKind } from '../core/okta/credentials';
-import { WATERMARK_TABLE_KEY } from '../adapters/dynamodb-watermark-store';
-import { EVALUATION_TABLE_KEY } from '../adapters/dynamodb-evaluation-store';
+import { PROJECT_ROOT, createFunction, functionLogGroup, powertoolsEnvironment, writeOwnLogsStatement } from './lambda-defaults';
 import { createScheduleDelivery } from './schedule-delivery';
 import { createScopedKey } from './scoped-key';
 
-/** The repository root (where package-lock.json is), found from this file. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const INGEST_HANDLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'ingest', 'handler.ts');
-export const DUCKDB_BUNDLER_SCRIPT = join(PROJECT_ROOT, 'lib', 'constructs', 'bundle-duckdb.mjs');
-
-/**
- * What the ingestion bundle (and every bundle with DuckDB in it: `duckDbFunctionBundling`) does not
- * contain. Everything else, the AWS SDK included, is bundled at the versions the tests ran: loading
- * the three SDK clients as packages of CommonJS files, the way the runtime's own copy would be
- * loaded, measured more than twice the CPU time of the bundled ES modules (bench/cold-start.ts).
- */
-export const INGEST_BUNDLE_EXTERNALS = [
-  // DuckDB: its JavaScript API is bundled into one ES module and its native library for the
-  // Lambda's CPU copied next to the bundle, by bundle-duckdb.mjs.
-  '@duckdb/*',
-  // The default credential chain's providers after the environment one. A Lambda function always has
-  // its role's credentials in its environment, so the chain never gets to these (SSO, config files,
-  // credential_process, web identity, container and instance metadata, and the STS/SSO clients they
-  // use); they are only imported dynamically, when reached. Leaving them out of the bundle spares the
-  // cold start compiling ~115 KB of the ~620 KB bundle (25-35 ms of CPU on the bench machine).
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/credential-provider-login',
-  '@smithy/credential-provider-imds',
-  '@aws-sdk/nested-clients',
-  '@aws-sdk/token-providers',
-] as const;
-
-/**
- * The bundling of a function with DuckDB in it (the ingestion and the compaction functions): an ES
- * module bundle of the handler and the AWS SDK, minified, without source map, with DuckDB's
- * JavaScript API bundled and its native library for `cpu` copied next to it by bundle-duckdb.mjs.
- */
-export function duckDbFunctionBundling(cpu: 'arm64' | 'x64'): nodejs.BundlingOptions {
-  return {
-    format: nodejs.OutputFormat.ESM,
-    target: 'node22',
-    // The SDK's ES modules, so that esbuild leaves out what the handler does not use (the CommonJS
-    // builds first: ~35 % more CPU at cold start).
-    mainFields: ['module', 'main'],
-    minify: true,
-    // Error classes take their `name` from the class (lib/core/errors.ts).
-    keepNames: true,
-    // No source map and no NODE_OPTIONS=--enable-source-maps: measured, an inline map adds ~25 %
-    // to the cold start's CPU time, and Node reading it at load (the option) ~55 %.
-    sourceMap: false,
-    externalModules: [...INGEST_BUNDLE_EXTERNALS],
-    banner: "import{createRequire as __oktaLakeRequire}from'node:module';const require=__oktaLakeRequire(import.meta.url);",
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (inputDir: string, outputDir: string) => [`node "${DUCKDB_BUNDLER_SCRIPT}" --project "${inputDir}" --out "${outputDir}" --cpu ${cpu}`],
-    },
-  };
-}
-
-/** The Lambda CPU name of a configured architecture, as bundle-duckdb.mjs takes it. */
-export const CPU_OF: Record<LambdaArchitectureName, 'arm64' | 'x64'> = { arm64: 'arm64', x86_64: 'x64' };
 
 /** The lake key prefixes the function may write under (relative to the bucket root). */
 export const WRITABLE_PREFIXES = [EVENTS_PREFIX, LATE_PREFIX, QUARANTINE_PREFIX] as const;
@@ -118,7 +56,7 @@ export interface IngestionProps {
   readonly architecture: LambdaArchitectureName;
   readonly logRetentionDays: number;
   /**
-   * Memory of the function, in MB. A 1,000-event page is about 2.4 MB of JSON; DuckDB turns it into
+   * Memory of the function, in MB. A 1,000-event page is a few MB of JSON (bench/results.md); DuckDB turns it into
    * Parquet in memory, and more memory also buys CPU.
    * @default 1024
    */
@@ -182,6 +120,12 @@ export class Ingestion extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The detection state belongs to the detections as much as to the ingestion (the runner moves its
+    // cursors; the sweep here appends late evidence). It stays in this construct because a resource's
+    // logical id is derived from its construct path (`Ingestion/DetectionState`): moving it would
+    // make CloudFormation create a new, empty table and delete this one (DESTROY), i.e. every
+    // detection would re-evaluate its initial backfill. Move it only together with a `cdk refactor`
+    // or an explicit logical-id override, as a deliberate, tested change.
     this.evaluationTable = new dynamodb.Table(this, 'DetectionState', {
       partitionKey: { name: EVALUATION_TABLE_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -196,10 +140,7 @@ export class Ingestion extends Construct {
     // depends on the credentials key, whose policy names the role.
     const references = props.orgs.map((org) => this.secretReference(org));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.logGroup = functionLogGroup(this, 'Logs', props.logRetentionDays);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -242,15 +183,14 @@ export class Ingestion extends Construct {
         reason: `Compaction names its records and parts by org, day and generation at run time; the wildcard is confined to the ${prefix}/ prefix of the lake bucket, with only s3:GetObject (the ingestion reads which days are frozen and the uuids of compacted days, and writes nothing there).`,
       });
     }
-    const cpu = CPU_OF[props.architecture];
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = createFunction(this, 'Function', {
       description: 'okta-lake: copies the Okta System Log of one org into the lake',
       entry: INGEST_HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      architecture: props.architecture,
+      // Cold start (bench/cold-start.ts): what costs is compiling and running the JavaScript, and
+      // loading DuckDB's native library; see DUCKDB_BUNDLE_EXTERNALS and bundle-duckdb.mjs.
+      duckDb: true,
+      bundleName: 'the ingestion bundle',
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(Math.min(5, props.scheduleMinutes)),
       // One run per org at a time at most: a slow run cannot pile up behind itself (the lease would
@@ -258,7 +198,6 @@ export class Ingestion extends Construct {
       reservedConcurrentExecutions: props.orgs.length,
       role: this.role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       // A run that did not happen is made up by the next scheduled one: no async retries, no backlog.
       retryAttempts: 0,
       maxEventAge: Duration.seconds(Math.max(60, props.scheduleMinutes * 60)),
@@ -274,17 +213,8 @@ export class Ingestion extends Construct {
         [INGEST_ENV.settleLagMs]: String(props.settleLagMinutes * 60_000),
         [INGEST_ENV.initialLookbackMs]: String(props.initialLookbackDays * 86_400_000),
         [INGEST_ENV.reconcileOffsetsMs]: props.reconcileOffsetsMinutes.map((minutes) => String(minutes * 60_000)).join(','),
-        POWERTOOLS_SERVICE_NAME: INGEST_METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: INGEST_METRICS.namespace,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...powertoolsEnvironment(INGEST_METRICS),
       },
-      // Cold start (bench/cold-start.ts): what costs is compiling and running the JavaScript, and
-      // loading DuckDB's native library; see INGEST_BUNDLE_EXTERNALS and bundle-duckdb.mjs.
-      bundling: duckDbFunctionBundling(cpu),
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the ingestion bundle and its DuckDB native binding are built and tested for; moving to a newer runtime is a tested change, not an automatic one.',
     });
 
     ({ deadLetterQueue: this.deadLetterQueue, schedulerRole: this.schedulerRole } = createScheduleDelivery(this, this.function, { schedules: 'ingestion schedules', target: 'function' }, INGEST_SCHEDULE_GROUP));
@@ -342,11 +272,7 @@ export class Ingestion extends Construct {
     const objectArns = WRITABLE_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
     const readOnlyArns = READ_ONLY_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
     const statements = [
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
+      writeOwnLogsStatement(this.logGroup),
       new iam.PolicyStatement({
         sid: 'LakeObjects',
         actions: ['s3:GetObject', 's3:PutObject'],

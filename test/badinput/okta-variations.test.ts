@@ -1,6 +1,6 @@
 /**
- * Every variation ../shared/okta-system-log.md records about real Okta events, one row each (the
- * row names the note it comes from), served by the mock Okta and ingested through the whole
+ * Every variation of real Okta events this project has recorded, one row each (the row quotes the
+ * observation as its `note`), served by the mock Okta and ingested through the whole
  * pipeline: the Okta client, `runIngest`, the DuckDB writer and a sink. Each event must come out
  * exactly once, in the lake with `raw` byte for byte as served, or in quarantine verbatim with the
  * reason; and the typed columns must answer the question the notes say a hunt asks of them.
@@ -26,7 +26,7 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 type Event = Record<string, unknown> & { debugContext: { debugData: Record<string, unknown> } | null };
 
 interface Variation {
-  /** The note (quoted from the shared notes) the row checks. */
+  /** The observation about real Okta events the row checks, quoted. */
   readonly note: string;
   /** Changes a realistic user sign-in event (a deep copy), or returns the exact text to serve. */
   readonly change: (e: Event) => void | string;
@@ -191,7 +191,7 @@ const TOKEN = 'variations-token';
 /** Three hours ago, on the hour: Okta serves 90 days back at most. */
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 
-describe('every variation of the shared notes, through the whole pipeline', () => {
+describe('every recorded variation of real Okta events, through the whole pipeline', () => {
   let mock: MockOkta;
   let writer: DuckDbParquetWriter;
   let duck: OpenDuckDb;

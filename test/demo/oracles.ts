@@ -1,6 +1,6 @@
 /**
- * Reference versions (plain TypeScript, no SQL) of the three seed detections, as the shared notes
- * define them, and of mfa-reset-then-new-place-sign-in (the rule in its SQL header). The demo tests use them to prove the generated day holds exactly the planted attacks
+ * Reference versions (plain TypeScript, no SQL) of the three seed detections, as docs/detections.md
+ * states them, and of mfa-reset-then-new-place-sign-in (the rule in its SQL header). The demo tests use them to prove the generated day holds exactly the planted attacks
  * and that every near miss stays below the rules' thresholds.
  */
 

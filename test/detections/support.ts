@@ -1,6 +1,6 @@
 /**
  * Builders of realistic Okta System Log events for the detection tests, and a temporary lake that
- * the project's real Parquet writer fills. Event shapes follow /work/shared/okta-system-log.md and
+ * the project's real Parquet writer fills. Event shapes follow what real Okta events look like in
  * public sanitised exports: `target` often null, system work with null client fields, debugData
  * values as strings, `externalSessionId` 'unknown' before a session exists.
  */

@@ -7,13 +7,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
 import { CursorRestartError, runIngest, WindowSplitError } from '../../lib/core/ingest/ingest';
 import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
-import { HOUR, MINUTE, T0, eventText, expectExactLake, scenario, startWorld, type Scenario, type World, ingestOptionsFor } from './support';
+import { lakeSuite } from './lake-suite';
+import { HOUR, MINUTE, T0, eventText, expectExactLake, startWorld, type Scenario, type World } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -22,31 +23,8 @@ describe('Okta edges on the real pieces', () => {
   let sc: Scenario;
   let world: World;
   let expected: string[];
-  const dirs: string[] = [];
-
-  beforeAll(async () => {
-    // 600 events, one every 11 s (to 01:50); 50-event pages; windows of an hour from 00:20.
-    sc = scenario({ count: 600, stepMs: 11_000 });
-    expected = sc.events.filter((e) => e.publishedMs >= SINCE).map((e) => e.uuid);
-    const placeholder = new LocalSink({ root: await mkdtemp(join(tmpdir(), 'edges-unused-')), fsync: false });
-    world = await startWorld({ events: sc.events, sink: placeholder, clockStartMs: T0 + 3 * HOUR, pageSize: 50 });
-  });
-
-  afterEach(() => world.setLogHook(undefined));
-
-  afterAll(async () => {
-    await world?.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-
-  async function lake() {
-    const root = await mkdtemp(join(tmpdir(), 'edges-lake-'));
-    dirs.push(root);
-    const sink = new LocalSink({ root, fsync: false });
-    const store = new MemoryWatermarkStore();
-    const options = ingestOptionsFor(world, sink, store, SINCE);
-    return { sink, store, options };
-  }
+  // 600 events, one every 11 s (to 01:50); 50-event pages; windows of an hour from 00:20.
+  const { lake } = lakeSuite('edges', { sinceMs: SINCE }, (s) => ({ sc, world, expected } = s));
 
   it('splits a window Okta times out on (E0000009) and reads the halves, every event once', async () => {
     // Prepare: Okta times out on every query wider than 20 minutes

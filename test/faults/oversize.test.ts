@@ -5,15 +5,11 @@
  * every attempt fails the run, and the next run resumes at that same page. Every served uuid ends
  * in the lake exactly once, with `raw` byte for byte what Okta served.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSink } from '../../lib/adapters/local-sink';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runIngest } from '../../lib/core/ingest/ingest';
 import { OktaRequestError, OktaResponseTooLargeError } from '../../lib/core/okta/errors';
-import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
-import { HOUR, MINUTE, T0, expectExactLake, ingestOptionsFor, scenario, startWorld, type Scenario, type World } from './support';
+import { lakeSuite } from './lake-suite';
+import { MINUTE, T0, expectExactLake, type Scenario, type World } from './support';
 
 const SINCE = T0 + 20 * MINUTE;
 const MIB = 1024 * 1024;
@@ -24,40 +20,12 @@ describe('oversize pages on the real pieces', () => {
   let sc: Scenario;
   let world: World;
   let expected: string[];
-  const dirs: string[] = [];
-
-  beforeAll(async () => {
-    // 600 events, one every 11 s (to 01:50); 50-event pages; windows of an hour from 00:20.
-    sc = scenario({ count: 600, stepMs: 11_000 });
-    expected = sc.events.filter((e) => e.publishedMs >= SINCE).map((e) => e.uuid);
-    const placeholder = new LocalSink({ root: await mkdtemp(join(tmpdir(), 'oversize-unused-')), fsync: false });
-    world = await startWorld({
-      events: sc.events,
-      sink: placeholder,
-      clockStartMs: T0 + 3 * HOUR,
-      pageSize: 50,
-      mock: { oversizeBodyBytes: OVERSIZE },
-      client: { maxPageBytes: MIB, maxAttempts: 3 },
-    });
-  });
+  // 600 events, one every 11 s (to 01:50); 50-event pages; windows of an hour from 00:20.
+  const { lake } = lakeSuite('oversize', { sinceMs: SINCE, mock: { oversizeBodyBytes: OVERSIZE }, client: { maxPageBytes: MIB, maxAttempts: 3 } }, (s) => ({ sc, world, expected } = s));
 
   afterEach(() => {
-    world.setLogHook(undefined);
     world.mock.faults.nextOversize = 0;
   });
-
-  afterAll(async () => {
-    await world?.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-
-  async function lake() {
-    const root = await mkdtemp(join(tmpdir(), 'oversize-lake-'));
-    dirs.push(root);
-    const sink = new LocalSink({ root, fsync: false });
-    const store = new MemoryWatermarkStore();
-    return { sink, store, options: ingestOptionsFor(world, sink, store, SINCE) };
-  }
 
   it('abandons two oversize pages at the cap, fetches them again, and stores every event once', async () => {
     // Prepare: the 2nd and the 5th request of the run are answered with 16 MiB pages

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { buildOktaLakeApp } from '../../lib/stacks/app';
 import { cdkJsonContext, type CfnTemplate } from './support';
 

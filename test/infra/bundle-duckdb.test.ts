@@ -16,7 +16,7 @@ import {
   resolveDuckDbSources,
   type RunNpm,
 } from '../../lib/constructs/bundle-duckdb.mjs';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 
 const VERSION = '9.9.9-r.1';
 const INTEGRITY = 'sha512-pinnedintegrityvalue==';

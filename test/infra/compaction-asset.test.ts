@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { COMPACT_ENV } from '../../lib/config/compact-contract';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { compactedDaysOf, freezeDay, lakeViewSql } from '../../lib/core/compact';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { runNode, type ChildRun } from '../support/child';

@@ -15,11 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNode, type ChildRun } from '../support/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb-suppression-store';
+import { SUPPRESSION_TABLE_KEY, SUPPRESSION_TTL_ATTRIBUTE } from '../../lib/config/table-contract';
 import { DETECT_ENV, DETECT_METRICS, FINDING_ATTRIBUTES } from '../../lib/config/detect-contract';
-import { Catalog } from '../../lib/constructs/catalog';
+import { ATHENA_RESULTS_PREFIX, Catalog } from '../../lib/constructs/catalog';
 import {
-  ATHENA_RESULTS_PREFIX,
   DetectionDeploymentError,
   Detections,
   NAMED_QUERY_MAX_BYTES,
@@ -27,7 +26,7 @@ import {
   namedQueryDescription,
   scheduledDetections,
 } from '../../lib/constructs/detections';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { LakeStorage } from '../../lib/constructs/lake-storage';
 import { DEFAULT_RETENTION } from '../../lib/config/config';
 import { detectionPayload, parseDetectionInput } from '../../lib/core/detect/input';

@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, type OktaLakeConfig } from '../../lib/config/config';
-import { PROJECT_ROOT } from '../../lib/constructs/ingestion';
+import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { buildOktaLakeApp } from '../../lib/stacks/app';
 import type { OktaLakeStack } from '../../lib/stacks/okta-lake-stack';
 

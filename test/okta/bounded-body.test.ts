@@ -8,15 +8,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCappedBody } from '../../lib/core/okta/body';
 import { DEFAULT_MAX_PAGE_BYTES, MAX_ERROR_BODY_BYTES, OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { DEFAULT_MAX_TOKEN_RESPONSE_BYTES, OAuthServiceApp, SswsToken } from '../../lib/core/okta/credentials';
 import { OAuthTokenError, OktaRequestError, OktaResponseTooLargeError } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
-import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
-import { ManualClock } from '../../testkit/clock';
 import { RecordingReporter } from '../../testkit/reporter';
+import { loopbackClient, mockStarter, stopsAfterEach } from './harness';
 import { makeEvents } from './helpers';
 
 const TOKEN = 'bounded-body-test-token-1234';
@@ -31,28 +30,9 @@ const ONE_READ = 256 * 1024;
  */
 const FAR_LESS_THAN_64_MIB = 16 * MIB;
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((s) => s()));
-});
-
-async function mock(options: Partial<MockOktaOptions> = {}): Promise<MockOkta> {
-  const m = await startMockOkta({ apiToken: TOKEN, clock: new ManualClock(T0 + 3_600_000), ...options });
-  stops.push(() => m.stop());
-  return m;
-}
-
-function client(origin: string, options: Partial<OktaLogClientOptions> = {}): OktaLogClient {
-  return new OktaLogClient({
-    org: parseOrg(origin, { allowInsecureLoopback: true }),
-    credentials: new SswsToken(TOKEN),
-    backoffBaseMs: 1,
-    backoffCapMs: 5,
-    rateLimitJitterMs: 0,
-    requestTimeoutMs: 10_000,
-    ...options,
-  });
-}
+const stops = stopsAfterEach();
+const mock = mockStarter(stops, TOKEN, T0 + 3_600_000);
+const client = (origin: string, options: Partial<OktaLogClientOptions> = {}): OktaLogClient => loopbackClient(origin, TOKEN, { requestTimeoutMs: 10_000, ...options });
 
 /** A plain loopback server; `handle` answers each request. */
 async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): Promise<string> {

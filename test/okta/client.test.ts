@@ -1,40 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { ForeignLinkError, OktaAuthError, OktaBadRequestError, OktaHttpError, OktaQueryTimeoutError, OktaRequestError, oktaRequestId } from '../../lib/core/okta/errors';
 import { parseOrg } from '../../lib/core/okta/org';
-import { startMockOkta, type MockOkta, type MockOktaOptions } from '../../lib/mock-okta/server';
+import type { MockOkta } from '../../lib/mock-okta/server';
 import { ManualClock } from '../../testkit/clock';
 import { RecordingReporter } from '../../testkit/reporter';
+import { loopbackClient, mockStarter, stopsAfterEach } from './harness';
 import { makeEvents, readAll, startRecorder } from './helpers';
 
 const TOKEN = 'ssws-test-token-9f8e7d6c5b4a';
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(stops.splice(0).map((s) => s()));
-});
-
-async function mock(options: Partial<MockOktaOptions> = {}): Promise<MockOkta> {
-  const m = await startMockOkta({ apiToken: TOKEN, clock: new ManualClock(T0 + 3_600_000), ...options });
-  stops.push(() => m.stop());
-  return m;
-}
-
-function client(m: MockOkta, options: Partial<OktaLogClientOptions> = {}): OktaLogClient {
-  return new OktaLogClient({
-    org: parseOrg(m.origin, { allowInsecureLoopback: true }),
-    credentials: new SswsToken(TOKEN),
-    backoffBaseMs: 1,
-    backoffCapMs: 5,
-    rateLimitJitterMs: 0,
-    requestTimeoutMs: 5_000,
-    ...options,
-  });
-}
+const stops = stopsAfterEach();
+const mock = mockStarter(stops, TOKEN, T0 + 3_600_000);
+const client = (m: MockOkta, options: Partial<OktaLogClientOptions> = {}): OktaLogClient => loopbackClient(m.origin, TOKEN, options);
 
 describe('OktaLogClient: pages', () => {
   it('builds the bounded query URL on the org', () => {

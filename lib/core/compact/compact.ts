@@ -61,9 +61,9 @@ import { DAY, HOUR } from '../time';
 
 /**
  * Rows per row group of a part. DuckDB's default is 122,880 rows; Parquet's reference writer and
- * Athena's tuning guide think in 128 MB row groups, which at this lake's ~200 compressed bytes per
- * event would be ~650,000 rows: a whole day of a 100,000-event org in one group, so its min/max
- * statistics on `published` and `eventType` could skip nothing. 65,536 rows (~10-15 MB compressed,
+ * Athena's tuning guide think in 128 MB row groups, which at this lake's compressed bytes per event
+ * (bench/results.md) would be several times a 100,000-event org's day: one group, so its min/max
+ * statistics on `published` and `eventType` could skip nothing. 65,536 rows (a fraction of 128 MB,
  * 2 groups for such a day, one per half-day since parts are sorted by hour) keeps each group large
  * enough for sequential reads and per-group overhead negligible, and small enough for statistics to
  * skip half a day for an hour range.

@@ -23,8 +23,8 @@ export interface CompactionWorkspace {
 }
 
 /**
- * @default threads 2, memoryLimit '2GB': a day of 100,000 events is about 240 MB of `raw`, and the
- * typed columns (the security fields added since) took a 1 GB limit over it, out of memory while
+ * @default threads 2, memoryLimit '2GB': a 100,000-event day's `raw` (sized in bench/compaction.md)
+ * plus its typed columns (the security fields added since) ran a 1 GB limit out of memory while
  * reading the originals. Insertion order is not kept (every output is ordered explicitly), which
  * DuckDB's tuning guide names as the first way to lower the memory of large loads.
  */

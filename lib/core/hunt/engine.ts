@@ -128,8 +128,8 @@ export const SNAPSHOT_MAX_ROWS = 250_000;
 /**
  * Runs `fn` with the lake's table read from an in-memory copy of its rows (without `raw`, which no
  * scheduled detection reads), when the lake is small enough: a catch-up makes hundreds of
- * evaluations, and each one over the Parquet files lists and opens them again (measured on a
- * 25,000-event day: 20-34 ms per query over the files, 6-17 ms over the copy). The same rows, the
+ * evaluations, and each one over the Parquet files lists and opens them again, which a query over
+ * the in-memory copy does not (it only scans rows already in memory). The same rows, the
  * same SQL; a larger lake, or a query that reads `raw`, is read from the files.
  */
 export async function withSnapshot<T>(lake: Lake, queries: readonly QueryDefinition[], fn: () => Promise<T>): Promise<T> {

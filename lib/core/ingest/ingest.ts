@@ -4,7 +4,7 @@
  * (time budget, crash, another run taking over) resumes at the same page and writes nothing twice.
  *
  * Windows are `[watermark, min(now - settleLag, watermark + maxWindow, until))`: bounded queries,
- * in `published` order, with finite pages (see ../shared notes: late events are reconciled later).
+ * in `published` order, with finite pages (Okta may write an event late: reconcile.ts re-reads).
  * Each page's objects are named from its window and page index, so re-reading a page replaces the
  * objects it wrote before instead of adding copies.
  *

@@ -1,6 +1,6 @@
 /**
  * Reads an Okta response body as a stream, up to a byte cap, instead of `response.text()`, which
- * holds a body of any size (a 300 MiB body cost the client about 930 MiB: bench/oversize-body.md).
+ * holds a body of any size (what an oversized body costs the client: bench/oversize-body.md).
  *
  * Decoding is exactly `response.text()`'s: the Fetch standard's "UTF-8 decode" (a leading BOM is
  * dropped, an invalid sequence becomes U+FFFD), done here by one streaming `TextDecoder('utf-8')`

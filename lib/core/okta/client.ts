@@ -32,8 +32,8 @@ export const LOGS_PATH = '/api/v1/logs';
 
 /**
  * Default cap on a System Log page body (`maxPageBytes`): 32 MiB. A page holds at most 1,000 events
- * (`limit` 0..1000: developer.okta.com/docs/reference/api/system-log), about 2.5 MB (2,243 bytes per
- * event in bench/results.md), so this is some 13 times a normal page (room
+ * (`limit` 0..1000: developer.okta.com/docs/reference/api/system-log), a few MB (bytes per event:
+ * bench/results.md), so this is an order of magnitude above a normal page (room
  * for events averaging 33 KiB), while the pages in memory at once (the page being written and up to
  * two fetched ahead by the page chain) stay under about 100 MiB of body text however large a body
  * Okta or a proxy sends.

@@ -1,7 +1,7 @@
 /**
  * A `PageWriter` that is still opening. Opening the DuckDB writer (instance, connection, prepared
- * statements) takes tens of milliseconds; a run can read its credential, take its lease and fetch
- * its first page meanwhile, and only its first write waits for the open.
+ * statements) takes time (bench/results.md, "Cold start"); a run can read its credential, take its
+ * lease and fetch its first page meanwhile, and only its first write waits for the open.
  */
 import type { PageWriter } from '../ports';
 

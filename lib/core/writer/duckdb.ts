@@ -11,7 +11,7 @@
  * - Extensions are never installed or auto-loaded: `json`, `parquet` and `icu` are built into
  *   the `@duckdb/node-api` binary, and nothing else is needed. No extension is downloaded.
  * - The session time zone is UTC, so `TIMESTAMPTZ` values convert to UTC wall-clock
- *   `TIMESTAMP`s, which is what the lake stores (see `parquet-writer.ts`).
+ *   `TIMESTAMP`s, which is what the lake stores (see docs/writer.md, "Time").
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -139,8 +139,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Why not `statement.run()`: that runs the query on a libuv pool thread, a different one from
  * call to call. Each thread allocates from its own malloc arena (glibc) and thread cache
  * (jemalloc), and memory freed by one thread's query is not reused by the next query running on
- * another, so the process keeps the sum of the threads' high-water marks: measured ~30-40 MB more
- * peak RSS over a few dozen 2.5 MB pages than running every query on one thread. With
+ * another, so the process keeps the sum of the threads' high-water marks, more peak RSS than
+ * running every query on one thread (the ingest's peak RSS: bench/results.md, "Ingest"). With
  * `threads = 1` (the default here), all of DuckDB's work for a query happens in `runTask`.
  * Only planning (`prepare`) and fetching an already-collected result still use the pool.
  *

@@ -1,116 +1,24 @@
 /**
  * The Parquet writer: turns one page of Okta System Log events into one ZSTD Parquet object per
  * `dt/hour` partition, with DuckDB doing all the JSON work (the page text is never parsed in JS).
- *
- * Pipeline of one `writePage` call (two statements, four when a uuid repeats, then one per
- * partition, on one connection,
- * all prepared when the writer opens and executed on the calling thread: `runOnThisThread`):
- *  1. stage: the page text is written to a temp file and read with
- *     `read_json_objects`, which yields every element's JSON text byte for byte (that text is the
- *     `raw` column). A small `json_transform` pulls out `uuid` and `published`; every element is
- *     classified (write / outside the window / quarantine) into a temp table, in page order, that
- *     replaces the previous page's. No window function and no sort here: both move every row's
- *     text around and cost more than the rest of the staging together.
- *  2. summary: one query returns the counts per status and partition, the min/max `published`,
- *     the text of the quarantined elements, how many elements repeat an earlier uuid and whether
- *     the elements are in `published` order. When some repeat (rare), a dedupe statement marks
- *     the later copies and the summary runs again.
- *  3. one `COPY ... TO '<file>.parquet' (FORMAT parquet, COMPRESSION zstd)` per partition, where
- *     `json_transform(raw, '<structure generated from schema.ts>')` fills the typed columns; a
- *     page that is not in `published` order (an import; Okta's ascending pages are) is sorted here.
- *
- * Cost: several times `JSON.parse` of the page (figures in bench/results.md), most of it the two
- * steps every DuckDB writer of this schema takes: `json_transform` into the nested columns and the
- * Parquet encoding of about 75 leaf columns plus `raw`; bench/writer-parts.ts times each alone.
- * Each file also has a fixed cost of a few milliseconds (a ZSTD context and a chunk per column), so
- * a page that straddles an hour, written as two files, costs more than one that does not.
- *
- * Columns: exactly `LOG_EVENT_COLUMNS` (Okta's names, schema order, DuckDB types from
- * `duckDbType`). Partition values (org, dt, hour) are in the object key only, not in the file.
- *
- * Conversions (what `json_transform` does, checked by the writer tests):
- *  - numbers, booleans, objects or lists found where the schema says string (including map
- *    values such as `debugData`) become their JSON text: `94107` -> `'94107'`, `true` ->
- *    `'true'`, `{"a": 1}` -> `'{"a":1}'` (re-serialised compactly; `raw` keeps the original);
- *    a non-integer or exponent number is rendered by DuckDB (`1e5` -> `'100000.0'`).
- *  - strings where the schema says boolean/number are cast: `"true"` -> true, `"15169"` -> 15169
- *    (DuckDB's casts: `'t'`, `'yes'`, `'1'` are true too); a float where an integer is expected is
- *    rounded.
- *  - a value that cannot be converted (`"abc"` as a number, a string where a list or map is
- *    expected, an integer out of range) is NULL in its typed column; a non-object where a struct
- *    is expected gives that struct with every field NULL. The event is still written and `raw`
- *    has the original. `null` lists stay NULL (`target: null`), `[]` stays empty.
- *  - a `json` field (a free-form object such as `target[].changeDetails.from`) holds the JSON text
- *    of its value, whatever the value is: `{"name": "x"}` -> `'{"name":"x"}'` (compact, keys in
- *    their order), `"text"` -> `'"text"'`, `1` -> `'1'`; `null` or a missing field is NULL.
- *  - fields the schema does not know are not in the typed columns; they are in `raw`.
- *
- * Time: `published` must look like an ISO-8601 date-time (`YYYY-MM-DDThh:mm:ss`, optional
- * fraction of up to 9 digits, optional `Z` or `±hh[:mm]` offset; no offset means UTC) and be a
- * real instant (`2017-09-31` is not). It is truncated to the millisecond (Okta writes
- * milliseconds; an export may carry more digits, which stay in `raw`): Athena's column is a
- * `timestamp(3)`, so finer digits are not what Athena shows, yet DuckDB would compare and sort by
- * them. Truncation, not rounding: rounding up could move 23:59:59.9999 into the next day, away
- * from its partition. It is stored as a Parquet `TIMESTAMP(isAdjustedToUTC=false,
- * MICROS)` holding the UTC wall-clock time: DuckDB `TIMESTAMP`, not `TIMESTAMPTZ`. Athena
- * (Trino) maps a Hive/Glue `timestamp` column to that Parquet type as is, with no session time
- * zone shift; a `TIMESTAMPTZ` column is written with isAdjustedToUTC=true, which Trino's Hive
- * connector reads as an instant and Athena's `timestamp` column type does not declare.
- *
- * Quarantine: an element that is not a JSON object, has no uuid (missing, empty or not a string)
- * or whose `published` cannot be placed in time is not written to Parquet; nor is an element
- * DuckDB's JSON parser refuses although the page is valid JSON (a `\ud800`-style escape of a lone
- * surrogate); nor is an event published outside `accept` (the bounds of the query that returned
- * the page: an answer outside them is not Okta's to give, and would plant history in a day nobody
- * reads). It goes to one JSON Lines object per page (`quarantineObjectKey(org, <UTC day of
- * ingestedAt>, name)`), one line per element, in page order:
- *   {"reason":"not_an_object|missing_uuid|invalid_published|invalid_unicode|outside_window","index":<0-based
- *    position in the page>,"raw":"<the element's exact text, as a JSON string>"}
- * `JSON.parse(line).raw` gives the element back byte for byte, even a pretty-printed element with
- * newlines inside, and the reason says why it is there.
- *
- * Within a page, events are deduplicated by uuid (the first in page order is kept), then events
- * with `published >= until` are left out (`outsideWindow`): also an element without a uuid whose
- * `published` is at or after `until` (inside `accept`), which the next window reads and quarantines
- * (window queries overlap, so it would otherwise be quarantined by both). Rows in a file are sorted by
- * `published`, then page position, which gives Athena tight min/max statistics per row group.
- *
- * Errors: `MalformedPageError` when the page is not JSON at all (truncated, empty, not an array):
- * the caller refetches or quarantines the whole page. `InvalidPageInputError` for a bad org, name,
- * `until` or `ingestedAt`. `ParquetWriteError` when DuckDB or the file system fails otherwise.
- *
- * Calls are serialised: a second `writePage` call waits until the first has finished (one DuckDB
- * connection, one staging table). Use several writers for parallelism.
- *
- * Memory: writing 1,000-event pages (~2.5 MB of JSON each) raises the process's peak RSS by about
- * 80-100 MB over an idle writer (DuckDB's native working memory for staging and the COPYs, reused
- * from page to page once every query runs on one thread). What the writer keeps
- * between pages is the prepared statements, the staging table of the last page and one buffer of
- * the largest page's UTF-8 size. DuckDB's accounting for staging such a page is over 61 MiB
- * (`memory_limit = '64MB'` fails; its JSON reader reserves a 32 MiB buffer that is mostly never
- * touched), and a page with five 120 KB events needs no more, so the default `memory_limit` of
- * 512 MB leaves room for pages many times larger; lowering it does not lower the resident memory.
+ * This module runs the statements (one DuckDB connection, prepared statements, the page and output
+ * files); page-sql.ts generates them from the schema. The contract (columns, conversions, time,
+ * quarantine, deduplication, errors, memory) and the layout decisions: docs/writer.md.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
-import { OktaLakeError } from '../errors';
 import { assertOrgLabel, eventObjectKey, quarantineObjectKey } from '../layout';
 import type { PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
-import { EVENT_COLUMNS, LOG_EVENT_COLUMNS, META_COLUMNS, duckDbType, type FieldType } from '../schema';
 import { openDuckDb, runOnThisThread, type DuckDbOptions, type OpenDuckDb } from './duckdb';
+import { InvalidPageInputError, MalformedPageError, ParquetWriteError } from './errors';
 import { arrayElementSpans, hasLoneSurrogateEscape, lineElementSpans, type Span } from './json-text';
+import { buildPageSql } from './page-sql';
 
-/** The page text is not a JSON array (or JSON lines) at all: truncated, malformed, or empty. */
-export class MalformedPageError extends OktaLakeError {}
-
-/** The `PageWriteInput` is not usable (bad org, name, `until` or `ingestedAt`). */
-export class InvalidPageInputError extends OktaLakeError {}
-
-/** DuckDB failed while staging or writing a page for a reason other than the page's JSON. */
-export class ParquetWriteError extends OktaLakeError {}
+export { InvalidPageInputError, MalformedPageError, ParquetWriteError } from './errors';
+export { jsonTransformStructure } from './page-sql';
 
 /** Why an element went to quarantine. */
 export type QuarantineReason = 'not_an_object' | 'missing_uuid' | 'invalid_published' | 'invalid_unicode' | 'outside_window';
@@ -127,163 +35,10 @@ export interface QuarantineLine {
 export interface DuckDbParquetWriterOptions extends DuckDbOptions {
   /**
    * ZSTD level of the Parquet column chunks (1 fastest .. 22 smallest). On realistic Okta pages
-   * level 1 measured the same size as level 3 (within 0.2 %) and faster.
+   * higher levels barely shrank the files and cost more time (docs/writer.md, "Cost").
    * @default 1
    */
   readonly compressionLevel?: number;
-}
-
-/** The column that identifies an event and the one that places it in time (see schema.ts). */
-const ID_COLUMN = 'uuid';
-const TIME_COLUMN = 'published';
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-
-/**
- * Whether a column's `json_transform` result differs from its schema type, so the COPY casts it:
- * timestamps are read as `TIMESTAMPTZ` and `json` fields as DuckDB's `JSON` (see below).
- */
-function needsCast(type: FieldType): boolean {
-  if (typeof type === 'string') return type === 'timestamp' || type === 'json';
-  switch (type.kind) {
-    case 'struct':
-      return type.fields.some((f) => needsCast(f.type));
-    case 'list':
-      return needsCast(type.element);
-    case 'map':
-      return false;
-  }
-}
-
-/**
- * The `json_transform` structure of a schema type. Scalars use the schema's DuckDB type, except
- * timestamps: `TIMESTAMPTZ` honours a UTC offset (a plain `TIMESTAMP` cast drops it), and the
- * column is cast back to the schema's type in the UTC session; and `json` fields: `JSON` keeps the
- * JSON text of any value (an object, a list, a number, a string with its quotes), which the cast to
- * the schema's VARCHAR keeps as it is, so the column always holds valid JSON.
- */
-export function jsonTransformStructure(type: FieldType): unknown {
-  if (typeof type === 'string') return type === 'timestamp' ? 'TIMESTAMPTZ' : type === 'json' ? 'JSON' : duckDbType(type);
-  switch (type.kind) {
-    case 'struct':
-      return Object.fromEntries(type.fields.map((f) => [f.name, jsonTransformStructure(f.type)]));
-    case 'list':
-      return [jsonTransformStructure(type.element)];
-    case 'map':
-      return duckDbType(type);
-  }
-}
-
-function checkSchema(): void {
-  const id = EVENT_COLUMNS.find((c) => c.name === ID_COLUMN);
-  const time = EVENT_COLUMNS.find((c) => c.name === TIME_COLUMN);
-  if (id?.type !== 'string' || time?.type !== 'timestamp') {
-    throw new ParquetWriteError(`schema.ts must define ${ID_COLUMN} as string and ${TIME_COLUMN} as timestamp`);
-  }
-  const meta = META_COLUMNS.map((c) => `${c.name}:${String(c.type)}`).join(',');
-  if (meta !== 'raw:string,ingested_at:timestamp') {
-    throw new ParquetWriteError(`the writer fills META_COLUMNS raw:string,ingested_at:timestamp; schema.ts has ${meta}`);
-  }
-}
-
-/** An ISO-8601 date-time as `published` may carry it; the cast then rejects impossible dates. */
-const PUBLISHED_PATTERN = String.raw`\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?`;
-
-const STAGE_TABLE = 'okta_lake_page';
-
-interface WriterSql {
-  readonly stage: (format: PageWriteInput['format']) => string;
-  readonly summary: string;
-  readonly dedupe: string;
-  readonly copy: (level: number, sorted: boolean) => string;
-}
-
-function buildSql(): WriterSql {
-  checkSchema();
-  const keyStructure = JSON.stringify({ [ID_COLUMN]: 'JSON', [TIME_COLUMN]: 'VARCHAR' });
-  const typed = EVENT_COLUMNS.filter((c) => c.name !== ID_COLUMN && c.name !== TIME_COLUMN);
-  const structure = JSON.stringify(Object.fromEntries(typed.map((c) => [c.name, jsonTransformStructure(c.type)])));
-  const id = quoteIdent(ID_COLUMN);
-  const time = quoteIdent(TIME_COLUMN);
-
-  // $1 page file, $2 until (epoch µs, or NULL when there is no window end), $3 and $4 the accepted
-  // range [from, to) of `published` (epoch µs, or NULL for no bound).
-  // Replacing the table (rather than deleting its rows) returns the previous page's memory.
-  // Rows stay in page order: no window function and no sort here, as both would move every
-  // row's text (a page's worth of JSON) around; repeats and order are settled by the summary.
-  const stage = (format: PageWriteInput['format']): string => `
-CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS
-WITH src AS (
-  SELECT ordinality - 1 AS pos, json::VARCHAR AS raw, json_transform(json, ${quoteLiteral(keyStructure)}) AS k
-  FROM read_json_objects($1, format = ${quoteLiteral(format)}) WITH ORDINALITY
-), parsed AS (
-  SELECT pos, raw, starts_with(raw, '{') AS is_object,
-    CASE WHEN starts_with(k.${id}, '"') AND k.${id} <> '""' THEN k.${id} ->> '$' END AS uuid,
-    CASE WHEN regexp_full_match(k.${time}, ${quoteLiteral(PUBLISHED_PATTERN)})
-      THEN date_trunc('millisecond', try_cast(upper(k.${time}) AS TIMESTAMPTZ)::TIMESTAMP) END AS ts
-  FROM src
-), classified AS (
-  SELECT pos, raw, uuid, ts,
-    CASE WHEN NOT is_object THEN 'not_an_object'
-         WHEN uuid IS NULL THEN 'missing_uuid'
-         WHEN ts IS NULL OR year(ts) NOT BETWEEN 1 AND 9999 THEN 'invalid_published'
-         WHEN ($3::BIGINT IS NOT NULL AND ts < make_timestamp($3::BIGINT)) OR ($4::BIGINT IS NOT NULL AND ts >= make_timestamp($4::BIGINT)) THEN 'outside_window' END AS problem
-  FROM parsed
-)
-SELECT pos, raw, NULL::VARCHAR AS original, uuid, ts, problem,
-  CASE WHEN (problem IS NULL OR problem = 'missing_uuid') AND ts >= make_timestamp($2::BIGINT)
-            AND ($4::BIGINT IS NULL OR ts < make_timestamp($4::BIGINT)) THEN 'outside'
-       WHEN problem IS NOT NULL THEN 'quarantine'
-       ELSE 'write' END AS status,
-  strftime(ts, '%Y-%m-%d') AS dt, strftime(ts, '%H') AS hour
-FROM classified`;
-
-  // Besides the counts: 'repeats', how many placeable elements repeat an earlier uuid (the
-  // dedupe statement then marks them, and the summary runs again), and 'unordered', 1 when the
-  // placeable elements are not in `published` order in the page (the files are then sorted).
-  const iso = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
-  const summary = `
-SELECT status, dt, hour, count(*)::INTEGER AS n, ${iso('min(ts)')} AS min_ts, ${iso('max(ts)')} AS max_ts,
-  NULL::INTEGER AS pos, NULL::VARCHAR AS problem, NULL::VARCHAR AS raw
-FROM ${STAGE_TABLE} WHERE status <> 'quarantine' GROUP BY status, dt, hour
-UNION ALL
-SELECT status, NULL, NULL, 1, NULL, NULL, pos::INTEGER, problem, coalesce(original, raw) FROM ${STAGE_TABLE} WHERE status = 'quarantine'
-UNION ALL
-SELECT 'repeats', NULL, NULL, (count(*) - count(DISTINCT uuid))::INTEGER, NULL, NULL, NULL, NULL, NULL
-FROM ${STAGE_TABLE} WHERE problem IS NULL AND status <> 'duplicate'
-UNION ALL
-SELECT 'unordered', NULL, NULL, coalesce(list(ts ORDER BY pos) <> list_sort(list(ts)), false)::INTEGER, NULL, NULL, NULL, NULL, NULL
-FROM ${STAGE_TABLE} WHERE problem IS NULL
-ORDER BY status, dt, hour, pos`;
-
-  // Within a page the first element with a uuid is kept; later ones with the same uuid are
-  // duplicates, whether or not they are in the window. Run only when the summary finds repeats.
-  const dedupe = `
-UPDATE ${STAGE_TABLE} SET status = 'duplicate'
-WHERE problem IS NULL AND pos IN (
-  SELECT s.pos FROM ${STAGE_TABLE} s
-  JOIN (SELECT uuid, min(pos) AS first_pos FROM ${STAGE_TABLE} WHERE problem IS NULL GROUP BY uuid HAVING count(*) > 1) f
-    ON s.uuid = f.uuid AND s.pos > f.first_pos
-  WHERE s.problem IS NULL)`;
-
-  const select = LOG_EVENT_COLUMNS.map((c) => {
-    const name = quoteIdent(c.name);
-    if (c.name === ID_COLUMN) return `uuid AS ${name}`;
-    if (c.name === TIME_COLUMN) return `ts AS ${name}`;
-    if (c.name === 'raw') return `coalesce(original, raw) AS ${name}`;
-    if (c.name === 'ingested_at') return `make_timestamp($3::BIGINT) AS ${name}`;
-    return needsCast(c.type) ? `CAST(t.${name} AS ${duckDbType(c.type)}) AS ${name}` : `t.${name} AS ${name}`;
-  }).join(',\n  ');
-  // $1 dt, $2 hour, $3 ingested_at (epoch µs), $4 output file.
-  const copy = (level: number, sorted: boolean): string => `
-COPY (
-  SELECT ${select}
-  FROM (SELECT pos, uuid, ts, raw, original, json_transform(raw, ${quoteLiteral(structure)}) AS t
-        FROM ${STAGE_TABLE} WHERE status = 'write' AND dt = $1 AND hour = $2)${sorted ? '\n  ORDER BY ts, pos' : ''}
-) TO $4 (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level})`;
-
-  return { stage, summary, dedupe, copy };
 }
 
 /**
@@ -311,7 +66,7 @@ const SCRATCH_UNIT = 1 << 20;
 const msToMicros = (ms: number): bigint => BigInt(ms) * 1000n;
 const trimMicros = (iso: string): string => iso.replace(/^(.*\.\d{3})000Z$/, '$1Z');
 
-/** Writes pages of Okta events as Parquet with DuckDB. See the module comment for the contract. */
+/** Writes pages of Okta events as Parquet with DuckDB. The contract: docs/writer.md. */
 export class DuckDbParquetWriter implements PageWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private calls = 0;
@@ -331,7 +86,7 @@ export class DuckDbParquetWriter implements PageWriter {
     if (!Number.isInteger(level) || level < 1 || level > 22) {
       throw new InvalidPageInputError(`compressionLevel must be an integer from 1 to 22, got ${level}`);
     }
-    const sql = buildSql();
+    const sql = buildPageSql();
     const db = await openDuckDb(options);
     const workDir = join(db.tmpDir, `writer-${process.pid}-${randomUUID()}`);
     try {
@@ -354,7 +109,7 @@ export class DuckDbParquetWriter implements PageWriter {
         dedupe: await c.prepare(sql.dedupe),
         copy: await c.prepare(sql.copy(level, false)),
         copySorted: await c.prepare(sql.copy(level, true)),
-        setRaw: await c.prepare(`UPDATE ${STAGE_TABLE} SET original = $1 WHERE pos = $2`),
+        setRaw: await c.prepare(sql.setRaw),
       };
       return new DuckDbParquetWriter(db, workDir, statements);
     } catch (error) {
