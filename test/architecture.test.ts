@@ -33,17 +33,6 @@ const CONSTRUCTS_RULE: LayerRule = {
   forbiddenFolders: ['lib/adapters/'],
 };
 
-/**
- * TEMPORARY, being removed (issue 12): the constructs still import the DynamoDB adapters for their
- * table key names until the constructs split lands. Exactly these imports are tolerated; any other
- * constructs -> adapters import fails, and so does an entry here that no longer matches (delete it).
- */
-const CONSTRUCTS_TO_ADAPTERS_ALLOWED_UNTIL_SPLIT: readonly string[] = [
-  'lib/constructs/detections.ts -> lib/adapters/dynamodb-suppression-store.ts',
-  'lib/constructs/ingestion.ts -> lib/adapters/dynamodb-watermark-store.ts',
-  'lib/constructs/ingestion.ts -> lib/adapters/dynamodb-evaluation-store.ts',
-];
-
 const key = (v: Violation): string => `${v.from} -> ${v.target ?? v.specifier}`;
 
 describe('architecture', () => {
@@ -62,12 +51,8 @@ describe('architecture', () => {
     expect(layerViolations(graph, [CORE_RULE]).map(describeViolation)).toEqual([]);
   });
 
-  it('keeps constructs from importing adapters (beyond the named temporary allow-list)', () => {
-    const found = layerViolations(graph, [CONSTRUCTS_RULE]);
-    const unexpected = found.filter((v) => !CONSTRUCTS_TO_ADAPTERS_ALLOWED_UNTIL_SPLIT.includes(key(v)));
-    expect(unexpected.map(describeViolation)).toEqual([]);
-    const stale = CONSTRUCTS_TO_ADAPTERS_ALLOWED_UNTIL_SPLIT.filter((k) => !found.some((v) => key(v) === k));
-    expect(stale, 'allow-list entries that no longer occur: remove them').toEqual([]);
+  it('keeps constructs from importing adapters', () => {
+    expect(layerViolations(graph, [CONSTRUCTS_RULE]).map(describeViolation)).toEqual([]);
   });
 });
 
