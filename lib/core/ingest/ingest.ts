@@ -78,6 +78,7 @@ import {
   type WindowProgress,
 } from '../ports';
 import { DAY, HOUR, MINUTE } from '../time';
+import { MalformedPageError } from '../writer/errors';
 /** Okta returns no events older than 90 days. */
 export const MAX_LOOKBACK_MS = 90 * DAY;
 
@@ -195,9 +196,9 @@ export function checkedObjectName(window: { readonly start: string; readonly end
   return `w${stamp(window.start)}-${stamp(window.end)}-c-${hash.digest('hex').slice(0, 20)}`;
 }
 
-/** The writer's named error for a page that is not parseable JSON (duck-typed to keep ports small). */
+/** The writer's named error for a page that is not parseable JSON. */
 function isMalformedPage(error: unknown): boolean {
-  return error instanceof Error && error.name === 'MalformedPageError';
+  return error instanceof MalformedPageError;
 }
 
 function validate(
