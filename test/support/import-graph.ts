@@ -6,19 +6,18 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
-/** One import found in a source file. `target` is a repo-relative file for a relative specifier. */
+/** One import found in a source file. */
 export interface ImportEdge {
+  /** The importing file, repo-relative. */
   readonly from: string;
+  /** As written: `./x`, `../core/ports`, `@aws-sdk/client-s3`. */
   readonly specifier: string;
+  /** The file a relative specifier resolves to; absent for a package. */
   readonly target?: string;
 }
 
-export interface ImportGraph {
-  readonly root: string;
-  /** Repo-relative paths with forward slashes. */
-  readonly files: readonly string[];
-  readonly edges: readonly ImportEdge[];
-}
+/** The files (repo-relative, forward slashes) and every import of each, in file order. */
+export type ImportGraph = { readonly files: readonly string[]; readonly edges: readonly ImportEdge[] };
 
 function tsFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -86,7 +85,7 @@ export function buildImportGraph(root: string, dirs: readonly string[]): ImportG
       }
     }
   }
-  return { root, files: absolute.map(rel), edges };
+  return { files: absolute.map(rel), edges };
 }
 
 /**
