@@ -60,9 +60,8 @@ import { formatDelay } from '../lib/core/detect/message';
 import { ConfigError } from '../lib/core/errors';
 import { PlantedAttacks, SoakDetections, detectionReport, detectionsPassed, type SoakDetectionReport } from './soak-detections';
 import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';
+import { HOUR, MINUTE } from '../lib/core/time';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const TOKEN = 'soak-token-not-a-secret';
 
 export interface SoakOptions {
