@@ -26,10 +26,8 @@ import { LOG_EVENT_COLUMNS, PARTITION_KEYS } from '../lib/core/schema';
 import { openDuckDb, type OpenDuckDb } from '../lib/core/writer/duckdb';
 import { DuckDbParquetWriter } from '../lib/core/writer/parquet-writer';
 import { iterateEvents } from '../lib/demo/generate';
+import { DAY, HOUR, MINUTE } from '../lib/core/time';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const ORG = 'acme.okta.com';
 
 export interface CompactionBenchOptions {

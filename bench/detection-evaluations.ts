@@ -26,10 +26,8 @@ import { advanceCursor, interleave, planOrg, type DetectionTiming } from '../lib
 import type { EvaluationCursor } from '../lib/core/detect/ports';
 import { appendLateRange, EMPTY_LATE_LOG, type LateLog } from '../lib/core/late-evidence';
 import { loadQueries } from '../lib/core/queries';
+import { DAY, HOUR, MINUTE } from '../lib/core/time';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-11-02T00:00:00.000Z');
 const MAX_EVALUATIONS_PER_RUN = 48;
 const MIN_BILLED_BYTES = 10 * 1_000_000;

@@ -26,10 +26,7 @@ import { MemoryLateEvidenceLog, type LateEvidenceLog } from '../lib/core/late-ev
 import type { Clock } from '../lib/core/ports';
 import { loadQueries, type QueryDefinition } from '../lib/core/queries';
 import type { AttackKind, OktaEvent, PlantedAttack } from '../lib/demo/generate';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-
+import { HOUR, MINUTE } from '../lib/core/time';
 
 /**
  * The attacks whose decisive event Okta serves late: visible `lateByMs` after its `published` (or

@@ -34,7 +34,8 @@ import { parseOrg } from '../lib/core/okta/org';
 import { seededRandom } from '../lib/core/fixtures';
 import { IngestError, type IngestOutcome } from '../lib/core/ingest/ingest';
 import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
-import { DEFAULT_SWEEP_OFFSETS_MS, ReconcileError } from '../lib/core/ingest/reconcile';
+import { ReconcileError } from '../lib/core/ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../lib/core/sweep-lines';
 import type { LakeSink, Reporter, WatermarkStore } from '../lib/core/ports';
 import { runScheduledInvocation } from '../lib/core/ingest/invocation';
 import { ManualClock, budgetOn } from '../testkit/clock';
@@ -59,9 +60,8 @@ import { formatDelay } from '../lib/core/detect/message';
 import { ConfigError } from '../lib/core/errors';
 import { PlantedAttacks, SoakDetections, detectionReport, detectionsPassed, type SoakDetectionReport } from './soak-detections';
 import { startMockOkta, type MockEvent, type MockFaultKind, type MockRequestInfo } from '../lib/mock-okta';
+import { HOUR, MINUTE } from '../lib/core/time';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const TOKEN = 'soak-token-not-a-secret';
 
 export interface SoakOptions {

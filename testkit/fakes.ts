@@ -6,9 +6,10 @@
  * writer's objects.
  */
 import { ObjectExistsError } from '../lib/core/errors';
-import type { LakeHoldings, LakeIndex } from '../lib/core/ingest/reconcile';
+import type { LakeHoldings, LakeIndex } from '../lib/core/ports';
 import { partitionOf, partitionPrefix, eventObjectKey, quarantineObjectKey, type Partition } from '../lib/core/layout';
 import type { LakeSink, LogPage, LogPageSource, PageWriteInput, PageWriteResult, PageWriter } from '../lib/core/ports';
+import { MalformedPageError } from '../lib/core/writer/errors';
 
 export interface FakeEvent {
   readonly uuid: string;
@@ -58,9 +59,7 @@ export class FakeWriter implements PageWriter {
     try {
       events = JSON.parse(input.body) as FakeEvent[];
     } catch (cause) {
-      const error = new Error('not JSON', { cause });
-      error.name = 'MalformedPageError';
-      throw error;
+      throw new MalformedPageError('not JSON', { cause });
     }
     this.pagesWritten++;
     const until = input.until ? Date.parse(input.until) : Number.POSITIVE_INFINITY;

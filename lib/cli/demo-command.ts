@@ -13,7 +13,7 @@ import { DEMO_ORG_HOST, generateOrgDay, type GeneratedOrg, type PlantedAttack } 
 import { mockEventsFromTexts, startMockOkta } from '../mock-okta';
 import { loadQueries } from '../core/queries';
 import { openLake, runQuery } from '../core/hunt';
-import { sweepLineKey } from '../core/ingest/reconcile';
+import { sweepLineKey } from '../core/sweep-lines';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import { UsageError, optionalString, parse, parseNumber } from './args';
 import { alertsAsResults, detectLocal } from './detect-command';
@@ -21,6 +21,7 @@ import { formatResults } from './hunt-command';
 import { runIngestToLake } from './ingest-command';
 import { runReconcileOnLake } from './reconcile-command';
 import { EXIT, formatBytes, formatCount, formatDuration, table } from './output';
+import { HOUR, MINUTE } from '../core/time';
 
 export const DEMO_HELP = `Usage: okta-lake demo [--out <dir>] [--events <n>] [--seed <n>]
 
@@ -39,8 +40,6 @@ Options:
 
 Exit codes: 0 done, 1 failed, 2 usage.`;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 /** The planted attack Okta records late in the demo. */
 const LATE_ATTACK = 'mfa-push-bombing';
 

@@ -10,14 +10,14 @@ import { join, resolve } from 'node:path';
 import { FileDetectionState } from '../adapters/file-detection-state';
 import { FileWatermarkStore } from '../adapters/file-watermark-store';
 import type { WatermarkReader } from '../core/detect/ports';
-import { alertsAsHuntResult, detectLake, lakeOrgs, openLake, publishedSpan, type DetectionResult, type Lake, type LocalDetection } from '../core/hunt';
+import { alertsAsHuntResult, detectLake, lakeOrgs, openLake, publishedSpan, type HuntResult, type Lake, type LocalDetection } from '../core/hunt';
 import { assertOrgLabel } from '../core/layout';
 import { defaultQueriesDir, loadQueries, type QueryDefinition } from '../core/queries';
 import { UsageError, optionalString, parse, parseInstant } from './args';
 import { formatResults, type HuntFormat } from './hunt-command';
 import { EXIT } from './output';
+import { DAY } from '../core/time';
 
-const DAY = 86_400_000;
 /** A new cursor starts at the lake's oldest event, but at most this far before the watermark. */
 export const DEFAULT_LOCAL_BACKFILL_MS = 7 * DAY;
 
@@ -52,7 +52,7 @@ export function lakeWatermarks(lake: Lake, stateDir: string): WatermarkReader {
 }
 
 /** The alerts of local detections as the hunt formatters print them, one row per finding. */
-export function alertsAsResults(detections: readonly LocalDetection[]): DetectionResult[] {
+export function alertsAsResults(detections: readonly LocalDetection[]): HuntResult[] {
   return detections.map(({ query, result }) => alertsAsHuntResult(query, result.alerts.map((alert) => ({ alert }))));
 }
 

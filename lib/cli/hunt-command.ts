@@ -15,7 +15,7 @@ import {
   replayRuns,
   replaySchedule,
   runDetections,
-  type DetectionResult,
+  type HuntResult,
   type FindingValue,
   type Lake,
 } from '../core/hunt';
@@ -76,10 +76,10 @@ const truncate = (text: string, width: number): string => {
  * title, id, count) and its rows aligned, cells cut to terminal-friendly widths; then one line
  * naming the queries that found nothing, and a total.
  */
-export function formatTable(results: readonly DetectionResult[]): string {
+export function formatTable(results: readonly HuntResult[]): string {
   const blocks: string[] = [];
   const quiet: string[] = [];
-  const rank = (r: DetectionResult): number => SEVERITIES.indexOf(r.severity);
+  const rank = (r: HuntResult): number => SEVERITIES.indexOf(r.severity);
   const ordered = [...results].sort((a, b) => rank(b) - rank(a) || a.id.localeCompare(b.id));
   let findings = 0;
   for (const r of ordered) {
@@ -109,7 +109,7 @@ export function formatTable(results: readonly DetectionResult[]): string {
 const indent = (text: string): string => text.split('\n').map((l) => `  ${l}`).join('\n');
 
 /** The JSON format: an array of `{ id, title, severity, count, columns, findings }`. */
-export function formatJson(results: readonly DetectionResult[]): string {
+export function formatJson(results: readonly HuntResult[]): string {
   return `${JSON.stringify(results.map((r) => ({ id: r.id, title: r.title, severity: r.severity, count: r.findings.length, columns: r.columns, findings: r.findings })), null, 2)}\n`;
 }
 
@@ -124,7 +124,7 @@ function csvCell(value: FindingValue): string {
  * The CSV format (RFC 4180): one header, one line per finding, `query_id` and `severity` first,
  * then every column of every query in order of appearance (empty where a query lacks it).
  */
-export function formatCsv(results: readonly DetectionResult[]): string {
+export function formatCsv(results: readonly HuntResult[]): string {
   const columns: string[] = [];
   for (const r of results) for (const c of r.columns) if (!columns.includes(c)) columns.push(c);
   const header = ['query_id', 'severity', ...columns];
@@ -137,7 +137,7 @@ export function formatCsv(results: readonly DetectionResult[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function formatResults(results: readonly DetectionResult[], format: HuntFormat): string {
+export function formatResults(results: readonly HuntResult[], format: HuntFormat): string {
   switch (format) {
     case 'table':
       return formatTable(results);
@@ -193,7 +193,7 @@ export interface HuntAllOptions {
  * with `run_at` (the simulated run that alerted it), `evaluated_at` and `alerted` (on schedule, how
  * long after the fact, or late evidence and how late).
  */
-export async function replayAsResults(lake: Lake, queries: readonly QueryDefinition[], since: Date, now: Date, stepMinutes?: number): Promise<DetectionResult[]> {
+export async function replayAsResults(lake: Lake, queries: readonly QueryDefinition[], since: Date, now: Date, stepMinutes?: number): Promise<HuntResult[]> {
   const replayed = await replayRuns(lake, { queries, from: since, to: now, ...(stepMinutes !== undefined ? { stepMinutes } : {}) });
   return queries.map((query) => alertsAsHuntResult(query, replayed.get(query.id) ?? [], true));
 }
@@ -203,7 +203,7 @@ export async function replayAsResults(lake: Lake, queries: readonly QueryDefinit
  * at `now` or, with `since`, replayed over the period; optionally prints the findings; returns
  * them. Used by the demo.
  */
-export async function huntAll(lakeDir: string, options: HuntAllOptions = {}): Promise<DetectionResult[]> {
+export async function huntAll(lakeDir: string, options: HuntAllOptions = {}): Promise<HuntResult[]> {
   const queries = loadQueries(options.queriesDir ?? defaultQueriesDir()).filter((q) => q.kind === 'detection' && q.schedule !== undefined);
   const lake = await openLake(lakeDir);
   try {
@@ -290,7 +290,7 @@ export async function huntCommand(
 
   const lake = await openLake(lakeDir);
   try {
-    let results: DetectionResult[];
+    let results: HuntResult[];
     if (since) {
       results = onTime ? await replaySchedule(lake, selected, { from: since, to: now, stepMinutes }) : await replayAsResults(lake, selected, since, now, stepMinutes);
     } else if (all) {

@@ -4,19 +4,19 @@
  * of the machine can read in the process list).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IngestResult } from '../core/ingest/ingest';
 import { runScheduledInvocation } from '../core/ingest/invocation';
 import { SinkLakeIndex } from '../core/ingest/lake-index';
-import { credentialEnvironmentHelp, credentialsFromEnvironment, type CredentialProvider } from '../core/okta/credentials';
-import { CredentialEnvironmentError } from '../core/okta/errors';
+import { credentialEnvironmentHelp, type CredentialProvider } from '../core/okta/credentials';
 import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
 import { deferredWriter } from '../core/writer/deferred-writer';
 import { UsageError, optionalString, parse, parseDuration, parseInstant, parseNumber, requireString } from './args';
 import { lakeLabelOf, openLakeTarget } from './lake-target';
-import { SWEEP_FLAGS, reconcileExitCode, summariseReconcile, sweepFlags, type ReconcileOnLakeResult, type SweepFlags } from './reconcile-command';
+import { reconcileExitCode, summariseReconcile, type ReconcileOnLakeResult } from './reconcile-command';
+import { SWEEP_FLAGS, sweepFlags, type SweepFlags } from './sweep-flags';
+import { credentialsFromEnv } from './env-credentials';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
 export const INGEST_HELP = `Usage: okta-lake ingest --org <host or URL> --out <dir | s3://bucket/prefix> [options]
@@ -45,19 +45,6 @@ ${credentialEnvironmentHelp()}
 
 Exit codes: 0 caught up, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
 4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
-
-/**
- * Builds the credential provider from the environment: the variables of one credential kind of the
- * registry (`OKTA_API_TOKEN`, or the OAuth service app's `OKTA_CLIENT_ID`, `OKTA_PRIVATE_KEY_FILE`, ...).
- */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv, org: OktaOrg): CredentialProvider {
-  try {
-    return credentialsFromEnvironment(env, org, { readFile: (path) => readFileSync(path, 'utf8') });
-  } catch (e) {
-    if (e instanceof CredentialEnvironmentError) throw new UsageError(e.message, { cause: e.cause });
-    throw e;
-  }
-}
 
 export interface IngestCommandResult {
   readonly result: IngestResult;

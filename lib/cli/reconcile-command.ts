@@ -9,9 +9,10 @@ import { credentialEnvironmentChoices, type CredentialProvider } from '../core/o
 import { OktaLogClient } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';
 import { DuckDbParquetWriter } from '../core/writer/parquet-writer';
-import { UsageError, optionalString, parse, parseDuration, parseNumber, requireString } from './args';
-import { credentialsFromEnv } from './ingest-command';
+import { optionalString, parse, parseNumber, requireString } from './args';
+import { credentialsFromEnv } from './env-credentials';
 import { lakeLabelOf, openLakeTarget } from './lake-target';
+import { SWEEP_FLAGS, sweepFlags, type SweepFlags } from './sweep-flags';
 import { EXIT, ProgressPrinter, formatBytes, formatCount, formatDuration } from './output';
 
 export const RECONCILE_HELP = `Usage: okta-lake reconcile --org <host or URL> --out <dir | s3://bucket/prefix> [options]
@@ -39,14 +40,7 @@ Credentials: as for \`okta-lake ingest\` (${credentialEnvironmentChoices()}).
 Exit codes: 0 done, 1 failed (a rerun resumes), 2 usage, 3 Okta refused the credential,
 4 interrupted (a rerun resumes), 5 another run holds this org's lease.`;
 
-/** `--offsets 1h,24h` -> milliseconds. */
-export function parseOffsets(text: string, flag: string): number[] {
-  const parts = text.split(',').map((p) => p.trim());
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list of durations such as 1h,24h, got "${text}"`);
-  return parts.map((p) => parseDuration(p, flag));
-}
-
-export interface ReconcileOnLakeOptions {
+export interface ReconcileOnLakeOptions extends SweepFlags {
   readonly org: OktaOrg;
   /**
    * The org's label in the lake (`events/org=<label>/`, its watermark and lease), when it is not
@@ -60,9 +54,6 @@ export interface ReconcileOnLakeOptions {
   readonly out: string;
   readonly stateDir?: string;
   readonly s3Endpoint?: string;
-  readonly offsetsMs?: readonly number[];
-  readonly spanMs?: number;
-  readonly maxBacklogMs?: number;
   readonly rateLimitShare?: number;
   /** Cap on one page body (`OktaLogClientOptions.maxPageBytes`, `--max-page-mib`). @default 32 MiB */
   readonly maxPageBytes?: number;
@@ -163,28 +154,6 @@ export interface ReconcileCommandDeps {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WriteStream;
   readonly signal?: AbortSignal;
-}
-
-/** The sweep options shared by `reconcile` and `ingest --reconcile`. */
-export const SWEEP_FLAGS = {
-  offsets: { type: 'string' },
-  span: { type: 'string' },
-  'max-backlog': { type: 'string' },
-} as const;
-
-/** What `--offsets`, `--span` and `--max-backlog` set. */
-export type SweepFlags = Pick<ReconcileOnLakeOptions, 'offsetsMs' | 'spanMs' | 'maxBacklogMs'>;
-
-/** Reads `--offsets`, `--span` and `--max-backlog`. */
-export function sweepFlags(values: Record<string, string | boolean | undefined>): SweepFlags {
-  const offsets = optionalString(values, 'offsets');
-  const span = optionalString(values, 'span');
-  const backlog = optionalString(values, 'max-backlog');
-  return {
-    ...(offsets !== undefined ? { offsetsMs: parseOffsets(offsets, '--offsets') } : {}),
-    ...(span !== undefined ? { spanMs: parseDuration(span, '--span') } : {}),
-    ...(backlog !== undefined ? { maxBacklogMs: parseDuration(backlog, '--max-backlog') } : {}),
-  };
 }
 
 export async function reconcileCommand(argv: readonly string[], deps: ReconcileCommandDeps): Promise<number> {

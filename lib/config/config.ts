@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../core/errors';
 import { MAX_FINDINGS_IN_MESSAGE_LIMIT, MAX_SUPPRESSION_WINDOW_MS } from '../core/detect/input';
-import { DEFAULT_SWEEP_OFFSETS_MS } from '../core/ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../core/sweep-lines';
 import { assertOrgLabel } from '../core/layout';
 import { CREDENTIAL_KIND_NAMES, type CredentialKindName } from '../core/okta/credentials';
 import { parseOrg } from '../core/okta/org';

@@ -7,8 +7,9 @@
  *
  * Object names are derived from what a file holds (its window and page position), never from the
  * time of writing; the lake is write-once, so a retried write of the same name is refused instead of
- * adding a duplicate (see lib/core/ingest/store-page.ts).
+ * adding a duplicate (see lib/core/lake/store-page.ts).
  */
+import { HOUR } from './time';
 
 export const EVENTS_PREFIX = 'events';
 export const QUARANTINE_PREFIX = 'quarantine';
@@ -35,6 +36,13 @@ export function assertOrgLabel(org: string): string {
 export function partitionOf(epochMs: number): Partition {
   const iso = new Date(epochMs).toISOString();
   return { dt: iso.slice(0, 10), hour: iso.slice(11, 13) };
+}
+
+/** The `dt/hour` partitions a window `[startMs, endMs)` covers (aligned to the hour or not: the ingestion lists a resumed window's). */
+export function partitionsOfWindow(startMs: number, endMs: number): Partition[] {
+  const out: Partition[] = [];
+  for (let t = Math.floor(startMs / HOUR) * HOUR; t < endMs; t += HOUR) out.push(partitionOf(t));
+  return out;
 }
 
 export function partitionPrefix(org: string, p?: Partial<Partition>): string {

@@ -3,6 +3,7 @@
  * adapters in `lib/adapters/` implement these against S3, DynamoDB or the local file system, and
  * tests pass in-memory fakes or emulator-bound adapters.
  */
+import type { Partition } from './layout';
 
 /** Where lake objects go: an S3 bucket/prefix or a local folder, with the same key layout. */
 export interface LakeSink {
@@ -12,7 +13,7 @@ export interface LakeSink {
    * Stores `body` under a new `key` (relative to the sink root, `/`-separated). The lake is
    * write-once: when the key already holds an object, nothing is written and the call throws
    * `ObjectExistsError`, whatever the bytes. Callers make retried writes idempotent by naming objects
-   * after what they hold (see lib/core/ingest/store-page.ts).
+   * after what they hold (see lib/core/lake/store-page.ts).
    */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Keys (relative to the sink root) under `prefix`, in any order. */
@@ -100,6 +101,17 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/**
+ * The time a run may still take (a Lambda invocation's remaining time); runs stop cleanly before
+ * it ends. One shape for the ingestion, the sweep and the detections: each documents its margin.
+ */
+export interface TimeBudget {
+  /** Milliseconds left before the run is cut off (the Lambda context's `getRemainingTimeInMillis`). */
+  remainingMs(): number;
+  /** Stop cleanly when less than this is left. @default 30_000 for ingestion and the sweep, 20_000 for detections */
+  readonly marginMs?: number;
+}
+
 /** One page of `GET /api/v1/logs` as received: the body text is kept as is (it becomes `raw`). */
 export interface LogPage {
   /** The URL fetched (carries no credential). */
@@ -174,4 +186,23 @@ export interface PageWriteResult {
 export interface PageWriter {
   writePage(input: PageWriteInput): Promise<PageWriteResult>;
   close(): Promise<void>;
+}
+
+/** What the lake holds in some partitions. */
+export interface LakeHoldings {
+  /** The uuids of the events stored (as Parquet). */
+  readonly uuids: Set<string>;
+  /** Rows beyond the first of a uuid: events the lake holds more than once (0 in a correct lake). */
+  readonly duplicateRows: number;
+  /** With `{ digests: true }`: each uuid's sha256 (hex) of its `raw` text (the smallest, when it has several rows). */
+  readonly digests?: ReadonlyMap<string, string>;
+}
+
+/** Reads which events the lake already holds. */
+export interface LakeIndex {
+  /**
+   * What is stored (as Parquet) in these `dt/hour` partitions of `org`; with `digests`, also each
+   * event's digest of `raw` (reads the largest column: only for callers that compare contents).
+   */
+  holdings(org: string, partitions: readonly Partition[], options?: { readonly digests?: boolean }): Promise<LakeHoldings>;
 }

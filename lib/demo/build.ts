@@ -19,7 +19,7 @@ import type {
   OktaTarget,
   OktaTransaction,
 } from './event';
-import type { NetPoint } from './org';
+import type { NetPoint } from './net-point';
 
 /** `debugContext.debugData`: values are mostly strings. */
 export type DebugData = Record<string, JsonValue>;

@@ -17,12 +17,12 @@ import { buildOrg, type SimOrg, type SimUser } from './org';
 import { Rng } from './random';
 import { ATTACK_KINDS, NEAR_MISS_KINDS, playScenarios, type AttackKind, type NearMiss, type PlantedAttack, type Timed } from './scenarios';
 import { activityWeight, OrgSim } from './sim';
+import { HOUR } from '../core/time';
 
 export type * from './event';
 export type { AttackKind, NearMiss, NearMissKind, PlantedAttack } from './scenarios';
 export { ATTACK_KINDS, NEAR_MISS_KINDS };
 
-const HOUR = 3_600_000;
 const SLICE = 10 * 60_000;
 /** Benign events per person per day, on average (weekdays and weekends mixed). */
 const EVENTS_PER_USER_DAY = 170;

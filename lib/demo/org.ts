@@ -28,26 +28,14 @@ import type {
   OktaClient,
   OktaDevice,
   OktaGeographicalContext,
-  OktaIpAddress,
   OktaSecurityContext,
   OktaTarget,
   OktaUserAgent,
 } from './event';
+import type { NetPoint } from './net-point';
 import { Rng } from './random';
+import { HOUR } from '../core/time';
 
-const HOUR = 3_600_000;
-
-/** One place requests come from: an address with its geography, ASN data and network zone. */
-export interface NetPoint {
-  readonly key: string;
-  readonly ip: string;
-  readonly version: 'V4' | 'V6';
-  readonly geo: OktaGeographicalContext;
-  readonly security: OktaSecurityContext;
-  /** The matched network zone name, or the string "null". */
-  readonly zone: string;
-  readonly ipChain: readonly OktaIpAddress[];
-}
 
 /** A browser or app on a device. */
 export interface Agent {

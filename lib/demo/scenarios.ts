@@ -7,7 +7,8 @@
 import { authContext, CHALLENGE, EMPTY_CLIENT, NULL_CLIENT, requestSpec, systemEventSpec, userEntry, type EventSpec, type Requester } from './build';
 import { ATTACKER_ORIGINS, COMPUTER_AGENTS, SUPPORT_ORIGIN } from './catalog';
 import type { OktaActor, OktaEvent, OktaTarget, OktaTransaction } from './event';
-import { agentOf, externalNetPoint, type Agent, type NetPoint, type SimOrg, type SimUser } from './org';
+import type { NetPoint } from './net-point';
+import { agentOf, externalNetPoint, type Agent, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
 import { activityWeight, BEHAVIORS_ANOMALOUS, BEHAVIORS_NORMAL, LOG_ONLY_ANOMALOUS, OrgSim, RISK_HIGH, RISK_LOW, TIME, type Session } from './sim';
 

@@ -10,12 +10,10 @@
 import { ALLOW, appUserEntry, authContext, CHALLENGE, EMPTY_CLIENT, FAILURE_INVALID, NO_IPS, NO_SECURITY, NO_SESSION, NULL_CLIENT, PUSH_REJECTED, requestSpec, SUCCESS, systemEventSpec } from './build';
 import type { DebugData, EventNames, EventSpec, Req, Requester, RequestEventFields } from './build';
 import type { OktaActor, OktaAuthenticationContext, OktaClient, OktaEvent, OktaIpAddress, OktaOutcome, OktaTarget, OktaTransaction } from './event';
-import { clientOf, type Agent, type AppInstance, type NetPoint, type SimOrg, type SimUser } from './org';
+import type { NetPoint } from './net-point';
+import { clientOf, type Agent, type AppInstance, type SimOrg, type SimUser } from './org';
 import type { Rng } from './random';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
+import { HOUR, MINUTE, SECOND } from '../core/time';
 
 export type Emit = (t: number, event: OktaEvent) => void;
 

@@ -11,10 +11,9 @@ import {
   type OktaEvent,
 } from '../../lib/demo/generate';
 import { isPush, pushBombingSessions, resetThenNewPlace, supportResets, ungrantedImpersonations } from './oracles';
+import { HOUR, MINUTE } from '../../lib/core/time';
 
 const START = new Date('2024-06-03T00:00:00.000Z');
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 const TOP_LEVEL = [
   'actor',
   'client',

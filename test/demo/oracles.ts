@@ -5,9 +5,7 @@
  */
 
 import type { OktaEvent } from '../../lib/demo/generate';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
+import { HOUR, MINUTE } from '../../lib/core/time';
 
 const time = (e: OktaEvent): number => Date.parse(e.published);
 const debug = (e: OktaEvent, key: string): unknown => e.debugContext?.debugData?.[key];

@@ -3,8 +3,7 @@ import { DetectionInputError } from '../../lib/core/detect/errors';
 import { detectionPayload, parseDetectionInput, querySha256, type DetectionPayload } from '../../lib/core/detect/input';
 import { ConfigError } from '../../lib/core/errors';
 import { parseQuery } from '../../lib/core/queries';
-
-const HOUR = 3_600_000;
+import { HOUR } from '../../lib/core/time';
 
 const payload: DetectionPayload = {
   detectionId: 'mfa-push-bombing',

@@ -30,6 +30,7 @@ import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../suppo
 import { ManualClock, budgetOn } from '../../testkit/clock';
 import { RecordingReporter } from '../../testkit/reporter';
 import { athenaResults, createSuppressionTable, execution } from './support';
+import { HOUR } from '../../lib/core/time';
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
@@ -51,7 +52,6 @@ beforeEach(() => {
 });
 
 const T0 = Date.parse('2024-05-01T12:00:00.000Z');
-const HOUR = 3_600_000;
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:okta-lake-alerts';
 const NAMED_QUERY_ID = '0b5c7a52-3c1e-4b6e-9d0e-2f3b4a5c6d7e';
 const EXECUTION_ID = 'a1b2c3d4-0000-4000-8000-000000000001';

@@ -3,9 +3,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SuppressionStore } from '../../lib/core/detect/ports';
+import { HOUR } from '../../lib/core/time';
 
 const T0 = Date.parse('2024-05-01T12:00:00.000Z');
-const HOUR = 3_600_000;
 
 export function describeSuppressionStoreContract(name: string, make: () => { store: SuppressionStore; other: SuppressionStore }): void {
   let n = 0;

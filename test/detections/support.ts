@@ -13,13 +13,10 @@ import { partitionOf } from '../../lib/core/layout';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { authContext, NO_SECURITY, NULL_CLIENT, requestDebugData, userEntry } from '../../lib/demo/build';
 import type { OktaActor, OktaEvent, OktaIpDetails, OktaRisk, OktaTarget } from '../../lib/demo/event';
+export { DAY, HOUR, MINUTE } from '../../lib/core/time';
 
 /** An event as `GET /api/v1/logs` returns it (the demo generator's type). */
 export type OktaEventJson = OktaEvent;
-
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
 
 const oktaId = (prefix: string, seed: string): string =>
   prefix + createHash('sha256').update(seed).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 17);

@@ -24,10 +24,10 @@ import { generateEvents } from '../../lib/demo/generate';
 import { mockEventsFromTexts, startMockOkta, type MockOkta } from '../../lib/mock-okta';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';
 import { createTestDynamoDbClient, createWatermarkTable, uniqueTableName } from '../support/dynamodb';
+import { MINUTE } from '../../lib/core/time';
 
 const EVENTS = 25_000;
 const TOKEN = 'e2e-test-token-not-a-secret';
-const MINUTE = 60_000;
 
 describe('ingest end to end: mock Okta -> client -> DuckDB writer -> s3rver, watermark in dynalite', () => {
   let mock: MockOkta;

@@ -16,9 +16,9 @@ import { ManualClock, budgetOn } from '../../testkit/clock';
 import { auditLake, sha256, type LakeAudit } from '../../testkit/lake-audit';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { startMockOkta, type MockEvent, type MockOkta, type MockOktaOptions, type MockRequestInfo } from '../../lib/mock-okta';
+import { HOUR, MINUTE } from '../../lib/core/time';
+export { HOUR, MINUTE } from '../../lib/core/time';
 
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
 export const T0 = Date.parse('2024-05-01T00:00:00.000Z');
 export const TOKEN = 'faults-test-token-not-a-secret';
 

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOWED_FUNCTIONS, COMPAT_MACROS, openLake, pinNow, portabilityProblems, toFindingValue, type Lake } from '../../lib/core/hunt';
+import { ALLOWED_FUNCTIONS, COMPAT_MACROS, openLake, portabilityProblems, toFindingValue, type Lake } from '../../lib/core/hunt';
+import { pinNow } from '../../lib/core/sql/rewrite';
 import { loadQueries } from '../../lib/core/queries';
 
 /**

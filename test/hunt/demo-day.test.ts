@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectionCost, type DetectionCostReport } from '../../bench/detection-cost';
 import { huntAll } from '../../lib/cli/hunt-command';
-import type { DetectionResult } from '../../lib/core/hunt';
+import type { HuntResult as DetectionResult } from '../../lib/core/hunt';
 import { generateOrgDay, type GeneratedOrg, type OktaEvent } from '../../lib/demo/generate';
 import { HOUR, TestLake, type OktaEventJson } from '../detections/support';
 import { FOUND_BY, identifiers, values } from '../../testkit/planted';

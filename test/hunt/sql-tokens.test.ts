@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dottedReferences, functionCalls, replaceWord, tableScans, tokenize } from '../../lib/core/hunt/sql-tokens';
+import { dottedReferences, functionCalls, replaceWord, tableScans, tokenize } from '../../lib/core/sql/tokens';
 
 const ROOTS = new Set(['actor', 'target', 'client', 'device', 'published', 'hour', 'severity', 'debugcontext']);
 

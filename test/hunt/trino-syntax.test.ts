@@ -21,7 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrinoSQL, TrinoSqlListener } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
-import { pinNow, scopeTable } from '../../lib/core/hunt/compat';
+import { pinNow, scopeTable } from '../../lib/core/sql/rewrite';
 import { TABLE_NAME } from '../../lib/core/layout';
 import { defaultQueriesDir, loadQueries } from '../../lib/core/queries';
 

@@ -19,7 +19,7 @@ import { WATERMARK_TABLE_KEY } from '../../lib/config/table-contract';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
 import { PROJECT_ROOT } from '../../lib/constructs/lambda-defaults';
 import { fixtureEvents } from '../../lib/core/fixtures';
-import { DEFAULT_SWEEP_OFFSETS_MS, sweepLineKey } from '../../lib/core/ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS, sweepLineKey } from '../../lib/core/sweep-lines';
 import { startMockOkta, mockEventsFromObjects, type MockOkta } from '../../lib/mock-okta';
 import { createTestDynamoDbClient, deleteTable, uniqueTableName } from '../support/dynamodb';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';

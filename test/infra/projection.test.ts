@@ -27,8 +27,8 @@ import { FakeSource, type FakeEvent } from '../../testkit/fakes';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { LAKE_TABLES } from '../../lib/core/compact/athena-view';
 import { flatten, resourcesOfType, synth, type Synthesized } from './support';
+import { HOUR } from '../../lib/core/time';
 
-const HOUR = 3_600_000;
 const DAY_START = '2024-03-11T06:00:00.000Z';
 
 /** Two orgs ingested; one retired (its history was ingested while it was configured) and one import, kept queryable. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WATERMARK_TABLE_KEY } from '../../lib/config/table-contract';
 import { INGEST_ENV, INGEST_METRICS } from '../../lib/config/ingest-contract';
-import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../../lib/core/sweep-lines';
 import { readIngestSettings } from '../../lambdas/ingest/settings';
 import { ATHENA_ENGINE_V3, ATHENA_RESULTS_PREFIX, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../lib/constructs/catalog';
 import { LAKE_TABLES } from '../../lib/core/compact/athena-view';

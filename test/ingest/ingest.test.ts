@@ -7,9 +7,9 @@ import type { LogPage, LogPageSource } from '../../lib/core/ports';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { ManualClock } from '../../testkit/clock';
 import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
+import { HOUR } from '../../lib/core/time';
 
 const ORG = 'acme.okta.com';
-const HOUR = 3_600_000;
 
 function setup(eventCount = 100, pageSize = 7) {
   // 100 events one minute apart from 10:00, so they span two hours.

@@ -2,7 +2,7 @@
  * The one step by which ingestion, the sweep and import store a page in the write-once lake.
  */
 import { describe, expect, it } from 'vitest';
-import { PageAlreadyStoredError, storePage } from '../../lib/core/ingest/store-page';
+import { PageAlreadyStoredError, storePage } from '../../lib/core/lake/store-page';
 import type { PageWriteInput } from '../../lib/core/ports';
 import { FakeWriter, MemorySink, fakeEvents } from '../../testkit/fakes';
 

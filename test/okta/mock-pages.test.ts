@@ -5,8 +5,8 @@ import { BadRequest } from '../../lib/mock-okta/http';
 import { decodeCursor, encodeCursor, LogPages } from '../../lib/mock-okta/pages';
 import { ManualClock } from '../../testkit/clock';
 import { makeEvents } from './helpers';
+import { DAY } from '../../lib/core/time';
 
-const DAY = 86_400_000;
 const T0 = Date.parse('2024-05-01T00:00:00.000Z');
 const ORIGIN = 'http://127.0.0.1:1';
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -4,14 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors';
-import {
-  lateObjectName,
-  pageElements,
-  partitionsOfWindow,
-  reconcile,
-  sweepLineKey,
-  type ReconcileOptions,
-} from '../../lib/core/ingest/reconcile';
+import { lateObjectName, pageElements, reconcile, type ReconcileOptions } from '../../lib/core/ingest/reconcile';
+import { partitionsOfWindow } from '../../lib/core/layout';
+import { sweepLineKey } from '../../lib/core/sweep-lines';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { MemoryLateEvidenceLog } from '../../lib/core/late-evidence';
 import { FaultInjector, isSimulatedCrash, scriptedPlan } from '../../testkit/faults';

@@ -12,7 +12,7 @@
  * for every closed day of every org, oldest first.
  */
 import { OktaLakeError } from '../errors';
-import { DEFAULT_SWEEP_OFFSETS_MS } from '../ingest/reconcile';
+import { DEFAULT_SWEEP_OFFSETS_MS } from '../sweep-lines';
 import { EVENTS_PREFIX, LATE_PREFIX, assertOrgLabel, parsePartitionKey } from '../layout';
 import type { WatermarkReader } from '../detect/ports';
 import { silentReporter, type Clock, type LakeSink, type Reporter } from '../ports';
@@ -57,9 +57,7 @@ import {
   type LocalCopy,
 } from './workspace';
 import { ingestSpans, type IngestSpan } from './ingest-spans';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { DAY, HOUR } from '../time';
 
 /**
  * Rows per row group of a part. DuckDB's default is 122,880 rows; Parquet's reference writer and

@@ -6,7 +6,7 @@
  * A query that fails, is cancelled or does not finish in time is an error, never an empty result.
  */
 import { ConfigError } from '../errors';
-import { systemClock, silentReporter, type Clock, type Reporter } from '../ports';
+import { systemClock, silentReporter, type Clock, type Reporter, type TimeBudget } from '../ports';
 import { DetectionQueryError, DetectionTimeoutError } from './errors';
 import type { QueryRunner, QueryStatus, ResultRow } from './ports';
 
@@ -25,13 +25,7 @@ export interface EvaluationEngine {
   run(sql: string, context: { readonly detectionId: string }): Promise<EngineResult>;
 }
 
-export interface DetectionTimeBudget {
-  /** Milliseconds left before the run is cut off (the Lambda context's `getRemainingTimeInMillis`). */
-  remainingMs(): number;
-  /** Time kept for reading the results and publishing once a query has ended. @default 20_000 */
-  readonly marginMs?: number;
-}
-
+/** Time a detection run keeps for reading the results and publishing once a query has ended (`TimeBudget.marginMs`). */
 export const DEFAULT_MARGIN_MS = 20_000;
 
 /** Waits between polls of the query state: `initialMs`, then times `factor`, at most `maxMs`. */
@@ -64,7 +58,7 @@ export interface QueryRunnerEngineOptions {
   readonly workGroup: string;
   /** The Glue database unqualified table names resolve in. */
   readonly database: string;
-  readonly timeBudget: DetectionTimeBudget;
+  readonly timeBudget: TimeBudget;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default silent */

@@ -19,10 +19,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../errors';
-import { scopeTable, pinNow, type TableScope } from '../hunt/compat';
+import { scopeTable, pinNow, type TableScope } from '../sql/rewrite';
 import type { LateEvidenceLog } from '../late-evidence';
 import { TABLE_NAME } from '../layout';
-import { silentReporter, systemClock, type Clock, type Reporter } from '../ports';
+import { silentReporter, systemClock, type Clock, type Reporter, type TimeBudget } from '../ports';
 import { DetectionPublishError, DetectionSuppressionError, EvaluationStoreError } from './errors';
 import { describeError, type EvaluationEngine } from './engine';
 import { assertFindingKeyColumns, fingerprint } from './fingerprint';
@@ -30,9 +30,7 @@ import type { DetectionInput } from './input';
 import { formatBody, formatSubject, type EvaluationContext } from './message';
 import { advanceCursor, interleave, planOrg, type DetectionTiming, type OrgPlan, type PlannedEvaluation } from './plan';
 import type { EvaluationCursor, EvaluationCursorStore, Notification, Notifier, ResultRow, SuppressionStore, WatermarkReader } from './ports';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { DAY } from '../time';
 
 /** @default evaluations per run, over all orgs */
 export const DEFAULT_MAX_EVALUATIONS_PER_RUN = 48;
@@ -61,7 +59,7 @@ export interface EvaluateDeps {
   /** The orgs to evaluate (the lake's `org` partitions). */
   readonly orgs: readonly string[];
   /** Milliseconds left in the run, and the margin kept for publishing. @default no limit */
-  readonly timeBudget?: { remainingMs(): number; readonly marginMs?: number };
+  readonly timeBudget?: TimeBudget;
   /** Evaluations per run over all orgs; the rest resume on the next run. @default 48 */
   readonly maxEvaluationsPerRun?: number;
   /** Where a new cursor starts, before the watermark. @default 1 day */

@@ -9,9 +9,7 @@ import { createHash } from 'node:crypto';
 import type { QueryDefinition, Severity } from '../queries';
 import { SEVERITIES } from '../queries';
 import { DetectionInputError } from './errors';
-
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
+import { DAY, MINUTE } from '../time';
 
 /** @default for `maxFindingsInMessage` */
 export const DEFAULT_MAX_FINDINGS_IN_MESSAGE = 20;

@@ -8,8 +8,8 @@
  * runs alarm reports: nobody can silence a detection by editing it. Change a detection by changing its
  * file and deploying.
  */
-import { silentReporter, type Clock, type Reporter } from '../ports';
-import { DEFAULT_MARGIN_MS, QueryRunnerEngine, type DetectionTimeBudget, type PollBackoff } from './engine';
+import { silentReporter, type Clock, type Reporter, type TimeBudget } from '../ports';
+import { DEFAULT_MARGIN_MS, QueryRunnerEngine, type PollBackoff } from './engine';
 import { DetectionQueryTamperedError } from './errors';
 import { evaluateSchedule, type DetectionResult, type EvaluateDeps } from './evaluate';
 import { querySha256, type DetectionInput } from './input';
@@ -17,7 +17,7 @@ import type { QueryRunner } from './ports';
 
 export interface DetectionDeps extends Omit<EvaluateDeps, 'engine' | 'timeBudget' | 'workGroup'> {
   readonly runner: QueryRunner;
-  readonly timeBudget: DetectionTimeBudget;
+  readonly timeBudget: TimeBudget;
   /** The Athena workgroup the query runs in (its result location, encryption and scan limit apply). */
   readonly workGroup: string;
   /** The Glue database unqualified table names resolve in. */
@@ -75,4 +75,4 @@ export async function runDetection(input: DetectionInput, deps: DetectionDeps): 
 }
 
 export type { DetectionResult } from './evaluate';
-export type { DetectionTimeBudget, PollBackoff } from './engine';
+export type { PollBackoff } from './engine';

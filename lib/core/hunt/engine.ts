@@ -6,7 +6,7 @@
  * says what the deployment would have alerted, and when.
  */
 import { ConfigError } from '../errors';
-import { evaluateSchedule, type Alert, type DetectionResult as ScheduledResult, type EvaluateDeps } from '../detect/evaluate';
+import { evaluateSchedule, type Alert, type DetectionResult, type EvaluateDeps } from '../detect/evaluate';
 import type { EngineResult, EvaluationEngine } from '../detect/engine';
 import type { DetectionInput } from '../detect/input';
 import type { ResultRow, WatermarkReader } from '../detect/ports';
@@ -16,13 +16,12 @@ import { MemoryLateEvidenceLog, type LateEvidenceLog } from '../late-evidence';
 import { TABLE_NAME } from '../layout';
 import { silentReporter, type Clock, type Reporter } from '../ports';
 import type { QueryDefinition } from '../queries';
-import { timestampLiteral } from './compat';
-import { codeTokens } from './sql-tokens';
+import { timestampLiteral } from '../sql/rewrite';
+import { codeTokens } from '../sql/tokens';
 import type { Lake } from './lake';
-import { QueryExecutionError, effectiveSeverity, toFindingValue, type DetectionResult as HuntDetectionResult, type FindingRow } from './runner';
+import { QueryExecutionError, effectiveSeverity, toFindingValue, type HuntResult, type FindingRow } from './runner';
 import { formatDelay } from '../detect/message';
-
-const DAY = 86_400_000;
+import { DAY } from '../time';
 
 /** A cell as the runner's `ResultRow` has it (Athena's rendering: text, NULL as null). */
 function cellOf(value: unknown): string | null {
@@ -94,7 +93,7 @@ export async function publishedSpan(lake: Lake, org: string, ingestedThrough?: D
  * periods after its instant; or late evidence and how late), and, `withRunAt`, the `run_at` of the
  * replayed run that sent it.
  */
-export function alertsAsHuntResult(query: QueryDefinition, alerts: readonly { readonly alert: Alert; readonly runAt?: string }[], withRunAt = false): HuntDetectionResult {
+export function alertsAsHuntResult(query: QueryDefinition, alerts: readonly { readonly alert: Alert; readonly runAt?: string }[], withRunAt = false): HuntResult {
   const scheduleMs = (query.scheduleMinutes ?? 0) * 60_000;
   const findings: FindingRow[] = alerts.flatMap(({ alert, runAt }) =>
     alert.findings.map((f) => ({
@@ -115,7 +114,7 @@ export function alertsAsHuntResult(query: QueryDefinition, alerts: readonly { re
 
 export interface LocalDetection {
   readonly query: QueryDefinition;
-  readonly result: ScheduledResult;
+  readonly result: DetectionResult;
 }
 
 export interface DetectLakeOptions extends Omit<EvaluateDeps, 'engine' | 'notifier' | 'workGroup'> {
@@ -170,7 +169,7 @@ export interface ReplayRunsOptions {
 /** What one replayed detection alerted, each alert with the simulated run that sent it. */
 export interface ReplayedAlert {
   readonly runAt: string;
-  readonly alert: ScheduledResult['alerts'][number];
+  readonly alert: DetectionResult['alerts'][number];
 }
 
 /**

@@ -6,5 +6,5 @@ export * from './compat';
 export * from './lake';
 export * from './replay';
 export * from './runner';
-export { codeTokens, dottedReferences, functionCalls, tableScans, tokenize, type FunctionCall, type Token } from './sql-tokens';
+export { codeTokens, dottedReferences, functionCalls, tableScans, tokenize, type FunctionCall, type Token } from '../sql/tokens';
 export * from './engine';

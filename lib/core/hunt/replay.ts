@@ -11,7 +11,7 @@
 import { ConfigError } from '../errors';
 import type { QueryDefinition } from '../queries';
 import type { Lake } from './lake';
-import { effectiveSeverity, executeQuery, type DetectionResult, type FindingRow } from './runner';
+import { effectiveSeverity, executeQuery, type HuntResult, type FindingRow } from './runner';
 
 export interface ReplayOptions {
   /** Start of the period (exclusive): the first run is one step later. */
@@ -34,7 +34,7 @@ export function runInstants(fromMs: number, toMs: number, stepMs: number): numbe
 }
 
 /** Replays each scheduled query of `queries` over the period (queries without a schedule are skipped). */
-export async function replaySchedule(lake: Lake, queries: readonly QueryDefinition[], options: ReplayOptions): Promise<DetectionResult[]> {
+export async function replaySchedule(lake: Lake, queries: readonly QueryDefinition[], options: ReplayOptions): Promise<HuntResult[]> {
   const fromMs = options.from.getTime();
   const toMs = options.to.getTime();
   if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || fromMs >= toMs) {
@@ -43,7 +43,7 @@ export async function replaySchedule(lake: Lake, queries: readonly QueryDefiniti
   if (options.stepMinutes !== undefined && !(options.stepMinutes >= 1)) {
     throw new ConfigError(`stepMinutes must be at least 1, got ${options.stepMinutes}`);
   }
-  const results: DetectionResult[] = [];
+  const results: HuntResult[] = [];
   for (const query of queries) {
     if (query.scheduleMinutes === undefined) continue;
     const stepMs = (options.stepMinutes ?? query.scheduleMinutes) * 60_000;

@@ -11,7 +11,8 @@
  */
 import { ConfigError, OktaLakeError } from '../errors';
 import { SEVERITIES, type QueryDefinition, type Severity } from '../queries';
-import { pinNow, portabilityProblems } from './compat';
+import { portabilityProblems } from './compat';
+import { pinNow } from '../sql/rewrite';
 import type { Lake } from './lake';
 
 export type FindingValue = string | number | boolean | null | FindingValue[] | { [key: string]: FindingValue };
@@ -30,7 +31,11 @@ export interface RunQueryOptions {
   readonly params?: Readonly<Record<string, string>>;
 }
 
-export interface DetectionResult {
+/**
+ * What one query found on a local lake: its findings, for the hunt and local detect output. Not the
+ * scheduled run's `DetectionResult` (lib/core/detect/evaluate.ts), which counts evaluations and alerts.
+ */
+export interface HuntResult {
   readonly id: string;
   readonly title: string;
   /**
@@ -132,9 +137,9 @@ export async function runDetections(
   lake: Lake,
   queries: readonly QueryDefinition[],
   options: Omit<RunQueryOptions, 'params'> = {},
-): Promise<DetectionResult[]> {
+): Promise<HuntResult[]> {
   const now = options.now ?? new Date();
-  const results: DetectionResult[] = [];
+  const results: HuntResult[] = [];
   for (const query of queries) {
     const { columns, rows } = await executeQuery(lake, query, { now });
     results.push({ id: query.id, title: query.title, severity: effectiveSeverity(query, rows), columns, findings: rows });

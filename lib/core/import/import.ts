@@ -27,8 +27,8 @@ import type { CompactionState } from '../compact/state';
 import type { LateEvidenceLog } from '../late-evidence';
 import type { Clock, LakeSink, PageWriter } from '../ports';
 import { EVENT_COLUMNS } from '../schema';
-import type { LakeIndex } from '../ingest/reconcile';
-import { putNew, storePage } from '../ingest/store-page';
+import type { LakeIndex } from '../ports';
+import { putNew, storePage } from '../lake/store-page';
 import { splitExport, type ExportShape } from './split';
 
 /** Why an imported piece is in quarantine. */

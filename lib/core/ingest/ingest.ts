@@ -9,7 +9,7 @@
  * objects it wrote before instead of adding copies.
  *
  * Retried pages. A run can die after storing page k and before the checkpoint that covers it. The
- * lake is write-once (lib/core/ingest/store-page.ts), so the run that resumes cannot replace what
+ * lake is write-once (lib/core/lake/store-page.ts), so the run that resumes cannot replace what
  * that attempt stored, and must not write its events again; and the page it fetches again from the
  * same link may differ (a late event in its range pushes its last events into page k+1). So the
  * first page a run reads in a window it resumed is preceded by a listing of the keys that page's
@@ -52,19 +52,20 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError, ObjectExistsError } from '../errors';
-import { EVENTS_PREFIX, LATE_PREFIX, eventObjectKeyIn, pageObjectName, quarantineObjectKey, stamp } from '../layout';
+import { EVENTS_PREFIX, LATE_PREFIX, eventObjectKeyIn, pageObjectName, partitionsOfWindow, quarantineObjectKey, stamp } from '../layout';
 import { OktaBadRequestError, OktaQueryTimeoutError } from '../okta/errors';
 import type { CompactionState } from '../compact/state';
 import { SinkLakeIndex } from './lake-index';
 import { CursorRestartError, IngestError, WindowSplitError } from './errors';
-import { PageAlreadyStoredError, putNew, storePage, type ObjectNaming } from './store-page';
+import { PageAlreadyStoredError, putNew, storePage, type ObjectNaming } from '../lake/store-page';
 import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
-import { checkOverlapMs, dropBefore, inOverlapBefore, overlappedQueryUrl, partitionsOfWindow, timedElements, type LakeIndex, type TimedElement } from './reconcile';
+import { checkOverlapMs, dropBefore, inOverlapBefore, overlappedQueryUrl, timedElements, type TimedElement } from './reconcile';
 import {
   systemClock,
   silentReporter,
   type Clock,
   type IngestState,
+  type LakeIndex,
   type LakeSink,
   type Lease,
   type LogPage,
@@ -72,22 +73,14 @@ import {
   type PageWriter,
   type PageWriteResult,
   type Reporter,
+  type TimeBudget,
   type WatermarkStore,
   type WindowProgress,
 } from '../ports';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { DAY, HOUR, MINUTE } from '../time';
+import { MalformedPageError } from '../writer/errors';
 /** Okta returns no events older than 90 days. */
 export const MAX_LOOKBACK_MS = 90 * DAY;
-
-export interface TimeBudget {
-  /** Milliseconds left before the run is cut off (the Lambda context's `getRemainingTimeInMillis`). */
-  remainingMs(): number;
-  /** Stop cleanly when less than this is left. @default 30_000 */
-  readonly marginMs?: number;
-}
 
 /** What the run has done so far; passed to `onProgress` after every page. */
 export interface IngestProgress {
@@ -203,9 +196,9 @@ export function checkedObjectName(window: { readonly start: string; readonly end
   return `w${stamp(window.start)}-${stamp(window.end)}-c-${hash.digest('hex').slice(0, 20)}`;
 }
 
-/** The writer's named error for a page that is not parseable JSON (duck-typed to keep ports small). */
+/** The writer's named error for a page that is not parseable JSON. */
 function isMalformedPage(error: unknown): boolean {
-  return error instanceof Error && error.name === 'MalformedPageError';
+  return error instanceof MalformedPageError;
 }
 
 function validate(

@@ -8,8 +8,9 @@
  * failed), so a test or the soak can go on to the next invocation the way a scheduler would; a
  * caller that must fail (the Lambda, the CLI) rethrows `error`.
  */
-import { runIngest, type IngestOptions, type IngestResult, type TimeBudget } from './ingest';
-import { reconcile, type LakeIndex, type ReconcileOptions, type ReconcileResult } from './reconcile';
+import type { LakeIndex, TimeBudget } from '../ports';
+import { runIngest, type IngestOptions, type IngestResult } from './ingest';
+import { reconcile, type ReconcileOptions, type ReconcileResult } from './reconcile';
 
 /**
  * The sweep after the ingestion run. Org, source, writer, sink, store, owner, clock, reporter and

@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { ConfigError, OktaLakeError } from '../errors';
 import { lakeFilesOf, type DayFiles } from '../compact/files';
 import { parsePartitionKey, partitionPrefix, type Partition } from '../layout';
-import type { LakeSink } from '../ports';
+import type { LakeHoldings, LakeIndex, LakeSink } from '../ports';
 import { openDuckDb, type DuckDbOptions, type OpenDuckDb } from '../writer/duckdb';
-import type { LakeHoldings, LakeIndex } from './reconcile';
 
 /** The uuids of a partition could not be read (listing, fetching or reading a Parquet object failed). */
 export class LakeIndexError extends OktaLakeError {}

@@ -35,7 +35,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError, OktaLakeError } from '../errors';
-import { assertOrgLabel, partitionOf, stamp, type Partition } from '../layout';
+import { assertOrgLabel, partitionsOfWindow, stamp } from '../layout';
+import { DEFAULT_SWEEP_OFFSETS_MS, sweepLineKey } from '../sweep-lines';
+import { DAY, HOUR, MINUTE } from '../time';
 import {
   silentReporter,
   systemClock,
@@ -45,43 +47,18 @@ import {
   type Lease,
   type LogPage,
   type LogPageSource,
+  type LakeIndex,
   type PageWriter,
   type Reporter,
+  type TimeBudget,
   type WatermarkStore,
 } from '../ports';
 import { lateEvidenceOf, type LateEvidenceLog } from '../late-evidence';
 import { arrayElementSpans } from '../writer/json-text';
-import type { TimeBudget } from './ingest';
 import { OktaQueryTimeoutError } from '../okta/errors';
 import { checkMaxEmptyPages, EmptyPageGuard } from './page-chain';
 import type { CompactionState } from '../compact/state';
-import { storePage } from './store-page';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** The default sweep offsets: one hour and one day behind the watermark. */
-export const DEFAULT_SWEEP_OFFSETS_MS: readonly number[] = [HOUR, DAY];
-
-/** What the lake holds in some partitions. */
-export interface LakeHoldings {
-  /** The uuids of the events stored (as Parquet). */
-  readonly uuids: Set<string>;
-  /** Rows beyond the first of a uuid: events the lake holds more than once (0 in a correct lake). */
-  readonly duplicateRows: number;
-  /** With `{ digests: true }`: each uuid's sha256 (hex) of its `raw` text (the smallest, when it has several rows). */
-  readonly digests?: ReadonlyMap<string, string>;
-}
-
-/** Reads which events the lake already holds. */
-export interface LakeIndex {
-  /**
-   * What is stored (as Parquet) in these `dt/hour` partitions of `org`; with `digests`, also each
-   * event's digest of `raw` (reads the largest column: only for callers that compare contents).
-   */
-  holdings(org: string, partitions: readonly Partition[], options?: { readonly digests?: boolean }): Promise<LakeHoldings>;
-}
+import { storePage } from '../lake/store-page';
 
 export interface ReconcileOptions {
   /** Org label used in the lake path (as for `runIngest`). */
@@ -201,23 +178,11 @@ export class ReconcileError extends OktaLakeError {}
 /** A page of the sweep is not a JSON array even after fetching it again. */
 export class MalformedSweepPageError extends ReconcileError {}
 
-/** The store key under which the sweep line `offsetMs` of `org` keeps its progress. */
-export function sweepLineKey(org: string, offsetMs: number): string {
-  return assertOrgLabel(`${org}.reconcile-${Math.round(offsetMs / MINUTE)}m`);
-}
-
 /** Name (without extension) of the objects holding the late events `uuids` found in window `[start, end)`. */
 export function lateObjectName(start: string, end: string, uuids: readonly string[]): string {
   const hash = createHash('sha256');
   for (const uuid of [...uuids].sort()) hash.update(uuid).update('\n');
   return `w${stamp(start)}-${stamp(end)}-late-${hash.digest('hex').slice(0, 20)}`;
-}
-
-/** The `dt/hour` partitions a window `[startMs, endMs)` covers (aligned to the hour or not: the ingestion lists a resumed window's). */
-export function partitionsOfWindow(startMs: number, endMs: number): Partition[] {
-  const out: Partition[] = [];
-  for (let t = Math.floor(startMs / HOUR) * HOUR; t < endMs; t += HOUR) out.push(partitionOf(t));
-  return out;
 }
 
 /** The `published` instant of one event's JSON text (epoch ms), NaN when it has none that parses. */

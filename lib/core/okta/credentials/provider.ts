@@ -7,12 +7,15 @@
  * and every error message show `[redacted]` in their place.
  */
 import type { Clock } from '../../ports';
-import type { CredentialKindName } from './index';
 
 /** Gives the `Authorization` header value for Okta API requests. */
 export interface CredentialProvider {
-  /** The name of its credential kind in the registry (`CREDENTIAL_KINDS`). */
-  readonly kind: CredentialKindName;
+  /**
+   * The name of the credential kind that built it: a `CredentialKindName` of the registry
+   * (`CREDENTIAL_KINDS` in `./index.ts`) for every provider okta-lake builds. Typed as a string so
+   * this port does not depend on the registry of the kinds that implement it.
+   */
+  readonly kind: string;
   /** The full `Authorization` header value (`SSWS <token>` or `Bearer <access token>`). */
   authorization(signal?: AbortSignal): Promise<string>;
   /** Drops any cached access token (called after Okta answered 401), so the next call gets a new one. */

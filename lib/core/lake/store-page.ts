@@ -23,7 +23,7 @@ import { EVENTS_PREFIX, LATE_PREFIX, parsePartitionKey } from '../layout';
 import { SinkCompactionState } from '../compact/sink-state';
 import type { CompactionState } from '../compact/state';
 import type { LakeSink, PageWriteInput, PageWriteResult, PageWriter, WrittenObject } from '../ports';
-import { IngestError } from './errors';
+import { IngestError } from '../ingest/errors';
 
 export type ObjectNaming = 'content' | 'position';
 
