@@ -33,7 +33,7 @@ import { SswsToken } from '../lib/core/okta/credentials';
 import { parseOrg } from '../lib/core/okta/org';
 import { seededRandom } from '../lib/core/fixtures';
 import { IngestError, type IngestOutcome } from '../lib/core/ingest/ingest';
-import { SinkLakeIndex } from '../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../lib/core/lake/lake-index';
 import { ReconcileError } from '../lib/core/ingest/reconcile';
 import { DEFAULT_SWEEP_OFFSETS_MS } from '../lib/core/sweep-lines';
 import type { LakeSink, Reporter, WatermarkStore } from '../lib/core/ports';

@@ -25,7 +25,7 @@ import { INGEST_METRICS, type IngestEvent } from '../../lib/config/ingest-contra
 import { ConfigError } from '../../lib/core/errors';
 import type { IngestResult } from '../../lib/core/ingest/ingest';
 import { runScheduledInvocation } from '../../lib/core/ingest/invocation';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import type { LakeIndex } from '../../lib/core/ports';
 import type { ReconcileOutcome } from '../../lib/core/ingest/reconcile';
 import type { LateEvidenceLog } from '../../lib/core/late-evidence';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { importExport, type ImportSummary } from '../core/import/import';
-import { SinkLakeIndex } from '../core/ingest/lake-index';
+import { SinkLakeIndex } from '../core/lake/lake-index';
 import { assertOrgLabel } from '../core/layout';
 import type { LateEvidenceLog } from '../core/late-evidence';
 import type { LakeSink, PageWriter } from '../core/ports';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IngestResult } from '../core/ingest/ingest';
 import { runScheduledInvocation } from '../core/ingest/invocation';
-import { SinkLakeIndex } from '../core/ingest/lake-index';
+import { SinkLakeIndex } from '../core/lake/lake-index';
 import { credentialEnvironmentHelp, type CredentialProvider } from '../core/okta/credentials';
 import { OktaLogClient, type OktaClientStats } from '../core/okta/client';
 import { parseOrg, type OktaOrg } from '../core/okta/org';

@@ -3,7 +3,7 @@
  * `okta-lake ingest` (also run by `okta-lake ingest --reconcile` after the ingestion).
  */
 import { randomUUID } from 'node:crypto';
-import { SinkLakeIndex } from '../core/ingest/lake-index';
+import { SinkLakeIndex } from '../core/lake/lake-index';
 import { reconcile, type ReconcileResult } from '../core/ingest/reconcile';
 import { credentialEnvironmentChoices, type CredentialProvider } from '../core/okta/credentials';
 import { OktaLogClient } from '../core/okta/client';

@@ -6,11 +6,11 @@
 import type { Clock } from '../core/ports';
 import type { EventIndex, EventKey, MockEvent } from './events';
 import { BadRequest } from './http';
+import { DAY as DAY_MS } from '../core/time';
 
 export const MOCK_LOGS_PATH = '/api/v1/logs';
 /** The origin used in `rel="next"` links when `foreignNextLink` is `true`. */
 export const DEFAULT_FOREIGN_ORIGIN = 'https://attacker.invalid';
-const DAY_MS = 86_400_000;
 const OPEN_BRACKET = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE_BRACKET = Buffer.from(']');

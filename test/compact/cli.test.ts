@@ -16,7 +16,7 @@ import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { main, type CommandIo } from '../../lib/cli/main';
 import { EXIT } from '../../lib/cli/output';
 import { compactDay, lakeFilesOf } from '../../lib/core/compact';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { auditLake } from '../../testkit/lake-audit';
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/aws-env';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { fixtureEvents, type JsonObject } from '../../lib/core/fixtures';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { compactedDaysOf, lakeViewSql } from '../../lib/core/compact';
 import { TEST_LAKE_LOCATION, athenaViewRows } from './athena-view-duckdb';
 import { openLake } from '../../lib/core/hunt/lake';

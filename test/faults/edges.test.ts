@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
 import { CursorRestartError, runIngest, WindowSplitError } from '../../lib/core/ingest/ingest';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { MemoryWatermarkStore } from '../../testkit/memory-watermark-store';
 import { lakeSuite } from './lake-suite';

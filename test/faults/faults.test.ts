@@ -13,7 +13,7 @@ import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-st
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { IngestError, runIngest, type IngestResult } from '../../lib/core/ingest/ingest';
 import { reconcile } from '../../lib/core/ingest/reconcile';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { ForeignLinkError } from '../../lib/core/okta/errors';
 import { FaultInjector, InjectedSinkError, InjectedStoreError, isSimulatedCrash, scriptedPlan, type FaultPlan, type KillPoint } from '../../testkit/faults';
 import { ManualClock } from '../../testkit/clock';

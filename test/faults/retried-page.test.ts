@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbWatermarkStore } from '../../lib/adapters/dynamodb-watermark-store';
 import { S3Sink, createS3Client } from '../../lib/adapters/s3-sink';
 import { runIngest, type IngestOptions, type IngestResult } from '../../lib/core/ingest/ingest';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { reconcile } from '../../lib/core/ingest/reconcile';
 import { eventObjectKey, pageObjectName, partitionOf, quarantineObjectKey } from '../../lib/core/layout';
 import type { LakeSink } from '../../lib/core/ports';

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { OktaLogClient, type OktaLogClientOptions } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
 import { parseOrg, type OktaOrg } from '../../lib/core/okta/org';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import type { IngestOptions } from '../../lib/core/ingest/ingest';
 import type { LakeSink, LogPageSource, Reporter, WatermarkStore } from '../../lib/core/ports';
 import { runScheduledInvocation, type ScheduledInvocationResult, type ScheduledSweepOptions } from '../../lib/core/ingest/invocation';

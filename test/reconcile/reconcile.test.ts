@@ -16,7 +16,7 @@ import { FakeIndex, FakeSource, FakeWriter, MemorySink, fakeEvents, type FakeEve
 import { RecordingReporter } from '../../testkit/reporter';
 import { OktaLogClient } from '../../lib/core/okta/client';
 import { SswsToken } from '../../lib/core/okta/credentials';
-import { SinkLakeIndex } from '../../lib/core/ingest/lake-index';
+import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
 import { HOUR, MINUTE, T0, TOKEN, runSchedule, scenario, startWorld, type Scenario, type World } from '../faults/support';
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -55,7 +55,7 @@ import { ConfigError, ObjectExistsError } from '../errors';
 import { EVENTS_PREFIX, LATE_PREFIX, eventObjectKeyIn, pageObjectName, partitionsOfWindow, quarantineObjectKey, stamp } from '../layout';
 import { OktaBadRequestError, OktaQueryTimeoutError } from '../okta/errors';
 import type { CompactionState } from '../compact/state';
-import { SinkLakeIndex } from './lake-index';
+import { SinkLakeIndex } from '../lake/lake-index';
 import { CursorRestartError, IngestError, WindowSplitError } from './errors';
 import { PageAlreadyStoredError, putNew, storePage, type ObjectNaming } from '../lake/store-page';
 import { checkMaxEmptyPages, EmptyPageGuard, isEmptyPage, PageChain } from './page-chain';
