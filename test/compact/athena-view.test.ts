@@ -4,8 +4,6 @@
  * real lake shaped as Athena sees it, reads each event once while late objects arrive, wait for the
  * late cutoff and are absorbed, also through views made from an older state.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,13 +15,12 @@ import {
   dayCondition,
   lakeFilesOf,
   lakeViewSql,
-  openCompactionWorkspace,
   type CompactedDayState,
   type CompactionWorkspace,
 } from '../../lib/core/compact';
 import { LATE_PREFIX } from '../../lib/core/layout';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
-import { DAY, ORG, dayEvents, expectEachOnce, textsOf, writePages } from './support';
+import { DAY, ORG, dayEvents, expectEachOnce, textsOf, writePages, openCompactionFixture, type CompactionFixture } from './support';
 
 const trino = new TrinoSQL();
 const syntaxErrors = (sql: string): string[] => trino.validate(sql).map((e) => `line ${e.startLine}:${e.startColumn}: ${e.message}`);
@@ -113,16 +110,12 @@ describe('late objects and the late cutoff, through every reader', () => {
   let writer: DuckDbParquetWriter;
   let ws: CompactionWorkspace;
   let root: string;
+  let fixture: CompactionFixture;
   beforeAll(async () => {
-    writer = await DuckDbParquetWriter.open({});
-    ws = await openCompactionWorkspace({ threads: 1, memoryLimit: '512MB' });
-    root = await mkdtemp(join(tmpdir(), 'okta-lake-athena-view-'));
+    fixture = await openCompactionFixture('athena-view');
+    ({ writer, ws, root } = fixture);
   });
-  afterAll(async () => {
-    await writer.close();
-    await ws.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => fixture.close());
 
   it('leaves a late object stamped after the cutoff for the next run, and every view reads each event once at every step', async () => {
     // Prepare: a day written on 2024-05-02, compacted on 2024-05-04 (grace 20 min)

@@ -1,5 +1,4 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSink } from '../../lib/adapters/local-sink';
@@ -9,7 +8,6 @@ import {
   compactDay,
   compactLake,
   lakeFilesOf,
-  openCompactionWorkspace,
   parseManifest,
   splitHours,
   verifyDay,
@@ -19,23 +17,18 @@ import { LATE_PREFIX } from '../../lib/core/layout';
 import { openDuckDb } from '../../lib/core/writer/duckdb';
 import { DuckDbParquetWriter } from '../../lib/core/writer/parquet-writer';
 import { FaultInjector, isSimulatedCrash, type SinkFault } from '../../testkit/faults';
-import { DAY, ORG, dayEvents, expectEachOnce, textsOf, viewRows, writePages } from './support';
+import { DAY, ORG, dayEvents, expectEachOnce, textsOf, viewRows, writePages, openCompactionFixture, type CompactionFixture } from './support';
 
 let writer: DuckDbParquetWriter;
 let ws: CompactionWorkspace;
 let root: string;
 
+let fixture: CompactionFixture;
 beforeAll(async () => {
-  writer = await DuckDbParquetWriter.open({});
-  ws = await openCompactionWorkspace({ threads: 1, memoryLimit: '512MB' });
-  root = await mkdtemp(join(tmpdir(), 'okta-lake-compact-'));
+  fixture = await openCompactionFixture('compact');
+  ({ writer, ws, root } = fixture);
 });
-
-afterAll(async () => {
-  await writer.close();
-  await ws.close();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 let lakes = 0;
 async function newLake(): Promise<{ dir: string; sink: LocalSink }> {

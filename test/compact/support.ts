@@ -4,6 +4,11 @@
  * every test checks after every step: the local `okta_system_log` view and `SinkLakeIndex`.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCompactionWorkspace, type CompactionWorkspace } from '../../lib/core/compact';
+import { DuckDbParquetWriter as Writer } from '../../lib/core/writer/parquet-writer';
 import { expect } from 'vitest';
 import { fixtureEvents, type JsonObject } from '../../lib/core/fixtures';
 import { SinkLakeIndex } from '../../lib/core/lake/lake-index';
@@ -130,4 +135,28 @@ export async function expectEachOnce(
   } finally {
     await index.close();
   }
+}
+
+/** What the compaction tests share: a writer, a DuckDB workspace and a scratch folder; `close()` releases them. */
+export interface CompactionFixture {
+  readonly writer: Writer;
+  readonly ws: CompactionWorkspace;
+  readonly root: string;
+  close(): Promise<void>;
+}
+
+export async function openCompactionFixture(tag: string): Promise<CompactionFixture> {
+  const writer = await Writer.open({});
+  const ws = await openCompactionWorkspace({ threads: 1, memoryLimit: '512MB' });
+  const root = await mkdtemp(join(tmpdir(), `okta-lake-${tag}-`));
+  return {
+    writer,
+    ws,
+    root,
+    close: async () => {
+      await writer.close();
+      await ws.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }

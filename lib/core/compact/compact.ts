@@ -562,10 +562,10 @@ export async function compactLake(options: CompactLakeOptions): Promise<CompactL
   const days: DayOutcome[] = [];
   let deferred = 0;
   // One late cutoff for the whole run, so that the days it compacts share it (one view predicate).
-  const lateCutoffMs = options.lateCutoffMs ?? (options.clock ?? { now: () => Date.now() }).now() - (options.graceMs ?? FREEZE_GRACE_MS);
+  const clock = options.clock ?? { now: () => Date.now() };
+  const lateCutoffMs = options.lateCutoffMs ?? clock.now() - (options.graceMs ?? FREEZE_GRACE_MS);
   const ws = await openCompactionWorkspace(options.duckdb);
   try {
-    const clock = options.clock ?? { now: () => Date.now() };
     for (const [i, { org, dt }] of due.entries()) {
       if (options.startBeforeMs !== undefined && clock.now() >= options.startBeforeMs) {
         deferred = due.length - i;
